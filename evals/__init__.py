@@ -1,0 +1,1 @@
+"""Measurements of Nuvola's reading and writing."""

@@ -1,0 +1,1 @@
+"""Nuvola's memory: the only code that talks to Chroma."""
