@@ -32,3 +32,7 @@ class InputFileError(NuvolaError):
         super().__init__(f"{path}: {cause}")
         self.path = str(path)
         self.cause = cause
+
+
+class UnknownVolumeError(NuvolaError):
+    """No volume of that name is in the catalogue."""

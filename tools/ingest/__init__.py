@@ -1,0 +1,1 @@
+"""Ingest scanned comics: container formats, the SQLite catalogue, and the ingest pipeline."""
