@@ -1,0 +1,89 @@
+"""The synthetic page generator: truth format, determinism, Bonelli lettering, degradations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+from PIL import Image
+
+from tools.synth import TRUTH_FILE, generate_volume
+from tools.synth.degrade import Degradation, degrade_page
+from tools.synth.layout import PAGE_RATIO
+from tools.synth.lettering import bonelli_caps, letter_block, lettering_font, normalised_text
+from tools.synth.story import SCENES, speakers
+
+
+def test_bonelli_caps_letters_accents_with_apostrophes():
+    assert bonelli_caps("Perché è già più tardi…") == "PERCHE' E' GIA' PIU' TARDI..."
+    assert bonelli_caps("Un po' d'acqua") == "UN PO' D'ACQUA"
+    assert normalised_text("Perché  è\ngià qui…") == "PERCHÉ È GIÀ QUI..."
+
+
+def test_lettering_hyphenates_long_words_across_lines():
+    font = lettering_font(24)
+    block = letter_block(
+        bonelli_caps("Duecento fucili a ripetizione spariti nel nulla, Washington vorrà la mia testa"),
+        font,
+        180,
+    )
+    assert any(line.endswith("-") for line in block.lines)
+    joined = "".join(line[:-1] if line.endswith("-") else line + " " for line in block.lines)
+    assert " ".join(joined.split()) == bonelli_caps(
+        "Duecento fucili a ripetizione spariti nel nulla, Washington vorrà la mia testa"
+    )
+    assert all(font.getlength(line) <= 180 for line in block.lines if " " in line)
+
+
+def test_story_bank_has_captions_heroes_and_villains():
+    assert {"Tex", "Kit Carson", "Tiger Jack", "Kit Willer", "Cuervo"} <= set(speakers())
+    assert any(scene.caption.upper().startswith("INTANTO, AL FORTE") for scene in SCENES)
+    assert sum(len(scene.lines) for scene in SCENES) >= 70
+
+
+def test_volume_truth_matches_contract_and_is_deterministic(tmp_path):
+    truth_path = generate_volume(tmp_path / "a", pages=3, seed=5, height=700)
+    again = generate_volume(tmp_path / "b", pages=3, seed=5, height=700)
+    truth = json.loads(truth_path.read_text())
+    assert truth_path.name == TRUTH_FILE and set(truth) == {"pages", "balloons", "meta"}
+    assert list(truth["pages"]) == ["page_001.png", "page_002.png", "page_003.png"]
+    for name, panels in truth["pages"].items():
+        image = Image.open(tmp_path / "a" / name)
+        assert abs(image.width / image.height - PAGE_RATIO) < 0.01
+        assert all(len(box) == 4 and box[2] > 0 and box[3] > 0 for box in panels)
+        for balloon in truth["balloons"][name]:
+            assert set(balloon) == {"bbox", "panel", "kind", "lines", "text", "speaker", "tail"}
+            assert (balloon["speaker"] is None) == (balloon["kind"] == "caption")
+            assert 0 <= balloon["panel"] < len(panels)
+        digest = hashlib.sha256((tmp_path / "a" / name).read_bytes()).hexdigest()
+        assert digest == hashlib.sha256((tmp_path / "b" / name).read_bytes()).hexdigest()
+    assert truth == json.loads(again.read_text())
+    first = truth["balloons"]["page_001.png"][0]
+    assert first["kind"] == "caption" and first["text"].startswith("ARIZONA")
+
+
+def test_volume_reads_the_story_in_order(tmp_path):
+    truth = json.loads(generate_volume(tmp_path, pages=4, seed=2, height=700).read_text())
+    texts = [b["text"] for name in truth["balloons"] for b in truth["balloons"][name]]
+    bank = [normalised_text(beat.text) for scene in SCENES for beat in scene.beats]
+    assert texts == bank[: len(texts)] and len(texts) >= 12
+
+
+def test_skew_degradation_moves_the_truth_with_the_pixels():
+    page = Image.new("L", (400, 500), 255)
+    page.paste(0, (300, 100, 306, 106))
+    skewed, mapping = degrade_page(page, [Degradation("skew", 2.0)], np.random.default_rng(0))
+    ys, xs = np.nonzero(np.asarray(skewed) < 128)
+    x, y = mapping(303, 103)
+    assert abs(xs.mean() - x) < 1.5 and abs(ys.mean() - y) < 1.5
+
+
+def test_degraded_pages_differ_but_keep_the_layout(tmp_path):
+    clean = json.loads(generate_volume(tmp_path / "c", pages=2, seed=9, height=600).read_text())
+    rough = json.loads(generate_volume(tmp_path / "d", pages=2, seed=9, height=600, degrade=True).read_text())
+    assert len(clean["pages"]["page_001.png"]) == len(rough["pages"]["page_001.png"])
+    assert rough["meta"]["page_info"]["page_001.png"]["degradations"]
+    a = np.asarray(Image.open(tmp_path / "c" / "page_001.png").convert("L"), dtype=int)
+    b = np.asarray(Image.open(tmp_path / "d" / "page_001.png").convert("L"), dtype=int)
+    assert np.abs(a - b).mean() > 1.0
