@@ -1,0 +1,108 @@
+"""Lettering-aware normalisation: accents vs elisions, hyphenation, OCR confusions, all decided by the lexicon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.errors import InputFileError
+from tools.ocr.lexicon import Lexicon, build_lexicon, italian_lexicon, read_hunspell_stems
+from tools.ocr.metrics import ErrorCounts, cer, lines_recalled, wer
+from tools.ocr.normalise import accented_form, join_lines, normalise_lettering
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["E' PIU' TARDI"], "È PIÙ TARDI"),
+        (["COSI' SIA,", "GIA' FATTO!"], "COSÌ SIA, GIÀ FATTO!"),
+        (["FINIRA' MALE"], "FINIRÀ MALE"),
+        (["PERCHE' NON PARLI?"], "PERCHÉ NON PARLI?"),
+        (["BELL'E FATTO"], "BELL'E FATTO"),
+        (["L'UOMO DELL'ORO"], "L'UOMO DELL'ORO"),
+        (["C'E' QUALCUNO?"], "C'È QUALCUNO?"),
+        (["UN PO' DI CAFFE'"], "UN PO' DI CAFFÈ"),
+        (["NON MORDE-", "RE!"], "NON MORDERE!"),
+        (["DELL'", "ORO"], "DELL'ORO"),
+        (["TEX, GUARDA", "LAGGIU'!"], "TEX, GUARDA LAGGIÙ!"),
+    ],
+)
+def test_bonelli_lettering_conventions(lines: list[str], expected: str) -> None:
+    assert normalise_lettering(lines) == expected
+
+
+@pytest.mark.parametrize(
+    ("ocr", "expected"),
+    [
+        ("E*PIU™ TARDI", "È PIÙ TARDI"),  # the seed project's Tesseract reading of E' PIU'
+        ("E» VERO", "È VERO"),
+        ("E’ TARDI", "È TARDI"),
+        ("T0RNA A CASA", "TORNA A CASA"),
+        ("|L RANCH", "IL RANCH"),
+        ("GIA FATTO", "GIÀ FATTO"),  # a lost apostrophe, restored because GIA is no word and GIÀ is
+        ("TEX !", "TEX!"),
+        ("AL FORTE. ©", "AL FORTE."),
+    ],
+)
+def test_ocr_confusions_are_repaired_to_words(ocr: str, expected: str) -> None:
+    assert normalise_lettering([ocr]) == expected
+
+
+def test_repairs_stop_where_the_lexicon_says_no() -> None:
+    assert normalise_lettering(["CUERVO*"]) == "CUERVO"  # no accented CUERVÒ: only the stray mark goes
+    assert normalise_lettering(["PAPA"]) == "PAPA"  # a word already: no accent invented
+    assert normalise_lettering(["Pepper, sei là?"]) == "Pepper, sei là?"  # mixed case is kept
+
+
+def test_accented_form_uses_grave_then_acute() -> None:
+    lexicon = italian_lexicon()
+    assert accented_form("PIU", lexicon) == "PIÙ"
+    assert accented_form("perche", lexicon) == "perché"
+    assert accented_form("CASA", lexicon) is None
+
+
+def test_join_lines_keeps_dashes_of_interrupted_speech() -> None:
+    assert join_lines(["MA IO -", "NON CREDO"]) == "MA IO - NON CREDO"
+    assert join_lines(["  UNA  ", "", "RIGA"]) == "UNA RIGA"
+
+
+def test_lexicon_reads_hunspell_stems_and_elisions(tmp_path: Path) -> None:
+    dic = tmp_path / "it.dic"
+    dic.write_text("3\nè\npo'\ncasa/SF\n", encoding="utf-8")
+    words = tmp_path / "words"
+    words.write_text("dell'oro\n", encoding="utf-8")
+    assert read_hunspell_stems(dic) == ["è", "po'", "casa"]
+    lexicon = build_lexicon([words], [dic])
+    assert "CASA" in lexicon and "po'" in lexicon and lexicon.is_elision_prefix("DELL")
+    assert not lexicon.is_elision_prefix("casa")
+
+
+def test_missing_lexicon_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="witalian"):
+        build_lexicon([tmp_path / "none"], [tmp_path / "none.dic"])
+
+
+def test_extra_words_join_the_lexicon() -> None:
+    lexicon = Lexicon()
+    lexicon.add(["Tiger Jack", "Kit Carson"])
+    assert "jack" in lexicon and "CARSON" in lexicon
+
+
+def test_error_rates() -> None:
+    assert cer("TEX", "TEX") == 0.0
+    assert cer("TEK", "TEX") == pytest.approx(1 / 3)
+    assert wer("CIAO TEX", "CIAO KIT") == pytest.approx(0.5)
+    counts = ErrorCounts()
+    counts.add("TEX", "TEX", ["TEX"], ["TEX"])
+    counts.add("KIT", "KIT CARSON", ["KIT"], ["KIT", "CARSON"])
+    assert counts.cer == pytest.approx(7 / 13)
+    assert counts.line_recall == pytest.approx(2 / 3)
+    assert counts.exact_rate == 0.5
+
+
+def test_line_recall_counts_lost_lines_only() -> None:
+    ref = ["TEX, GUARDA", "LAGGIU'!", "ARRIVANO!"]
+    assert lines_recalled(["TEX, GUARDA", "LAGGIU'!", "ARRIVANO!"], ref) == 3
+    assert lines_recalled(["TEX. GUARDA", "LAGGU'!", "ARRIVANO!"], ref) == 3  # misread is not lost
+    assert lines_recalled(["TEX, GUARDA", "ARRIVANO!"], ref) == 2

@@ -1,0 +1,167 @@
+"""Lettering-aware normalisation of balloon text (Bonelli conventions), decided with an Italian lexicon.
+
+Letterers write accented capitals as a letter plus an apostrophe (`E'` for È, `PIU'` for PIÙ), while a true
+elision keeps its apostrophe (`L'UOMO`, `BELL'E`). OCR turns the apostrophe into `*`, `™`, `»` or `’`.
+`normalise_lettering(lines)` joins the balloon's lines into one sentence string and fixes all of this, but
+only ever towards words the lexicon knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from tools.ocr.lexicon import Lexicon, italian_lexicon
+
+APOSTROPHES = "'’‘`´′ʼ"
+# What OCR makes of a lettered apostrophe after a capital; only trusted when the result is a word.
+CONFUSABLE_MARKS = '*™»”"°º^'
+GRAVE = {"a": "à", "e": "è", "i": "ì", "o": "ò", "u": "ù"}
+ACUTE = {"e": "é", "o": "ó", "i": "í", "u": "ú", "a": "á"}
+# OCR digit/symbol confusions inside capital-lettered words.
+LOOKALIKES = {"0": "O", "1": "I", "|": "I", "l": "I", "5": "S", "$": "S", "8": "B", "€": "E"}
+# Marks that lettering never uses: what is left of them after the accent repair is scan noise.
+STRAY_MARKS = "©®_~|•™*°º^{}[]<>=+#@\\"
+CANONICAL = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "´": "'",
+        "′": "'",
+        "ʼ": "'",
+        "“": '"',
+        "„": '"',
+        "\u00a0": " ",
+        "—": "-",
+        "–": "-",
+    }
+)
+
+_MARK_RE = re.compile(rf"([^\W\d_]+)([{re.escape(APOSTROPHES + CONFUSABLE_MARKS)}])(?=([^\W\d_]*))")
+_HYPHEN_END_RE = re.compile(r"[^\W\d_]-$")
+_ELIDED_END_RE = re.compile(rf"([^\W\d_]+)[{re.escape(APOSTROPHES)}]$")
+_STRAY_TABLE = str.maketrans("", "", STRAY_MARKS)
+_BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:!?])")
+_LOOKALIKE_TOKEN_RE = re.compile(r"[\w|$€]+")
+
+
+def _match_case(model: str, text: str) -> str:
+    return text.upper() if model.isupper() else text
+
+
+def accented_form(word: str, lexicon: Lexicon) -> str | None:
+    """`PIU` -> `PIÙ`, `PERCHE` -> `PERCHÉ`: the word with its last vowel accented, if the lexicon knows it."""
+    last = word[-1:].lower()
+    for table in (GRAVE, ACUTE):
+        if last in table:
+            candidate = word[:-1].lower() + table[last]
+            if candidate in lexicon:
+                return _match_case(word, candidate)
+    return None
+
+
+def _resolve_mark(match: re.Match[str], lexicon: Lexicon) -> str:
+    """Replace `WORD + mark` by an accented word, an elision, or leave it as lettered."""
+    word, mark, following = match.group(1), match.group(2), match.group(3)
+    is_apostrophe = mark in APOSTROPHES
+    if following:  # letters follow directly: an elision (L'UOMO) or a lost space (E'PIU')
+        if is_apostrophe and lexicon.is_elision_prefix(word):
+            return word + "'"
+        accented = accented_form(word, lexicon)
+        if accented and (following in lexicon or accented_form(following, lexicon)):
+            return accented + " "
+        return word + ("'" if is_apostrophe else mark)
+    if is_apostrophe and (word + "'") in lexicon:  # PO', DI': lettered apocopes stay
+        return word + "'"
+    accented = accented_form(word, lexicon)
+    if accented:
+        return accented
+    return word + ("'" if is_apostrophe else mark)
+
+
+def fix_accents(text: str, lexicon: Lexicon) -> str:
+    """Turn lettered accents (`E'`, `PIU™`) into accented letters; keep real elisions and unknown words."""
+    return _MARK_RE.sub(lambda m: _resolve_mark(m, lexicon), text)
+
+
+def restore_dropped_accents(text: str, lexicon: Lexicon) -> str:
+    """`GIA` -> `GIÀ` when OCR lost the apostrophe: only for capital non-words whose accented form is a word."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if not word.isupper() or len(word) < 2 or word in lexicon:
+            return word
+        return accented_form(word, lexicon) or word
+
+    return _BARE_WORD_RE.sub(fix, text)
+
+
+def _lookalike_fix(token: str, lexicon: Lexicon) -> str:
+    if token.lower() in lexicon or not any(ch in LOOKALIKES for ch in token):
+        return token
+    letters = [ch for ch in token if ch.isalpha()]
+    if not letters or sum(ch.isupper() for ch in letters) < len(letters) / 2:
+        return token  # only capital lettering: in lower case `l` is a letter, not an I
+    fixed = "".join(LOOKALIKES.get(ch, ch) for ch in token)
+    return fixed if fixed.lower() in lexicon else token
+
+
+def repair_lookalikes(text: str, lexicon: Lexicon) -> str:
+    """`T0RNA` -> `TORNA`, `|L` -> `IL`: digit/letter confusions fixed only when the result is a word."""
+    return _LOOKALIKE_TOKEN_RE.sub(lambda m: _lookalike_fix(m.group(0), lexicon), text)
+
+
+def join_lines(lines: Sequence[str], lexicon: Lexicon | None = None) -> str:
+    """Join balloon lines: `MORDE-` + `RE` -> `MORDERE`, `DELL'` + `ORO` -> `DELL'ORO`, others with a space."""
+    lexicon = lexicon or italian_lexicon()
+    out = ""
+    for raw in lines:
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif _HYPHEN_END_RE.search(out) and line[0].isalpha():
+            out = out[:-1] + line
+        elif _ends_with_elision(out, lexicon) and line[0].isalpha():
+            out = out[:-1] + "'" + line
+        else:
+            out = f"{out} {line}"
+    return out
+
+
+def _ends_with_elision(text: str, lexicon: Lexicon) -> bool:
+    match = _ELIDED_END_RE.search(text)
+    if not match:
+        return False
+    word = match.group(1)
+    return lexicon.is_elision_prefix(word) and accented_form(word, lexicon) is None
+
+
+def canonical_marks(text: str) -> str:
+    """One apostrophe, one quote, one dash, `...` for the ellipsis, single spaces."""
+    text = text.translate(CANONICAL).replace("…", "...")
+    return " ".join(text.split())
+
+
+def is_capital_lettering(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
+
+
+def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = None) -> str:
+    """The balloon's text as one normalised sentence string (see the module docstring)."""
+    lexicon = lexicon or italian_lexicon()
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    text = join_lines([canonical_marks(line) for line in lines], lexicon)
+    text = repair_lookalikes(text, lexicon)
+    text = fix_accents(text, lexicon)
+    text = restore_dropped_accents(text, lexicon)
+    text = text.translate(_STRAY_TABLE)
+    if is_capital_lettering(text):
+        text = text.upper()
+    text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
+    return " ".join(text.split())
