@@ -1,0 +1,157 @@
+"""Series profiles: the characters, voices, colours and format of a series, from YAML package data.
+
+`load_profile("tex")` reads `memory/profiles/tex.yaml`; another series is another YAML file there, or any
+YAML path given to `load_profile`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from memory.errors import ProfileError
+from tools.errors import InputFileError
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Relation(BaseModel):
+    """How one character stands to another, e.g. `{to: Kit Willer, kind: padre}`."""
+
+    to: str
+    kind: str
+
+
+class CharacterProfile(BaseModel):
+    """A character as the series knows them: names, nature, voice and canonical colours."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    role: str = ""
+    traits: list[str] = Field(default_factory=list)
+    speech_habits: list[str] = Field(default_factory=list)
+    sample_lines: list[str] = Field(default_factory=list, description="original lines written in this voice")
+    relations: list[Relation] = Field(default_factory=list)
+    palette: dict[str, str] = Field(default_factory=dict, description="part -> #rrggbb for the colorist")
+
+    @field_validator("palette")
+    @classmethod
+    def _hex_colours(cls, palette: dict[str, str]) -> dict[str, str]:
+        bad = {part: colour for part, colour in palette.items() if not HEX_COLOUR.match(colour)}
+        if bad:
+            raise ValueError(f"palette colours must be #rrggbb, got {bad}")
+        return palette
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+    def sheet(self) -> str:
+        """A plain-text character sheet (what the memory embeds for this character)."""
+        parts = [f"{self.name}" + (f" ({', '.join(self.aliases)})" if self.aliases else "")]
+        if self.role:
+            parts.append(self.role)
+        if self.traits:
+            parts.append("Carattere: " + "; ".join(self.traits))
+        if self.speech_habits:
+            parts.append("Modo di parlare: " + "; ".join(self.speech_habits))
+        if self.relations:
+            parts.append("Relazioni: " + "; ".join(f"{r.kind} di {r.to}" for r in self.relations))
+        if self.sample_lines:
+            parts.append("Battute: " + " / ".join(self.sample_lines))
+        return "\n".join(parts)
+
+
+class FormatFacts(BaseModel):
+    """The physical and editorial format of an issue of the series."""
+
+    publisher: str = ""
+    periodicity: str = ""
+    colour: str = ""
+    size_cm: tuple[float, float] | None = None
+    pages: int | None = None
+    tiers_per_page: int | None = None
+    lettering: str = ""
+    notes: list[str] = Field(default_factory=list)
+
+
+class SeriesProfile(BaseModel):
+    """A series: name, format facts, characters (with aliases) and the places its stories go to."""
+
+    name: str
+    title: str = ""
+    language: str = "it"
+    format: FormatFacts = Field(default_factory=FormatFacts)
+    characters: list[CharacterProfile] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+
+    def find(self, name_or_alias: str) -> CharacterProfile | None:
+        """The character with this name or alias (case, accents and spacing ignored), or None."""
+        return self._index().get(name_key(name_or_alias))
+
+    def character(self, name_or_alias: str) -> CharacterProfile:
+        """The character with this name or alias; a ProfileError lists the known names otherwise."""
+        found = self.find(name_or_alias)
+        if found is None:
+            known = ", ".join(c.name for c in self.characters)
+            raise ProfileError(f"no character {name_or_alias!r} in the {self.name} profile; known: {known}")
+        return found
+
+    def _index(self) -> dict[str, CharacterProfile]:
+        return {name_key(n): c for c in self.characters for n in c.names}
+
+
+def name_key(name: str) -> str:
+    """Names compare without case, accents, punctuation or extra spaces (`TEX`, `Tex.` and `tex` match)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", plain.lower()).split())
+
+
+def available_profiles() -> list[str]:
+    """Profiles shipped with Nuvola (package data `memory/profiles/*.yaml`)."""
+    folder = files("memory").joinpath("profiles")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_profile(name: str = "tex") -> SeriesProfile:
+    """A shipped profile by name, or a YAML file by path."""
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        return _load_path(Path(name).expanduser())
+    return _load_shipped(name.lower())
+
+
+@lru_cache(maxsize=8)
+def _load_shipped(name: str) -> SeriesProfile:
+    resource = files("memory").joinpath("profiles", f"{name}.yaml")
+    if not resource.is_file():
+        raise ProfileError(f"no series profile {name!r}; shipped profiles: {', '.join(available_profiles())}")
+    return _parse(resource.read_text("utf-8"), f"memory/profiles/{name}.yaml")
+
+
+def _load_path(path: Path) -> SeriesProfile:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read the profile ({exc.strerror or exc})") from exc
+    return _parse(text, str(path))
+
+
+def _parse(text: str, where: str) -> SeriesProfile:
+    try:
+        data = yaml.safe_load(text)
+        return SeriesProfile.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise InputFileError(where, f"not valid YAML ({exc})") from exc
+    except ValidationError as exc:
+        raise InputFileError(where, f"not a valid series profile ({_first_error(exc)})") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"

@@ -1,0 +1,1 @@
+"""Series profiles shipped as package data (one YAML file per series)."""

@@ -1,0 +1,1 @@
+"""Prompt templates of the memory: scene breaks and summaries for narrative reconstruction."""

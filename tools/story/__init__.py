@@ -1,0 +1,1 @@
+"""Narrative reconstruction: transcribed pages -> scenes, summaries, cast and character voices."""

@@ -1,0 +1,158 @@
+"""Scene cues in captions: `INTANTO...`, `AL FORTE...`, `ALL'ALBA...` open a new scene and say where/when."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Transitions that, at the head of a caption, change scene (Italian comics' narrative captions).
+TRANSITIONS = (
+    "intanto",
+    "nel frattempo",
+    "frattanto",
+    "nello stesso momento",
+    "nello stesso istante",
+    "contemporaneamente",
+    "poco dopo",
+    "più tardi",
+    "qualche ora dopo",
+    "alcune ore dopo",
+    "ore dopo",
+    "qualche giorno dopo",
+    "alcuni giorni dopo",
+    "giorni dopo",
+    "settimane dopo",
+    "il giorno dopo",
+    "il giorno seguente",
+    "la mattina dopo",
+    "l'indomani",
+    "all'indomani",
+    "dopo",
+    "lontano",
+    "molte miglia",
+    "a molte miglia",
+    "mentre",
+)
+# Times of day and their canonical names.
+TIMES = {
+    "all'alba": "alba",
+    "alba": "alba",
+    "al tramonto": "tramonto",
+    "tramonto": "tramonto",
+    "quella notte": "notte",
+    "di notte": "notte",
+    "la notte": "notte",
+    "nella notte": "notte",
+    "notte": "notte",
+    "quella sera": "sera",
+    "la sera": "sera",
+    "verso sera": "sera",
+    "sera": "sera",
+    "la mattina": "mattina",
+    "mattina": "mattina",
+    "mattino": "mattina",
+    "a mezzogiorno": "mezzogiorno",
+    "mezzogiorno": "mezzogiorno",
+    "il giorno dopo": "giorno dopo",
+    "l'indomani": "giorno dopo",
+    "all'indomani": "giorno dopo",
+    "la mattina dopo": "mattina",
+}
+# Prepositions that open a place caption: `AL FORTE`, `NELLA RISERVA`, `A TUCSON`, `SULLA PISTA`.
+PLACE_PREPOSITIONS = (
+    "a",
+    "ad",
+    "al",
+    "alla",
+    "allo",
+    "all'",
+    "ai",
+    "alle",
+    "in",
+    "nel",
+    "nella",
+    "nello",
+    "nell'",
+    "nei",
+    "sul",
+    "sulla",
+    "sullo",
+    "sull'",
+    "presso",
+    "dentro",
+    "fuori",
+    "davanti",
+    "lungo",
+    "verso",
+    "oltre",
+    "dalle parti di",
+    "nei pressi di",
+    "non lontano da",
+)
+
+SHORT_CAPTION_WORDS = 6
+NOT_PLACES = frozenset(
+    {"quel", "quella", "quello", "questo", "questa", "fine", "lungo", "tempo", "momento", "volte"}
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What a caption says about a scene change: a transition word, a place, a time."""
+
+    transition: str = ""
+    place: str = ""
+    time: str = ""
+
+    @property
+    def opens_scene(self) -> bool:
+        return bool(self.transition or self.place or self.time)
+
+
+def _normal(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("…", "...")
+    return " ".join(re.sub(r"[^\w' ]", " ", text).split())
+
+
+def _head(text: str, phrases: Iterable[str]) -> str:
+    """The longest of `phrases` that `text` starts with (word-bounded), or ''."""
+    found = ""
+    for phrase in phrases:
+        if (
+            text == phrase
+            or text.startswith(phrase + " ")
+            or (phrase.endswith("'") and text.startswith(phrase))
+        ):
+            found = max(found, phrase, key=len)
+    return found
+
+
+def caption_cue(caption: str, places: Iterable[str] = ()) -> Cue:
+    """Read a caption's opening words for a scene transition, a place and a time of day."""
+    text = _normal(caption)
+    transition = _head(text, TRANSITIONS)
+    rest = text[len(transition) :].lstrip(" ,") if transition else text
+    time_phrase = _head(rest, TIMES) or _head(text, TIMES)
+    time = TIMES.get(time_phrase, "")
+    after_time = (
+        rest[len(time_phrase) :].lstrip(" ,") if time_phrase and rest.startswith(time_phrase) else rest
+    )
+    short = len(text.split()) <= SHORT_CAPTION_WORDS
+    place = _place(after_time, places, short) or _place(rest, places, short)
+    return Cue(transition=transition, place=place, time=time)
+
+
+def _place(text: str, places: Iterable[str], allow_unknown: bool) -> str:
+    """`al forte della cavalleria` -> `forte`: a known place after a place preposition; in a short
+    caption (`AL RANCH DEI MORRISON...`) any noun there counts as a place."""
+    prep = _head(text, PLACE_PREPOSITIONS)
+    if not prep:
+        return ""
+    tail = text[len(prep) :].strip()
+    for place in sorted(places, key=len, reverse=True):
+        key = _normal(place)
+        if tail == key or tail.startswith(key + " "):
+            return place
+    first = tail.split(" ", 1)[0] if tail else ""
+    return first if allow_unknown and len(first) > 3 and first not in NOT_PLACES else ""
