@@ -2,11 +2,113 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from agent.cli.context import AppContext, console, pass_app
+
+if TYPE_CHECKING:
+    from evals.panels import EvalReport
+    from tools.ingest.pipeline import IngestSummary, PageOutcome
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--volume", help="Put every page into this volume (default: one volume per PATH, named after it)."
+)
+@click.option("--rtl", is_flag=True, help="Read panels right to left (manga).")
+@click.option(
+    "--debug",
+    "debug_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Save a picture of every detection step of every page into this folder.",
+)
+@click.option("--no-crops", is_flag=True, help="Do not write panel and balloon crops.")
+@pass_app
+def ingest(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    volume: str | None,
+    rtl: bool,
+    debug_dir: Path | None,
+    no_crops: bool,
+) -> None:
+    """Add scanned comics to the catalogue: images, folders, PDF, CBZ/ZIP, CBR/RAR, CB7/7z, IA *_jp2.zip.
+
+    Pages are identified by their pixels, so running it again (or after an interruption) only adds what
+    is missing. Files that cannot be read are listed at the end; the others are ingested.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tools.ingest.catalogue import Catalogue
+    from tools.ingest.pipeline import IngestOptions, ingest_paths
+
+    options = IngestOptions(rtl=rtl, debug_dir=debug_dir, crops=not no_crops)
+    columns = (
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Catalogue.open(app.settings) as catalogue:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("ingest", total=None, rate="", last="")
+            clock = {"start": 0.0, "done": 0}
+
+            def on_page(outcome: PageOutcome) -> None:
+                progress.advance(task)
+                if outcome.status != "present":  # pages skipped on a re-run do not count towards the rate
+                    clock["start"] = clock["start"] or time.perf_counter()
+                    clock["done"] += 1
+                elapsed = time.perf_counter() - clock["start"] if clock["start"] else 0.0
+                rate = (
+                    f"{(clock['done'] - 1) / elapsed:.1f} pages/s"
+                    if elapsed > 0 and clock["done"] > 1
+                    else ""
+                )
+                progress.update(task, rate=rate, last=outcome.source[-40:])
+
+            summary = ingest_paths(
+                catalogue,
+                paths,
+                volume,
+                options,
+                on_plan=lambda n: progress.update(task, total=n),
+                on_page=on_page,
+            )
+        _print_summary(summary, catalogue)
+    if summary.error_count and not summary.added and not summary.present:
+        raise SystemExit(1)
+
+
+def _print_summary(summary: IngestSummary, catalogue) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    rate = summary.added / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"[green]added {summary.added} pages[/] ({summary.panels} panels, {summary.balloons} balloons) in "
+        f"{summary.seconds:.1f} s, {rate:.1f} pages/s; {summary.present} already there, "
+        f"{summary.duplicates} duplicates, {summary.error_count} errors"
+    )
+    table = Table("volume", "pages", "panels", "balloons", title="catalogue", title_justify="left")
+    for name in summary.volumes:
+        stats = catalogue.stats(name)
+        table.add_row(name, str(stats.pages), str(stats.panels), str(stats.balloons))
+    if summary.volumes:
+        console.print(table)
+    if summary.errors:
+        errors = Table("file", "error", title="errors by file", title_justify="left", style="red")
+        for path, causes in summary.errors.items():
+            for cause in causes:
+                errors.add_row(path, cause)
+        console.print(errors)
 
 
 @click.command("synth")
@@ -14,7 +116,9 @@ from agent.cli.context import AppContext, console, pass_app
 @click.option("--pages", "-n", default=12, show_default=True, help="Number of pages.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--degrade", is_flag=True, help="Add a seeded mix of scanner degradations.")
-@click.option("--height", default=1600, show_default=True, help="Page height in pixels (width is 16/21 of it).")
+@click.option(
+    "--height", default=1600, show_default=True, help="Page height in pixels (width is 16/21 of it)."
+)
 @pass_app
 def synth(app: AppContext, out_dir: Path, pages: int, seed: int, degrade: bool, height: int) -> None:
     """Generate a volume of Bonelli-format pages and its ground truth (truth.json) into OUT_DIR."""
@@ -27,5 +131,56 @@ def synth(app: AppContext, out_dir: Path, pages: int, seed: int, degrade: bool, 
     console.print(f"[green]wrote[/] {pages} pages and {truth}")
 
 
+@click.command("panels")
+@click.option(
+    "--gt",
+    "gt_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Ground truth: {"pages": {"rel/path.png": [[x, y, w, h], ...]}} (reading order).',
+)
+@click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rtl", is_flag=True, help="Right-to-left reading order (manga).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def eval_panels(gt_path: Path, images_dir: Path, rtl: bool, as_json: bool) -> None:
+    """Score panel detection (P/R/F1 at IoU >= 0.5) and reading order on IMAGES_DIR against --gt."""
+    from evals.panels import evaluate_folder
+
+    if as_json:
+        report = evaluate_folder(gt_path, images_dir, rtl=rtl)
+        click.echo(json.dumps(report.as_dict()))
+        return
+    with console.status("detecting panels"):
+        report = evaluate_folder(gt_path, images_dir, rtl=rtl)
+    _print_report(report)
+
+
+def _print_report(report: EvalReport) -> None:
+    from rich.table import Table
+
+    p = report.panels
+    table = Table("measure", "value", title=f"panels on {p.pages} pages", title_justify="left")
+    for label, value in (
+        ("precision", p.precision),
+        ("recall", p.recall),
+        ("F1", p.f1),
+        ("reading order (pages)", p.reading_order),
+        ("reading order (pairs)", p.order_pairs),
+    ):
+        table.add_row(label, f"{value:.3f}")
+    table.add_row("panels gt / found / matched", f"{p.gt} / {p.predicted} / {p.matched}")
+    if report.balloons is not None:
+        b = report.balloons
+        table.add_row("balloon precision / recall", f"{b.precision:.3f} / {b.recall:.3f}")
+    table.add_row("seconds per page", f"{report.seconds_per_page:.3f}")
+    console.print(table)
+    if p.failed_pages:
+        console.print(f"pages with a miss, an extra or a wrong order: {', '.join(p.failed_pages[:20])}")
+    for name, cause in report.errors.items():
+        console.print(f"[red]error[/] {name}: {cause}")
+
+
 def register(cli: click.Group) -> None:
+    cli.add_command(ingest)
     cli.add_command(synth)
+    cli.commands["eval"].add_command(eval_panels)  # type: ignore[attr-defined]

@@ -1,0 +1,173 @@
+"""Balloon and caption steps: closed light regions that hold lettering, their tails, their reading order.
+
+A balloon is a white region enclosed by an outline (speech oval or caption box) whose holes look like
+lines of lettering: glyph-sized marks of a common height. Captions are the near-rectangular ones. The
+tail is what a morphological opening removes from the filled shape; its far end is the tail tip.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tools.panels.order import reading_order
+from tools.panels.page import Blob, Box, Page, step
+
+MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
+GLYPH_HEIGHT = (0.004, 0.03)  # of the page height
+
+
+def _fill_holes(region: np.ndarray) -> np.ndarray:
+    """The region with its holes filled (flood the outside from a padded border)."""
+    padded = cv2.copyMakeBorder(region, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    outside = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+    cv2.floodFill(padded.copy(), outside, (0, 0), 1, flags=8 | (1 << 8) | cv2.FLOODFILL_MASK_ONLY)
+    return (outside[2:-2, 2:-2] == 0).astype(np.uint8)
+
+
+def _looks_lettered(page: Page, holes: np.ndarray, filled_area: int) -> bool:
+    """True when the ink inside is mostly glyph-sized marks of a common height, in rows."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=8)
+    if n < 3:
+        return False
+    heights, widths, areas = (
+        stats[1:, cv2.CC_STAT_HEIGHT],
+        stats[1:, cv2.CC_STAT_WIDTH],
+        stats[1:, cv2.CC_STAT_AREA],
+    )
+    lo, hi = GLYPH_HEIGHT[0] * page.height, GLYPH_HEIGHT[1] * page.height
+    solid = areas >= 0.15 * widths * heights  # letters and words, not hatching strokes
+    glyph = (heights >= lo) & (heights <= hi) & (widths <= 15 * heights) & solid
+    if glyph.sum() < 2 or areas[glyph].sum() < 0.6 * areas.sum():
+        return False
+    ink = areas.sum() / filled_area
+    tall = heights[glyph]
+    common = np.abs(tall - np.median(tall)) <= 0.45 * np.median(tall)
+    return 0.03 <= ink <= 0.55 and common.mean() >= 0.6
+
+
+def _stroke(ink: np.ndarray, filled: np.ndarray, limit: int = 4) -> int:
+    """How many pixels of outline surround the filled shape (0 when it has none)."""
+    kernel = np.ones((3, 3), np.uint8)
+    inner = filled
+    for d in range(1, limit + 1):
+        outer = cv2.dilate(inner, kernel)
+        ring = (outer > 0) & (inner == 0)
+        if ring.sum() == 0 or ink[ring].mean() < 0.5:
+            return d - 1
+        inner = outer
+    return limit
+
+
+def _tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The body (tail removed by an opening) and the tail tip, if the shape has a tail."""
+    h, w = filled.shape
+    k = max(3, int(0.3 * min(h, w)) | 1)
+    body = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    rest = ((filled > 0) & (body == 0)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    if n < 2 or body.sum() == 0:
+        return filled, None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if stats[biggest, cv2.CC_STAT_AREA] < 0.01 * filled.sum():
+        return body, None
+    ys, xs = np.nonzero(labels == biggest)
+    by, bx = np.nonzero(body)
+    far = int(np.argmax((xs - bx.mean()) ** 2 + (ys - by.mean()) ** 2))
+    return body, (int(xs[far]), int(ys[far]))
+
+
+def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray, ink: np.ndarray) -> Blob | None:
+    x, y, w, h = (int(v) for v in stats[index, :4])
+    region = (labels[y : y + h, x : x + w] == index).astype(np.uint8)
+    filled = _fill_holes(region)
+    filled_area = int(filled.sum())
+    holes = filled > region
+    if holes.sum() < 0.03 * filled_area or not _looks_lettered(page, holes.astype(np.uint8), filled_area):
+        return None
+    contours, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if filled_area < 0.8 * cv2.contourArea(cv2.convexHull(max(contours, key=cv2.contourArea))):
+        return None
+    rectangular = filled_area >= 0.9 * w * h
+    body, tip = (filled, None) if rectangular else _tail(filled)
+    bys, bxs = np.nonzero(body)
+    s = _stroke(ink[max(0, y - 5) : y + h + 5, max(0, x - 5) : x + w + 5], _pad_like(filled, x, y, ink))
+    box = (
+        x + int(bxs.min()) - s,
+        y + int(bys.min()) - s,
+        int(np.ptp(bxs)) + 1 + 2 * s,
+        int(np.ptp(bys)) + 1 + 2 * s,
+    )
+    tail = (x + tip[0], y + tip[1]) if tip else None
+    return Blob(box, "caption" if rectangular else "speech", tail)
+
+
+def _pad_like(filled: np.ndarray, x: int, y: int, ink: np.ndarray) -> np.ndarray:
+    """`filled` placed in the same 5-pixel-padded window of the ink mask used to measure the outline."""
+    x0, y0 = max(0, x - 5), max(0, y - 5)
+    y1, x1 = min(ink.shape[0], y + filled.shape[0] + 5), min(ink.shape[1], x + filled.shape[1] + 5)
+    window = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    window[y - y0 : y - y0 + filled.shape[0], x - x0 : x - x0 + filled.shape[1]] = filled
+    return window
+
+
+@step("balloons")
+def balloons(page: Page) -> None:
+    """Find balloons and captions: enclosed light regions whose holes look like lettering."""
+    assert page.ink is not None
+    closed = cv2.morphologyEx(page.ink, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
+    white = (closed == 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=4)
+    area = page.width * page.height
+    blobs = []
+    for i in range(1, n):
+        x, y, w, h, a = (int(v) for v in stats[i])
+        if not (MIN_AREA * area <= a <= MAX_AREA * area) or x == 0 or y == 0:
+            continue
+        if x + w >= page.width or y + h >= page.height:
+            continue
+        blob = _candidate(page, labels, i, stats, page.ink)
+        if blob:
+            blobs.append(blob)
+    page.blobs = blobs
+    page.debug("balloons", lambda: _draw_blobs(page))
+
+
+def _containing_panel(page: Page, box: Box) -> int | None:
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    inside = [
+        (c.box[2] * c.box[3], i)
+        for i, c in enumerate(page.cells)
+        if c.box[0] <= cx <= c.box[0] + c.box[2] and c.box[1] <= cy <= c.box[1] + c.box[3]
+    ]
+    return min(inside)[1] if inside else None
+
+
+@step("balloon_order")
+def balloon_order(page: Page) -> None:
+    """Give each balloon its panel and sort them: panels in reading order, then inside each panel."""
+    for blob in page.blobs:
+        blob.panel = _containing_panel(page, blob.box)
+    ordered: list[Blob] = []
+    for panel in [*range(len(page.cells)), None]:
+        group = [b for b in page.blobs if b.panel == panel]
+        ordered += [group[i] for i in reading_order([b.box for b in group], rtl=page.rtl)]
+    page.blobs = ordered
+    page.debug("balloon_order", lambda: _draw_blobs(page, numbered=True))
+
+
+def _draw_blobs(page: Page, numbered: bool = False) -> np.ndarray:
+    assert page.ink is not None
+    canvas = cv2.cvtColor(255 - page.ink * 255, cv2.COLOR_GRAY2BGR)
+    for i, blob in enumerate(page.blobs):
+        x, y, w, h = blob.box
+        colour = (200, 0, 200) if blob.kind == "caption" else (0, 140, 255)
+        cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), colour, 2)
+        if blob.tail:
+            cv2.circle(canvas, blob.tail, 4, (0, 0, 255), -1)
+        if numbered:
+            cv2.putText(canvas, str(i + 1), (x + 4, y + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
+    return canvas
+
+
+BALLOON_STEPS = (balloons, balloon_order)

@@ -1,0 +1,346 @@
+"""Panel extraction steps, run in order on a `Page`: grayscale, deskew, binarise, denoise, gutters,
+split/merge, frames (framed vs frameless), insets, order.
+
+The layout is found by recursive cuts along blank gutters (rows, then columns, then rows...), which
+works for framed and frameless panels alike; contours then tighten framed panels, split cells that a
+balloon bridged, and find insets. Tiny cells (page numbers, specks) are dropped.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tools.panels.order import reading_order
+from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
+
+MIN_GUTTER = 0.005  # of the page height: narrower blank runs are not gutters
+MIN_PANEL = 0.04  # of the page side: smaller cells are page numbers or specks
+MIN_PANEL_AREA = 0.008  # of the page area
+
+
+@step("grayscale")
+def grayscale(page: Page) -> None:
+    """Gray image, scaled down to at most WORK_HEIGHT pixels tall."""
+    image = page.original
+    gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2GRAY)
+    page.scale = min(1.0, WORK_HEIGHT / gray.shape[0])
+    if page.scale < 1.0:
+        gray = cv2.resize(gray, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_AREA)
+    page.gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    page.debug("grayscale", lambda: page.gray)
+
+
+def _flatten(gray: np.ndarray) -> np.ndarray:
+    """Divide by a paper estimate (a blurred max filter), so yellowed, uneven paper turns white."""
+    small = cv2.resize(
+        gray, (max(8, gray.shape[1] // 8), max(8, gray.shape[0] // 8)), interpolation=cv2.INTER_AREA
+    )
+    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(paper, 1), scale=255)
+
+
+def _skew_score(ys: np.ndarray, xs: np.ndarray, angle: float, rows: int) -> float:
+    """Sharpness of the row profile of ink points sheared by `angle` (small-angle rotation)."""
+    shifted = np.round(ys + xs * np.tan(np.radians(angle))).astype(np.int64)
+    profile = np.bincount(np.clip(shifted, 0, rows - 1), minlength=rows).astype(np.float64)
+    return float(np.square(np.diff(profile)).sum())
+
+
+def _profile_angle(gray: np.ndarray, width: int, angles: np.ndarray) -> tuple[float, float, float]:
+    """The angle (of `angles`) whose sheared row profile of the Otsu ink is sharpest, its score, and score(0)."""
+    f = min(1.0, width / gray.shape[1])
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    _, mask = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ys, xs = np.nonzero(mask)
+    xs = xs - small.shape[1] / 2
+    scores = [_skew_score(ys, xs, a, small.shape[0]) for a in angles]
+    best = int(np.argmax(scores))
+    return float(angles[best]), scores[best], _skew_score(ys, xs, 0.0, small.shape[0])
+
+
+@step("deskew")
+def deskew(page: Page, max_angle: float = 2.5) -> None:
+    """Find the angle that makes the row profile sharpest (gutters, borders, text lines) and undo it."""
+    assert page.gray is not None
+    h, w = page.gray.shape
+    coarse, _, _ = _profile_angle(page.gray, 400, np.arange(-max_angle, max_angle + 1e-6, 0.25))
+    fine, best, flat = _profile_angle(page.gray, 640, np.arange(coarse - 0.2, coarse + 0.2 + 1e-6, 0.05))
+    page.angle = 0.0 if best <= 1.02 * flat else round(fine, 2)
+    if page.angle:
+        # a shear by +a lines rows up like a counter-clockwise rotation by -a (y points down)
+        page.to_work = cv2.getRotationMatrix2D((w / 2, h / 2), -page.angle, 1.0)
+        page.gray = cv2.warpAffine(page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    page.debug("deskew", lambda: page.gray)
+
+
+@step("binarise")
+def binarise(page: Page) -> None:
+    """Ink mask (1 = ink): paper flattened, Otsu's threshold, then pooled down to LAYOUT_HEIGHT.
+
+    Pooling keeps a pixel as ink when any pixel it covers is ink, so thin frames stay closed.
+    """
+    assert page.gray is not None
+    flat = _flatten(page.gray)
+    _, ink = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    k = max(1, ink.shape[0] // LAYOUT_HEIGHT)
+    if k > 1:
+        ink = cv2.dilate(ink, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
+    page.pool = k
+    page.ink = np.ascontiguousarray(ink)
+    page.debug("binarise", lambda: 255 - page.ink * 255)
+
+
+@step("denoise")
+def denoise(page: Page) -> None:
+    """Drop ink specks (dust, noise, lone halftone dots) smaller than a punctuation mark."""
+    assert page.ink is not None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(page.ink, connectivity=8)
+    min_area = max(3, round(12 * (page.height / 1600) ** 2))
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    page.clean = keep[labels].astype(np.uint8)
+    page.debug("denoise", lambda: 255 - page.clean * 255)
+
+
+def _runs(blank: np.ndarray) -> list[tuple[int, int]]:
+    """Start/end of each run of True values."""
+    padded = np.concatenate(([False], blank, [False]))
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def _trim(mask: np.ndarray, box: Box) -> Box | None:
+    """The ink bounding box inside `box`, or None when it holds no ink."""
+    x, y, w, h = box
+    region = mask[y : y + h, x : x + w]
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if rows.size == 0:
+        return None
+    return (x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+
+
+def _segments(page: Page, mask: np.ndarray, box: Box, axis: int) -> list[Box]:
+    """Split `box` along blank runs across it (axis 1: rows/tiers, axis 0: columns)."""
+    x, y, w, h = box
+    region = mask[y : y + h, x : x + w]
+    length = w if axis == 1 else h
+    profile = region.sum(axis=axis, dtype=np.int32)
+    blank = profile <= max(1, int(0.003 * length))
+    gaps = [(a, b) for a, b in _runs(blank) if b - a >= max(3, round(MIN_GUTTER * page.height))]
+    cuts = [0] + [v for a, b in gaps for v in (a, b)] + [len(profile)]
+    pieces = []
+    for a, b in zip(cuts[::2], cuts[1::2], strict=True):
+        sub = (x, y + a, w, b - a) if axis == 1 else (x + a, y, b - a, h)
+        trimmed = _trim(mask, sub) if b > a else None
+        if trimmed:
+            pieces.append(trimmed)
+    return _merge_slivers(page, pieces, axis)
+
+
+def _merge_slivers(page: Page, pieces: list[Box], axis: int) -> list[Box]:
+    """Drop specks and page numbers; fold thin slivers of art into their nearest neighbour."""
+    size_limit = MIN_PANEL * (page.height if axis == 1 else page.width)
+    out: list[Box] = []
+    for piece in pieces:
+        if _is_speck(page, piece):
+            continue
+        if piece[axis + 2] < size_limit and out:
+            out[-1] = _union(out[-1], piece)
+        else:
+            out.append(piece)
+    if len(out) > 1 and out[0][axis + 2] < size_limit:
+        out[1] = _union(out[0], out[1])
+        out.pop(0)
+    return out
+
+
+def _is_speck(page: Page, box: Box) -> bool:
+    _, _, w, h = box
+    small = w < MIN_PANEL * page.width and h < MIN_PANEL * page.height
+    return small or w * h < 0.25 * MIN_PANEL_AREA * page.width * page.height
+
+
+def _union(a: Box, b: Box) -> Box:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _xy_cut(page: Page, mask: np.ndarray, box: Box, rows_first: bool, depth: int, out: list[Box]) -> None:
+    for axis in (1, 0) if rows_first else (0, 1):
+        pieces = _segments(page, mask, box, axis)
+        if len(pieces) > 1 and depth < 6:
+            for piece in pieces:
+                _xy_cut(page, mask, piece, rows_first=axis == 0, depth=depth + 1, out=out)
+            return
+        if len(pieces) == 1:
+            box = pieces[0]
+    out.append(box)
+
+
+@step("gutters")
+def gutters(page: Page) -> None:
+    """Cut the page along blank gutters, recursively: tiers, then panels, then rows inside them."""
+    assert page.clean is not None
+    whole = _trim(page.clean, (0, 0, page.width, page.height))
+    leaves: list[Box] = []
+    if whole:
+        _xy_cut(page, page.clean, whole, rows_first=True, depth=0, out=leaves)
+    page.cells = [Cell(box) for box in leaves]
+    page.debug("gutters", lambda: _draw_cells(page))
+
+
+def _frames(page: Page, box: Box) -> list[Box]:
+    """Boxes of closed, solid rectangular outlines (panel frames) filling a good share of `box`."""
+    assert page.clean is not None
+    x, y, w, h = box
+    region = np.ascontiguousarray(page.clean[y : y + h, x : x + w])
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    frames = []
+    for contour in contours:
+        cx, cy, cw, ch = cv2.boundingRect(contour)
+        if (
+            cw * ch >= 0.12 * w * h
+            and cv2.contourArea(contour) >= 0.85 * cw * ch
+            and _closed(region, (cx, cy, cw, ch))
+        ):
+            frames.append((x + cx, y + cy, cw, ch))
+    return frames
+
+
+def _closed(region: np.ndarray, box: Box) -> bool:
+    """True when the box's four sides are mostly ink (a drawn frame, not a blob of art)."""
+    x, y, w, h = box
+    band = max(2, min(w, h) // 40)
+    sides = [
+        region[y : y + band, x : x + w],
+        region[y + h - band : y + h, x : x + w],
+        region[y : y + h, x : x + band],
+        region[y : y + h, x + w - band : x + w],
+    ]
+    cover = [side.any(axis=0 if i < 2 else 1).mean() for i, side in enumerate(sides)]
+    return min(cover) >= 0.9
+
+
+@step("split_merge")
+def split_merge(page: Page) -> None:
+    """Split cells holding several frames (a balloon bridged their gutter); drop tiny cells."""
+    cells: list[Cell] = []
+    for cell in page.cells:
+        frames = _frames(page, cell.box)
+        if len(frames) > 1 and not _overlapping(frames):
+            cells += [Cell(f) for f in frames]
+        else:
+            cells.append(cell)
+    big = MIN_PANEL_AREA * page.width * page.height
+    page.cells = [c for c in cells if c.box[2] * c.box[3] >= big and not _is_speck(page, c.box)]
+    page.debug("split_merge", lambda: _draw_cells(page))
+
+
+def _overlapping(boxes: list[Box]) -> bool:
+    return any(_iou(a, b) > 0 for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+@step("frameless")
+def frameless(page: Page) -> None:
+    """Tighten framed cells to their frame; mark the others frameless (their box is their art)."""
+    for cell in page.cells:
+        frames = _frames(page, cell.box)
+        if len(frames) == 1 and frames[0][2] * frames[0][3] >= 0.6 * cell.box[2] * cell.box[3]:
+            cell.box = frames[0]
+        else:
+            cell.frameless = True
+    page.debug("frameless", lambda: _draw_cells(page))
+
+
+@step("insets")
+def insets(page: Page) -> None:
+    """Find small framed panels inside framed panels, set off by a white ring, holding art (not text)."""
+    found: list[Cell] = []
+    for index, cell in enumerate(page.cells):
+        if not cell.frameless:
+            found += [Cell(box, inset_of=index) for box in _insets_in(page, cell.box)]
+    page.cells += found
+    page.debug("insets", lambda: _draw_cells(page))
+
+
+def _insets_in(page: Page, box: Box) -> list[Box]:
+    assert page.clean is not None
+    x, y, w, h = box
+    region = page.clean[y : y + h, x : x + w].copy()
+    band = max(3, round(0.012 * page.height))
+    region[:band], region[-band:], region[:, :band], region[:, -band:] = 0, 0, 0, 0
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for contour in contours:
+        cx, cy, cw, ch = cv2.boundingRect(contour)
+        if not (0.04 * w * h <= cw * ch <= 0.5 * w * h and cw >= 0.15 * w and ch >= 0.15 * h):
+            continue
+        if cv2.contourArea(contour) < 0.9 * cw * ch or not _closed(region, (cx, cy, cw, ch)):
+            continue
+        if _ringed(region, (cx, cy, cw, ch), band) and _holds_art(region, (cx, cy, cw, ch)):
+            out.append((x + cx, y + cy, cw, ch))
+    return out
+
+
+def _ringed(region: np.ndarray, box: Box, width: int) -> bool:
+    """True when a band just outside the box is nearly blank (the white ring around an inset)."""
+    x, y, w, h = box
+    x0, y0 = max(0, x - width), max(0, y - width)
+    x1, y1 = min(region.shape[1], x + w + width), min(region.shape[0], y + h + width)
+    outer = region[y0:y1, x0:x1].sum() - region[y : y + h, x : x + w].sum()
+    ring_area = (x1 - x0) * (y1 - y0) - w * h
+    return ring_area > 0 and outer <= 0.02 * ring_area
+
+
+def _holds_art(region: np.ndarray, box: Box) -> bool:
+    """True when the inside holds a stroke longer than lettering (a horizon, a figure), not just text."""
+    x, y, w, h = box
+    m = max(3, min(w, h) // 12)
+    inner = np.ascontiguousarray(region[y + m : y + h - m, x + m : x + w - m])
+    if inner.size == 0:
+        return False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(inner, connectivity=8)
+    return bool(
+        np.any((stats[1:, cv2.CC_STAT_WIDTH] >= 0.5 * w) | (stats[1:, cv2.CC_STAT_HEIGHT] >= 0.3 * h))
+    )
+
+
+@step("order")
+def order(page: Page) -> None:
+    """Put panels in reading order (tiers top to bottom, left to right or right to left; insets after)."""
+    sequence = reading_order([c.box for c in page.cells], rtl=page.rtl)
+    new_index = {old: new for new, old in enumerate(sequence)}
+    cells = [page.cells[i] for i in sequence]
+    for cell in cells:
+        if cell.inset_of is not None:
+            cell.inset_of = new_index[cell.inset_of]
+    page.cells = cells
+    page.debug("order", lambda: _draw_cells(page, numbered=True))
+
+
+def _draw_cells(page: Page, numbered: bool = False) -> np.ndarray:
+    assert page.ink is not None
+    canvas = cv2.cvtColor(255 - page.ink * 255, cv2.COLOR_GRAY2BGR)
+    for i, cell in enumerate(page.cells):
+        x, y, w, h = cell.box
+        colour = (
+            (0, 160, 0) if cell.inset_of is not None else (0, 0, 255) if not cell.frameless else (255, 0, 0)
+        )
+        cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), colour, 3)
+        if numbered:
+            cv2.putText(canvas, str(i + 1), (x + 10, y + 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2, colour, 3)
+    return canvas
+
+
+PANEL_STEPS = (grayscale, deskew, binarise, denoise, gutters, split_merge, frameless, insets, order)
