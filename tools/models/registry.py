@@ -46,7 +46,9 @@ def clear_cache() -> None:
 
 
 def _make_llm(spec: ModelSpec) -> BaseLLM:
-    opts = _typed(spec.options)
+    from tools.models.adapters import resolve_adapter_option
+
+    opts = resolve_adapter_option(spec.backend, _typed(spec.options))  # `?adapter=style:tex` -> lora=/adapter=
     if spec.backend == "llamacpp":
         from tools.models.llamacpp import LlamaCppLLM, resolve_gguf
 

@@ -1,0 +1,50 @@
+"""Start real local servers for tests on 127.0.0.1 (free port, bounded wait, always stopped)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def local_server(args: list[str], ready_path: str, port: int, timeout: float = 120.0) -> Iterator[str]:
+    """Run `python -m <args>` until GET ready_path answers 200; yield the base URL; terminate after."""
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on a full pipe
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"server {args[0]} exited: {log.read().decode(errors='replace')[-800:]}")
+            try:
+                if httpx.get(base + ready_path, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise TimeoutError(f"server {args[0]} not ready after {timeout:.0f}s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
