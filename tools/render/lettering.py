@@ -1,0 +1,171 @@
+"""Lettering text: uppercase with optional Bonelli accents, Italian hyphenation, and balloon fitting.
+
+A speech or thought balloon is an ellipse whose size is the smallest that holds every line's corners with a
+margin; a caption is a rectangle. Words break (with pyphen's Italian patterns) only when a word alone is wider
+than the widest line allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyphen
+from PIL import ImageFont
+
+from tools.errors import NuvolaError
+from tools.render.fonts import lettering_font
+
+BONELLI_ACCENTS = {"À": "A'", "È": "E'", "É": "E'", "Ì": "I'", "Í": "I'", "Ò": "O'", "Ó": "O'", "Ù": "U'", "Ú": "U'"}
+EXTENT_PROBE = "ÀÈÉÌÒÙQJ,'!?"
+LINE_PITCH = 1.12  # baseline-to-baseline distance, in font sizes
+
+
+class LetteringError(NuvolaError):
+    """A panel's text cannot be lettered inside the panel, even at the smallest size."""
+
+
+def prepare_text(text: str, bonelli_accents: bool = False) -> str:
+    """Uppercase lettering; with `bonelli_accents` accented capitals become letter + apostrophe (È -> E')."""
+    upper = " ".join(text.split()).upper()
+    if bonelli_accents:
+        upper = "".join(BONELLI_ACCENTS.get(ch, ch) for ch in upper)
+    return upper
+
+
+@lru_cache(maxsize=1)
+def _hyphenator() -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="it_IT")
+
+
+def break_word(word: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+    """Pieces of a word too wide for a line: hyphenated at Italian syllables, hard-cut only when a syllable
+    itself does not fit."""
+    pieces: list[str] = []
+    rest = word
+    while font.getlength(rest) > max_width:
+        cut = None
+        for head, _tail in _hyphenator().iterate(rest):  # longest head first
+            if font.getlength(head + "-") <= max_width:
+                cut = len(head)
+                break
+        if cut is None:  # not even one syllable fits: cut letters
+            cut = 1
+            while cut < len(rest) - 1 and font.getlength(rest[: cut + 1] + "-") <= max_width:
+                cut += 1
+        pieces.append(rest[:cut] + "-")
+        rest = rest[cut:]
+    return [*pieces, rest]
+
+
+def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """Greedy line filling up to `width` pixels; a word wider than `width` is hyphenated."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        pieces = break_word(word, font, width) if font.getlength(word) > width else [word]
+        for index, piece in enumerate(pieces):
+            trial = f"{current} {piece}" if current else piece
+            if current and font.getlength(trial) > width:
+                lines.append(current)
+                current = piece
+            else:
+                current = trial
+            if index < len(pieces) - 1:  # a hyphenated piece ends its line
+                lines.append(current)
+                current = ""
+    if current:
+        lines.append(current)
+    return lines
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Lines at a font size: their widths, the baseline pitch and the ink extents above/below a baseline."""
+
+    lines: tuple[str, ...]
+    size: int
+    widths: tuple[float, ...]
+    pitch: float
+    ascent: float  # ink above the baseline (positive)
+    descent: float  # ink below the baseline
+
+    @property
+    def height(self) -> float:
+        return (len(self.lines) - 1) * self.pitch + self.ascent + self.descent
+
+    @property
+    def width(self) -> float:
+        return max(self.widths)
+
+    def baselines(self, top: float) -> list[float]:
+        return [top + self.ascent + i * self.pitch for i in range(len(self.lines))]
+
+
+def make_block(lines: list[str], size: int) -> TextBlock:
+    font = lettering_font(size)
+    _, top, _, bottom = font.getbbox(EXTENT_PROBE, anchor="ls")
+    return TextBlock(tuple(lines), size, tuple(font.getlength(t) for t in lines), size * LINE_PITCH,
+                     float(-top), float(bottom))
+
+
+@dataclass(frozen=True)
+class FittedShape:
+    """A text block inside its balloon: the shape's size (ellipse diameters or rectangle) and the padding."""
+
+    kind: str
+    block: TextBlock
+    width: float
+    height: float
+    pad: float
+
+
+def ellipse_for(block: TextBlock, pad: float) -> tuple[float, float]:
+    """Smallest-area ellipse (diameters) holding every line's box, centred, with `pad` pixels to spare."""
+    top = -block.height / 2
+    corners = []
+    for baseline, width in zip(block.baselines(top), block.widths, strict=True):
+        y_far = max(abs(baseline - block.ascent), abs(baseline + block.descent)) + pad
+        corners.append((width / 2 + pad, y_far))
+    y_max = max(y for _, y in corners)
+    best: tuple[float, float, float] | None = None
+    for step in range(1, 60):
+        b = y_max * (1.0 + step * 0.04)
+        a = max(x / math.sqrt(1.0 - (y / b) ** 2) for x, y in corners)
+        score = a * b * (1.0 + 0.35 * max(0.0, 1.15 - a / b))  # prefer balloons wider than tall
+        if best is None or score < best[0]:
+            best = (score, a, b)
+    assert best is not None
+    return 2 * best[1], 2 * best[2]
+
+
+def fit_text(text: str, kind: str, size: int, max_w: float, max_h: float) -> FittedShape | None:
+    """The most compact balloon for `text` at font `size` within max_w × max_h, or None when none fits."""
+    font = lettering_font(size)
+    pad = size * {"caption": 0.45, "thought": 0.9}.get(kind, 0.55)
+    widest = max_w - 2 * pad if kind == "caption" else (max_w / 2 - pad) * 2 / math.sqrt(2) * 1.25
+    longest = max(font.getlength(w) for w in text.split())
+    start = min(longest, widest)
+    best: FittedShape | None = None
+    for k in range(12):
+        target = start + (widest - start) * k / 11
+        if target <= 0:
+            continue
+        block = make_block(wrap(text, font, target), size)
+        if kind == "caption":
+            w, h = block.width + 2 * pad, block.height + 2 * pad
+        else:
+            w, h = ellipse_for(block, pad)
+        if w > max_w or h > max_h:
+            continue
+        shape = FittedShape(kind, block, w, h, pad)
+        if best is None or _shape_score(shape) < _shape_score(best):
+            best = shape
+    return best
+
+
+def _shape_score(shape: FittedShape) -> float:
+    ratio = shape.width / shape.height
+    lopsided = abs(math.log(ratio / (3.0 if shape.kind == "caption" else 1.6)))
+    return shape.width * shape.height * (1.0 + 0.5 * lopsided)

@@ -1,0 +1,212 @@
+"""From plan to comic: draw each panel, colour it, letter it, compose the pages, write the comic files.
+
+    result = render_issue(script, "out/issue-1", artist="storyboard", color=True, dpi=150)
+    result.cbz, result.pdf, result.html, result.pages
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from tools.atomic import atomic_path, write_text_atomic
+from tools.comic_script import IssueScript, PagePlan, PanelSpec
+from tools.errors import NuvolaError
+from tools.models.image import ArtContext, Artist, PanelArt, get_artist
+from tools.render.colorist import Colorist, get_colorist
+from tools.render.deliver import write_cbz, write_pdf, write_reader
+from tools.render.fonts import notes_font
+from tools.render.layout import BORDER_MM, PanelSlot, layout_page, mm_to_px, page_size
+from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon
+from tools.render.palette import CAPTION_FILL, PaletteBook, canonical_name, load_series_profile
+
+log = logging.getLogger(__name__)
+PAGE_NAME = "page_{:03d}.png"
+
+
+class RenderError(NuvolaError):
+    """The plan cannot be rendered (empty, or a panel that cannot be drawn or lettered)."""
+
+
+@dataclass
+class PanelReport:
+    """What became of one panel: where it sits, who drew it, where its balloons went."""
+
+    id: str
+    page: int
+    box: tuple[int, int, int, int]
+    source: str
+    balloons: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RenderResult:
+    """The files of a rendered issue (contract 5), plus a report per panel."""
+
+    pages: list[Path]
+    cbz: Path
+    pdf: Path
+    html: Path
+    panels: list[PanelReport] = field(default_factory=list)
+
+
+@dataclass
+class RenderedPanel:
+    """One finished panel: its art, the final image (coloured or not, lettered) and its balloons."""
+
+    art: PanelArt
+    image: Image.Image
+    balloons: list[PlacedBalloon]
+
+
+@dataclass
+class PanelRenderer:
+    """Draws, colours and letters single panels with one artist, colorist and letterer."""
+
+    artist: Artist
+    context: ArtContext
+    letterer: Letterer
+    colorist: Colorist | None = None
+    book: PaletteBook = field(default_factory=PaletteBook)
+    fallback: Artist | None = None
+
+    def render(self, panel: PanelSpec, size: tuple[int, int]) -> RenderedPanel:
+        art = self._draw(panel, size)
+        if self.colorist is not None:
+            image = self.colorist.colorize(art, panel, self.book)
+        else:
+            image = art.image.convert("RGB")
+        balloons = self.letterer.letter(image, panel, art.figures, art.free_boxes, art.label_boxes)
+        return RenderedPanel(art=art, image=image, balloons=balloons)
+
+    def _draw(self, panel: PanelSpec, size: tuple[int, int]) -> PanelArt:
+        """The artist's drawing; when it fails on this panel, the storyboard's, with the reason recorded."""
+        try:
+            art = self.artist.draw(panel, size, self.context)
+        except (NuvolaError, OSError, ValueError) as exc:
+            if self.fallback is None:
+                raise RenderError(f"panel {panel.id}: the {self.artist.name} artist failed: {exc}") from exc
+            log.warning("panel %s: %s artist failed (%s); drawing a storyboard", panel.id, self.artist.name, exc)
+            art = self.fallback.draw(panel, size, self.context)
+            art.source = f"storyboard (fallback: {exc})"
+        if art.image.size != size:
+            raise RenderError(f"panel {panel.id}: the {self.artist.name} artist drew {art.image.size}, not {size}")
+        return art
+
+
+def _page_number(draw: ImageDraw.ImageDraw, page: PagePlan, size: tuple[int, int], dpi: int) -> None:
+    font = notes_font(max(9, mm_to_px(2.6, dpi)))
+    draw.text((size[0] / 2, size[1] - mm_to_px(6.5, dpi)), str(page.number), font=font, fill=(0, 0, 0), anchor="mm")
+
+
+def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Image.Image, list[PanelReport]]:
+    """One page: every panel rendered into its box, framed, and the page number at the foot."""
+    size = page_size(dpi)
+    sheet = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    border = max(1, mm_to_px(BORDER_MM, dpi))
+    reports = []
+    for slot in layout_page(page, dpi):
+        rendered = renderer.render(slot.panel, slot.box.size)
+        sheet.paste(rendered.image, (slot.box.x, slot.box.y))
+        draw.rectangle((slot.box.x, slot.box.y, slot.box.right - 1, slot.box.bottom - 1), outline=(0, 0, 0),
+                       width=border)
+        reports.append(_report(page, slot, rendered))
+    _page_number(draw, page, size, dpi)
+    return sheet, reports
+
+
+def _report(page: PagePlan, slot: PanelSlot, rendered: RenderedPanel) -> PanelReport:
+    balloons = [
+        {"kind": b.kind, "speaker": b.balloon.speaker, "box": list(b.box.as_tuple()), "font_px": b.shape.block.size,
+         "lines": list(b.shape.block.lines)}
+        for b in rendered.balloons
+    ]
+    return PanelReport(id=slot.panel.id, page=page.number, box=slot.box.as_tuple(), source=rendered.art.source,
+                       balloons=balloons)
+
+
+def make_renderer(script: IssueScript, *, color: bool, artist: str | Artist, dpi: int, seed: int,
+                  catalogue: Any, store: Any, profile: Any, bonelli_accents: bool) -> PanelRenderer:
+    profile = load_series_profile(script.series) if profile is None else profile
+    chosen = get_artist(artist) if isinstance(artist, str) else artist
+    context = ArtContext(issue=script, seed=seed, profile=profile, catalogue=catalogue, store=store)
+    prepare = getattr(chosen, "prepare", None)
+    if prepare is not None:
+        prepare(context)
+    style = LetterStyle(dpi=dpi, bonelli_accents=bonelli_accents,
+                        caption_fill=CAPTION_FILL if color else (255, 255, 255))
+    return PanelRenderer(
+        artist=chosen,
+        context=context,
+        letterer=Letterer(style, resolve=lambda name: canonical_name(name, profile)),
+        colorist=get_colorist("palette") if color else None,
+        book=PaletteBook(profile),
+        fallback=None if chosen.name == "storyboard" else get_artist("storyboard"),
+    )
+
+
+def render_issue(
+    script: IssueScript,
+    out_dir: Path | str,
+    *,
+    color: bool = True,
+    artist: str | Artist = "storyboard",
+    dpi: int = 150,
+    seed: int = 0,
+    catalogue: Any = None,
+    store: Any = None,
+    profile: Any = None,
+    bonelli_accents: bool = False,
+) -> RenderResult:
+    """Render `script` into `out_dir`: pages/*.png, issue.cbz, issue.pdf, index.html and render.json."""
+    if not script.pages:
+        raise RenderError(f"issue {script.number} ({script.title!r}) has no pages to render")
+    if not 50 <= dpi <= 1200:
+        raise RenderError(f"dpi must be between 50 and 1200, got {dpi}")
+    out = Path(out_dir)
+    renderer = make_renderer(script, color=color, artist=artist, dpi=dpi, seed=seed, catalogue=catalogue,
+                             store=store, profile=profile, bonelli_accents=bonelli_accents)
+    pages: list[Path] = []
+    reports: list[PanelReport] = []
+    for index, page in enumerate(script.pages, start=1):
+        sheet, page_reports = compose_page(page, renderer, dpi)
+        target = out / "pages" / PAGE_NAME.format(index)
+        with atomic_path(target) as tmp:
+            sheet.save(tmp, "PNG", dpi=(dpi, dpi), optimize=False)
+        pages.append(target)
+        reports.extend(page_reports)
+    _remove_stale_pages(out / "pages", len(pages))
+    name = renderer.artist.name
+    result = RenderResult(
+        pages=pages,
+        cbz=write_cbz(pages, script, out / "issue.cbz", colour=color, artist=name),
+        pdf=write_pdf(pages, out / "issue.pdf", dpi),
+        html=write_reader(pages, script, out / "index.html"),
+        panels=reports,
+    )
+    _write_manifest(out / "render.json", script, result, color=color, artist=name, dpi=dpi, seed=seed)
+    return result
+
+
+def _remove_stale_pages(folder: Path, count: int) -> None:
+    """Pages left over from an earlier, longer render of the same plan."""
+    for path in folder.glob("page_*.png"):
+        stem = path.stem.removeprefix("page_")
+        if stem.isdigit() and int(stem) > count:
+            path.unlink()
+
+
+def _write_manifest(target: Path, script: IssueScript, result: RenderResult, **options: Any) -> None:
+    manifest = {
+        "series": script.series, "number": script.number, "title": script.title, **options,
+        "pages": [p.name for p in result.pages],
+        "files": {"cbz": result.cbz.name, "pdf": result.pdf.name, "html": result.html.name},
+        "panels": [asdict(r) for r in result.panels],
+    }
+    write_text_atomic(target, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")

@@ -1,0 +1,187 @@
+"""The remix artist: reuses ingested panels whose cast and framing match, their lettering in-painted away.
+
+Candidates come from the catalogue (contract 1): every panel with the speakers of its balloons. When a memory
+store is given (contract 4), `memory.retrieval.panels_like` ranks panels by description and cast too. The
+chosen panel is cropped from its page, its balloons are masked and removed with OpenCV in-painting, and it is
+fitted to the new panel's box. Each source panel is used once per issue.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from tools.comic_script import PanelSpec
+from tools.errors import NuvolaError
+from tools.models.image import ArtContext, PanelArt
+from tools.render.palette import canonical_name
+from tools.render.storyboard import estimate_figures
+
+log = logging.getLogger(__name__)
+INPAINT_RADIUS = 4
+MASK_GROW = 4
+
+
+class RemixError(NuvolaError):
+    """The remix artist has no archive to draw from, or nothing in it fits a panel."""
+
+
+@dataclass(frozen=True)
+class SourcePanel:
+    """An ingested panel the remix artist may reuse."""
+
+    panel_id: str
+    page_id: str
+    volume: str
+    page_index: int
+    image: Path
+    box: tuple[int, int, int, int]
+    cast: frozenset[str]
+    balloons: tuple[tuple[str, tuple[int, int, int, int], tuple[int, int] | None], ...]  # kind, box, tail
+
+    @property
+    def aspect(self) -> float:
+        return self.box[2] / max(1, self.box[3])
+
+
+def catalogue_panels(catalogue: Any, resolve: Any = lambda n: n) -> list[SourcePanel]:
+    """Every panel of every volume in the catalogue, with the (canonical, lower-case) names that speak in it."""
+    out: list[SourcePanel] = []
+    for volume in catalogue.volumes():
+        for page in catalogue.pages(volume.name):
+            balloons = catalogue.balloons(page.id)
+            for panel in catalogue.panels(page.id):
+                mine = [b for b in balloons if b.panel_id == panel.id]
+                cast = frozenset(resolve(b.speaker).lower() for b in mine if b.speaker)
+                marks = tuple(
+                    (b.kind, b.box, (b.tail_x, b.tail_y) if b.tail_x is not None and b.tail_y is not None else None)
+                    for b in mine
+                )
+                out.append(SourcePanel(panel.id, page.id, volume.name, page.page_index, catalogue.image_file(page),
+                                       panel.box, cast, marks))
+    return out
+
+
+class RemixArtist:
+    """Draws panels by reusing ingested ones (needs a catalogue; uses the memory when given one)."""
+
+    name = "remix"
+
+    def __init__(self) -> None:
+        self._sources: list[SourcePanel] = []
+        self._catalogue_path: Path | None = None
+
+    def prepare(self, context: ArtContext) -> None:
+        """Index the catalogue's panels once per catalogue; a missing or empty archive is a clear error."""
+        if context.catalogue is None:
+            raise RemixError("the remix artist needs ingested comics: ingest a volume first (`nuvola ingest`) "
+                             "or choose --artist storyboard")
+        path = Path(getattr(context.catalogue, "path", "")) if getattr(context.catalogue, "path", None) else None
+        if not self._sources or path != self._catalogue_path:
+            self._sources = catalogue_panels(context.catalogue, lambda n: canonical_name(n, context.profile))
+            self._catalogue_path = path
+        if not self._sources:
+            raise RemixError(f"the catalogue {path or ''} has no panels to remix: ingest a volume first")
+
+    def draw(self, panel: PanelSpec, size: tuple[int, int], context: ArtContext) -> PanelArt:
+        if not self._sources:
+            self.prepare(context)
+        source = self.choose(panel, size, context)
+        context.used_sources.add(source.panel_id)
+        image, free = remix_image(source, size)
+        return PanelArt(
+            image=image,
+            figures=estimate_figures(panel, size, context.profile),
+            free_boxes=free,
+            source=f"remix:{source.volume}/p{source.page_index + 1}/{source.panel_id}",
+        )
+
+    def choose(self, panel: PanelSpec, size: tuple[int, int], context: ArtContext) -> SourcePanel:
+        """The best unused source panel for `panel`; RemixError when none shares its cast."""
+        wanted = {canonical_name(f.name, context.profile).lower() for f in panel.figures}
+        wanted |= {canonical_name(b.speaker, context.profile).lower() for b in panel.balloons if b.speaker}
+        remembered = self._remembered(panel, wanted, context)
+        aspect = size[0] / max(1, size[1])
+        best: tuple[float, SourcePanel] | None = None
+        for source in self._sources:
+            if source.panel_id in context.used_sources:
+                continue
+            overlap = len(wanted & source.cast) / len(wanted | source.cast) if wanted | source.cast else 1.0
+            if wanted and not overlap and source.panel_id not in remembered:
+                continue
+            score = 2.0 * overlap - abs(math.log(source.aspect / aspect)) + remembered.get(source.panel_id, 0.0)
+            if best is None or score > best[0]:
+                best = (score, source)
+        if best is None:
+            who = ", ".join(sorted(wanted)) or "no one"
+            raise RemixError(f"no unused ingested panel shows {who}")
+        return best[1]
+
+    def _remembered(self, panel: PanelSpec, wanted: set[str], context: ArtContext) -> dict[str, float]:
+        """Panel ids the memory finds for this description and cast, with a bonus by rank and shot."""
+        if context.store is None:
+            return {}
+        from memory.retrieval import panels_like
+
+        query = " ".join(t for t in (panel.description, panel.setting, panel.shot) if t)
+        cast = [f.name for f in panel.figures] or None
+        try:
+            hits = panels_like(context.store, query, cast=cast, k=8) or panels_like(context.store, query, k=8)
+        except NuvolaError as exc:
+            log.warning("memory search for panel %s failed: %s", panel.id, exc)
+            return {}
+        bonus: dict[str, float] = {}
+        for rank, hit in enumerate(hits):
+            panel_id = hit.provenance.panel_id
+            if panel_id:
+                same_shot = 0.5 if hit.metadata.get("shot") == panel.shot else 0.0
+                bonus.setdefault(panel_id, 1.5 - 0.15 * rank + same_shot)
+        return bonus
+
+
+def balloon_mask(source: SourcePanel) -> np.ndarray:
+    """255 where the source panel's balloons, captions and tails are (panel pixels), grown a little."""
+    px, py, pw, ph = source.box
+    mask = np.zeros((ph, pw), np.uint8)
+    for kind, (x, y, w, h), tail in source.balloons:
+        x0, y0 = x - px, y - py
+        if kind == "caption":
+            cv2.rectangle(mask, (x0, y0), (x0 + w, y0 + h), 255, thickness=-1)
+        else:
+            cv2.ellipse(mask, (x0 + w // 2, y0 + h // 2), (w // 2 + 2, h // 2 + 2), 0, 0, 360, 255, thickness=-1)
+        if tail is not None:
+            cv2.line(mask, (x0 + w // 2, y0 + h // 2), (tail[0] - px, tail[1] - py), 255, thickness=max(4, w // 12))
+    return cv2.dilate(mask, np.ones((2 * MASK_GROW + 1,) * 2, np.uint8))
+
+
+def remix_image(source: SourcePanel, size: tuple[int, int]) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """The source panel without its lettering, fitted (cover, centred) to `size`, and where its balloons were."""
+    try:
+        with Image.open(source.image) as page:
+            crop = np.asarray(page.convert("L").crop(_box_corners(source.box)))
+    except OSError as exc:
+        raise RemixError(f"{source.image}: cannot read the page of panel {source.panel_id} ({exc})") from exc
+    mask = balloon_mask(source)[: crop.shape[0], : crop.shape[1]]
+    clean = cv2.inpaint(crop, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA) if mask.any() else crop
+    scale = max(size[0] / clean.shape[1], size[1] / clean.shape[0])
+    resized = cv2.resize(clean, (math.ceil(clean.shape[1] * scale), math.ceil(clean.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    ox, oy = (resized.shape[1] - size[0]) // 2, (resized.shape[0] - size[1]) // 2
+    fitted = resized[oy : oy + size[1], ox : ox + size[0]]
+    free = []
+    for _kind, (x, y, w, h), _tail in source.balloons:
+        fx, fy = round((x - source.box[0]) * scale) - ox, round((y - source.box[1]) * scale) - oy
+        free.append((max(0, fx), max(0, fy), round(w * scale), round(h * scale)))
+    return Image.fromarray(np.ascontiguousarray(fitted), "L"), free
+
+
+def _box_corners(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return x, y, x + w, y + h
