@@ -137,7 +137,7 @@ class LlamaCppLLM(LLM):
                     model_path=self.model_path,
                     lora_path=self.lora_path,
                     n_ctx=self.n_ctx,
-                    n_threads=self.n_threads or max(1, os.cpu_count() or 1),
+                    n_threads=self.n_threads,  # None: llama.cpp's default (robust when cores are shared)
                     seed=self.seed,
                     verbose=verbose,
                 )
