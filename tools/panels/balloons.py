@@ -14,7 +14,7 @@ from tools.panels.order import reading_order
 from tools.panels.page import Blob, Box, Page, step
 
 MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
-GLYPH_HEIGHT = (0.004, 0.03)  # of the page height
+GLYPH_HEIGHT = (0.006, 0.03)  # of the page height
 
 
 def _fill_holes(region: np.ndarray) -> np.ndarray:
@@ -26,24 +26,65 @@ def _fill_holes(region: np.ndarray) -> np.ndarray:
 
 
 def _looks_lettered(page: Page, holes: np.ndarray, filled_area: int) -> bool:
-    """True when the ink inside is mostly glyph-sized marks of a common height, in rows."""
+    """True when the ink inside is mostly glyph-sized marks standing on common baselines, in rows."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=8)
     if n < 3:
         return False
-    heights, widths, areas = (
-        stats[1:, cv2.CC_STAT_HEIGHT],
-        stats[1:, cv2.CC_STAT_WIDTH],
-        stats[1:, cv2.CC_STAT_AREA],
-    )
+    boxes = stats[1:, :4]
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    heights, widths = boxes[:, 3], boxes[:, 2]
     lo, hi = GLYPH_HEIGHT[0] * page.height, GLYPH_HEIGHT[1] * page.height
-    solid = areas >= 0.15 * widths * heights  # letters and words, not hatching strokes
+    solid = areas >= 0.2 * widths * heights  # letters and words, not hatching strokes
     glyph = (heights >= lo) & (heights <= hi) & (widths <= 15 * heights) & solid
     if glyph.sum() < 2 or areas[glyph].sum() < 0.6 * areas.sum():
         return False
-    ink = areas.sum() / filled_area
-    tall = heights[glyph]
-    common = np.abs(tall - np.median(tall)) <= 0.45 * np.median(tall)
-    return 0.03 <= ink <= 0.55 and common.mean() >= 0.6
+    if not 0.03 <= areas.sum() / filled_area <= 0.55:
+        return False
+    glyphs = boxes[glyph]
+    w, h = glyphs[:, 2].astype(float), glyphs[:, 3].astype(float)
+    if (
+        len(glyphs) >= 8
+        and w.mean() <= 1.5 * h.mean()
+        and w.std() < 0.2 * w.mean()
+        and h.std() < 0.2 * h.mean()
+    ):
+        return False  # identical round marks on a lattice: a halftone screen, not words
+    aligned = _aligned_rows(glyphs)
+    if aligned.sum() < 2:
+        return False
+    size = np.median(glyphs[aligned, 3])  # the lettering height; lone words on other rows share it
+    lettered = aligned | (np.abs(glyphs[:, 3] - size) <= 0.3 * size)
+    return areas[glyph][lettered].sum() >= 0.7 * areas[glyph].sum()
+
+
+def _aligned_rows(boxes: np.ndarray) -> np.ndarray:
+    """Which glyph boxes sit in a row of at least two whose bottoms (baselines) line up."""
+    order = np.argsort(boxes[:, 1] + boxes[:, 3] / 2)
+    rows: list[list[int]] = []
+    for i in order:
+        top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
+        if rows:
+            row = boxes[rows[-1]]
+            overlap = min(bottom, np.median(row[:, 1] + row[:, 3])) - max(top, np.median(row[:, 1]))
+            if overlap >= 0.5 * boxes[i, 3]:
+                rows[-1].append(int(i))
+                continue
+        rows.append([int(i)])
+    aligned = np.zeros(len(boxes), bool)
+    for row in rows:
+        bottoms = boxes[row, 1] + boxes[row, 3]
+        tall = float(np.median(boxes[row, 3]))
+        near = np.array(row)[np.abs(bottoms - np.median(bottoms)) <= max(1.5, 0.25 * tall)]
+        if len(near) >= 2 and _word_spacing(boxes[near]) <= 1.2 * tall:
+            aligned[near] = True
+    return aligned
+
+
+def _word_spacing(boxes: np.ndarray) -> float:
+    """Median horizontal gap between neighbouring boxes of a row (letters and words sit close)."""
+    ordered = boxes[np.argsort(boxes[:, 0])]
+    gaps = ordered[1:, 0] - (ordered[:-1, 0] + ordered[:-1, 2])
+    return float(np.median(gaps))
 
 
 def _stroke(ink: np.ndarray, filled: np.ndarray, limit: int = 4) -> int:

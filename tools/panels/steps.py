@@ -278,7 +278,7 @@ def _insets_in(page: Page, box: Box) -> list[Box]:
     assert page.clean is not None
     x, y, w, h = box
     region = page.clean[y : y + h, x : x + w].copy()
-    band = max(3, round(0.012 * page.height))
+    band = max(2, round(0.004 * page.height))  # the host's own frame
     region[:band], region[-band:], region[:, :band], region[:, -band:] = 0, 0, 0, 0
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = []
@@ -288,7 +288,7 @@ def _insets_in(page: Page, box: Box) -> list[Box]:
             continue
         if cv2.contourArea(contour) < 0.9 * cw * ch or not _closed(region, (cx, cy, cw, ch)):
             continue
-        if _ringed(region, (cx, cy, cw, ch), band) and _holds_art(region, (cx, cy, cw, ch)):
+        if _ringed(region, (cx, cy, cw, ch), band + 1) and _holds_art(region, (cx, cy, cw, ch)):
             out.append((x + cx, y + cy, cw, ch))
     return out
 

@@ -7,6 +7,7 @@ seam), then its lines are lettered centred. The box reported is the body with it
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -62,12 +63,17 @@ def draw_speech(
     font: ImageFont.FreeTypeFont,
     stroke: int,
     tail_target: tuple[int, int] | None,
+    bounds: Rect | None = None,
+    avoid: Sequence[Rect] = (),
 ) -> tuple[list[int], list[int] | None]:
-    """Draw an oval balloon inscribed in `rect` (outline included) and a tail towards `tail_target`."""
+    """Draw an oval balloon inscribed in `rect` (outline included) and a tail towards `tail_target`.
+
+    The tail is shortened until its tip lies inside `bounds` and outside every `avoid` box.
+    """
     x0, y0, x1, y1 = rect
     ex0, ey0, ex1, ey1 = x0 + stroke, y0 + stroke, x1 - stroke, y1 - stroke
     cx, cy, a, b = (ex0 + ex1) / 2, (ey0 + ey1) / 2, (ex1 - ex0) / 2, (ey1 - ey0) / 2
-    tip = _tail_tip(cx, cy, a, b, tail_target) if tail_target else None
+    tip = _tail_tip(cx, cy, a, b, tail_target, bounds, avoid) if tail_target else None
     margin = stroke + 2
     bx0, by0 = min(ex0, tip[0] if tip else ex0) - margin, min(ey0, tip[1] if tip else ey0) - margin
     bx1, by1 = max(ex1, tip[0] if tip else ex1) + margin, max(ey1, tip[1] if tip else ey1) + margin
@@ -93,14 +99,28 @@ def draw_caption(
     return [x0, y0, x1 - x0, y1 - y0]
 
 
-def _tail_tip(cx: float, cy: float, a: float, b: float, target: tuple[int, int]) -> tuple[int, int]:
-    """Where the tail ends: towards the target, between a third and three quarters of the oval's height."""
+def _tail_tip(
+    cx: float,
+    cy: float,
+    a: float,
+    b: float,
+    target: tuple[int, int],
+    bounds: Rect | None,
+    avoid: Sequence[Rect],
+) -> tuple[int, int] | None:
+    """Where the tail ends: towards the target, 0.45 to 1.3 times the oval's half-height beyond it."""
     dx, dy = target[0] - cx, target[1] - cy
     dist = math.hypot(dx, dy) or 1.0
     ux, uy = dx / dist, dy / dist
     edge = 1 / math.sqrt((ux / a) ** 2 + (uy / b) ** 2)  # distance from centre to the oval along u
     length = min(max(dist - edge, 0.45 * b), 1.3 * b)
-    return round(cx + ux * (edge + length)), round(cy + uy * (edge + length))
+    while length >= 0.3 * b:
+        tip = round(cx + ux * (edge + length)), round(cy + uy * (edge + length))
+        inside = bounds is None or (bounds[0] <= tip[0] < bounds[2] and bounds[1] <= tip[1] < bounds[3])
+        if inside and not any(r[0] <= tip[0] < r[2] and r[1] <= tip[1] < r[3] for r in avoid):
+            return tip
+        length *= 0.85
+    return None
 
 
 def _tail_polygon(

@@ -109,6 +109,8 @@ def _place_beats(
                 break
             block = letter_block(bonelli_caps(beat.text), font, panel.w * 0.86 - 2 * pad, aspect=5.0)
             w, h = caption_size(block, pad)
+            if h > 0.4 * panel.h:  # no room: the scene opens in the next panel
+                break
             rect = (panel.x, panel.y, panel.x + w, panel.y + h)
             row_y = row_bottom = rect[3] + margin // 2
         else:
@@ -156,6 +158,15 @@ def _fit_in_row(
     return None
 
 
+@dataclass
+class _PanelPlan:
+    """A drawn panel waiting for its balloons: what it says and where its speakers' heads are."""
+
+    index: int
+    placed: list[_Placed]
+    heads: dict[str, tuple[int, int]]
+
+
 def _draw_panel(
     page: Image.Image,
     layout: PageLayout,
@@ -163,13 +174,12 @@ def _draw_panel(
     setting: str,
     cursor: StoryCursor,
     rng: np.random.Generator,
-) -> list[DrawnBalloon]:
-    """Backdrop, figures, frame and balloons of one panel; returns its balloons in reading order."""
+) -> _PanelPlan:
+    """Backdrop, figures and frame of one panel (balloons come later, over every panel)."""
     panel = layout.panels[index]
-    stroke = layout.border
     placed = _place_beats(panel, layout, cursor, rng)
     cast = list(dict.fromkeys(p.beat.speaker for p in placed if p.beat.speaker))
-    canvas = new_canvas(panel.w, panel.h, rng, max(2, stroke - 1))
+    canvas = new_canvas(panel.w, panel.h, rng, max(2, layout.border - 1))
     draw_backdrop(canvas, setting, panel.frameless)
     heads = _draw_cast(canvas, cast, placed, panel, rng)
     if panel.inset_of is not None:
@@ -180,20 +190,30 @@ def _draw_panel(
     page.paste(canvas.image, (panel.x, panel.y))
     if not panel.frameless:
         ImageDraw.Draw(page).rectangle(
-            [panel.x, panel.y, panel.right - 1, panel.bottom - 1], outline=0, width=stroke
+            [panel.x, panel.y, panel.right - 1, panel.bottom - 1], outline=0, width=layout.border
         )
+    return _PanelPlan(index, placed, {n: (panel.x + x, panel.y + y) for n, (x, y) in heads.items()})
+
+
+def _letter_panel(page: Image.Image, layout: PageLayout, plan: _PanelPlan) -> list[DrawnBalloon]:
+    """Draw a panel's captions and balloons; tails stay inside the panel and off its insets."""
+    panel, stroke = layout.panels[plan.index], layout.border
+    margin = 3 * stroke
+    bounds = (panel.x + margin, panel.y + margin, panel.right - margin, panel.bottom - margin)
+    avoid = _obstacles(layout, plan.index)
+    font = lettering_font(_lettering_size(layout.height))
     drawn = []
-    for item in placed:
+    for item in plan.placed:
         text = normalised_text(item.beat.text)
-        font = lettering_font(_lettering_size(layout.height))
         if item.beat.speaker is None:
             bbox = draw_caption(page, item.rect, item.block, font, stroke)
-            drawn.append(DrawnBalloon(bbox, "caption", item.block.lines, text, None, None, index))
+            drawn.append(DrawnBalloon(bbox, "caption", item.block.lines, text, None, None, plan.index))
         else:
-            head = heads[item.beat.speaker]
-            target = (panel.x + head[0], panel.y + head[1])
-            bbox, tail = draw_speech(page, item.rect, item.block, font, stroke, target)
-            drawn.append(DrawnBalloon(bbox, "speech", item.block.lines, text, item.beat.speaker, tail, index))
+            target = plan.heads[item.beat.speaker]
+            bbox, tail = draw_speech(page, item.rect, item.block, font, stroke, target, bounds, avoid)
+            drawn.append(
+                DrawnBalloon(bbox, "speech", item.block.lines, text, item.beat.speaker, tail, plan.index)
+            )
     return drawn
 
 
@@ -234,9 +254,12 @@ def render_page(
     layout = plan_layout(rng, height, layout_options)
     page = Image.new("L", (layout.width, layout.height), 255)
     scene_at_start, balloons = cursor.scene, []
-    for index in range(len(layout.panels)):
-        setting = SCENES[cursor.scene].setting
-        balloons += _draw_panel(page, layout, index, setting, cursor, rng)
+    plans = [
+        _draw_panel(page, layout, i, SCENES[cursor.scene].setting, cursor, rng)
+        for i in range(len(layout.panels))
+    ]
+    for plan in plans:
+        balloons += _letter_panel(page, layout, plan)
     _page_number(page, layout, number)
     steps = choose_degradations(rng, degrade) if degrade else []
     page, mapping = degrade_page(page, steps, rng)
