@@ -1,0 +1,83 @@
+"""Where each adapter's data comes from by default, given the settings: the memory, the series profile,
+the story bank, the OCR engines. The CLI turns its options into these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from finetune.data.examples import TrainingSet
+from finetune.data.ocr_clean import ocr_clean_set
+from finetune.data.style import style_set_from_files, style_set_from_memory
+from finetune.data.voice import voice_set
+from tools.errors import InputFileError
+from tools.models.spec import ModelSpec, parse_model_name
+
+ROLE_OF_KIND = {"style": "narrator", "voice": "voice", "ocr-clean": "ocr_cleaner"}
+
+
+def default_base(settings: Any, kind: str) -> str:
+    """The model the adapter's role runs (without adapter options): what the adapter must be trained on."""
+    spec = parse_model_name(settings.model_for(ROLE_OF_KIND[kind]))
+    options = {k: v for k, v in spec.options.items() if k == "gguf_file"}
+    return ModelSpec(spec.backend, spec.target, options).name
+
+
+def open_memory(settings: Any) -> Any:
+    from memory.store import MemoryStore
+
+    return MemoryStore.open(settings)
+
+
+def build_style_set(settings: Any, sources: Sequence[str], heldout: Sequence[str]) -> TrainingSet:
+    """From text files/folders when given (held-out files never trained on), else from the memory."""
+    if sources:
+        return style_set_from_files(sources, heldout)
+    return style_set_from_memory(open_memory(settings))
+
+
+def profile_character(settings: Any, character: str) -> Any:
+    """The series profile's entry for `character` (name or alias), or None when unknown."""
+    from memory.profile import load_profile
+
+    try:
+        return load_profile(settings.series).find(character)
+    except Exception:  # noqa: BLE001 - a missing or broken profile only loses aliases and sample lines
+        return None
+
+
+def build_voice_set(settings: Any, character: str, sources: Sequence[str]) -> tuple[str, TrainingSet]:
+    """The character's canonical name and voice set; default sources: the memory and the profile's samples."""
+    from memory.profile import name_key
+
+    found = profile_character(settings, character)
+    canonical = found.name if found is not None else character.strip()
+    keys = {name_key(n) for n in (found.names if found is not None else [canonical])}
+    wanted = list(sources) or ["memory"]
+    store = open_memory(settings) if "memory" in wanted else None
+    samples = found.sample_lines if found is not None else []
+    dataset = voice_set(canonical, wanted, lambda label: name_key(label) in keys, store=store, sample_lines=samples)
+    return canonical, dataset
+
+
+def ocr_engine(settings: Any, name: str) -> Any:
+    """The OCR engine that reads the drawn balloons (`none`: synthetic noise only)."""
+    if name == "none":
+        return None
+    from tools.ocr import get_ocr_engine
+
+    return get_ocr_engine(name, settings)
+
+
+def build_ocr_set(
+    settings: Any, sources: Sequence[str], ocr_sets: Sequence[Path], engine: str, seed: int, heldout: int
+) -> TrainingSet:
+    """Noisy -> clean pairs from the story bank (default) and text files, plus any OCR validation sets."""
+    for path in ocr_sets:
+        if not Path(path).is_file():
+            raise InputFileError(path, "OCR set not found")
+    return ocr_clean_set(
+        list(sources) or ["story-bank"], ocr_sets=ocr_sets, engine=ocr_engine(settings, engine), seed=seed, heldout=heldout
+    )
