@@ -109,9 +109,8 @@ def _line_record(story: ReconstructedStory, line: StoryLine) -> MemoryRecord:
     return MemoryRecord(
         kind="line",
         key=f"{story.volume}#{line.balloon_id}",
-        text=f"{line.speaker}: {line.text}" if line.speaker else line.text,
+        text=line.text,  # the speaker is metadata: "chi minaccia Tex?" must not match Tex's own lines
         metadata={
-            "line": line.text,
             "lettering": line.lettering,
             "balloon_kind": line.kind,
             "speaker": line.speaker,

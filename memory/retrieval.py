@@ -31,8 +31,9 @@ class MemoryHit(BaseModel):
 
 
 def _hit(record: MemoryRecord, score: float) -> MemoryHit:
+    speaker = record.metadata.get("speaker") if record.kind == "line" else None
     return MemoryHit(
-        text=record.text,
+        text=f"{speaker}: {record.text}" if speaker else record.text,
         kind=record.kind,
         score=round(score, 4),
         metadata=record.metadata,
@@ -62,13 +63,26 @@ def search(
     volume: str | None = None,
     k: int = 10,
 ) -> list[MemoryHit]:
-    """The `k` records nearest to `query`, across kinds unless `kind` is given, filtered by character
-    (a speaker, addressee or cast member; aliases accepted) and volume."""
+    """The `k` records nearest to `query`, filtered by character (a speaker, addressee or cast member;
+    aliases accepted) and volume. Across kinds (no `kind`), every kind with matches keeps its best
+    `k // kinds` hits before the rest are filled by score, so long records that mention everyone
+    (character sheets, story summaries) cannot crowd out the lines and scenes that answer."""
     vector = store.embed_query(query)
     where = _combine(_cast_filter(store, [character] if character else []), where_all(volume=volume))
     kinds: tuple[Kind, ...] = (kind,) if kind else KINDS
-    hits = [_hit(r, s) for kd in kinds for r, s in store.query(kd, embedding=vector, where=where, k=k)]
-    return sorted(hits, key=lambda h: -h.score)[:k]
+    per_kind = [[_hit(r, s) for r, s in store.query(kd, embedding=vector, where=where, k=k)] for kd in kinds]
+    return diversified(per_kind, k)
+
+
+def diversified(per_kind: list[list[MemoryHit]], k: int) -> list[MemoryHit]:
+    """Merge ranked lists: each non-empty list keeps its top `k // lists` hits, the rest go by score."""
+    present = [hits for hits in per_kind if hits]
+    if not present:
+        return []
+    quota = max(1, k // len(present))
+    chosen = [h for hits in present for h in hits[:quota]]
+    rest = sorted((h for hits in present for h in hits[quota:]), key=lambda h: -h.score)
+    return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: -h.score)[:k]
 
 
 def character_lines(

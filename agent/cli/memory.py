@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.context import AppContext, console, err_console, pass_app
@@ -52,12 +53,10 @@ def stats(app: AppContext, as_json: bool) -> None:
             )
         )
         return
-    console.print(
-        f"memory: [bold]{store.location}[/] ({app.settings.memory.mode}), embedder {store.embedder}"
-    )
+    _say(f"memory: [bold]{escape(store.location)}[/] ({app.settings.memory.mode}), embedder {store.embedder}")
     table = Table("volume / source", *counts.keys(), title="Records")
     for volume, per_kind in sorted(volumes.items()):
-        table.add_row(volume, *(str(per_kind.get(kind, 0)) for kind in counts))
+        table.add_row(escape(volume), *(str(per_kind.get(kind, 0)) for kind in counts))
     table.add_row("[bold]total[/]", *(f"[bold]{n}[/]" for n in counts.values()))
     console.print(table)
 
@@ -88,7 +87,9 @@ def search_cmd(
         return
     table = Table("score", "kind", "text", "where", title=f"Memory: {query}")
     for hit in hits:
-        table.add_row(f"{hit.score:.3f}", hit.kind, hit.text[:140], hit.reference)
+        table.add_row(
+            f"{hit.score:.3f}", hit.kind, escape(" ".join(hit.text.split())[:140]), escape(hit.reference)
+        )
     console.print(table if hits else "[yellow]nothing found[/] (is the memory empty? `nuvola memory stats`)")
 
 
@@ -100,12 +101,13 @@ def sheet_cmd(app: AppContext, name: str) -> None:
     from memory.retrieval import character_sheet
 
     sheet = character_sheet(_store(app), None, name)
-    console.print(sheet.text(), markup=False)
+    console.print(sheet.text(), markup=False, soft_wrap=True)
     for voice in sheet.volumes:
         console.print(
             f"{voice.volume}: {voice.line_count} lines, {voice.avg_sentence_words} words/sentence, "
             f"! {voice.exclamation_rate:.0%}, ? {voice.question_rate:.0%}",
             markup=False,
+            soft_wrap=True,
         )
 
 
@@ -118,7 +120,7 @@ def export_cmd(app: AppContext, file: Path, no_embeddings: bool) -> None:
     from memory.transfer import export_jsonl
 
     counts = export_jsonl(_store(app), file, with_embeddings=not no_embeddings)
-    console.print(f"[green]exported[/] {sum(counts.values())} records to {file} {_counts(counts)}")
+    _say(f"[green]exported[/] {sum(counts.values())} records to {escape(str(file))} {_counts(counts)}")
 
 
 @memory_group.command("import")
@@ -130,7 +132,7 @@ def import_cmd(app: AppContext, file: Path, reembed: bool) -> None:
     from memory.transfer import import_jsonl
 
     counts = import_jsonl(_store(app), file, reembed=reembed)
-    console.print(f"[green]imported[/] {sum(counts.values())} records from {file} {_counts(counts)}")
+    _say(f"[green]imported[/] {sum(counts.values())} records from {escape(str(file))} {_counts(counts)}")
 
 
 @memory_group.command("remove-volume")
@@ -141,7 +143,7 @@ def remove_volume_cmd(app: AppContext, name: str) -> None:
     counts = _store(app).remove_volume(name)
     if not any(counts.values()):
         raise click.ClickException(f"the memory holds nothing of {name!r} (see `nuvola memory stats`)")
-    console.print(f"[green]removed[/] {sum(counts.values())} records of {name!r} {_counts(counts)}")
+    _say(f"[green]removed[/] {sum(counts.values())} records of {escape(repr(name))} {_counts(counts)}")
 
 
 @memory_group.command("add-text")
@@ -185,12 +187,12 @@ def profile_load(app: AppContext, name: str) -> None:
     profile = load_profile(name)
     report = remember_profile(_store(app), profile)
     fmt = profile.format
-    console.print(
-        f"[bold]{profile.title or profile.name}[/]: {fmt.periodicity}, {fmt.colour}, "
-        f"{fmt.size_cm[0]:g}×{fmt.size_cm[1]:g} cm, ~{fmt.pages} pages, {fmt.tiers_per_page} tiers"
-        if fmt.size_cm
-        else f"[bold]{profile.name}[/]"
-    )
+    facts = [fmt.periodicity, fmt.colour, f"{fmt.size_cm[0]:g}×{fmt.size_cm[1]:g} cm" if fmt.size_cm else ""]
+    facts += [
+        f"~{fmt.pages} pages" if fmt.pages else "",
+        f"{fmt.tiers_per_page} tiers" if fmt.tiers_per_page else "",
+    ]
+    _say(f"[bold]{escape(profile.title or profile.name)}[/]: " + ", ".join(f for f in facts if f))
     _print_report(report, f"characters of {profile.name!r}: {', '.join(c.name for c in profile.characters)}")
 
 
@@ -224,24 +226,32 @@ def reconstruct_cmd(app: AppContext, volume: str, no_llm: bool, out: Path | None
 
     with Catalogue.open(app.settings) as catalogue:
         story = reconstruct_volume(catalogue, volume, app.settings, use_llm=not no_llm)
-    table = Table("#", "pages", "scene", "cast", "summary", title=f"{volume}: {len(story.scenes)} scenes")
+    table = Table(
+        "#", "pages", "scene", "cast", "summary", title=f"{escape(volume)}: {len(story.scenes)} scenes"
+    )
     for s in story.scenes:
         table.add_row(
             str(s.index + 1),
             f"{s.first_page + 1}-{s.last_page + 1}",
-            s.title,
-            ", ".join(s.cast),
-            s.summary[:120],
+            escape(s.title),
+            escape(", ".join(s.cast)),
+            escape(s.summary[:120]),
         )
     console.print(table)
-    console.print(f"[bold]cast:[/] {', '.join(story.cast)}\n[bold]summary:[/] {story.summary}", markup=True)
+    _say(f"[bold]cast:[/] {escape(', '.join(story.cast))}")
+    _say(f"[bold]summary ({story.summary_source}):[/] {escape(story.summary)}")
     if out:
         write_text_atomic(out, story.model_dump_json(indent=2))
-        console.print(f"[green]wrote[/] {out}")
+        _say(f"[green]wrote[/] {escape(str(out))}")
     if not no_remember:
         from memory.ingest import remember_story
 
         _print_report(remember_story(_store(app), story), f"records of {volume!r}")
+
+
+def _say(markup: str) -> None:
+    """One message line, never hard-wrapped (scripts and tests read it whole)."""
+    console.print(markup, soft_wrap=True)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -250,12 +260,12 @@ def _counts(counts: dict[str, int]) -> str:
 
 def _print_report(report: IngestReport, what: str) -> None:
     up = report.upsert
-    console.print(
-        f"[green]remembered[/] {what}: {up.added} new, {up.updated} updated, {up.unchanged} unchanged"
+    _say(
+        f"[green]remembered[/] {escape(what)}: {up.added} new, {up.updated} updated, {up.unchanged} unchanged"
         + (f", {report.removed} stale removed" if report.removed else "")
     )
     for failure in report.failed:
-        err_console.print(f"[red]skipped[/] {failure}")
+        err_console.print(f"[red]skipped[/] {escape(str(failure))}", soft_wrap=True)
 
 
 def register(cli: click.Group) -> None:
