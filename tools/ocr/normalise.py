@@ -33,6 +33,7 @@ CANONICAL = str.maketrans(
         "“": '"',
         "„": '"',
         "\u00a0": " ",
+        "€": "E",
         "—": "-",
         "–": "-",
     }
@@ -42,6 +43,10 @@ _MARK_RE = re.compile(rf"([^\W\d_]+)([{re.escape(APOSTROPHES + CONFUSABLE_MARKS)
 _HYPHEN_END_RE = re.compile(r"[^\W\d_]-$")
 _ELIDED_END_RE = re.compile(rf"([^\W\d_]+)[{re.escape(APOSTROPHES)}]$")
 _STRAY_TABLE = str.maketrans("", "", STRAY_MARKS)
+_FRAGMENT_END_RE = re.compile(r"(?<![\w'])([^\W\d_]+)[.:,_~]?$")
+_FRAGMENT_START_RE = re.compile(r"([^\W\d_]+)")
+_TWO_DOTS_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
+_EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)I(?=\s|$)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:!?])")
 _LOOKALIKE_TOKEN_RE = re.compile(r"[\w|$€]+")
@@ -78,7 +83,9 @@ def _resolve_mark(match: re.Match[str], lexicon: Lexicon) -> str:
     accented = accented_form(word, lexicon)
     if accented:
         return accented
-    return word + ("'" if is_apostrophe else mark)
+    if is_apostrophe and (lexicon.is_elision_prefix(word) or word not in lexicon):
+        return word + "'"  # an elision split by a space, or an unknown word: leave it to the reader
+    return word  # a known word with a stray mark after it (ADESSO’): scan noise
 
 
 def fix_accents(text: str, lexicon: Lexicon) -> str:
@@ -127,9 +134,23 @@ def join_lines(lines: Sequence[str], lexicon: Lexicon | None = None) -> str:
             out = out[:-1] + line
         elif _ends_with_elision(out, lexicon) and line[0].isalpha():
             out = out[:-1] + "'" + line
+        elif (joined := _misread_hyphen_join(out, line, lexicon)) is not None:
+            out = joined
         else:
             out = f"{out} {line}"
     return out
+
+
+def _misread_hyphen_join(out: str, line: str, lexicon: Lexicon) -> str | None:
+    """`PUN.` + `TANO` -> `PUNTANO`: a hyphen read as a dot, colon or nothing, when only the joined word is one."""
+    tail = _FRAGMENT_END_RE.search(out)
+    head = _FRAGMENT_START_RE.match(line)
+    if not tail or not head:
+        return None
+    left, right = tail.group(1), head.group(1)
+    if (left in lexicon and right in lexicon) or (left + right) not in lexicon:
+        return None
+    return out[: tail.start()] + left + line
 
 
 def _ends_with_elision(text: str, lexicon: Lexicon) -> bool:
@@ -138,6 +159,14 @@ def _ends_with_elision(text: str, lexicon: Lexicon) -> bool:
         return False
     word = match.group(1)
     return lexicon.is_elision_prefix(word) and accented_form(word, lexicon) is None
+
+
+def _exclaim_fix(match: re.Match[str], lexicon: Lexicon) -> str:
+    """`NULLAI` -> `NULLA!`: an exclamation mark read as I, when only the shorter word is one."""
+    word = match.group(0)
+    if not word.isupper() or word in lexicon or match.group(1) not in lexicon:
+        return word
+    return match.group(1) + "!"
 
 
 def canonical_marks(text: str) -> str:
@@ -161,6 +190,8 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
     text = fix_accents(text, lexicon)
     text = restore_dropped_accents(text, lexicon)
     text = text.translate(_STRAY_TABLE)
+    text = _TWO_DOTS_RE.sub("...", text)  # lettering has no two-dot mark: a dot of an ellipsis was lost
+    text = _EXCLAIM_RE.sub(lambda m: _exclaim_fix(m, lexicon), text)
     if is_capital_lettering(text):
         text = text.upper()
     text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)

@@ -65,21 +65,22 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
 
 
 def balloon_interior(ink: np.ndarray, min_fraction: float = 0.2) -> np.ndarray | None:
-    """The filled inside of the balloon outline: the largest paper region that holds no crop corner.
+    """The filled inside of the balloon outline: the paper region that fills most of the crop's centre.
 
-    The corners of a balloon's box lie outside its oval (or on a caption's frame); a crop of the interior
-    alone has paper in its corners, and then there is no outline to remove (None).
+    Lettering sits in the middle of a balloon, so the centre's paper is the interior. When that region
+    also reaches three or four crop corners there is no outline around it (a bare interior crop): None.
     """
     paper = (~ink).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     height, width = ink.shape
-    corners = {labels[0, 0], labels[0, -1], labels[-1, 0], labels[-1, -1]}
-    best, best_area = 0, min_fraction * height * width
-    for label in range(1, count):
-        area = stats[label][4]
-        if label not in corners and area > best_area:
-            best, best_area = label, area
-    if not best:
+    centre = labels[height // 4 : height - height // 4, width // 4 : width - width // 4]
+    votes = np.bincount(centre.ravel(), minlength=count)
+    votes[0] = 0
+    best = int(votes.argmax())
+    if not votes[best] or stats[best][4] < min_fraction * height * width:
+        return None
+    corners = [labels[0, 0], labels[0, -1], labels[-1, 0], labels[-1, -1]]
+    if sum(corner == best for corner in corners) >= 3:
         return None
     region = (labels == best).astype(np.uint8)
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

@@ -5,7 +5,7 @@
     vlm:hf:/models/Qwen2-VL-2B-Instruct?max_pixels=401408&max_tokens=96
     vlm:openai:http://127.0.0.1:8080/v1#qwen2-vl
     rapidocr                          PP-OCR through the optional `rapidocr` package
-    ensemble                          three Tesseract preprocessings voted (ENSEMBLE_DEFAULT)
+    ensemble                          two Tesseract preprocessings and RapidOCR voted (ENSEMBLE_DEFAULT)
     a,b,c                             any engines voted together; `?weight=2` on a member weighs its vote
 
 An `ocr_arbiter` model role, when configured, lets an LLM choose among disagreeing ensemble readings.
@@ -21,7 +21,7 @@ from tools.ocr.engine import OcrEngine
 from tools.ocr.preprocess import PrepareOptions
 from tools.settings import Settings
 
-ENSEMBLE_DEFAULT = "tesseract,tesseract?mode=block,tesseract?binarise=adaptive"
+ENSEMBLE_DEFAULT = "tesseract?mode=block,tesseract?binarise=adaptive,rapidocr"
 ALIASES = {"ensemble": ENSEMBLE_DEFAULT}
 _CACHE: dict[str, OcrEngine] = {}
 _LOCK = threading.RLock()
