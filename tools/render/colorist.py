@@ -123,7 +123,8 @@ def _tag_region(stat: np.ndarray, centroid: np.ndarray, size: tuple[int, int], p
     interior = scene_kind(panel) == "interior"
     for fig in figures:
         fx, fy, fw, fh = fig.box
-        if fw and fh and fx <= cx <= fx + fw and fy <= cy <= fy + fh and bw * bh < 0.5 * w * h:
+        shared = max(0, min(x + bw, fx + fw) - max(x, fx)) * max(0, min(y + bh, fy + fh) - max(y, fy))
+        if fw and fh and fx <= cx <= fx + fw and fy <= cy <= fy + fh and shared >= 0.6 * bw * bh:
             rel = (cy - fy) / fh
             return RegionTag(fig.name, next(part for limit, part in FIGURE_BANDS if rel < limit))
     if y <= 1 and cy < 0.5 * h:

@@ -19,7 +19,7 @@ from tools.comic_script import Balloon, PanelSpec
 from tools.models.image import FigureBox
 from tools.render.fonts import lettering_font
 from tools.render.layout import Box, mm_to_px
-from tools.render.lettering import FittedShape, LetteringError, fit_text, make_block, prepare_text
+from tools.render.lettering import FittedShape, LetteringError, fit_options, make_block, prepare_text
 
 Point = tuple[float, float]
 
@@ -34,9 +34,12 @@ class LetterStyle:
     margin_mm: float = 1.0
     bonelli_accents: bool = False
     caption_fill: tuple[int, int, int] = (255, 255, 255)
+    sfx_fill: tuple[int, int, int] = (255, 255, 255)
 
     def sizes(self) -> list[int]:
-        top, bottom = mm_to_px(self.max_mm, self.dpi), max(8, mm_to_px(self.min_mm, self.dpi))
+        """Font sizes in pixels to try, largest first (never below 7 px, the limit of legible lettering)."""
+        bottom = max(7, mm_to_px(self.min_mm, self.dpi))
+        top = max(bottom, mm_to_px(self.max_mm, self.dpi))
         return list(range(top, bottom - 1, -1))
 
 
@@ -118,10 +121,12 @@ class Letterer:
             if balloon.kind == "sfx":
                 item = self._place_sfx(balloon, text, size_px, inner, placed)
             else:
-                shape = fit_text(text, balloon.kind, size_px, inner.w if balloon.kind != "caption" else w, limit_h)
-                if shape is None:
-                    return None
-                item = self._place(balloon, shape, inner, (w, h), figures, free, placed, strict)
+                shapes = fit_options(text, balloon.kind, size_px, inner.w if balloon.kind != "caption" else w, limit_h)
+                item = None
+                for shape in _alternatives(shapes):
+                    item = self._place(balloon, shape, inner, (w, h), figures, free, placed, strict)
+                    if item is not None:
+                        break
             if item is None:
                 return None
             placed.append(item)
@@ -228,7 +233,7 @@ class Letterer:
 
     def _draw(self, image: Image.Image, item: PlacedBalloon) -> None:
         if item.kind == "sfx":
-            _draw_sfx(image, item)
+            _draw_sfx(image, item, self.style.sfx_fill)
             return
         fill = self.style.caption_fill if item.kind == "caption" else (255, 255, 255)
         _draw_shape(image, item, fill)
@@ -284,14 +289,22 @@ def _along(tail: list[Point]) -> list[Point]:
     return [(x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8) for t in range(2, 9)]
 
 
+def _alternatives(shapes: list[FittedShape]) -> list[FittedShape]:
+    """The most compact shape, then the flattest and the narrowest, for when the compact one finds no room."""
+    if len(shapes) <= 1:
+        return shapes
+    picks = [shapes[0], max(shapes, key=lambda s: s.width / s.height), min(shapes, key=lambda s: s.width)]
+    return list(dict.fromkeys(picks))
+
+
 def _reads_after(box: Box, placed: list[PlacedBalloon]) -> bool:
-    """Reading order: each balloon is to the right of the previous one, or clearly below it."""
+    """Reading order: each balloon is to the right of the previous one (not higher up), or clearly below it."""
     speech = [p for p in placed if p.kind in ("speech", "thought")]
     if not speech:
         return True
     prev = speech[-1].box
     below = box.y + box.h / 2 > prev.y + prev.h * 0.8
-    right = box.x > prev.x + prev.w * 0.5 and box.y < prev.bottom
+    right = box.x > prev.x + prev.w * 0.5 and prev.y - 0.25 * prev.h <= box.y < prev.bottom
     return below or right
 
 
@@ -378,9 +391,9 @@ def _thought_bubbles(image: Image.Image, item: PlacedBalloon) -> None:
         draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255), outline=(0, 0, 0), width=1)
 
 
-def _draw_sfx(image: Image.Image, item: PlacedBalloon) -> None:
+def _draw_sfx(image: Image.Image, item: PlacedBalloon, fill: tuple[int, int, int]) -> None:
     font = lettering_font(item.shape.block.size)
     stroke = max(1, item.shape.block.size // 10)
     draw = ImageDraw.Draw(image)
-    draw.text(item.origin or (item.box.x, item.box.y), item.shape.block.lines[0], font=font, fill=(200, 30, 20),
+    draw.text(item.origin or (item.box.x, item.box.y), item.shape.block.lines[0], font=font, fill=fill,
               anchor="lt", stroke_width=stroke, stroke_fill=(0, 0, 0))

@@ -140,32 +140,38 @@ def ellipse_for(block: TextBlock, pad: float) -> tuple[float, float]:
     return 2 * best[1], 2 * best[2]
 
 
-def fit_text(text: str, kind: str, size: int, max_w: float, max_h: float) -> FittedShape | None:
-    """The most compact balloon for `text` at font `size` within max_w × max_h, or None when none fits."""
+def fit_options(text: str, kind: str, size: int, max_w: float, max_h: float) -> list[FittedShape]:
+    """Every distinct balloon for `text` at font `size` within max_w × max_h, the most compact first."""
     font = lettering_font(size)
     pad = size * {"caption": 0.45, "thought": 0.9}.get(kind, 0.55)
     widest = max_w - 2 * pad if kind == "caption" else (max_w / 2 - pad) * 2 / math.sqrt(2) * 1.25
-    longest = max(font.getlength(w) for w in text.split())
-    start = min(longest, widest)
-    best: FittedShape | None = None
-    for k in range(12):
-        target = start + (widest - start) * k / 11
-        if target <= 0:
+    lowest = widest * 0.3
+    shapes: dict[tuple[str, ...], FittedShape] = {}
+    for k in range(14):
+        target = lowest + (widest - lowest) * k / 13
+        if target <= size:
             continue
         block = make_block(wrap(text, font, target), size)
+        if block.lines in shapes:
+            continue
         if kind == "caption":
             w, h = block.width + 2 * pad, block.height + 2 * pad
         else:
             w, h = ellipse_for(block, pad)
-        if w > max_w or h > max_h:
-            continue
-        shape = FittedShape(kind, block, w, h, pad)
-        if best is None or _shape_score(shape) < _shape_score(best):
-            best = shape
-    return best
+        if w <= max_w and h <= max_h:
+            shapes[block.lines] = FittedShape(kind, block, w, h, pad)
+    return sorted(shapes.values(), key=_shape_score)
+
+
+def fit_text(text: str, kind: str, size: int, max_w: float, max_h: float) -> FittedShape | None:
+    """The most compact balloon for `text` at font `size` within max_w × max_h, or None when none fits."""
+    options = fit_options(text, kind, size, max_w, max_h)
+    return options[0] if options else None
 
 
 def _shape_score(shape: FittedShape) -> float:
+    """Smaller is better: compact, well proportioned, and words broken only when nothing else fits."""
     ratio = shape.width / shape.height
     lopsided = abs(math.log(ratio / (3.0 if shape.kind == "caption" else 1.6)))
-    return shape.width * shape.height * (1.0 + 0.5 * lopsided)
+    breaks = sum(line.endswith("-") for line in shape.block.lines)
+    return shape.width * shape.height * (1.0 + 0.5 * lopsided) * (1.0 + 4.0 * breaks)

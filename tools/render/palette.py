@@ -69,6 +69,7 @@ SCENE_PALETTES: dict[str, dict[str, str]] = {
 }
 PAPER: RGB = (255, 255, 255)
 CAPTION_FILL: RGB = (255, 241, 168)  # the pale yellow of Bonelli colour editions
+SFX_FILL: RGB = (214, 40, 28)
 
 # The parts a figure is drawn with, and the profile palette keys that can colour each, in order of preference
 # (Tiger Jack's "tunic" is his shirt, Mefisto's "cloak" his jacket, Kit Carson's "moustache" his hair...).

@@ -23,7 +23,7 @@ from tools.render.deliver import write_cbz, write_pdf, write_reader
 from tools.render.fonts import notes_font
 from tools.render.layout import BORDER_MM, PanelSlot, layout_page, mm_to_px, page_size
 from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon
-from tools.render.palette import CAPTION_FILL, PaletteBook, canonical_name, load_series_profile
+from tools.render.palette import CAPTION_FILL, SFX_FILL, PaletteBook, canonical_name, load_series_profile
 
 log = logging.getLogger(__name__)
 PAGE_NAME = "page_{:03d}.png"
@@ -140,7 +140,8 @@ def make_renderer(script: IssueScript, *, color: bool, artist: str | Artist, dpi
     if prepare is not None:
         prepare(context)
     style = LetterStyle(dpi=dpi, bonelli_accents=bonelli_accents,
-                        caption_fill=CAPTION_FILL if color else (255, 255, 255))
+                        caption_fill=CAPTION_FILL if color else (255, 255, 255),
+                        sfx_fill=SFX_FILL if color else (255, 255, 255))
     return PanelRenderer(
         artist=chosen,
         context=context,
