@@ -92,6 +92,15 @@ class Scene(BaseModel):
     turn: str = ""
     beats: list[str] = Field(default_factory=list)
     captions: list[str] = Field(default_factory=list)
+    pages: list[int] = Field(default_factory=list, description="numbers of the pages the scene fills")
+
+
+class FallbackNote(BaseModel):
+    """A part of the plan written by a deterministic fallback because the model's output stayed unusable."""
+
+    where: str = Field(description='"issue", "scene 2", a panel id "p1-t2-1" or "p1-t2-1 balloon 1"')
+    what: str
+    reason: str = ""
 
 
 class IssueScript(BaseModel):
@@ -108,7 +117,30 @@ class IssueScript(BaseModel):
     writer: str = "Nuvola"
     language: str = "it"
     seed: int = 0
+    run_id: str | None = Field(None, description="the write-issue run that produced it (NUVOLA_HOME/runs/<id>)")
+    models: dict[str, str] = Field(default_factory=dict, description="model name per writing role")
+    fallbacks: list[FallbackNote] = Field(default_factory=list)
 
     @property
     def panels(self) -> list[PanelSpec]:
         return [p for page in self.pages for p in page.panels]
+
+    def grammar_problems(self) -> list[str]:
+        """Where the plan breaks the Bonelli grammar or the lettering rules (empty when it is sound)."""
+        problems = []
+        if [p.number for p in self.pages] != list(range(1, len(self.pages) + 1)):
+            problems.append("pages are not numbered 1..N in order")
+        for page in self.pages:
+            splash = len(page.tiers) == 1 and len(page.tiers[0].panels) == 1
+            if len(page.tiers) != 3 and not splash:
+                problems.append(f"page {page.number} has {len(page.tiers)} tier(s): 3, or one splash panel")
+        ids = [p.id for p in self.panels]
+        if len(ids) != len(set(ids)):
+            problems.append("panel ids are not unique")
+        for panel in self.panels:
+            for balloon in panel.balloons:
+                if balloon.kind in ("speech", "thought") and not balloon.speaker:
+                    problems.append(f"{panel.id}: a {balloon.kind} balloon without a speaker")
+                if balloon.text != balloon.text.upper():
+                    problems.append(f"{panel.id}: lettering is not UPPERCASE ({balloon.text[:30]!r})")
+        return problems

@@ -1,0 +1,174 @@
+"""`nuvola write-issue`: the story graph from a storyline to script.json/script.md, with progress."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from agent.cli.context import AppContext, console, pass_app
+
+STAGE_NAMES = {
+    "prepare": "checking the request",
+    "outline": "narrator: outline",
+    "review": "your review of the outline",
+    "narrate": "narrator: captions and beats",
+    "direct": "director: pages and panels",
+    "voice": "voices: balloons",
+    "deliver": "writing script.json and script.md",
+}
+
+
+class StageProgress:
+    """A rich progress bar fed by the graph's node updates (total known once the outline exists)."""
+
+    def __init__(self, progress: Progress, pages: int | None):
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None)
+        self.started = time.perf_counter()
+        self.scenes = 0
+        self.pages = pages
+
+    def __call__(self, node: str, update: dict[str, Any]) -> None:
+        if node == "coordinator":
+            return
+        if "outline" in update and update["outline"]:
+            self.scenes = len(update["outline"])
+            self.progress.update(self.task, total=3 + 3 * self.scenes)
+        elapsed = time.perf_counter() - self.started
+        label = STAGE_NAMES.get(node, node)
+        scene = _scene_of(update)
+        where = f" · scene {scene + 1}/{self.scenes}" if scene is not None else ""
+        self.progress.console.print(f"[green]✓[/] {label}{where} [dim]({elapsed:.1f}s)[/]")
+        self.progress.update(self.task, advance=1, description=label + where)
+
+
+def _scene_of(update: dict[str, Any]) -> int | None:
+    for key in ("scene_beats", "scene_pages", "scene_dialogue"):
+        if update.get(key):
+            return int(next(iter(update[key])))
+    return None
+
+
+def _ask(question: dict[str, Any]) -> str:
+    """Show the outline the coordinator asks about and read the user's answer."""
+    console.rule(f"[bold]{question.get('title') or 'Scaletta'}")
+    for scene in question.get("outline", []):
+        console.print(
+            f"{scene['index'] + 1}. [bold]{scene['place']}[/], {scene.get('time', '')} — {scene.get('goal', '')}"
+        )
+    return click.prompt(question["question"], default="", show_default=False)
+
+
+def _summary(script: Any, out: Path, seconds: float) -> Table:
+    table = Table(title=f"{script.title} (run {script.run_id})", show_header=False)
+    balloons = [b for p in script.panels for b in p.balloons]
+    rows = [
+        ("pages", str(len(script.pages))),
+        ("panels", str(len(script.panels))),
+        (
+            "balloons / captions",
+            f"{sum(b.kind == 'speech' for b in balloons)} / {sum(b.kind == 'caption' for b in balloons)}",
+        ),
+        ("written by fallback", str(len(script.fallbacks))),
+        ("time", f"{seconds:.1f} s"),
+        ("script", f"{out / 'script.md'}\n{out / 'script.json'}"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+@click.command("write-issue")
+@click.option("--plot", help="The storyline, in a sentence or two (Italian).")
+@click.option("--pages", type=click.IntRange(1, 240), help="How many pages the issue has.")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for script.json and script.md.")
+@click.option("--cast", help="Comma-separated character names (default: those the plot names).")
+@click.option("--seed", type=int, default=None, help="Random seed (default: settings.seed).")
+@click.option(
+    "--model", "-m", "models", multiple=True, metavar="ROLE=NAME", help="Model for a role, e.g. narrator=..."
+)
+@click.option("--note", "notes", multiple=True, help="An extra instruction for the writers (repeatable).")
+@click.option(
+    "--resume", "resume_id", metavar="RUN_ID", help="Continue a stopped run (its plot and pages are kept)."
+)
+@click.option("--interactive", is_flag=True, help="Let the coordinator ask you about the outline.")
+@click.option(
+    "--strict", is_flag=True, help="Fail on unusable model output instead of using a logged fallback."
+)
+@pass_app
+def write_issue_command(
+    app: AppContext,
+    plot: str | None,
+    pages: int | None,
+    out: Path | None,
+    cast: str | None,
+    seed: int | None,
+    models: tuple[str, ...],
+    notes: tuple[str, ...],
+    resume_id: str | None,
+    interactive: bool,
+    strict: bool,
+) -> None:
+    """Write a new issue's script from a storyline: outline, scenes, Bonelli pages, balloons."""
+    from agent.run import new_run_id, write_issue
+
+    if not resume_id and not (plot and pages and out):
+        raise click.UsageError("give --plot, --pages and --out (or --resume RUN_ID)")
+    settings = app.override_models(models)
+    run_id = resume_id or new_run_id()
+    verb = "resuming" if resume_id else "starting"
+    console.print(f"{verb} run [bold]{run_id}[/] [dim](if it stops: nuvola write-issue --resume {run_id})[/]")
+    started = time.perf_counter()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        script = write_issue(
+            plot,
+            pages,
+            out,
+            cast=[c.strip() for c in cast.split(",")] if cast else None,
+            seed=settings.seed if seed is None else seed,
+            settings=settings,
+            run_id=run_id,
+            resume=bool(resume_id),
+            constraints=list(notes),
+            interactive=interactive,
+            ask=_ask if interactive else None,
+            strict=strict,
+            on_step=StageProgress(progress, pages),
+        )
+    out_dir = Path(out) if out else Path(_stored_out(settings, run_id))
+    console.print(_summary(script, out_dir, time.perf_counter() - started))
+    if script.fallbacks:
+        console.print(
+            f"[yellow]{len(script.fallbacks)} part(s) written by a fallback are marked † in script.md[/]"
+        )
+
+
+def _stored_out(settings: Any, run_id: str) -> str:
+    import json
+
+    from agent.run import RunPaths
+
+    return json.loads(RunPaths.of(settings, run_id).request.read_text(encoding="utf-8"))["out_dir"]
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(write_issue_command)

@@ -1,0 +1,310 @@
+"""Line formats the writers ask small models for, and the checks that keep junk out of the script.
+
+Each parser takes the raw completion and returns validated values or raises ValueError with a short
+reason; generate_parsed then retries with a fresh seed. Nothing here calls a model.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from agent.characters import fold, match_cast
+from tools.comic_script import SHOTS
+from tools.models import parse_labelled_lines
+
+BALLOON_MAX_CHARS = 140
+CAPTION_MAX_CHARS = 160
+MARKUP = re.compile(
+    r"\{\{|\}\}|<start_of_turn>|<end_of_turn>|\bSCENA\s*(\d|:)|\b(STORIA|AZIONE|DIDASCALIA|INQUADRATURA|TITOLO|"
+    r"LUOGO|TEMPO|OBIETTIVO|CONFLITTO|SVOLTA|PERSONAGGI|PARLANO|IN SCENA)\s*:",
+    re.IGNORECASE,
+)
+SHOT_SYNONYMS = {
+    "totale": "campo lungo",
+    "campo medio": "figura intera",
+    "piano intero": "figura intera",
+    "mezzo busto": "mezza figura",
+    "piano medio": "mezza figura",
+    "mezzo primo piano": "primo piano",
+    "particolare": "dettaglio",
+    "close up": "primo piano",
+}
+_SENTENCE_END = re.compile(r"[.!?…]+[\"»]?")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?")
+_MODERN_YEAR = re.compile(r"\b(19|20)\d\d\b")
+UNKNOWN_WORD_SHARE = 0.15
+"""At most this share of a text's words may be unknown to the Italian lexicon and the story's own words."""
+
+
+class Vocabulary:
+    """Words a text may use: the Italian lexicon plus the story's own (cast, places, storyline, genre)."""
+
+    def __init__(self, extra: set[str] | None = None):
+        from tools.ocr.lexicon import italian_lexicon
+
+        self.lexicon = italian_lexicon()
+        self.extra = {w.lower() for w in (extra or set())}
+
+    def knows(self, word: str) -> bool:
+        word = word.lower()
+        if word in self.lexicon or word in self.extra:
+            return True
+        head, _, tail = word.partition("'")
+        head_ok = head in self.lexicon or self.lexicon.is_elision_prefix(head) or head in self.extra
+        return bool(tail) and head_ok and (tail in self.lexicon or tail in self.extra)
+
+    def unknown(self, text: str) -> list[str]:
+        return [w for w in _WORD.findall(text) if not self.knows(w)]
+
+
+def check_words(text: str, what: str, vocabulary: Vocabulary | None) -> str:
+    """ValueError when too many words are not Italian (invented words are the small model's tell)."""
+    if _MODERN_YEAR.search(text):
+        raise ValueError(f"{what} names a modern year ({text[:40]!r})")
+    if vocabulary is None:
+        return text
+    words = _WORD.findall(text)
+    unknown = vocabulary.unknown(text)
+    if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)):
+        raise ValueError(f"{what} has words that are not Italian: {', '.join(unknown[:4])}")
+    return text
+
+
+def check_text(
+    value: str, what: str, *, min_chars: int = 3, max_chars: int = 200, vocabulary: Vocabulary | None = None
+) -> str:
+    """`value` stripped, or ValueError when it is not usable prose (empty, markup, noise, loops, non-words)."""
+    text = " ".join(value.replace("\u200b", "").split()).strip(" -*#\"'«»")
+    if len(text) < min_chars:
+        raise ValueError(f"{what} is empty or too short ({text!r})")
+    if len(text) > max_chars:
+        raise ValueError(f"{what} is too long ({len(text)} > {max_chars} characters)")
+    if MARKUP.search(text):
+        raise ValueError(f"{what} contains prompt markup ({text[:40]!r})")
+    visible = [c for c in text if not c.isspace()]
+    letters = sum(c.isalpha() for c in visible)
+    if letters < 0.6 * len(visible):
+        raise ValueError(f"{what} is mostly not letters ({text[:40]!r})")
+    if any(c.isalpha() and not _latin(c) for c in visible):
+        raise ValueError(f"{what} is not in the Latin alphabet ({text[:40]!r})")
+    if _looping(text):
+        raise ValueError(f"{what} repeats itself ({text[:40]!r})")
+    return check_words(text, what, vocabulary)
+
+
+def _latin(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("LATIN")
+
+
+def _looping(text: str) -> bool:
+    words = fold(text).split()
+    if len(words) >= 6 and len(set(words)) <= len(words) / 3:
+        return True
+    return any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2))
+
+
+def not_a_copy(text: str, seen: list[str], what: str) -> str:
+    """ValueError when `text` repeats a few-shot example or an earlier line verbatim."""
+    folded = fold(text)
+    if any(folded == fold(s) for s in seen if s):
+        raise ValueError(f"{what} copies an example or an earlier line ({text[:40]!r})")
+    return text
+
+
+def parse_title(text: str, vocabulary: Vocabulary | None = None) -> str:
+    """First line of the completion as an UPPERCASE title of at most 8 words."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    title = check_text(line, "title", min_chars=3, max_chars=60, vocabulary=vocabulary).rstrip(".")
+    if len(title.split()) > 8:
+        raise ValueError("title has more than 8 words")
+    return title.upper()
+
+
+SCENE_FIELDS = {
+    "LUOGO": "place",
+    "TEMPO": "time",
+    "PERSONAGGI": "cast",
+    "OBIETTIVO": "goal",
+    "CONFLITTO": "conflict",
+    "SVOLTA": "turn",
+}
+REQUIRED_SCENE_FIELDS = ("place", "goal")
+
+
+def parse_scene(
+    text: str,
+    cast: list[str],
+    profile: Any,
+    examples: list[dict[str, str]],
+    vocabulary: Vocabulary | None = None,
+) -> dict[str, Any]:
+    """A `LUOGO: ... / TEMPO: ...` block -> scene fields; place and goal are required, copies are junk."""
+    block = text.split("\nSCENA")[0]
+    found: dict[str, Any] = {}
+    for label, value in parse_labelled_lines(block, set(SCENE_FIELDS)):
+        key = SCENE_FIELDS[label.upper()]
+        if key in found:
+            continue
+        if key == "cast":
+            found[key] = match_cast(value, cast, profile)
+        else:
+            limit = 40 if key in ("place", "time") else 200
+            found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary)
+    missing = [k for k in REQUIRED_SCENE_FIELDS if not found.get(k)]
+    if missing:
+        raise ValueError(f"scene lacks {', '.join(missing)}")
+    for example in examples:
+        copied = sum(
+            fold(str(found.get(k, ""))) == fold(example.get(k, "")) for k in ("place", "goal", "turn")
+        )
+        if copied >= 2:
+            raise ValueError("scene copies the few-shot example")
+    for key in ("place", "time"):
+        if key in found:
+            found[key] = found[key].upper().rstrip(".")
+    return found
+
+
+def names_someone(text: str, cast: list[str], profile: Any) -> bool:
+    """True when `text` names a cast member (by name or alias)."""
+    from agent.characters import mentioned_characters
+
+    return bool(set(mentioned_characters(profile, text)) & set(cast))
+
+
+def parse_beats(
+    text: str,
+    seen: list[str],
+    *,
+    cast: list[str] | None = None,
+    profile: Any = None,
+    vocabulary: Vocabulary | None = None,
+) -> list[dict[str, str | None]]:
+    """`DIDASCALIA:` / `AZIONE:` lines -> beats, each an action with the caption that precedes it.
+
+    Lines are kept in order until the first unusable one; with a cast, some kept line must name it.
+    """
+    beats: list[dict[str, str | None]] = []
+    caption: str | None = None
+    for label, value in parse_labelled_lines(text, {"AZIONE", "DIDASCALIA"}):
+        if label.upper() == "DIDASCALIA":
+            try:
+                caption = caption_text(value, vocabulary)
+            except ValueError:
+                caption = None
+            continue
+        try:
+            action = check_text(
+                value, "action", min_chars=8, max_chars=ACTION_MAX_CHARS, vocabulary=vocabulary
+            )
+            action = not_a_copy(action, seen, "action")
+        except ValueError:
+            break  # the model went astray: keep what came before
+        seen = [*seen, action]
+        beats.append({"action": action, "caption": caption})
+        caption = None
+    if not beats:
+        raise ValueError("no usable AZIONE line")
+    if cast and not any(names_someone(str(b["action"]), cast, profile) for b in beats):
+        raise ValueError("no action names anyone of the cast")
+    return beats
+
+
+ACTION_MAX_CHARS = 160
+
+
+def caption_text(value: str, vocabulary: Vocabulary | None = None) -> str:
+    """A narrative caption in UPPERCASE, at most CAPTION_MAX_CHARS."""
+    text = check_text(value, "caption", min_chars=6, max_chars=400, vocabulary=vocabulary)
+    return fit_balloon(text, CAPTION_MAX_CHARS).upper()
+
+
+def match_shot(value: str) -> str:
+    """A shot name from free text ("Campo lungo.", "PRIMISSIMO PIANO"), or ValueError."""
+    folded = fold(value)
+    for shot in sorted(SHOTS, key=len, reverse=True):
+        if folded.startswith(fold(shot)):
+            return shot
+    for synonym, shot in SHOT_SYNONYMS.items():
+        if folded.startswith(synonym):
+            return shot
+    raise ValueError(f"unknown shot {value[:30]!r}")
+
+
+SILENT_SHARE = 1 / 3
+"""At most this share of a scene's panels may have nobody speaking."""
+EMPTY_SHOTS = ("dettaglio", "campo lunghissimo")
+"""Shots that may show nobody of the cast."""
+
+
+def parse_direction(
+    text: str,
+    cast: list[str],
+    profile: Any,
+    *,
+    action: str = "",
+    previous: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`INQUADRATURA / IN SCENA / PARLANO` lines -> shot, figures (cast names) and speakers in order.
+
+    Checked against the action (whoever it names is in the panel, so no empty close-up of them) and
+    the scene so far (no third identical shot in a row, not too many silent panels).
+    """
+    labels = {"INQUADRATURA", "IN SCENA", "PARLANO"}
+    fields = {label.upper(): value for label, value in parse_labelled_lines(text, labels)}
+    if "INQUADRATURA" not in fields:
+        raise ValueError("no INQUADRATURA line")
+    shot = match_shot(fields["INQUADRATURA"])
+    previous = previous or []
+    if len(previous) >= 2 and all(p["shot"] == shot for p in previous[-2:]):
+        raise ValueError(f"a third {shot} in a row")
+    named = [n for n in cast if names_someone(action, [n], profile)]
+    if named and shot == "dettaglio":
+        raise ValueError(f"a dettaglio for an action with {', '.join(named)}")
+    figures = match_cast(fields.get("IN SCENA", ""), cast, profile)
+    speakers_text = fields.get("PARLANO", "")
+    silent = fold(speakers_text) in ("", "nessuno", "nessuna")
+    speakers = [] if silent else match_cast(speakers_text, cast, profile)
+    if not silent and not speakers:
+        raise ValueError(f"PARLANO names nobody in the cast ({speakers_text[:30]!r})")
+    silent_before = sum(not p["speakers"] for p in previous)
+    if silent and previous and silent_before + 1 > SILENT_SHARE * (len(previous) + 1) + 1:
+        raise ValueError("too many panels where nobody speaks")
+    figures = list(dict.fromkeys([*speakers, *named, *figures]))
+    return {"shot": shot, "figures": figures, "speakers": speakers[:2]}
+
+
+def fit_balloon(text: str, limit: int = BALLOON_MAX_CHARS) -> str:
+    """`text` if it fits, else cut after its last full sentence within `limit`; ValueError if none does."""
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
+    if not ends or ends[-1] < 10:
+        raise ValueError(f"line too long for a balloon ({len(text)} characters)")
+    return text[: ends[-1]].strip()
+
+
+def parse_balloon(text: str, seen: list[str], vocabulary: Vocabulary | None = None) -> str:
+    """The first line of a completion as balloon text: UPPERCASE, fits a balloon, copies no example."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = re.sub(r"^[A-ZÀ-Ý][A-ZÀ-Ý .']{1,30}:\s*", "", line)  # the model repeated a speaker label
+    value = fit_balloon(check_text(line, "line", min_chars=2, max_chars=600))
+    value = check_words(value, "line", vocabulary)
+    return not_a_copy(value.upper(), seen, "line")
+
+
+def story_vocabulary(storyline: str, profile: Any, genre_words: list[str]) -> Vocabulary:
+    """The lexicon check for one story: Italian plus the profile's names and places, the storyline's
+    own words and the genre's (pards, saloon, hombre...)."""
+    extra: set[str] = set(genre_words)
+    for character in getattr(profile, "characters", []) or []:
+        for name in [character.name, *(getattr(character, "aliases", []) or [])]:
+            extra |= {w.lower() for w in _WORD.findall(name)}
+        for line in getattr(character, "sample_lines", []) or []:
+            extra |= {w.lower() for w in _WORD.findall(line)}
+    for place in getattr(profile, "places", []) or []:
+        extra |= {w.lower() for w in _WORD.findall(place)}
+    extra |= {w.lower() for w in _WORD.findall(storyline)}
+    return Vocabulary(extra)

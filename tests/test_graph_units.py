@@ -1,0 +1,205 @@
+"""Unit tests of the story graph's rules: page grammar, line formats, cast, voice models, run log."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.characters import match_cast, mentioned_characters, resolve_cast
+from agent.coordinator import next_step
+from agent.formats import (
+    check_text,
+    fit_balloon,
+    match_shot,
+    parse_balloon,
+    parse_beats,
+    parse_direction,
+    parse_scene,
+)
+from agent.layout import (
+    allocate_pages,
+    choose_pattern,
+    scene_count,
+    splash_allowed,
+    split_beats,
+    tier_patterns,
+)
+from agent.runlog import RunLog, read_run_log
+from agent.voice import character_role, register_voice_resolver, voice_model_name
+from memory.profile import load_profile
+from tools.comic_script import SHOTS
+from tools.settings import load_settings
+
+PROFILE = load_profile("tex")
+CAST = ["Tex", "Kit Carson"]
+
+
+@pytest.mark.parametrize("panels", [3, 4, 5, 6, 7, 8, 9])
+def test_every_layout_is_three_tiers_of_one_to_three(panels):
+    for pattern in tier_patterns(panels):
+        assert len(pattern) == 3 and sum(pattern) == panels and all(1 <= n <= 3 for n in pattern)
+
+
+def test_layout_rejects_impossible_pages():
+    with pytest.raises(ValueError):
+        tier_patterns(10)
+    with pytest.raises(ValueError):
+        split_beats(3, 1)
+
+
+@pytest.mark.parametrize("pages", [1, 2, 3, 4, 7, 12, 110])
+def test_pages_are_shared_among_scenes_without_loss(pages):
+    shares = allocate_pages(pages, scene_count(pages))
+    assert sum(shares) == pages and min(shares) >= 1
+    assert shares[-1] == max(shares)  # the climax gets the extra pages
+
+
+def test_split_beats_is_even_and_within_page_bounds():
+    assert split_beats(12, 2) == [6, 6]
+    assert split_beats(13, 2) == [7, 6]
+
+
+def test_choose_pattern_is_deterministic_and_valid():
+    assert choose_pattern(6, 3, 2) == choose_pattern(6, 3, 2)
+    assert choose_pattern(6, 3, 2) in tier_patterns(6)
+
+
+def test_splash_only_for_the_climax_of_a_long_issue():
+    assert splash_allowed(12, 3, 4, 3)
+    assert not splash_allowed(4, 2, 3, 2)
+    assert not splash_allowed(12, 0, 4, 3)
+
+
+def test_cast_found_in_storyline_prefers_the_longest_name():
+    text = "Tex e Kit Carson inseguono una banda al confine"
+    assert mentioned_characters(PROFILE, text) == ["Tex", "Kit Carson"]
+    assert resolve_cast(PROFILE, text, None) == ["Tex", "Kit Carson"]
+    assert resolve_cast(PROFILE, "una storia senza nomi noti", None) == ["Tex"]
+    assert resolve_cast(PROFILE, text, ["Aquila della Notte", "Mendoza"]) == ["Tex", "Mendoza"]
+
+
+def test_match_cast_accepts_aliases_and_drops_strangers():
+    assert match_cast("Willer, Carson e un bandito", CAST, PROFILE) == ["Tex", "Kit Carson"]
+
+
+def test_check_text_rejects_junk():
+    for junk in (
+        "",
+        "!!!! ???? ....",
+        "{{ storyline }}",
+        "AZIONE: Tex spara",
+        "la la la la la la",
+        "Тех стреляет",
+    ):
+        with pytest.raises(ValueError):
+            check_text(junk, "field")
+    assert check_text("  Tex spara al bandito. ", "field") == "Tex spara al bandito."
+
+
+def test_shots_are_matched_from_free_text():
+    assert match_shot("Primissimo piano.") == "primissimo piano"
+    assert match_shot("CAMPO LUNGHISSIMO sul deserto") == "campo lunghissimo"
+    assert match_shot("particolare della pistola") == "dettaglio"
+    assert all(match_shot(shot) == shot for shot in SHOTS)
+    with pytest.raises(ValueError):
+        match_shot("zoom drammatico")
+
+
+def test_parse_scene_reads_fields_and_rejects_copies():
+    text = "\nLUOGO: Il confine messicano\nTEMPO: all'alba\nPERSONAGGI: Tex, Carson\nOBIETTIVO: Trovare i fucili.\n"
+    scene = parse_scene(text, CAST, PROFILE, [])
+    assert (
+        scene["place"] == "IL CONFINE MESSICANO"
+        and scene["cast"] == CAST
+        and scene["goal"] == "Trovare i fucili."
+    )
+    with pytest.raises(ValueError, match="lacks"):
+        parse_scene("TEMPO: di notte\n", CAST, PROFILE, [])
+    example = {"place": "IL CONFINE MESSICANO", "goal": "Trovare i fucili.", "turn": ""}
+    with pytest.raises(ValueError, match="copies"):
+        parse_scene(text, CAST, PROFILE, [example])
+
+
+def test_parse_beats_pairs_captions_and_stops_at_junk():
+    text = "DIDASCALIA: All'alba, al confine...\nAZIONE: Tex scruta la pianura.\nAZIONE: Carson carica il fucile.\nAZIONE: ###"
+    beats = parse_beats(text, [])
+    assert beats == [
+        {"action": "Tex scruta la pianura.", "caption": "ALL'ALBA, AL CONFINE..."},
+        {"action": "Carson carica il fucile.", "caption": None},
+    ]
+    with pytest.raises(ValueError):
+        parse_beats("AZIONE: Tex scruta la pianura.", ["tex scruta la pianura"])
+
+
+def test_parse_direction_orders_speakers_first():
+    plan = parse_direction(
+        "INQUADRATURA: piano americano\nIN SCENA: Tex, Carson\nPARLANO: Carson", CAST, PROFILE
+    )
+    assert plan == {"shot": "piano americano", "figures": ["Kit Carson", "Tex"], "speakers": ["Kit Carson"]}
+    assert (
+        parse_direction("INQUADRATURA: dettaglio\nIN SCENA: nessuno\nPARLANO: nessuno", CAST, PROFILE)[
+            "speakers"
+        ]
+        == []
+    )
+    with pytest.raises(ValueError, match="nobody"):
+        parse_direction("INQUADRATURA: primo piano\nPARLANO: il cavallo", CAST, PROFILE)
+
+
+def test_balloons_are_uppercase_fit_and_original():
+    assert parse_balloon(" Fermo dove sei, amico!\nTEX: altro", []) == "FERMO DOVE SEI, AMICO!"
+    assert parse_balloon("TEX: Andiamo.", []) == "ANDIAMO."
+    long = "Ascolta bene. " + "Questa frase continua senza fine e senza punto " * 4
+    assert fit_balloon(long) == "Ascolta bene."
+    with pytest.raises(ValueError, match="copies"):
+        parse_balloon("andiamo!", ["ANDIAMO!"])
+    with pytest.raises(ValueError, match="too long"):
+        parse_balloon(" ".join(f"parola{i}" for i in range(40)), [])
+
+
+def test_voice_model_per_character_from_settings_and_resolvers(monkeypatch):
+    monkeypatch.setenv("NUVOLA_MODELS__VOICE_KIT_CARSON", "llamacpp:/adapters/carson.gguf")
+    settings = load_settings(models={"voice": "fake"})
+    assert character_role("Kit Carson") == "voice_kit_carson"
+    assert voice_model_name(settings, "Kit Carson") == "llamacpp:/adapters/carson.gguf"
+    assert voice_model_name(settings, "Tex") == "fake"
+
+    def adapter_registry(_settings, character):
+        return "llamacpp:gemma3-270m?lora=/a/tex.gguf" if character == "Tex" else None
+
+    register_voice_resolver(adapter_registry)
+    try:
+        assert voice_model_name(settings, "Tex") == "llamacpp:gemma3-270m?lora=/a/tex.gguf"
+    finally:
+        from agent import voice
+
+        voice._RESOLVERS.remove(adapter_registry)
+
+
+def test_writer_roles_are_overridable_from_environment(monkeypatch):
+    monkeypatch.setenv("NUVOLA_MODELS__DIRECTOR", "openai:http://localhost:8080/v1#m")
+    settings = load_settings(models={"narrator": "fake"})
+    assert settings.model_for("director") == "openai:http://localhost:8080/v1#m"
+    assert settings.model_for("narrator") == "fake"
+
+
+def test_coordinator_routes_from_state_alone():
+    outline = [{"index": 0}, {"index": 1}]
+    assert next_step({}, False) == ("outline", None)
+    assert next_step({"outline": outline}, True) == ("review", None)
+    state = {"outline": outline, "scene_beats": {"0": {}}, "scene_pages": {"0": {}}}
+    assert next_step(state, False) == ("voice", 0)
+    state |= {"scene_dialogue": {"0": {}}}
+    assert next_step(state, False) == ("narrate", 1)
+    done = {k: {"0": {}, "1": {}} for k in ("scene_beats", "scene_pages", "scene_dialogue")}
+    assert next_step({"outline": outline, **done}, False) == ("deliver", None)
+
+
+def test_run_log_survives_a_torn_last_line(tmp_path):
+    log = RunLog(tmp_path / "run_log.jsonl")
+    log.set_stage("narrate:0")
+    log.event("node_start", node="narrate")
+    with (tmp_path / "run_log.jsonl").open("a") as handle:
+        handle.write('{"kind": "llm", "sec')
+    events = read_run_log(tmp_path / "run_log.jsonl")
+    assert [e["kind"] for e in events] == ["node_start"] and events[0]["stage"] == "narrate:0"
+    assert [e["kind"] for e in log.drain()] == ["node_start"] and log.drain() == []
