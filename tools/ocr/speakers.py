@@ -27,7 +27,7 @@ Box = tuple[int, int, int, int]
 SAME_FIGURE_BONUS, OTHER_FIGURE_PENALTY = 4.0, -4.0
 REPEAT_PENALTY = -0.8  # a new balloon by the previous speaker, not at the same figure
 ADDRESSED_PENALTY, ANSWER_BONUS, LLM_BONUS = -3.0, 1.2, 1.5
-HABIT_BONUS, LOOK_BONUS, LOOK_MATCH = 0.8, 3.0, 0.85
+HABIT_BONUS, LOOK_BONUS, LOOK_MATCH, MENTION_PENALTY = 0.8, 3.0, 0.85, -1.5
 _STEM_RE = re.compile(r"[^\W\d_]{5,}")
 
 
@@ -194,6 +194,12 @@ def addressed(text: str, cast: Sequence[CastMember]) -> set[str]:
     return found
 
 
+def mentioned(text: str, cast: Sequence[CastMember]) -> set[str]:
+    """Cast members named anywhere in the balloon (speakers seldom name themselves)."""
+    upper = f" {text.upper()} "
+    return {m.name for m in cast if any(re.search(rf"\b{re.escape(n)}\b", upper) for n in m.patterns())}
+
+
 def llm_choice(
     llm: Any, cast: Sequence[CastMember], context: Sequence[tuple[str | None, str]], text: str
 ) -> str | None:
@@ -221,6 +227,8 @@ def emissions(
         spoken_to = addressed(balloon.text, cast)
         for name in spoken_to:
             row[name] += ADDRESSED_PENALTY
+        for name in mentioned(balloon.text, cast) - spoken_to:
+            row[name] += MENTION_PENALTY
         for name in previous_addressed:
             row[name] += ANSWER_BONUS
         words = stems(balloon.text)

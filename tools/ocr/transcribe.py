@@ -1,0 +1,262 @@
+"""Transcribe pages: balloons found on the page (or taken from the catalogue), read, normalised, attributed.
+
+    transcribe_page(image, settings, engine="tesseract") -> [BalloonTranscript, ...] in reading order
+    transcribe_volume(catalogue, "tex-001", settings)   fills text, lines and speaker in the catalogue
+
+A volume is resumable: balloons that already have a text are skipped unless `force=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from tools.errors import InputFileError
+from tools.ocr.engine import OcrEngine
+from tools.ocr.normalise import normalise_lettering
+from tools.ocr.speakers import (
+    BalloonContext,
+    CastMember,
+    assign_figures,
+    attribute_speakers,
+    cast_from_profile,
+)
+from tools.settings import Settings
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class BalloonTranscript:
+    """One balloon as read: normalised text, lettered lines, page box, speaker and confidences."""
+
+    text: str
+    lines: list[str]
+    bbox: list[int]
+    kind: str = "speech"
+    confidence: float = 0.0
+    speaker: str | None = None
+    speaker_confidence: float | None = None
+    engine: str = ""
+    panel: int | None = None
+    tail: list[int] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "lines": self.lines,
+            "bbox": self.bbox,
+            "kind": self.kind,
+            "speaker": self.speaker,
+            "confidence": round(self.confidence, 4),
+            "speaker_confidence": self.speaker_confidence,
+        }
+
+
+@dataclass
+class VolumeProgress:
+    """What a volume run did: balloons read, skipped (already transcribed), pages that failed and why."""
+
+    read: int = 0
+    skipped: int = 0
+    pages: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def crop_balloon(page: Image.Image, box: Sequence[int], margin: int = 3) -> Image.Image:
+    """The balloon's box (and a small margin) cut from the page."""
+    x, y, w, h = box
+    return page.crop(
+        (
+            max(0, x - margin),
+            max(0, y - margin),
+            min(page.width, x + w + margin),
+            min(page.height, y + h + margin),
+        )
+    )
+
+
+def read_balloon(
+    engine: OcrEngine, crop: Image.Image, kind: str, cleaner: Any = None
+) -> tuple[str, list[str], float]:
+    """(normalised text, lettered lines, confidence) of one crop; the cleaner, if any, may make small edits."""
+    result = engine.read(crop, "caption" if kind == "caption" else "speech")
+    text = normalise_lettering(result.texts)
+    if cleaner is not None and text:
+        text = cleaner.clean(text).text
+    return text, result.texts, result.confidence
+
+
+def open_page(image: Image.Image | Path | str) -> Image.Image:
+    """A page as an RGB image; a missing or unreadable file is an InputFileError naming it."""
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    try:
+        with Image.open(image) as opened:
+            return opened.convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise InputFileError(image, f"cannot read the page image ({exc})") from exc
+
+
+def attribute(
+    page: Image.Image,
+    panels: Sequence[Box],
+    items: list[BalloonTranscript],
+    cast: Sequence[CastMember],
+    llm: Any = None,
+) -> None:
+    """Fill speaker and speaker_confidence of the page's transcripts (captions get no speaker)."""
+    import numpy as np
+
+    contexts = [
+        BalloonContext(tuple(t.bbox), t.panel, t.kind, t.text, tuple(t.tail) if t.tail else None)  # type: ignore[arg-type]
+        for t in items
+    ]
+    assign_figures(np.asarray(page.convert("L")), panels, contexts)
+    for item, guess in zip(items, attribute_speakers(contexts, cast, llm), strict=True):
+        item.speaker = guess.speaker
+        item.speaker_confidence = guess.confidence if item.kind == "speech" else None
+
+
+def speaker_llm(settings: Settings) -> Any:
+    """The optional `speakers` model role (a choose-from-list step); None when it is not configured."""
+    if "speakers" not in settings.models.roles():
+        return None
+    from tools.models import get_llm
+
+    return get_llm(settings.model_for("speakers"))
+
+
+def transcribe_page(
+    image: Image.Image | Path | str,
+    settings: Settings,
+    engine: str | OcrEngine | None = None,
+    *,
+    speakers: bool = True,
+    cleaner: Any = None,
+    cast: Sequence[CastMember] | None = None,
+) -> list[BalloonTranscript]:
+    """Find the balloons of a page image, read them in reading order and attribute their speakers."""
+    from tools.ocr.registry import get_ocr_engine
+    from tools.panels import analyse_page
+
+    page = open_page(image)
+    ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
+    analysis = analyse_page(page)
+    items = []
+    for found in analysis.balloons:
+        text, lines, confidence = read_balloon(ocr, crop_balloon(page, found.box), found.kind, cleaner)
+        tail = list(found.tail) if found.tail else None
+        items.append(
+            BalloonTranscript(
+                text,
+                lines,
+                list(found.box),
+                found.kind,
+                confidence,
+                engine=ocr.name,
+                panel=found.panel,
+                tail=tail,
+            )
+        )
+    if speakers and items:
+        attribute(
+            page,
+            [p.box for p in analysis.panels],
+            items,
+            cast if cast is not None else cast_from_profile(settings.series),
+            speaker_llm(settings),
+        )
+    return items
+
+
+def transcribe_volume(
+    catalogue: Any,
+    volume: str,
+    settings: Settings,
+    engine: str | OcrEngine | None = None,
+    *,
+    force: bool = False,
+    speakers: bool = True,
+    cleaner: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VolumeProgress:
+    """Read every catalogued balloon of `volume` and store text, lines and speaker; resumable, page by page."""
+    from tools.ocr.registry import get_ocr_engine
+
+    ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
+    cast = cast_from_profile(settings.series)
+    llm = speaker_llm(settings) if speakers else None
+    pages = catalogue.pages(volume)
+    done = VolumeProgress()
+    for number, page in enumerate(pages, start=1):
+        try:
+            _transcribe_catalogued_page(
+                catalogue,
+                page,
+                ocr,
+                done,
+                force=force,
+                speakers=speakers,
+                cleaner=cleaner,
+                cast=cast,
+                llm=llm,
+            )
+            done.pages += 1
+        except InputFileError as exc:
+            done.errors.append(str(exc))
+        if progress:
+            progress(number, len(pages))
+    return done
+
+
+def _transcribe_catalogued_page(
+    catalogue: Any,
+    page: Any,
+    ocr: OcrEngine,
+    done: VolumeProgress,
+    *,
+    force: bool,
+    speakers: bool,
+    cleaner: Any,
+    cast: Sequence[CastMember],
+    llm: Any,
+) -> None:
+    balloons = catalogue.balloons(page.id)
+    todo = [b for b in balloons if force or b.text is None]
+    done.skipped += len(balloons) - len(todo)
+    if not todo and not (speakers and any(b.speaker is None and b.kind == "speech" for b in balloons)):
+        return
+    image = open_page(catalogue.image_file(page))
+    for balloon in todo:
+        text, lines, confidence = read_balloon(ocr, crop_balloon(image, balloon.box), balloon.kind, cleaner)
+        catalogue.set_transcript(balloon.id, text, lines, confidence, ocr.name)
+        done.read += 1
+    if speakers and balloons:
+        _store_speakers(catalogue, page, image, cast, llm)
+
+
+def _store_speakers(
+    catalogue: Any, page: Any, image: Image.Image, cast: Sequence[CastMember], llm: Any
+) -> None:
+    panels = catalogue.panels(page.id)
+    index = {p.id: i for i, p in enumerate(panels)}
+    balloons = catalogue.balloons(page.id)
+    items = [
+        BalloonTranscript(
+            b.text or "",
+            b.lines or [],
+            list(b.box),
+            b.kind,
+            panel=index.get(b.panel_id),
+            tail=[b.tail_x, b.tail_y] if b.tail_x is not None and b.tail_y is not None else None,
+        )
+        for b in balloons
+    ]
+    attribute(image, [p.box for p in panels], items, cast, llm)
+    for balloon, item in zip(balloons, items, strict=True):
+        catalogue.set_speaker(balloon.id, item.speaker, item.speaker_confidence)
