@@ -44,6 +44,7 @@ class FigureBox:
     box: tuple[int, int, int, int]  # x, y, w, h of the visible body
     head: tuple[int, int, int, int]  # x, y, w, h of the head (hat included)
     mouth: tuple[int, int]
+    span: tuple[int, int] | None = None  # (top, height) of the whole figure, hat to boots, even where cropped
 
 
 @dataclass

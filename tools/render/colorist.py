@@ -29,7 +29,7 @@ from tools.render.scene import scene_kind
 
 INK_THRESHOLD = 128
 MIN_REGION = 0.0015  # regions smaller than this share of the panel take their neighbour's colour
-# Where a figure's parts lie inside its box, top to bottom (fractions of the box height).
+# Where a figure's parts lie, top to bottom, in figure heights (0 = top of the hat, 1 = soles).
 FIGURE_BANDS: tuple[tuple[float, str], ...] = (
     (0.07, "hat"), (0.2, "skin"), (0.46, "shirt"), (0.86, "trousers"), (1.01, "boots"),
 )
@@ -125,7 +125,8 @@ def _tag_region(stat: np.ndarray, centroid: np.ndarray, size: tuple[int, int], p
         fx, fy, fw, fh = fig.box
         shared = max(0, min(x + bw, fx + fw) - max(x, fx)) * max(0, min(y + bh, fy + fh) - max(y, fy))
         if fw and fh and fx <= cx <= fx + fw and fy <= cy <= fy + fh and shared >= 0.6 * bw * bh:
-            rel = (cy - fy) / fh
+            top, height = fig.span or (fy, fh)
+            rel = (cy - top) / max(1, height)
             return RegionTag(fig.name, next(part for limit, part in FIGURE_BANDS if rel < limit))
     if y <= 1 and cy < 0.5 * h:
         return RegionTag("scene", "wall" if interior else "sky")

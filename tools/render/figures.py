@@ -264,6 +264,7 @@ class FigureDrawer:
             box=_clip_box(x0 / k, y0 / k, x1 / k, y1 / k, panel),
             head=_clip_box(hx0 / k, hy0 / k, hx1 / k, hy1 / k, panel),
             mouth=(int(min(max(mx / k, 0), panel[0] - 1)), int(min(max(my / k, 0), panel[1] - 1))),
+            span=(round(p.top / k), round(p.height / k)),
         )
 
 

@@ -124,7 +124,7 @@ def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Ima
 def _report(page: PagePlan, slot: PanelSlot, rendered: RenderedPanel) -> PanelReport:
     balloons = [
         {"kind": b.kind, "speaker": b.balloon.speaker, "box": list(b.box.as_tuple()), "font_px": b.shape.block.size,
-         "lines": list(b.shape.block.lines)}
+         "lines": list(b.shape.block.lines), "tail": [round(v) for v in b.tail[2]] if len(b.tail) > 2 else None}
         for b in rendered.balloons
     ]
     return PanelReport(id=slot.panel.id, page=page.number, box=slot.box.as_tuple(), source=rendered.art.source,

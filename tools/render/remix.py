@@ -156,8 +156,12 @@ def balloon_mask(source: SourcePanel) -> np.ndarray:
             cv2.rectangle(mask, (x0, y0), (x0 + w, y0 + h), 255, thickness=-1)
         else:
             cv2.ellipse(mask, (x0 + w // 2, y0 + h // 2), (w // 2 + 2, h // 2 + 2), 0, 0, 360, 255, thickness=-1)
-        if tail is not None:
-            cv2.line(mask, (x0 + w // 2, y0 + h // 2), (tail[0] - px, tail[1] - py), 255, thickness=max(4, w // 12))
+        if tail is not None:  # a wedge wide enough to cover curved tails too
+            cx, cy, tx, ty = x0 + w / 2, y0 + h / 2, tail[0] - px, tail[1] - py
+            length = max(1.0, math.hypot(tx - cx, ty - cy))
+            nx, ny = -(ty - cy) / length * w / 5, (tx - cx) / length * w / 5
+            wedge = np.array([[cx + nx, cy + ny], [tx, ty], [cx - nx, cy - ny]], dtype=np.int32)
+            cv2.fillConvexPoly(mask, wedge, 255)
     return cv2.dilate(mask, np.ones((2 * MASK_GROW + 1,) * 2, np.uint8))
 
 
