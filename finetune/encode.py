@@ -47,7 +47,9 @@ def encode_pair(tokenizer: Any, example: TextExample, max_length: int) -> dict[s
     return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
 
 
-def encode_examples(tokenizer: Any, examples: Sequence[TextExample], block_size: int) -> list[dict[str, list[int]]]:
+def encode_examples(
+    tokenizer: Any, examples: Sequence[TextExample], block_size: int
+) -> list[dict[str, list[int]]]:
     """Packed blocks when no example has a prompt (style), otherwise one masked sequence per example."""
     if all(not e.prompt for e in examples):
         return pack_texts(tokenizer, [e.completion for e in examples], block_size)

@@ -30,10 +30,14 @@ def spread(items: Sequence[Any], limit: int) -> list[Any]:
     """At most `limit` items taken evenly across `items` (a held-out novel is sampled end to end)."""
     if len(items) <= limit:
         return list(items)
-    return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)] if limit > 1 else [items[0]]
+    return (
+        [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)] if limit > 1 else [items[0]]
+    )
 
 
-def perplexity(model: Any, tokenizer: Any, features: Sequence[dict[str, list[int]]], batch_size: int = 4) -> Perplexity:
+def perplexity(
+    model: Any, tokenizer: Any, features: Sequence[dict[str, list[int]]], batch_size: int = 4
+) -> Perplexity:
     """Perplexity of `model` on encoded features (labels -100 are not scored)."""
     import torch
     from transformers import DataCollatorForSeq2Seq
@@ -44,7 +48,9 @@ def perplexity(model: Any, tokenizer: Any, features: Sequence[dict[str, list[int
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(features), batch_size):
-            batch = {k: v.to(model.device) for k, v in collate(list(features[start : start + batch_size])).items()}
+            batch = {
+                k: v.to(model.device) for k, v in collate(list(features[start : start + batch_size])).items()
+            }
             n = int((batch["labels"][:, 1:] != IGNORE).sum())
             total += float(model(**batch).loss) * n
             count += n
@@ -52,7 +58,9 @@ def perplexity(model: Any, tokenizer: Any, features: Sequence[dict[str, list[int
     return Perplexity(total / max(1, count), count)
 
 
-def before_after_perplexity(model: Any, tokenizer: Any, features: Sequence[dict[str, list[int]]]) -> dict[str, float]:
+def before_after_perplexity(
+    model: Any, tokenizer: Any, features: Sequence[dict[str, list[int]]]
+) -> dict[str, float]:
     """Held-out perplexity of the base (adapter disabled) and of base + adapter."""
     with model.disable_adapter():
         before = perplexity(model, tokenizer, features)
@@ -65,7 +73,9 @@ def before_after_perplexity(model: Any, tokenizer: Any, features: Sequence[dict[
     }
 
 
-def generate(model_name: str, prompts: Sequence[str], *, max_tokens: int, seed: int, stop: Sequence[str] = ()) -> list[str]:
+def generate(
+    model_name: str, prompts: Sequence[str], *, max_tokens: int, seed: int, stop: Sequence[str] = ()
+) -> list[str]:
     """Completions from the runtime model seam (fresh instance: nothing cached between with/without)."""
     from tools.models import get_llm
 
@@ -85,16 +95,25 @@ def timed_load(model_name: str) -> float:
     return time.perf_counter() - start
 
 
-def cleaning_cer(model_name: str, prompts: Sequence[str], readings: Sequence[str], truths: Sequence[str]) -> dict[str, float]:
-    """CER of the raw readings and of the model's cleaned versions against the truths."""
+def cer(hypotheses: Sequence[str], truths: Sequence[str]) -> float:
+    """Character error rate over many balloons (edits / reference characters)."""
     from tools.ocr.metrics import ErrorCounts
 
-    cleaned = generate(model_name, prompts, max_tokens=96, seed=0, stop=["\n"])
-    raw, fixed = ErrorCounts(), ErrorCounts()
-    for reading, clean, truth in zip(readings, cleaned, truths, strict=True):
-        raw.add(reading, truth)
-        fixed.add(clean or reading, truth)
-    return {"cer_uncleaned": round(raw.cer, 4), "cer_cleaned": round(fixed.cer, 4), "balloons": raw.balloons}
+    counts = ErrorCounts()
+    for hypothesis, truth in zip(hypotheses, truths, strict=True):
+        counts.add(hypothesis, truth)
+    return round(counts.cer, 4)
+
+
+def cleaner_outputs(model_name: str, readings: Sequence[str]) -> tuple[list[str], int]:
+    """The runtime OCR cleaner (tools/ocr/cleaner.py, small lexicon-checked edits) with this model:
+    the texts it keeps and how many corrections it accepted."""
+    from tools.models import get_llm
+    from tools.ocr.cleaner import OcrCleaner
+
+    cleaner = OcrCleaner(get_llm(model_name, fresh=True))
+    results = [cleaner.clean(reading) for reading in readings]
+    return [r.text for r in results], sum(r.accepted for r in results)
 
 
 def llamacpp_logits(gguf: str, ids: Sequence[int], lora: str | None = None) -> Any:
@@ -102,6 +121,8 @@ def llamacpp_logits(gguf: str, ids: Sequence[int], lora: str | None = None) -> A
     import numpy as np
     from llama_cpp import Llama
 
-    llm = Llama(model_path=gguf, lora_path=lora, logits_all=True, n_ctx=max(64, len(ids) + 8), verbose=False, seed=0)
+    llm = Llama(
+        model_path=gguf, lora_path=lora, logits_all=True, n_ctx=max(64, len(ids) + 8), verbose=False, seed=0
+    )
     llm.eval(list(ids))
     return np.array(llm.scores[: len(ids)])

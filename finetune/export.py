@@ -60,7 +60,11 @@ def arch_info(model_type: str) -> ArchInfo:
 def permute_rows(weights: np.ndarray, n_head: int) -> np.ndarray:
     """llama.cpp's rotary row order for Llama q/k (convert_hf_to_gguf `LlamaModel.permute`), on rows."""
     rows = weights.shape[0]
-    return weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
+    return (
+        weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weights.shape)
+    )
 
 
 def read_peft(peft_dir: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
@@ -72,7 +76,9 @@ def read_peft(peft_dir: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.nd
     for key, value in load_file(str(peft_dir / PEFT_WEIGHTS)).items():
         match = LORA_KEY.match(key)
         if match is None:
-            raise ExportError(f"{peft_dir}: tensor {key!r} is not a LoRA A/B weight (only LoRA on linear layers exports)")
+            raise ExportError(
+                f"{peft_dir}: tensor {key!r} is not a LoRA A/B weight (only LoRA on linear layers exports)"
+            )
         pairs.setdefault(match.group("module"), {})[match.group("which")] = value
     return config, pairs
 
@@ -84,19 +90,26 @@ def gguf_lora_tensors(
     import gguf
 
     info = arch_info(str(base_config.get("model_type")))
-    name_map = gguf.get_tensor_name_map(getattr(gguf.MODEL_ARCH, info.gguf_arch), int(base_config["num_hidden_layers"]))
+    name_map = gguf.get_tensor_name_map(
+        getattr(gguf.MODEL_ARCH, info.gguf_arch), int(base_config["num_hidden_layers"])
+    )
     out = []
     for module, ab in sorted(pairs.items()):
         target = name_map.get_name(module + ".weight", try_suffixes=(".weight",))
         if target is None or "token_embd" in target or target == "output.weight":
-            raise ExportError(f"LoRA on {module!r} has no GGUF counterpart (train on attention/MLP projections)")
+            raise ExportError(
+                f"LoRA on {module!r} has no GGUF counterpart (train on attention/MLP projections)"
+            )
         lora_b = ab["B"]
         if info.permute_qk and module.endswith(("q_proj", "k_proj")):
             heads = base_config["num_attention_heads"]
             if module.endswith("k_proj"):
                 heads = base_config.get("num_key_value_heads") or heads
             lora_b = permute_rows(lora_b, heads)
-        out += [(f"{target}.lora_a", ab["A"].astype(np.float16)), (f"{target}.lora_b", lora_b.astype(np.float16))]
+        out += [
+            (f"{target}.lora_a", ab["A"].astype(np.float16)),
+            (f"{target}.lora_b", lora_b.astype(np.float16)),
+        ]
     return out
 
 
@@ -105,8 +118,14 @@ def export_gguf_lora(peft_dir: Path, base_config: dict[str, Any], out_path: Path
     import gguf
 
     config, pairs = read_peft(peft_dir)
+    if config.get("rank_pattern") or config.get("alpha_pattern") or config.get("use_rslora"):
+        raise ExportError(
+            f"{peft_dir}: per-module ranks/alphas and rsLoRA have no GGUF LoRA form (one alpha/rank)"
+        )
     tensors = gguf_lora_tensors(pairs, base_config)
-    arch = gguf.MODEL_ARCH_NAMES[getattr(gguf.MODEL_ARCH, arch_info(str(base_config["model_type"])).gguf_arch)]
+    arch = gguf.MODEL_ARCH_NAMES[
+        getattr(gguf.MODEL_ARCH, arch_info(str(base_config["model_type"])).gguf_arch)
+    ]
     with atomic_path(out_path) as tmp:
         writer = gguf.GGUFWriter(str(tmp), arch)
         writer.add_type(gguf.GGUFType.ADAPTER)

@@ -20,10 +20,10 @@ from typing import Any
 from finetune.base import BaseRef, architecture, load_base, resolve_base
 from finetune.data.examples import TextExample, TrainingSet
 from finetune.encode import encode_examples
-from finetune.evaluate import before_after_perplexity, cleaning_cer, generate, spread, timed_load
+from finetune.evaluate import before_after_perplexity, cer, cleaner_outputs, generate, spread, timed_load
 from finetune.export import ExportError, export_gguf_lora
 from finetune.report import write_json, write_report
-from finetune.train import StepEvent, TrainConfig, TrainResult, device_name, train_lora, wrap_lora
+from finetune.train import StepEvent, TrainConfig, TrainResult, device_name, train_lora, uses_bf16, wrap_lora
 from tools.models.adapters import AdapterRecord, adapter_dir, register_adapter, with_adapter_path
 
 Status = Callable[[str], None]
@@ -65,7 +65,10 @@ def prepare_work(work: Path, job: FinetuneJob, dataset: TrainingSet, status: Sta
     stamp = work / "job.json"
     previous = json.loads(stamp.read_text("utf-8")) if stamp.is_file() else None
     if (job.restart or previous != identity) and (work / "checkpoints").exists():
-        status("starting afresh: " + ("--restart given" if job.restart else "data or settings changed since the checkpoint"))
+        status(
+            "starting afresh: "
+            + ("--restart given" if job.restart else "data or settings changed since the checkpoint")
+        )
         shutil.rmtree(work / "checkpoints")
     dataset.save(work / "data")
     write_json(stamp, identity)
@@ -80,7 +83,9 @@ def _install(source: Path, target: Path) -> None:
     shutil.move(str(source), str(target))
 
 
-def export_files(folder: Path, result: TrainResult, base_config: dict[str, Any], status: Status) -> tuple[str | None, str | None]:
+def export_files(
+    folder: Path, result: TrainResult, base_config: dict[str, Any], status: Status
+) -> tuple[str | None, str | None]:
     """Install the peft adapter and, when the architecture is supported, its GGUF LoRA; (gguf, peft) names."""
     write_json(result.peft_dir / "base_config.json", base_config)
     gguf: str | None = "adapter.gguf"
@@ -100,6 +105,25 @@ def style_prompts(dataset: TrainingSet, count: int) -> list[str]:
     return spread(openings, count)
 
 
+def ocr_measures(dataset: TrainingSet, base_name: str, adapted: str) -> dict[str, Any]:
+    """CER on the held-out balloons: uncleaned, the runtime cleaner with the base and with the adapter,
+    and the adapter's raw corrections (no edit bound, no lexicon check)."""
+    held = [e for e in dataset.heldout if e.original]
+    readings, truths = [e.original for e in held], [e.completion.strip() for e in held]
+    base_clean, base_accepted = cleaner_outputs(base_name, readings)
+    mine_clean, mine_accepted = cleaner_outputs(adapted, readings)
+    raw = generate(adapted, [e.prompt for e in held], max_tokens=96, seed=0, stop=["\n"])
+    return {
+        "balloons": len(held),
+        "cer_uncleaned": cer(readings, truths),
+        "cer_base": cer(base_clean, truths),
+        "cer_adapter": cer(mine_clean, truths),
+        "cer_adapter_raw": cer([r or x for r, x in zip(raw, readings, strict=True)], truths),
+        "accepted_base": base_accepted,
+        "accepted_adapter": mine_accepted,
+    }
+
+
 def runtime_measures(
     job: FinetuneJob, dataset: TrainingSet, base_name: str, record: AdapterRecord, status: Status
 ) -> dict[str, Any]:
@@ -108,18 +132,20 @@ def runtime_measures(
     out: dict[str, Any] = {"gguf_load_seconds": round(timed_load(adapted), 3)}
     if job.kind == "ocr-clean":
         status("measuring CER of OCR cleaning on the held-out balloons")
-        held = [e for e in dataset.heldout if e.original]
-        prompts, readings, truths = [e.prompt for e in held], [e.original for e in held], [e.completion.strip() for e in held]
-        base = cleaning_cer(base_name, prompts, readings, truths)
-        mine = cleaning_cer(adapted, prompts, readings, truths)
-        out["ocr"] = {"balloons": base["balloons"], "cer_uncleaned": base["cer_uncleaned"], "cer_base": base["cer_cleaned"], "cer_adapter": mine["cer_cleaned"]}
+        out["ocr"] = ocr_measures(dataset, base_name, adapted)
         return out
-    prompts = style_prompts(dataset, job.samples) if job.kind == "style" else [e.prompt for e in spread(dataset.heldout, job.samples)]
+    prompts = (
+        style_prompts(dataset, job.samples)
+        if job.kind == "style"
+        else [e.prompt for e in spread(dataset.heldout, job.samples)]
+    )
     stop = ["\n"] if job.kind != "style" else []
     status(f"generating {len(prompts)} samples with and without the adapter")
     base = generate(base_name, prompts, max_tokens=job.sample_tokens, seed=job.config.seed, stop=stop)
     mine = generate(adapted, prompts, max_tokens=job.sample_tokens, seed=job.config.seed, stop=stop)
-    out["samples"] = [{"prompt": p, "base": b, "adapter": a} for p, b, a in zip(prompts, base, mine, strict=True)]
+    out["samples"] = [
+        {"prompt": p, "base": b, "adapter": a} for p, b, a in zip(prompts, base, mine, strict=True)
+    ]
     if job.kind == "style":
         from finetune.style_score import style_score_report
 
@@ -128,7 +154,14 @@ def runtime_measures(
     return out
 
 
-def _train(job: FinetuneJob, ref: BaseRef, dataset: TrainingSet, work: Path, on_step: Callable[[StepEvent], None] | None, status: Status) -> tuple[TrainResult, dict[str, Any], dict[str, Any]]:
+def _train(
+    job: FinetuneJob,
+    ref: BaseRef,
+    dataset: TrainingSet,
+    work: Path,
+    on_step: Callable[[StepEvent], None] | None,
+    status: Status,
+) -> tuple[TrainResult, dict[str, Any], dict[str, Any]]:
     status(f"loading the base model {job.base}")
     tokenizer, model = load_base(ref)
     features = encode_examples(tokenizer, dataset.train, job.config.block_size)
@@ -161,9 +194,17 @@ def run_finetune(
     result, ppl, base_config = _train(job, ref, dataset, work, on_step, status)
     gguf, peft = export_files(folder, result, base_config, status)
     record = AdapterRecord(
-        name=job.name, kind=job.kind.split(":")[0], base=ref.name, gguf=gguf, peft=peft, rank=job.config.rank,
-        alpha=job.config.alpha, target_modules=list(job.config.target_modules), steps=result.steps,
-        report="report.md", directory=folder,
+        name=job.name,
+        kind=job.kind,
+        base=ref.name,
+        gguf=gguf,
+        peft=peft,
+        rank=job.config.rank,
+        alpha=job.config.alpha,
+        target_modules=list(job.config.target_modules),
+        steps=result.steps,
+        report="report.md",
+        directory=folder,
     )
     report = _report(job, dataset, ref, result, ppl)
     if gguf is not None or ref.backend == "hf":
@@ -174,7 +215,9 @@ def run_finetune(
     return FinetuneOutcome(register_adapter(home, record), report, folder)
 
 
-def _report(job: FinetuneJob, dataset: TrainingSet, ref: BaseRef, result: TrainResult, ppl: dict[str, Any]) -> dict[str, Any]:
+def _report(
+    job: FinetuneJob, dataset: TrainingSet, ref: BaseRef, result: TrainResult, ppl: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "name": job.name,
         "kind": job.kind,
@@ -188,6 +231,7 @@ def _report(job: FinetuneJob, dataset: TrainingSet, ref: BaseRef, result: TrainR
             "tokens": result.tokens,
             "tokens_per_second": round(result.tokens_per_second, 1),
             "device": device_name(),
+            "precision": "bf16 mixed" if uses_bf16(job.config) else "fp32",
             "resumed_from": result.resumed_from,
             "stopped_by_budget": result.stopped_by_budget,
             "final_loss": round(result.log[-1]["loss"], 4) if result.log else None,

@@ -20,7 +20,10 @@ def plot_loss(log: Sequence[dict[str, float]], path: Path, title: str) -> Path:
     steps = [row["step"] for row in log]
     losses = [row["loss"] for row in log]
     window = max(1, len(losses) // 10)
-    smooth = [sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1]) for i in range(len(losses))]
+    smooth = [
+        sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+        for i in range(len(losses))
+    ]
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
     ax.plot(steps, losses, alpha=0.35, label="loss")
     ax.plot(steps, smooth, label=f"mean of {window}")
@@ -48,12 +51,15 @@ def _figure_lines(report: dict[str, Any]) -> list[str]:
         )
     style = report.get("style") or {}
     if style:
-        lines.append(f"- style score: {style.get('status', '')} {json.dumps(style.get('scores', {}), ensure_ascii=False)}")
+        lines.append(
+            f"- style score: {style.get('status', '')} {json.dumps(style.get('scores', {}), ensure_ascii=False)}"
+        )
     ocr = report.get("ocr") or {}
     if ocr:
         lines.append(
-            f"- CER on {ocr['balloons']} held-out balloons: uncleaned {ocr['cer_uncleaned']}, base model "
-            f"{ocr['cer_base']}, with adapter {ocr['cer_adapter']}"
+            f"- CER on {ocr['balloons']} held-out balloons: uncleaned {ocr['cer_uncleaned']}; runtime cleaner with "
+            f"the base {ocr['cer_base']} ({ocr['accepted_base']} edits kept), with the adapter {ocr['cer_adapter']} "
+            f"({ocr['accepted_adapter']} kept); adapter's raw output {ocr['cer_adapter_raw']}"
         )
     if report.get("gguf_load_seconds") is not None:
         lines.append(f"- GGUF LoRA loaded by llama.cpp with the base in {report['gguf_load_seconds']:.2f} s")
@@ -63,7 +69,13 @@ def _figure_lines(report: dict[str, Any]) -> list[str]:
 def _sample_lines(samples: Sequence[dict[str, str]]) -> list[str]:
     out = ["", "## Samples (greedy, same prompt)", ""]
     for s in samples:
-        out += [f"**Prompt:** {s['prompt'][-160:]!r}", "", f"- base: {s['base']!r}", f"- adapter: {s['adapter']!r}", ""]
+        out += [
+            f"**Prompt:** {s['prompt'][-160:]!r}",
+            "",
+            f"- base: {s['base']!r}",
+            f"- adapter: {s['adapter']!r}",
+            "",
+        ]
     return out
 
 
@@ -76,7 +88,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"- base: `{report['base']}`; data: {report['dataset']['train_examples']} training / "
         f"{report['dataset']['heldout_examples']} held-out examples",
         f"- training: {train['steps']} steps in {train['seconds']:.0f} s wall ({train['cpu_seconds']:.0f} s of CPU "
-        f"time, all threads) on {train['device']} "
+        f"time, all threads) on {train['device']}, {train['precision']} "
         f"({train['tokens_per_second']:.0f} tokens/s), final loss {train['final_loss']}",
         *_figure_lines(report),
     ]

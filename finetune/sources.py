@@ -58,7 +58,9 @@ def build_voice_set(settings: Any, character: str, sources: Sequence[str]) -> tu
     wanted = list(sources) or ["memory"]
     store = open_memory(settings) if "memory" in wanted else None
     samples = found.sample_lines if found is not None else []
-    dataset = voice_set(canonical, wanted, lambda label: name_key(label) in keys, store=store, sample_lines=samples)
+    dataset = voice_set(
+        canonical, wanted, lambda label: name_key(label) in keys, store=store, sample_lines=samples
+    )
     return canonical, dataset
 
 
@@ -79,5 +81,9 @@ def build_ocr_set(
         if not Path(path).is_file():
             raise InputFileError(path, "OCR set not found")
     return ocr_clean_set(
-        list(sources) or ["story-bank"], ocr_sets=ocr_sets, engine=ocr_engine(settings, engine), seed=seed, heldout=heldout
+        list(sources) or ["story-bank"],
+        ocr_sets=ocr_sets,
+        engine=ocr_engine(settings, engine),
+        seed=seed,
+        heldout=heldout,
     )

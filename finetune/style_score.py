@@ -55,15 +55,24 @@ def target_scores(profiler: Any, texts: Sequence[str]) -> list[float]:
 
 
 def style_score_report(
-    target_texts: Sequence[str], contrast: Sequence[Path], base_texts: Sequence[str], adapter_texts: Sequence[str]
+    target_texts: Sequence[str],
+    contrast: Sequence[Path],
+    base_texts: Sequence[str],
+    adapter_texts: Sequence[str],
 ) -> dict[str, Any]:
     """{"status", "scores": {"base", "adapter", ...}}: mean target-style score of each set of generations."""
     if not contrast:
-        return {"status": "pending: give contrast texts (--contrast) for the style classifier to compare against", "scores": {}}
+        return {
+            "status": "pending: give contrast texts (--contrast) for the style classifier to compare against",
+            "scores": {},
+        }
     try:
         profiler = fit_profiler(target_texts, contrast)
     except ImportError:
-        return {"status": "pending: the evals style classifier (evals.style_profile) is not installed", "scores": {}}
+        return {
+            "status": "pending: the evals style classifier (evals.style_profile) is not installed",
+            "scores": {},
+        }
     base, mine = target_scores(profiler, base_texts), target_scores(profiler, adapter_texts)
     pooled = target_scores(profiler, [" ".join(base_texts), " ".join(adapter_texts)])
     return {

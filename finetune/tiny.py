@@ -14,7 +14,9 @@ from typing import Any
 
 SPECIALS = ("<pad>", "<eos>", "<bos>", "<unk>")
 BYTE_TOKENS = tuple(f"<0x{b:02X}>" for b in range(256))
-WORD_PIECES = tuple("▁" + c for c in string.ascii_letters) + tuple(string.ascii_letters + string.digits + ".,;:!?'-")
+WORD_PIECES = tuple("▁" + c for c in string.ascii_letters) + tuple(
+    string.ascii_letters + string.digits + ".,;:!?'-"
+)
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_BYTE = 1, 2, 3, 6
 
 
@@ -33,7 +35,9 @@ def tiny_tokenizer(vocab: list[str]) -> Any:
     core = Tokenizer(BPE(vocab=ids, merges=[], unk_token="<unk>", byte_fallback=True, fuse_unk=True))
     core.normalizer = normalizers.Replace(" ", "▁")
     core.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])
-    core.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", ids["<bos>"])])
+    core.post_processor = processors.TemplateProcessing(
+        single="<bos> $A", special_tokens=[("<bos>", ids["<bos>"])]
+    )
     return PreTrainedTokenizerFast(
         tokenizer_object=core, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>"
     )

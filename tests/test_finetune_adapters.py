@@ -33,7 +33,13 @@ def _fake_adapter(home: Path, name: str, base: str, gguf: bool = True, peft: boo
         (folder / "adapter.gguf").write_bytes(b"GGUF")
     if peft:
         (folder / "peft").mkdir(exist_ok=True)
-    record = AdapterRecord(name=name, kind=name.split(":")[0], base=base, gguf="adapter.gguf" if gguf else None, peft="peft" if peft else None)
+    record = AdapterRecord(
+        name=name,
+        kind=name.split(":")[0],
+        base=base,
+        gguf="adapter.gguf" if gguf else None,
+        peft="peft" if peft else None,
+    )
     return register_adapter(home, record)
 
 
@@ -58,7 +64,10 @@ def test_register_refuses_missing_files_and_unregistered_folders_are_ignored(iso
     folder = adapter_dir(isolated_home, "style:tex")
     folder.mkdir(parents=True)
     with pytest.raises(ModelLoadError, match="adapter.gguf"):
-        register_adapter(isolated_home, AdapterRecord(name="style:tex", kind="style", base="llamacpp:gemma3-270m", gguf="adapter.gguf"))
+        register_adapter(
+            isolated_home,
+            AdapterRecord(name="style:tex", kind="style", base="llamacpp:gemma3-270m", gguf="adapter.gguf"),
+        )
     (folder / "adapter.json").write_text("{not json")  # a damaged manifest is not an adapter
     assert list_adapters(isolated_home) == []
 
@@ -71,7 +80,9 @@ def test_remove_and_disable(isolated_home: Path) -> None:
     assert not folder.exists() and list_adapters(isolated_home) == []
 
 
-def test_compatibility_needs_same_base_and_a_file_for_the_backend(isolated_home: Path, tmp_path: Path) -> None:
+def test_compatibility_needs_same_base_and_a_file_for_the_backend(
+    isolated_home: Path, tmp_path: Path
+) -> None:
     record = _fake_adapter(isolated_home, "style:tex", "llamacpp:gemma3-270m", peft=False)
     assert is_compatible(record, "llamacpp:gemma3-270m?temperature=0.5")
     assert is_compatible(record, "llamacpp:")  # the default alias
@@ -85,7 +96,9 @@ def test_registry_option_resolves_names_to_backend_files(isolated_home: Path, gg
     record = _fake_adapter(isolated_home, "style:tex", f"llamacpp:{gguf_base}")
     opts = resolve_adapter_option("llamacpp", {"adapter": "style:tex", "max_tokens": 5}, isolated_home)
     assert opts == {"lora": str(record.path_for("llamacpp")), "max_tokens": 5}
-    assert resolve_adapter_option("hf", {"adapter": "style:tex"}, isolated_home) == {"adapter": str(record.path_for("hf"))}
+    assert resolve_adapter_option("hf", {"adapter": "style:tex"}, isolated_home) == {
+        "adapter": str(record.path_for("hf"))
+    }
     assert resolve_adapter_option("fake", {"adapter": "style:tex"}, isolated_home) == {}
     with pytest.raises(UnknownAdapterError):
         resolve_adapter_option("llamacpp", {"adapter": "voice:Nobody"}, isolated_home)
@@ -101,22 +114,32 @@ def test_model_seam_loads_a_registered_adapter_by_name(isolated_home: Path, gguf
 def test_role_models_pick_up_their_adapters(isolated_home: Path, gguf_base: Path) -> None:
     base = f"llamacpp:{gguf_base}"
     settings = load_settings(models={"narrator": base, "voice": base, "ocr_cleaner": base, "chat": base})
-    assert model_for_role_with_adapter(settings, "voice", character="Kit Carson") == base  # nothing trained yet
+    assert (
+        model_for_role_with_adapter(settings, "voice", character="Kit Carson") == base
+    )  # nothing trained yet
     style = _fake_adapter(isolated_home, "style:tex", base)
     voice = _fake_adapter(isolated_home, "voice:Kit Carson", base)
     ocr = _fake_adapter(isolated_home, "ocr-clean", base)
     gguf = "lora="
     assert f"{gguf}{style.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "narrator")
-    assert f"{gguf}{voice.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "voice", character="Kit Carson")
-    assert f"{gguf}{style.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "voice", character="Tex")
+    assert f"{gguf}{voice.path_for('llamacpp')}" in model_for_role_with_adapter(
+        settings, "voice", character="Kit Carson"
+    )
+    assert f"{gguf}{style.path_for('llamacpp')}" in model_for_role_with_adapter(
+        settings, "voice", character="Tex"
+    )
     assert f"{gguf}{ocr.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "ocr_cleaner")
     assert model_for_role_with_adapter(settings, "chat") == base
-    assert f"{gguf}{voice.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "chat", "voice:Kit Carson")
+    assert f"{gguf}{voice.path_for('llamacpp')}" in model_for_role_with_adapter(
+        settings, "chat", "voice:Kit Carson"
+    )
     set_adapter_enabled(isolated_home, "style:tex", False)
     assert model_for_role_with_adapter(settings, "narrator") == base
     llm = get_llm(model_for_role_with_adapter(settings, "voice", character="Kit Carson"), fresh=True)
     assert llm.lora_path == str(voice.path_for("llamacpp"))
-    assert get_llm(model_for_role_with_adapter(settings, "voice", character="Tex"), fresh=True).lora_path is None
+    assert (
+        get_llm(model_for_role_with_adapter(settings, "voice", character="Tex"), fresh=True).lora_path is None
+    )
 
 
 def test_role_adapter_is_skipped_for_another_base(isolated_home: Path, gguf_base: Path) -> None:
@@ -125,7 +148,9 @@ def test_role_adapter_is_skipped_for_another_base(isolated_home: Path, gguf_base
     assert model_for_role_with_adapter(settings, "narrator") == f"llamacpp:{gguf_base}"
 
 
-def test_explicit_adapter_in_the_configured_name_resolves_against_the_settings_home(isolated_home: Path, gguf_base: Path, tmp_path: Path) -> None:
+def test_explicit_adapter_in_the_configured_name_resolves_against_the_settings_home(
+    isolated_home: Path, gguf_base: Path, tmp_path: Path
+) -> None:
     other_home = tmp_path / "elsewhere"
     record = _fake_adapter(other_home, "voice:Tex", f"llamacpp:{gguf_base}")
     settings = load_settings(home=other_home, models={"voice": f"llamacpp:{gguf_base}?adapter=voice:Tex"})

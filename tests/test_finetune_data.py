@@ -69,16 +69,24 @@ def test_script_parsing_and_voice_pairs_follow_aliases() -> None:
     assert len(scenes) == 2 and scenes[0][0].speaker is None and scenes[1][0].text == "INTANTO, AL FORTE..."
     is_carson = lambda label: label.upper() in {"KIT CARSON", "CARSON"}  # noqa: E731
     examples = voice_examples(scenes, is_carson, "KIT CARSON")
-    assert [e.completion for e in examples] == [" Un cavaliere solo. Sembra ferito!\n", " Il colonnello ci aspetta.\n"]
+    assert [e.completion for e in examples] == [
+        " Un cavaliere solo. Sembra ferito!\n",
+        " Il colonnello ci aspetta.\n",
+    ]
     assert examples[0].prompt.endswith("TEX: Guarda laggiù, polvere sulla pista.\nKIT CARSON:")
     assert examples[0].prompt.startswith("DIDASCALIA: Arizona, 1878.")
 
 
 def test_voice_set_from_story_bank_and_jsonl(tmp_path: Path) -> None:
-    rows = [{"context": ["TEX: Andiamo."], "line": "Ai tuoi ordini!"}, {"context": "TEX: Su!", "line": "Eccomi."}]
+    rows = [
+        {"context": ["TEX: Andiamo."], "line": "Ai tuoi ordini!"},
+        {"context": "TEX: Su!", "line": "Eccomi."},
+    ]
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    dataset = voice_set("Kit Carson", ["story-bank", pairs], lambda s: s in {"Kit Carson"}, sample_lines=["Dannazione!"])
+    dataset = voice_set(
+        "Kit Carson", ["story-bank", pairs], lambda s: s in {"Kit Carson"}, sample_lines=["Dannazione!"]
+    )
     bank_lines = sum(1 for scene in story_bank_scenes() for row in scene if row.speaker == "Kit Carson")
     assert len(dataset.train) + len(dataset.heldout) == bank_lines + 2 + 1
     assert TextExample("TEX: Su!\nKIT CARSON:", " Eccomi.\n") in dataset.train + dataset.heldout
@@ -106,10 +114,14 @@ def test_ocr_pairs_and_sets(tmp_path: Path) -> None:
     found = sentences(["Corri! Questo è troppo corto. Ma questa frase è abbastanza lunga da restare."])
     assert found == ["Questo è troppo corto.", "Ma questa frase è abbastanza lunga da restare."]
     ocr_set = tmp_path / "set.jsonl"
-    ocr_set.write_text(json.dumps({"lines": ["E* PIU'", "TARDI"], "text": "È più tardi"}) + "\n{}\n", encoding="utf-8")
+    ocr_set.write_text(
+        json.dumps({"lines": ["E* PIU'", "TARDI"], "text": "È più tardi"}) + "\n{}\n", encoding="utf-8"
+    )
     with pytest.raises(InputFileError, match="set.jsonl: row 2"):
         read_ocr_set(ocr_set)
-    ocr_set.write_text(json.dumps({"lines": ["E* PIU'", "TARDI"], "text": "È più tardi"}) + "\n", encoding="utf-8")
+    ocr_set.write_text(
+        json.dumps({"lines": ["E* PIU'", "TARDI"], "text": "È più tardi"}) + "\n", encoding="utf-8"
+    )
     assert read_ocr_set(ocr_set) == [OcrPair("È PIÙ TARDI", "È PIÙ TARDI")]
 
 
@@ -119,7 +131,10 @@ def test_ocr_clean_set_holds_out_whole_sentences(tmp_path: Path) -> None:
     held = {e.completion for e in dataset.heldout}
     assert not held & {e.completion for e in dataset.train}
     example = dataset.heldout[0]
-    assert example.prompt == f"OCR: {example.original}\nTESTO:" and example.completion.isupper()
+    assert (
+        example.prompt.endswith(f"Testo OCR: {example.original}\nTesto corretto:")
+        and example.completion.isupper()
+    )
     dataset.save(tmp_path)
     assert read_jsonl_examples(tmp_path / "heldout.jsonl") == dataset.heldout
     assert json.loads((tmp_path / "dataset.json").read_text())["heldout_examples"] == 10
@@ -133,7 +148,9 @@ def test_encoding_masks_prompts_and_packs_style() -> None:
     pairs = encode_examples(tok, [TextExample("TEX:", " Ciao!\n")], 64)[0]
     prompt_len = 1 + len(tok("TEX:", add_special_tokens=False)["input_ids"])
     assert pairs["input_ids"][0] == tok.bos_token_id and pairs["input_ids"][-1] == tok.eos_token_id
-    assert pairs["labels"][:prompt_len] == [IGNORE] * prompt_len and IGNORE not in pairs["labels"][prompt_len:]
+    assert (
+        pairs["labels"][:prompt_len] == [IGNORE] * prompt_len and IGNORE not in pairs["labels"][prompt_len:]
+    )
     blocks = encode_examples(tok, [TextExample("", "abcdefghij" * 10)], 16)
     assert all(len(b["input_ids"]) == 16 and b["input_ids"][0] == tok.bos_token_id for b in blocks)
     assert count_label_tokens(blocks) == 15 * len(blocks)

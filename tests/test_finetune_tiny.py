@@ -30,7 +30,9 @@ def _train(base: Path, work: Path, steps: int, lr: float = 5e-2, max_minutes: fl
     from finetune.train import TrainConfig, train_lora, wrap_lora
 
     tokenizer, model = load_base(resolve_base(f"hf:{base}"))
-    config = TrainConfig(steps=steps, batch_size=2, block_size=32, lr=lr, save_every=2, warmup_steps=0, max_minutes=max_minutes)
+    config = TrainConfig(
+        steps=steps, batch_size=2, block_size=32, lr=lr, save_every=2, warmup_steps=0, max_minutes=max_minutes
+    )
     features = encode_examples(tokenizer, [TextExample("", TEXT * 8)], config.block_size)
     model = wrap_lora(model, config)
     return tokenizer, model, train_lora(model, tokenizer, features, config, work)
@@ -59,7 +61,9 @@ def test_gguf_lora_in_llamacpp_matches_peft(tiny: Path, tmp_path: Path) -> None:
     shift = np.abs(adapted - base).max()
     assert shift > 0.05  # the adapter really changes the model...
     assert np.abs(llama_base - base).max() < 0.01 * shift  # ...the GGUF base is the same model...
-    assert np.abs((llama_adapted - llama_base) - (adapted - base)).max() < 0.05 * shift  # ...and so is the LoRA
+    assert (
+        np.abs((llama_adapted - llama_base) - (adapted - base)).max() < 0.05 * shift
+    )  # ...and so is the LoRA
 
 
 def test_training_is_seeded_and_resumes_where_it_stopped(tiny: Path, tmp_path: Path) -> None:
@@ -70,7 +74,9 @@ def test_training_is_seeded_and_resumes_where_it_stopped(tiny: Path, tmp_path: P
     assert rest.resumed_from == 1 and rest.steps == 4 and rest.tokens == 3 * cut.tokens  # only 3 steps re-run
     a, b = _lora_state(straight), _lora_state(resumed)
     assert a.keys() == b.keys() and a
-    assert all(np.allclose(a[k], b[k], atol=1e-6) for k in a)  # same seed, same data order, same optimiser state
+    assert all(
+        np.allclose(a[k], b[k], atol=1e-6) for k in a
+    )  # same seed, same data order, same optimiser state
     assert [row["step"] for row in rest.log] == [1, 2, 3, 4]  # the log carries the step before the resume
 
 
@@ -90,8 +96,24 @@ def test_finetune_command_registers_an_adapter_the_runtime_uses(
     (corpus / "a.txt").write_text(TEXT * 30, encoding="utf-8")
     (corpus / "b.txt").write_text("Carson brontola nel deserto.\n" * 10, encoding="utf-8")
     base = f"llamacpp:{tiny / 'tiny.gguf'}"  # the GGUF loader path, as for the packaged Gemma
-    args = ["finetune", "style", "--source", str(corpus), "--base", base, "--steps", "3", "--batch-size", "2",
-            "--block-size", "32", "--lr", "0.05", "--name", "style:tex"]
+    args = [
+        "finetune",
+        "style",
+        "--source",
+        str(corpus),
+        "--base",
+        base,
+        "--steps",
+        "3",
+        "--batch-size",
+        "2",
+        "--block-size",
+        "32",
+        "--lr",
+        "0.05",
+        "--name",
+        "style:tex",
+    ]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "registered style:tex" in result.output

@@ -22,20 +22,36 @@ from tools.models.adapters import (
     set_adapter_enabled,
 )
 
+DEFAULT_BATCH = {"style": 4, "voice": 8, "ocr-clean": 8}  # short pairs: more of them per step
+
 
 def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options every `nuvola finetune` command shares (defaults fit ~15 minutes on a 2-core CPU)."""
     options = [
-        click.option("--name", help="Registry name of the adapter (default: style:<series>, voice:<name>, ocr-clean)."),
+        click.option(
+            "--name", help="Registry name of the adapter (default: style:<series>, voice:<name>, ocr-clean)."
+        ),
         click.option("--base", help="Base model to train on (default: the model of the adapter's role)."),
         click.option("--steps", default=60, show_default=True, help="Optimiser steps."),
         click.option("--rank", default=8, show_default=True, help="LoRA rank."),
         click.option("--alpha", default=None, type=float, help="LoRA alpha (default: 2 x rank)."),
         click.option("--lr", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule)."),
-        click.option("--batch-size", default=4, show_default=True),
+        click.option(
+            "--batch-size",
+            default=None,
+            type=int,
+            help="Sequences per step (default: 4 style, 8 voice/ocr-clean).",
+        ),
         click.option("--block-size", default=256, show_default=True, help="Tokens per training sequence."),
         click.option("--seed", default=None, type=int, help="Random seed (default: settings.seed)."),
         click.option("--max-minutes", default=None, type=float, help="Stop training after this wall time."),
+        click.option(
+            "--precision",
+            type=click.Choice(["auto", "bf16", "fp32"]),
+            default="auto",
+            show_default=True,
+            help="Matmul precision while training (auto: bf16 where the CPU/GPU has it natively).",
+        ),
         click.option("--restart", is_flag=True, help="Ignore checkpoints of an earlier run."),
         click.option("--dry-run", is_flag=True, help="Build and show the data set; do not train."),
     ]
@@ -56,10 +72,23 @@ def _job(app: AppContext, kind: str, name: str, base: str | None, opts: dict[str
 
     seed = app.settings.seed if opts["seed"] is None else opts["seed"]
     config = TrainConfig(
-        steps=opts["steps"], rank=opts["rank"], alpha=opts["alpha"] or 2.0 * opts["rank"], lr=opts["lr"],
-        batch_size=opts["batch_size"], block_size=opts["block_size"], seed=seed, max_minutes=opts["max_minutes"],
+        steps=opts["steps"],
+        rank=opts["rank"],
+        alpha=opts["alpha"] or 2.0 * opts["rank"],
+        lr=opts["lr"],
+        batch_size=opts["batch_size"] or DEFAULT_BATCH[kind],
+        block_size=opts["block_size"],
+        seed=seed,
+        max_minutes=opts["max_minutes"],
+        bf16={"auto": None, "bf16": True, "fp32": False}[opts["precision"]],
     )
-    return FinetuneJob(name=name, kind=kind, base=base or default_base(app.settings, kind), config=config, restart=opts["restart"])
+    return FinetuneJob(
+        name=name,
+        kind=kind,
+        base=base or default_base(app.settings, kind),
+        config=config,
+        restart=opts["restart"],
+    )
 
 
 def _progress() -> Progress:
@@ -85,7 +114,9 @@ def _run(app: AppContext, job: Any, dataset: Any, dry_run: bool) -> None:
     from finetune.pipeline import example_preview, run_finetune
 
     summary = dataset.summary()
-    console.print(f"[bold]{job.name}[/]: {summary['train_examples']} training / {summary['heldout_examples']} held-out examples from {', '.join(summary['sources'])}")
+    console.print(
+        f"[bold]{job.name}[/]: {summary['train_examples']} training / {summary['heldout_examples']} held-out examples from {', '.join(summary['sources'])}"
+    )
     if dry_run:
         for example in example_preview(dataset.train):
             console.print(example, markup=False)
@@ -96,11 +127,21 @@ def _run(app: AppContext, job: Any, dataset: Any, dry_run: bool) -> None:
 
         def on_step(event: Any) -> None:
             progress.update(
-                task, completed=event.step, total=event.max_steps, loss=f"{event.loss:.3f}",
-                speed=f"{event.tokens_per_second:.0f}", eta=_clock(event.eta_seconds),
+                task,
+                completed=event.step,
+                total=event.max_steps,
+                loss=f"{event.loss:.3f}",
+                speed=f"{event.tokens_per_second:.0f}",
+                eta=_clock(event.eta_seconds),
             )
 
-        outcome = run_finetune(app.settings.home, job, dataset, on_step=on_step, status=lambda m: progress.console.print(f"[dim]{m}[/]"))
+        outcome = run_finetune(
+            app.settings.home,
+            job,
+            dataset,
+            on_step=on_step,
+            status=lambda m: progress.console.print(f"[dim]{m}[/]"),
+        )
     _print_outcome(outcome)
 
 
@@ -117,19 +158,35 @@ def _print_outcome(outcome: Any) -> None:
     console.print(f"[green]registered[/] {outcome.record.name} in {outcome.folder} (loss curve: loss.png)")
     ppl = report.get("perplexity") or {}
     if ppl and ppl["ppl_change"] > -0.10:
-        console.print("[yellow]held-out perplexity fell by less than 10%: train longer (--steps) or on more text[/]")
+        console.print(
+            "[yellow]held-out perplexity fell by less than 10%: train longer (--steps) or on more text[/]"
+        )
 
 
 @finetune_group.command("style")
-@click.option("--source", "sources", multiple=True, help="Text file or folder (.txt/.md/.jsonl); default: the memory.")
-@click.option("--heldout", "heldout", multiple=True, help="File(s) never trained on (default: the last source file).")
-@click.option("--contrast", "contrast", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Texts of other styles (one profile per author/file) for the style score.")
+@click.option(
+    "--source", "sources", multiple=True, help="Text file or folder (.txt/.md/.jsonl); default: the memory."
+)
+@click.option(
+    "--heldout", "heldout", multiple=True, help="File(s) never trained on (default: the last source file)."
+)
+@click.option(
+    "--contrast",
+    "contrast",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Texts of other styles (one profile per author/file) for the style score.",
+)
 @_training_options
 @pass_app
 def finetune_style(
-    app: AppContext, sources: tuple[str, ...], heldout: tuple[str, ...], contrast: tuple[Path, ...], name: str | None,
-    base: str | None, **opts: Any,
+    app: AppContext,
+    sources: tuple[str, ...],
+    heldout: tuple[str, ...],
+    contrast: tuple[Path, ...],
+    name: str | None,
+    base: str | None,
+    **opts: Any,
 ) -> None:
     """Learn the series' (or an author's) style: self-supervised on scripts, captions or prose."""
     from finetune.sources import build_style_set
@@ -142,10 +199,14 @@ def finetune_style(
 
 @finetune_group.command("voice")
 @click.argument("character")
-@click.option("--source", "sources", multiple=True, help="Script file/JSONL, `memory` (default) or `story-bank`.")
+@click.option(
+    "--source", "sources", multiple=True, help="Script file/JSONL, `memory` (default) or `story-bank`."
+)
 @_training_options
 @pass_app
-def finetune_voice(app: AppContext, character: str, sources: tuple[str, ...], name: str | None, base: str | None, **opts: Any) -> None:
+def finetune_voice(
+    app: AppContext, character: str, sources: tuple[str, ...], name: str | None, base: str | None, **opts: Any
+) -> None:
     """Learn one CHARACTER's voice: the scene so far -> their next line."""
     from finetune.sources import build_voice_set
 
@@ -154,13 +215,35 @@ def finetune_voice(app: AppContext, character: str, sources: tuple[str, ...], na
 
 
 @finetune_group.command("ocr-clean")
-@click.option("--source", "sources", multiple=True, help="Text files to letter and misread; default: `story-bank`.")
-@click.option("--ocr-set", "ocr_sets", multiple=True, type=click.Path(path_type=Path), help="JSONL of {ocr|lines, text} readings.")
-@click.option("--engine", default="tesseract", show_default=True, help="OCR engine reading the drawn balloons, or `none`.")
+@click.option(
+    "--source", "sources", multiple=True, help="Text files to letter and misread; default: `story-bank`."
+)
+@click.option(
+    "--ocr-set",
+    "ocr_sets",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="JSONL of {ocr|lines, text} readings.",
+)
+@click.option(
+    "--engine",
+    default="tesseract",
+    show_default=True,
+    help="OCR engine reading the drawn balloons, or `none`.",
+)
 @click.option("--heldout-balloons", default=60, show_default=True, help="Balloons kept out to measure CER.")
 @_training_options
 @pass_app
-def finetune_ocr_clean(app: AppContext, sources: tuple[str, ...], ocr_sets: tuple[Path, ...], engine: str, heldout_balloons: int, name: str | None, base: str | None, **opts: Any) -> None:
+def finetune_ocr_clean(
+    app: AppContext,
+    sources: tuple[str, ...],
+    ocr_sets: tuple[Path, ...],
+    engine: str,
+    heldout_balloons: int,
+    name: str | None,
+    base: str | None,
+    **opts: Any,
+) -> None:
     """Learn to correct OCR readings of lettering (noisy -> clean), measured by CER on held-out balloons."""
     from finetune.sources import build_ocr_set
 
@@ -198,7 +281,9 @@ def adapters_list(app: AppContext) -> None:
         table.add_column(column, overflow="fold")
     for r in records:
         files = ", ".join(f for f, present in (("gguf", r.gguf), ("peft", r.peft)) if present)
-        table.add_row(r.name, r.kind, r.base, files, str(r.steps or "-"), "yes" if r.enabled else "no", _metric_text(r))
+        table.add_row(
+            r.name, r.kind, r.base, files, str(r.steps or "-"), "yes" if r.enabled else "no", _metric_text(r)
+        )
     console.print(table)
 
 
@@ -209,17 +294,29 @@ def adapters_show(app: AppContext, name: str) -> None:
     """Print an adapter's report."""
     record = get_adapter(app.settings.home, name)
     report = record.file(record.report)
-    console.print(report.read_text("utf-8") if report and report.is_file() else record.model_dump_json(indent=2), markup=False)
+    console.print(
+        report.read_text("utf-8") if report and report.is_file() else record.model_dump_json(indent=2),
+        markup=False,
+    )
 
 
 @adapters_group.command("add")
 @click.argument("name")
-@click.option("--base", required=True, help="Model name the adapter was trained on, e.g. llamacpp:gemma3-270m.")
+@click.option(
+    "--base", required=True, help="Model name the adapter was trained on, e.g. llamacpp:gemma3-270m."
+)
 @click.option("--gguf", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="GGUF LoRA file.")
-@click.option("--peft", "peft_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="peft adapter folder.")
+@click.option(
+    "--peft",
+    "peft_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="peft adapter folder.",
+)
 @click.option("--kind", default="custom", show_default=True)
 @pass_app
-def adapters_add(app: AppContext, name: str, base: str, gguf: Path | None, peft_dir: Path | None, kind: str) -> None:
+def adapters_add(
+    app: AppContext, name: str, base: str, gguf: Path | None, peft_dir: Path | None, kind: str
+) -> None:
     """Register an adapter trained elsewhere (e.g. on a GPU machine): its files are copied in."""
     if gguf is None and peft_dir is None:
         raise click.UsageError("give --gguf and/or --peft")
@@ -230,7 +327,11 @@ def adapters_add(app: AppContext, name: str, base: str, gguf: Path | None, peft_
     if peft_dir is not None:
         shutil.copytree(peft_dir, folder / "peft", dirs_exist_ok=True)
     record = AdapterRecord(
-        name=name, kind=kind, base=base, gguf="adapter.gguf" if gguf else None, peft="peft" if peft_dir else None
+        name=name,
+        kind=kind,
+        base=base,
+        gguf="adapter.gguf" if gguf else None,
+        peft="peft" if peft_dir else None,
     )
     register_adapter(app.settings.home, record)
     console.print(f"[green]registered[/] {name} in {folder}")

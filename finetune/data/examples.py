@@ -50,7 +50,9 @@ class TrainingSet:
         for split in ("train", "heldout"):
             lines = (json.dumps(asdict(e), ensure_ascii=False) for e in getattr(self, split))
             write_text_atomic(folder / f"{split}.jsonl", "".join(line + "\n" for line in lines))
-        write_text_atomic(folder / "dataset.json", json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(
+            folder / "dataset.json", json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        )
 
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:
@@ -78,8 +80,10 @@ def read_jsonl_examples(path: Path) -> list[TextExample]:
     examples = []
     for number, row in enumerate(read_jsonl(path), 1):
         if not isinstance(row.get("completion"), str):
-            raise InputFileError(path, f"row {number} has no \"completion\" text")
-        examples.append(TextExample(str(row.get("prompt") or ""), str(row["completion"]), str(row.get("original") or "")))
+            raise InputFileError(path, f'row {number} has no "completion" text')
+        examples.append(
+            TextExample(str(row.get("prompt") or ""), str(row["completion"]), str(row.get("original") or ""))
+        )
     return examples
 
 

@@ -1,4 +1,6 @@
-"""OCR-clean sets: noisy balloon text (after `normalise_lettering`) -> the corrected text.
+"""OCR-clean sets: noisy balloon text (after `normalise_lettering`) -> the corrected text, in the very prompt
+the runtime's OCR cleaner sends (`prompts/ocr/cleaner.j2`, tools/ocr/cleaner.py), so the adapter learns the
+task exactly as it is asked.
 
 Pairs come from OCR validation sets (JSONL rows `{"ocr": ..., "text": ...}`, or `{"lines": [...],
 "text": ...}` as read), from real Tesseract readings of balloons drawn with known lettering, and from
@@ -34,7 +36,7 @@ class OcrPair:
     text: str
 
     def example(self) -> TextExample:
-        return TextExample(render("finetune/ocr_clean.j2", ocr=self.ocr), f" {self.text}\n", self.ocr)
+        return TextExample(render("ocr/cleaner.j2", text=self.ocr), f" {self.text}\n", self.ocr)
 
 
 def reference_text(text: str) -> str:
@@ -61,7 +63,7 @@ def sentences(texts: Iterable[str]) -> list[str]:
     found: dict[str, None] = {}
     for text in texts:
         for match in SENTENCE.finditer(" ".join(text.split())):
-            sentence = match.group(0).strip(" -—«»\"")
+            sentence = match.group(0).strip(' -—«»"')
             if MIN_CHARS <= len(sentence) <= MAX_CHARS:
                 found.setdefault(sentence, None)
     return list(found)
@@ -74,13 +76,18 @@ def story_bank_sentences() -> list[str]:
     return [beat.text for scene in SCENES for beat in scene.beats]
 
 
-def synthetic_pairs(texts: Sequence[str], seed: int, copies: int = 2, rates: NoiseRates = DEFAULT_RATES) -> list[OcrPair]:
+def synthetic_pairs(
+    texts: Sequence[str], seed: int, copies: int = 2, rates: NoiseRates = DEFAULT_RATES
+) -> list[OcrPair]:
     """`copies` noisy readings of each text (noise strength varies, some readings come out clean)."""
     rng = random.Random(seed)
     pairs = []
     for text in texts:
         for _ in range(copies):
-            noisy = [add_ocr_noise(line, rng, rates.scaled(rng.choice((0.0, 0.5, 1.0, 2.0)))) for line in balloon_lines(text)]
+            noisy = [
+                add_ocr_noise(line, rng, rates.scaled(rng.choice((0.0, 0.5, 1.0, 2.0))))
+                for line in balloon_lines(text)
+            ]
             pairs.append(OcrPair(pipeline_text(noisy), reference_text(text)))
     return pairs
 
@@ -113,7 +120,7 @@ def read_ocr_set(path: Path) -> list[OcrPair]:
         if reading is None and isinstance(row.get("lines"), list):
             reading = pipeline_text([str(x) for x in row["lines"]])
         if not isinstance(truth, str) or reading is None:
-            raise InputFileError(path, f"row {number} needs \"text\" and \"ocr\" (or \"lines\")")
+            raise InputFileError(path, f'row {number} needs "text" and "ocr" (or "lines")')
         pairs.append(OcrPair(reading, reference_text(truth)))
     return pairs
 

@@ -80,7 +80,9 @@ def style_set_from_files(
 def split_tail(examples: list[TextExample], fraction: float) -> tuple[list[TextExample], list[TextExample]]:
     """The first (1 - fraction) of the examples for training, the rest held out (at least one each)."""
     if len(examples) < 2:
-        raise InputFileError("style source", "too little text to hold any out: give more text or a --heldout file")
+        raise InputFileError(
+            "style source", "too little text to hold any out: give more text or a --heldout file"
+        )
     cut = min(len(examples) - 1, max(1, round(len(examples) * (1 - fraction))))
     return examples[:cut], examples[cut:]
 
@@ -99,7 +101,9 @@ def style_texts_from_memory(store: Any, volume: str | None = None) -> list[str]:
     return [t for t in (normalise_prose(r.text) for r in sorted(records, key=_reading_key)) if t]
 
 
-def style_set_from_memory(store: Any, volume: str | None = None, heldout_fraction: float = 0.1) -> TrainingSet:
+def style_set_from_memory(
+    store: Any, volume: str | None = None, heldout_fraction: float = 0.1
+) -> TrainingSet:
     """A style set from what the memory holds (scripts, captions, passages); the tail is held out."""
     texts = style_texts_from_memory(store, volume)
     if not texts:

@@ -72,9 +72,11 @@ def _jsonl_scenes(path: Path, rows: list[dict[str, Any]]) -> list[Scene]:
     scenes: dict[str, Scene] = {}
     for number, row in enumerate(rows, 1):
         if not isinstance(row.get("text"), str):
-            raise InputFileError(path, f"row {number} has no \"text\" (expected speaker/text script rows)")
+            raise InputFileError(path, f'row {number} has no "text" (expected speaker/text script rows)')
         speaker = row.get("speaker")
-        scenes.setdefault(str(row.get("scene", "")), []).append(ScriptRow(str(speaker) if speaker else None, row["text"]))
+        scenes.setdefault(str(row.get("scene", "")), []).append(
+            ScriptRow(str(speaker) if speaker else None, row["text"])
+        )
     return list(scenes.values())
 
 
@@ -85,7 +87,7 @@ def _jsonl_pairs(path: Path, rows: list[dict[str, Any]], label: str) -> list[Tex
             examples.append(TextExample(str(row.get("prompt") or ""), str(row["completion"])))
             continue
         if not isinstance(row.get("line"), str):
-            raise InputFileError(path, f"row {number} has no \"line\" text")
+            raise InputFileError(path, f'row {number} has no "line" text')
         context = row.get("context") or []
         lines = context.splitlines() if isinstance(context, str) else [str(c) for c in context]
         prompt = render("finetune/voice_line.j2", context=lines[-CONTEXT_LINES:], speaker=label)
@@ -120,7 +122,9 @@ def memory_scenes(store: Any, volume: str | None = None) -> list[Scene]:
         order = _natural(prov.balloon_ids[0].rsplit(":", 1)[-1] if prov.balloon_ids else "")
         key = (prov.volume or "", int(meta.get("scene_index") or 0))
         scenes.setdefault(key, []).append((prov.page_index or 0, order, row))
-    return [[row for *_, row in sorted(rows, key=lambda x: (x[0], x[1]))] for _, rows in sorted(scenes.items())]
+    return [
+        [row for *_, row in sorted(rows, key=lambda x: (x[0], x[1]))] for _, rows in sorted(scenes.items())
+    ]
 
 
 def _natural(text: str) -> list[Any]:
@@ -128,10 +132,16 @@ def _natural(text: str) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
-def split_every(examples: list[TextExample], every: int = HELDOUT_EVERY) -> tuple[list[TextExample], list[TextExample]]:
+def split_every(
+    examples: list[TextExample], every: int = HELDOUT_EVERY
+) -> tuple[list[TextExample], list[TextExample]]:
     """Hold out every `every`-th example (at least one), train on the others."""
     if len(examples) < 2:
-        raise InputFileError("voice source", f"only {len(examples)} line(s) of the character: need at least 2")
+        raise InputFileError(
+            "voice source",
+            f"only {len(examples)} line(s) of the character: need at least 2 (read volumes into the memory, "
+            "or pass --source with a script file or `story-bank`)",
+        )
     held = [e for i, e in enumerate(examples) if i % every == every - 1] or examples[-1:]
     return [e for e in examples if e not in held], held
 
@@ -160,5 +170,8 @@ def voice_set(
                 examples += file_examples(path, is_character, label)
                 names.append(str(path))
     train, heldout = split_every(examples)
-    train += [TextExample(render("finetune/voice_line.j2", context=[], speaker=label), f" {s}\n") for s in sample_lines]
+    train += [
+        TextExample(render("finetune/voice_line.j2", context=[], speaker=label), f" {s}\n")
+        for s in sample_lines
+    ]
     return TrainingSet(f"voice:{character}", train, heldout, names + (["profile"] if sample_lines else []))

@@ -67,7 +67,9 @@ def adapter_slug(name: str) -> str:
     """A folder name for an adapter name: 'voice:Kit Carson' -> 'voice-kit-carson'."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
     if not slug:
-        raise UnknownAdapterError(f"invalid adapter name {name!r}: use e.g. 'style:tex' or 'voice:Kit Carson'")
+        raise UnknownAdapterError(
+            f"invalid adapter name {name!r}: use e.g. 'style:tex' or 'voice:Kit Carson'"
+        )
     return slug
 
 
@@ -118,7 +120,9 @@ def register_adapter(home: Path, record: AdapterRecord) -> AdapterRecord:
     folder = adapter_dir(home, record.name)
     for relative in (record.gguf, record.peft):
         if relative is not None and not (folder / relative).exists():
-            raise ModelLoadError(f"{folder / relative}: adapter file missing, not registering {record.name!r}")
+            raise ModelLoadError(
+                f"{folder / relative}: adapter file missing, not registering {record.name!r}"
+            )
     write_text_atomic(folder / MANIFEST, record.model_dump_json(indent=2) + "\n")
     return record.model_copy(update={"directory": folder})
 
