@@ -3,9 +3,6 @@ memory: matching cast, one use per source panel, lettering in-painted away, clea
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 from pathlib import Path
 
 import cv2
@@ -13,40 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.ingest.catalogue import BalloonRecord, Catalogue, PageRecord, PanelRecord
+from tools.ingest.catalogue import Catalogue
 from tools.models.image import ArtContext
 from tools.render import render_issue
+from tools.render.archive import archive_rendered_issue
 from tools.render.remix import RemixArtist, RemixError, balloon_mask, remix_image
 from tools.render.samples import load_sample
-
-
-def _ingest_rendered(catalogue: Catalogue, rendered: Path, volume: str) -> None:
-    """Register a rendered B/W issue as if it were scanned and read: pages, panels, balloons with speakers."""
-    manifest = json.loads((rendered / "render.json").read_text("utf-8"))
-    vol = catalogue.ensure_volume(volume, source=str(rendered))
-    for index, name in enumerate(manifest["pages"]):
-        pixels = np.asarray(Image.open(rendered / "pages" / name).convert("L"))
-        page_id = hashlib.sha256(pixels.tobytes()).hexdigest()
-        relative = f"pages/{page_id}.png"
-        (catalogue.home / "pages").mkdir(exist_ok=True)
-        shutil.copy(rendered / "pages" / name, catalogue.home / relative)
-        panels, balloons = [], []
-        reports = [p for p in manifest["panels"] if p["page"] == index + 1]
-        for n, report in enumerate(reports):
-            x, y, w, h = report["box"]
-            panel_id = f"{page_id}:{n}"
-            panels.append(PanelRecord(panel_id, page_id, n, x, y, w, h, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]))
-            for b in report["balloons"]:
-                if b["kind"] == "sfx":
-                    continue
-                bx, by, bw, bh = b["box"]
-                tail = (x + b["tail"][0], y + b["tail"][1]) if b["tail"] else (None, None)
-                balloons.append(BalloonRecord(
-                    f"{page_id}:b{len(balloons)}", page_id, panel_id, len(balloons),
-                    "caption" if b["kind"] == "caption" else "speech", x + bx, y + by, bw, bh, *tail,
-                    text=" ".join(b["lines"]), lines=b["lines"], speaker=b["speaker"]))
-        catalogue.add_page(PageRecord(page_id, vol.id, index, name, relative, pixels.shape[1], pixels.shape[0]),
-                           panels, balloons)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +23,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
     scans = tmp_path_factory.mktemp("scans")
     render_issue(load_sample(), scans, color=False, dpi=100)
     catalogue = Catalogue(tmp_path_factory.mktemp("home") / "catalogue.sqlite")
-    _ingest_rendered(catalogue, scans, "Tex di prova")
+    assert archive_rendered_issue(catalogue, scans, "Tex di prova") == 3
     return catalogue
 
 
