@@ -75,40 +75,51 @@ def _aligned_rows(boxes: np.ndarray) -> np.ndarray:
         bottoms = boxes[row, 1] + boxes[row, 3]
         tall = float(np.median(boxes[row, 3]))
         near = np.array(row)[np.abs(bottoms - np.median(bottoms)) <= max(1.5, 0.25 * tall)]
-        if len(near) >= 2 and _word_spacing(boxes[near]) <= 1.2 * tall:
+        gaps = _gaps(boxes[near])
+        if len(near) >= 2 and np.median(gaps) <= 1.2 * tall and gaps.min() >= -0.3 * tall:
             aligned[near] = True
     return aligned
 
 
-def _word_spacing(boxes: np.ndarray) -> float:
-    """Median horizontal gap between neighbouring boxes of a row (letters and words sit close)."""
+def _gaps(boxes: np.ndarray) -> np.ndarray:
+    """Horizontal gaps between neighbouring boxes of a row (letters and words sit close, side by side)."""
     ordered = boxes[np.argsort(boxes[:, 0])]
-    gaps = ordered[1:, 0] - (ordered[:-1, 0] + ordered[:-1, 2])
-    return float(np.median(gaps))
+    return ordered[1:, 0] - (ordered[:-1, 0] + ordered[:-1, 2])
 
 
-def _stroke(ink: np.ndarray, filled: np.ndarray, limit: int = 4) -> int:
-    """How many pixels of outline surround the filled shape (0 when it has none)."""
-    kernel = np.ones((3, 3), np.uint8)
-    inner = filled
+def _outline_width(ink: np.ndarray, filled: np.ndarray, x: int, y: int, limit: int = 4) -> int:
+    """How many pixels of outline (ink) surround a shape placed at (x, y); 0 when it has none."""
+    x0, y0 = max(0, x - limit - 1), max(0, y - limit - 1)
+    y1, x1 = (
+        min(ink.shape[0], y + filled.shape[0] + limit + 1),
+        min(ink.shape[1], x + filled.shape[1] + limit + 1),
+    )
+    inner = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    inner[y - y0 : y - y0 + filled.shape[0], x - x0 : x - x0 + filled.shape[1]] = filled
+    window = ink[y0:y1, x0:x1]
     for d in range(1, limit + 1):
-        outer = cv2.dilate(inner, kernel)
+        outer = cv2.dilate(inner, np.ones((3, 3), np.uint8))
         ring = (outer > 0) & (inner == 0)
-        if ring.sum() == 0 or ink[ring].mean() < 0.5:
+        if ring.sum() == 0 or window[ring].mean() < 0.5:
             return d - 1
         inner = outer
     return limit
 
 
-def _tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
-    """The body (tail removed by an opening) and the tail tip, if the shape has a tail."""
-    h, w = filled.shape
-    k = max(3, int(0.3 * min(h, w)) | 1)
-    body = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    rest = ((filled > 0) & (body == 0)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    if n < 2 or body.sum() == 0:
+def _split_tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The body (the largest part left by an opening that removes thin tails and tendrils) and the tip
+    of the tail, if the shape has one."""
+    k = max(3, int(0.25 * np.sqrt(filled.sum())) | 1)
+    opened = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    if n < 2:
         return filled, None
+    body = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        ((filled > 0) & (body == 0)).astype(np.uint8), connectivity=8
+    )
+    if n < 2:
+        return body, None
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     if stats[biggest, cv2.CC_STAT_AREA] < 0.01 * filled.sum():
         return body, None
@@ -118,21 +129,28 @@ def _tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
     return body, (int(xs[far]), int(ys[far]))
 
 
-def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray, ink: np.ndarray) -> Blob | None:
+def _solid(shape: np.ndarray) -> bool:
+    """True when the shape fills at least 85% of its convex hull (ovals, boxes; not wiggly art)."""
+    contours, _ = cv2.findContours(shape, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.contourArea(cv2.convexHull(max(contours, key=cv2.contourArea)))
+    return hull > 0 and shape.sum() >= 0.85 * hull
+
+
+def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray) -> Blob | None:
+    """A balloon (or caption) from one light region, or None when it is not one."""
+    assert page.ink is not None
     x, y, w, h = (int(v) for v in stats[index, :4])
     region = (labels[y : y + h, x : x + w] == index).astype(np.uint8)
     filled = _fill_holes(region)
-    filled_area = int(filled.sum())
-    holes = filled > region
-    if holes.sum() < 0.03 * filled_area or not _looks_lettered(page, holes.astype(np.uint8), filled_area):
+    if (filled > region).sum() < 0.03 * filled.sum():
         return None
-    contours, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if filled_area < 0.8 * cv2.contourArea(cv2.convexHull(max(contours, key=cv2.contourArea))):
+    rectangular = filled.sum() >= 0.9 * w * h
+    body, tip = (filled, None) if rectangular else _split_tail(filled)
+    holes = ((body > 0) & (region == 0)).astype(np.uint8)
+    if not _solid(body) or not _looks_lettered(page, holes, int(body.sum())):
         return None
-    rectangular = filled_area >= 0.9 * w * h
-    body, tip = (filled, None) if rectangular else _tail(filled)
     bys, bxs = np.nonzero(body)
-    s = _stroke(ink[max(0, y - 5) : y + h + 5, max(0, x - 5) : x + w + 5], _pad_like(filled, x, y, ink))
+    s = _outline_width(page.ink, body, x, y)
     box = (
         x + int(bxs.min()) - s,
         y + int(bys.min()) - s,
@@ -143,21 +161,22 @@ def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray, in
     return Blob(box, "caption" if rectangular else "speech", tail)
 
 
-def _pad_like(filled: np.ndarray, x: int, y: int, ink: np.ndarray) -> np.ndarray:
-    """`filled` placed in the same 5-pixel-padded window of the ink mask used to measure the outline."""
-    x0, y0 = max(0, x - 5), max(0, y - 5)
-    y1, x1 = min(ink.shape[0], y + filled.shape[0] + 5), min(ink.shape[1], x + filled.shape[1] + 5)
-    window = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    window[y - y0 : y - y0 + filled.shape[0], x - x0 : x - x0 + filled.shape[1]] = filled
-    return window
+def light_regions(page: Page) -> np.ndarray:
+    """Paper-light pixels (1), with hairline gaps sealed and panel edges drawn as walls, so a balloon
+    without an outline that touches its panel's edge stays apart from the gutter."""
+    assert page.paper is not None
+    white = cv2.morphologyEx(page.paper, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    for cell in page.cells:
+        x, y, w, h = cell.box
+        cv2.rectangle(white, (x, y), (x + w - 1, y + h - 1), 0, 1)
+    return white
 
 
 @step("balloons")
 def balloons(page: Page) -> None:
     """Find balloons and captions: enclosed light regions whose holes look like lettering."""
     assert page.ink is not None
-    closed = cv2.morphologyEx(page.ink, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
-    white = (closed == 0).astype(np.uint8)
+    white = light_regions(page)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=4)
     area = page.width * page.height
     blobs = []
@@ -167,7 +186,7 @@ def balloons(page: Page) -> None:
             continue
         if x + w >= page.width or y + h >= page.height:
             continue
-        blob = _candidate(page, labels, i, stats, page.ink)
+        blob = _candidate(page, labels, i, stats)
         if blob:
             blobs.append(blob)
     page.blobs = blobs

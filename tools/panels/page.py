@@ -92,6 +92,7 @@ class Page:
     to_work: np.ndarray | None = None  # 2x3 affine: scaled page -> deskewed work image
     pool: int = 1  # mask pixels are pool x pool work pixels
     ink: np.ndarray | None = None  # uint8 0/1, 1 = ink (mask coordinates)
+    paper: np.ndarray | None = None  # uint8 0/1, 1 = as light as the paper (mask coordinates)
     clean: np.ndarray | None = None  # ink without specks
     cells: list[Cell] = field(default_factory=list)
     blobs: list[Blob] = field(default_factory=list)

@@ -42,6 +42,19 @@ def _flatten(gray: np.ndarray) -> np.ndarray:
     return cv2.divide(gray, np.maximum(paper, 1), scale=255)
 
 
+def _paper(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pixels as light as the page's paper (1) at mask size: where balloons are.
+
+    Measured on the unflattened page (averaged down to mask size) against its
+    brightest tones, so light painted areas of colour art stay out and outline-less balloons on art
+    stay separate from it.
+    """
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA) if size != gray.shape[::-1] else gray
+    hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel()
+    level = int(np.searchsorted(np.cumsum(hist), 0.995 * hist.sum()))
+    return (small >= 0.88 * level).astype(np.uint8)
+
+
 def _skew_score(ys: np.ndarray, xs: np.ndarray, angle: float, rows: int) -> float:
     """Sharpness of the row profile of ink points sheared by `angle` (small-angle rotation)."""
     shifted = np.round(ys + xs * np.tan(np.radians(angle))).astype(np.int64)
@@ -72,7 +85,9 @@ def deskew(page: Page, max_angle: float = 2.5) -> None:
     if page.angle:
         # a shear by +a lines rows up like a counter-clockwise rotation by -a (y points down)
         page.to_work = cv2.getRotationMatrix2D((w / 2, h / 2), -page.angle, 1.0)
-        page.gray = cv2.warpAffine(page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        page.gray = cv2.warpAffine(
+            page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
     page.debug("deskew", lambda: page.gray)
 
 
@@ -88,8 +103,10 @@ def binarise(page: Page) -> None:
     k = max(1, ink.shape[0] // LAYOUT_HEIGHT)
     if k > 1:
         ink = cv2.dilate(ink, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
+    paper = _paper(page.gray, (ink.shape[1], ink.shape[0]))
     page.pool = k
     page.ink = np.ascontiguousarray(ink)
+    page.paper = np.ascontiguousarray(paper)
     page.debug("binarise", lambda: 255 - page.ink * 255)
 
 

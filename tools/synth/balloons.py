@@ -31,8 +31,15 @@ class DrawnBalloon:
 
 
 def speech_size(block: LetteredBlock, pad: int) -> tuple[int, int]:
-    """Outer size (w, h) of the oval that holds a lettered block."""
-    return math.ceil(block.width * 1.3 + 2 * pad), math.ceil(block.height * 1.38 + 2 * pad)
+    """Outer size (w, h) of the oval that holds a lettered block with `pad` to spare around every line."""
+    b = block.height * 0.68 + pad
+    a = 0.0
+    for i, width in enumerate(block.widths or (block.width,) * len(block.lines)):
+        top = abs(i * block.line_height - block.height / 2)
+        bottom = abs((i + 1) * block.line_height - block.height / 2)
+        reach = (max(top, bottom) + pad / 2) / b
+        a = max(a, (width / 2 + pad) / math.sqrt(max(0.05, 1 - reach**2)))
+    return math.ceil(2 * a), math.ceil(2 * b)
 
 
 def caption_size(block: LetteredBlock, pad: int) -> tuple[int, int]:

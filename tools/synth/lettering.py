@@ -75,6 +75,7 @@ class LetteredBlock:
     width: int
     height: int
     line_height: int
+    widths: tuple[int, ...] = ()  # of each line
 
 
 def _split_word(word: str, room: float, font: ImageFont.FreeTypeFont) -> tuple[str, str] | None:
@@ -134,8 +135,8 @@ def letter_block(
         lines = wrap_lettering(text, font, min(max_width, base * factor))
         best = min(best or (math.inf, lines), (_wrap_cost(lines, ideal, font), lines))
     lines = best[1] if best else [text]
-    width = math.ceil(max(font.getlength(line) for line in lines))
-    return LetteredBlock(lines, width, line_height * len(lines), line_height)
+    widths = tuple(math.ceil(font.getlength(line)) for line in lines)
+    return LetteredBlock(lines, max(widths), line_height * len(lines), line_height, widths)
 
 
 def _wrap_cost(lines: list[str], ideal: int, font: ImageFont.FreeTypeFont) -> float:
