@@ -88,7 +88,7 @@ def open_memory(settings: Settings, log: RunLog | None = None) -> Any | None:
                     "memory", status="empty", detail=f"no memory at {folder}: writing from the profile alone"
                 )
             return None
-    from memory import MemoryStore
+    from memory.store import MemoryStore
 
     store = MemoryStore.open(settings)
     if log is not None:

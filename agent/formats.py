@@ -33,6 +33,7 @@ SHOT_SYNONYMS = {
 }
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»]?")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?")
+_ACCENTED = {"a": "à", "e": "èé", "i": "ì", "o": "ò", "u": "ù"}
 _MODERN_YEAR = re.compile(r"\b(19|20)\d\d\b")
 UNKNOWN_WORD_SHARE = 0.15
 """At most this share of a text's words may be unknown to the Italian lexicon and the story's own words."""
@@ -52,6 +53,8 @@ class Vocabulary:
         if word in self.lexicon or word in self.extra:
             return True
         head, _, tail = word.partition("'")
+        if word.endswith("'") and head and head[-1] in _ACCENTED:  # lettering writes PERCHE' for PERCHÉ
+            return any(head[:-1] + accented in self.lexicon for accented in _ACCENTED[head[-1]])
         head_ok = head in self.lexicon or self.lexicon.is_elision_prefix(head) or head in self.extra
         return bool(tail) and head_ok and (tail in self.lexicon or tail in self.extra)
 
@@ -59,21 +62,28 @@ class Vocabulary:
         return [w for w in _WORD.findall(text) if not self.knows(w)]
 
 
-def check_words(text: str, what: str, vocabulary: Vocabulary | None) -> str:
-    """ValueError when too many words are not Italian (invented words are the small model's tell)."""
+def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int = 0) -> str:
+    """ValueError when too many words are not Italian (invented words are the small model's tell);
+    `names` more unknown words are allowed where a proper noun is expected (a place)."""
     if _MODERN_YEAR.search(text):
         raise ValueError(f"{what} names a modern year ({text[:40]!r})")
     if vocabulary is None:
         return text
     words = _WORD.findall(text)
     unknown = vocabulary.unknown(text)
-    if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)):
+    if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)) + names:
         raise ValueError(f"{what} has words that are not Italian: {', '.join(unknown[:4])}")
     return text
 
 
 def check_text(
-    value: str, what: str, *, min_chars: int = 3, max_chars: int = 200, vocabulary: Vocabulary | None = None
+    value: str,
+    what: str,
+    *,
+    min_chars: int = 3,
+    max_chars: int = 200,
+    vocabulary: Vocabulary | None = None,
+    names: int = 0,
 ) -> str:
     """`value` stripped, or ValueError when it is not usable prose (empty, markup, noise, loops, non-words)."""
     text = " ".join(value.replace("\u200b", "").split()).strip(" -*#\"'«»")
@@ -91,7 +101,7 @@ def check_text(
         raise ValueError(f"{what} is not in the Latin alphabet ({text[:40]!r})")
     if _looping(text):
         raise ValueError(f"{what} repeats itself ({text[:40]!r})")
-    return check_words(text, what, vocabulary)
+    return check_words(text, what, vocabulary, names)
 
 
 def _latin(char: str) -> bool:
@@ -151,7 +161,8 @@ def parse_scene(
             found[key] = match_cast(value, cast, profile)
         else:
             limit = 40 if key in ("place", "time") else 200
-            found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary)
+            names = 1 if key == "place" else 0
+            found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary, names=names)
     missing = [k for k in REQUIRED_SCENE_FIELDS if not found.get(k)]
     if missing:
         raise ValueError(f"scene lacks {', '.join(missing)}")

@@ -89,6 +89,7 @@ def generate_lines(
             tokens=tokens,
             prompt_chars=len(prompt),
             attempts=tracked.attempts,
+            max_attempts=retries + 1,
             status=status,
             **({"error": error} if error else {}),
         )

@@ -20,7 +20,7 @@ from tools.errors import StructuredOutputError
 
 MEMORY_SNIPPET_CHARS = 240
 MAX_BEAT_CALLS = 4
-"""Calls per scene that continue the beats before the rest is filled by the fallback."""
+"""Calls per scene (each with one repair) that continue the beats before the rest is filled by the fallback."""
 
 
 def outline(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
@@ -210,11 +210,12 @@ def _write_beats(
                 parse,
                 what=f"scene {index + 1} beats",
                 seed=derive_seed(state.get("seed", 0), "beats", index, calls),
+                retries=1,
                 max_tokens=min(256, 32 * (target - len(beats)) + 32),
                 stop=["\n\n", "\nSCENA", "\nSTORIA"],
             )
         except StructuredOutputError:
-            break
+            continue  # a fresh call (new seed) may still continue the scene
     if len(beats) >= min_beats(len(scene["pages"])):
         return beats[:target], []
     filler = fallback_beats(scene, target - len(beats))

@@ -103,7 +103,7 @@ def warm_up(ctx: WriteContext, storyline: str) -> None:
     seen: set[int] = set()
     for role in WRITER_ROLES:
         llm = ctx.llm(role)
-        if id(llm) in seen or not hasattr(llm, "client"):
+        if id(llm) in seen or not hasattr(type(llm), "client"):
             continue
         seen.add(id(llm))
         start = time.perf_counter()

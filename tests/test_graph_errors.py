@@ -42,7 +42,7 @@ def test_junk_everywhere_gives_a_valid_plan_made_of_logged_fallbacks(tmp_path, f
     assert {"issue", "scene 1"} <= where and any(w.startswith("p1-t1-1") for w in where)
     assert any(note.what.endswith("'s line") for note in script.fallbacks)
     failed = [e for e in events("llm") if e["status"] == "failed"]
-    assert failed and all(e["attempts"] == 3 for e in failed), "every junk answer gets two repairs"
+    assert failed and all(e["attempts"] == e["max_attempts"] >= 2 for e in failed), "junk is always repaired"
     assert len(events("fallback")) == len(script.fallbacks)
     lines = [b.text for p in script.panels for b in p.balloons if b.kind == "speech"]
     assert JUNK.strip() not in lines and all(line.isupper() for line in lines)

@@ -170,5 +170,74 @@ def _stored_out(settings: Any, run_id: str) -> str:
     return json.loads(RunPaths.of(settings, run_id).request.read_text(encoding="utf-8"))["out_dir"]
 
 
+READ_STAGES = {
+    "ingest": "pages, panels and balloons",
+    "ocr": "OCR",
+    "speakers": "speakers",
+    "reconstruct": "story reconstruction",
+    "remember": "memory",
+    "finish": "done",
+}
+
+
+@click.command("read")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--volume", help="Put everything into this volume (default: one volume per path).")
+@click.option(
+    "--engine", "-e", help="OCR engine(s), e.g. tesseract or rapidocr,tesseract (default: the ocr role)."
+)
+@click.option("--no-llm", is_flag=True, help="Reconstruct with rules only (no narrator model).")
+@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue a stopped reading run.")
+@pass_app
+def read_command(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    volume: str | None,
+    engine: str | None,
+    no_llm: bool,
+    resume_id: str | None,
+) -> None:
+    """Read comics into the memory: ingest PATHS, OCR the balloons, find speakers, rebuild the stories."""
+    from agent.reader import read_paths
+    from agent.run import new_run_id
+
+    if not paths and not resume_id:
+        raise click.UsageError("give the files or folders to read (or --resume RUN_ID)")
+    run_id = resume_id or new_run_id()
+    verb = "resuming" if resume_id else "starting"
+    console.print(
+        f"{verb} reading run [bold]{run_id}[/] [dim](if it stops: nuvola read --resume {run_id})[/]"
+    )
+    started = time.perf_counter()
+
+    def on_step(node: str, update: dict[str, Any]) -> None:
+        if node in READ_STAGES:
+            figures = next(iter(update.get("done", {}).values()), None) or update.get("ingest", "")
+            console.print(
+                f"[green]✓[/] {READ_STAGES[node]} [dim]{_brief(figures)} ({time.perf_counter() - started:.1f}s)[/]"
+            )
+
+    state = read_paths(
+        list(paths),
+        app.settings,
+        volume=volume,
+        engine=engine,
+        use_llm=not no_llm,
+        run_id=run_id,
+        resume=bool(resume_id),
+        on_step=on_step,
+    )
+    console.print(f"read {len(state['volumes'])} volume(s): {', '.join(state['volumes'])}")
+    for path, causes in state.get("ingest", {}).get("errors", {}).items():
+        console.print(f"[yellow]skipped[/] {path}: {'; '.join(causes)}")
+
+
+def _brief(figures: Any) -> str:
+    if not isinstance(figures, dict):
+        return ""
+    return ", ".join(f"{k} {v}" for k, v in figures.items() if isinstance(v, int | str) and v != "")[:100]
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(write_issue_command)
+    cli.add_command(read_command)
