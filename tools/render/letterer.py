@@ -22,6 +22,8 @@ from tools.render.layout import Box, mm_to_px
 from tools.render.lettering import FittedShape, LetteringError, fit_options, make_block, prepare_text
 
 Point = tuple[float, float]
+BEAM = 3  # partial layouts kept, and places tried per balloon
+GRID = (12, 14)  # candidate positions across and down the panel
 
 
 @dataclass(frozen=True)
@@ -109,28 +111,59 @@ class Letterer:
             f"the smallest lettering; shorten the text or split the panel"
         )
 
-    def _try_layout(self, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox],
-                    free: list[tuple[int, int, int, int]], size_px: int, strict: bool) -> list[PlacedBalloon] | None:
+    def _try_layout(
+        self,
+        size: tuple[int, int],
+        panel: PanelSpec,
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+        size_px: int,
+        strict: bool,
+    ) -> list[PlacedBalloon] | None:
+        """A small beam search: keep the BEAM cheapest partial layouts, extend each by its best few places."""
         w, h = size
         margin = mm_to_px(self.style.margin_mm, self.style.dpi)
         inner = Box(margin, margin, w - 2 * margin, h - 2 * margin)
-        placed: list[PlacedBalloon] = []
+        beams: list[tuple[float, list[PlacedBalloon]]] = [(0.0, [])]
         for balloon in panel.balloons:
             text = prepare_text(balloon.text, self.style.bonelli_accents)
-            limit_h = inner.h * (0.55 if strict else 0.95)
-            if balloon.kind == "sfx":
-                item = self._place_sfx(balloon, text, size_px, inner, placed)
-            else:
-                shapes = fit_options(text, balloon.kind, size_px, inner.w if balloon.kind != "caption" else w, limit_h)
-                item = None
-                for shape in _alternatives(shapes):
-                    item = self._place(balloon, shape, inner, (w, h), figures, free, placed, strict)
-                    if item is not None:
-                        break
-            if item is None:
+            grown: list[tuple[float, list[PlacedBalloon]]] = []
+            for cost, placed in beams:
+                for extra, item in self._options(balloon, text, size_px, inner, size, figures, free, placed, strict):
+                    grown.append((cost + extra, [*placed, item]))
+            if not grown:
                 return None
-            placed.append(item)
-        return placed
+            beams = sorted(grown, key=lambda state: state[0])[:BEAM]
+        return beams[0][1]
+
+    def _options(
+        self,
+        balloon: Balloon,
+        text: str,
+        size_px: int,
+        inner: Box,
+        size: tuple[int, int],
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+        placed: list[PlacedBalloon],
+        strict: bool,
+    ) -> list[tuple[float, PlacedBalloon]]:
+        """Where this balloon could go after `placed`, cheapest first (captions and sound effects: one place)."""
+        if balloon.kind == "sfx":
+            item = self._place_sfx(balloon, text, size_px, inner, placed)
+            return [(0.0, item)] if item else []
+        limit_h = inner.h * (0.55 if strict else 0.95)
+        width = inner.w if balloon.kind != "caption" else size[0]
+        for shape in _alternatives(fit_options(text, balloon.kind, size_px, width, limit_h)):
+            if balloon.kind == "caption":
+                bw, bh = math.ceil(shape.width), math.ceil(shape.height)
+                item = self._place_caption(balloon, shape, size, bw, bh, placed)
+                options = [(0.0, item)] if item else []
+            else:
+                options = self._place(balloon, shape, inner, size, figures, free, placed, strict)
+            if options:
+                return options
+        return []
 
     def _speaker(self, balloon: Balloon, figures: list[FigureBox]) -> FigureBox | None:
         if not balloon.speaker:
@@ -138,21 +171,29 @@ class Letterer:
         wanted = self.resolve(balloon.speaker).lower()
         return next((f for f in figures if self.resolve(f.name).lower() == wanted), None)
 
-    def _place(self, balloon: Balloon, shape: FittedShape, inner: Box, size: tuple[int, int],
-               figures: list[FigureBox], free: list[tuple[int, int, int, int]], placed: list[PlacedBalloon],
-               strict: bool) -> PlacedBalloon | None:
+    def _place(
+        self,
+        balloon: Balloon,
+        shape: FittedShape,
+        inner: Box,
+        size: tuple[int, int],
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+        placed: list[PlacedBalloon],
+        strict: bool,
+    ) -> list[tuple[float, PlacedBalloon]]:
+        """The cheapest few well-separated places for a speech or thought balloon on a grid over the panel."""
         bw, bh = math.ceil(shape.width), math.ceil(shape.height)
-        if balloon.kind == "caption":
-            return self._place_caption(balloon, shape, size, bw, bh, placed)
+        if bw > inner.w or bh > inner.h:
+            return []
         speaker = self._speaker(balloon, figures)
-        best: tuple[float, Box, list[Point]] | None = None
-        steps_x, steps_y = 14, 16
-        for i in range(steps_x + 1):
-            for j in range(steps_y + 1):
-                x = inner.x + round((inner.w - bw) * i / steps_x)
-                y = inner.y + round((inner.h - bh) * j / steps_y)
+        scored: list[tuple[float, Box, list[Point]]] = []
+        for i in range(GRID[0] + 1):
+            for j in range(GRID[1] + 1):
+                x = inner.x + round((inner.w - bw) * i / GRID[0])
+                y = inner.y + round((inner.h - bh) * j / GRID[1])
                 box = Box(x, y, bw, bh)
-                if bw > inner.w or bh > inner.h or not self._free_of(box, placed) or not _reads_after(box, placed):
+                if not self._free_of(box, placed) or not _reads_after(box, placed):
                     continue
                 cost = self._cost(box, size, speaker, figures, free, strict)
                 if cost is None:
@@ -161,14 +202,17 @@ class Letterer:
                 crossings = _tail_crossings(box, tail, placed)
                 if crossings and strict:
                     continue
-                cost += 3.0 * crossings
-                if best is None or cost < best[0]:
-                    best = (cost, box, tail)
-        if best is None:
-            return None
-        item = PlacedBalloon(balloon, shape, best[1], tail=best[2])
-        item.line_boxes = _line_boxes(item)
-        return item
+                scored.append((cost + 3.0 * crossings, box, tail))
+        picks: list[tuple[float, PlacedBalloon]] = []
+        for cost, box, tail in sorted(scored, key=lambda c: c[0]):
+            if any(abs(box.x - p.box.x) < bw / 3 and abs(box.y - p.box.y) < bh / 3 for _, p in picks):
+                continue
+            item = PlacedBalloon(balloon, shape, box, tail=tail)
+            item.line_boxes = _line_boxes(item)
+            picks.append((cost, item))
+            if len(picks) == BEAM:
+                break
+        return picks
 
     def _place_caption(self, balloon: Balloon, shape: FittedShape, size: tuple[int, int], bw: int, bh: int,
                        placed: list[PlacedBalloon]) -> PlacedBalloon | None:
@@ -257,7 +301,8 @@ def tail_points(box: Box, kind: str, speaker: FigureBox | None, size: tuple[int,
     angle = math.atan2(ty - cy, tx - cx)
     rim = (cx + a * math.cos(angle), cy + b * math.sin(angle))
     distance = math.hypot(tx - rim[0], ty - rim[1])
-    length = min(max(distance - 0.12 * min(size), 0.45 * b), 1.6 * b + 0.25 * min(size))
+    gap = min(0.12 * min(size), 0.5 * distance)  # the tail stops short of the mouth, never past it
+    length = min(max(distance - gap, min(0.45 * b, 0.7 * distance)), 1.6 * b + 0.25 * min(size))
     tip = (rim[0] + length * math.cos(angle), rim[1] + length * math.sin(angle))
     tip = (min(max(tip[0], 3.0), size[0] - 3.0), min(max(tip[1], 3.0), size[1] - 3.0))
     spread = math.radians(9)

@@ -36,18 +36,21 @@ class Framing:
 
 FRAMINGS: dict[str, Framing] = {
     "campo lunghissimo": Framing(0.17, 0.68, 0.58, 1.0, "C.L.L."),
-    "campo lungo": Framing(0.38, 0.5, 0.52, 0.85, "C.L."),
-    "figura intera": Framing(0.8, 0.12, 0.6, 0.6, "F.I."),
-    "piano americano": Framing(1.3, 0.08, 0.5, 0.45, "P.A."),
-    "mezza figura": Framing(1.8, 0.1, 0.52, 0.35, "M.F."),
-    "primo piano": Framing(2.6, 0.1, 0.62, 0.25, "P.P."),
+    "campo lungo": Framing(0.36, 0.54, 0.52, 0.85, "C.L."),
+    "figura intera": Framing(0.74, 0.21, 0.62, 0.6, "F.I."),
+    "piano americano": Framing(1.2, 0.2, 0.55, 0.45, "P.A."),
+    "mezza figura": Framing(1.6, 0.24, 0.55, 0.35, "M.F."),
+    "primo piano": Framing(2.4, 0.24, 0.66, 0.25, "P.P."),
     "primissimo piano": Framing(4.4, -0.06, 0.8, 0.15, "P.P.P."),
     "dettaglio": Framing(9.0, -0.45, 0.72, 0.2, "DETT."),
 }
 FIGURE_WIDTH = 0.3  # figure units a standing figure needs, arms included
 DETAIL_OBJECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("revolver", ("pistola", "revolver", "colt", "arma", "gun")),
-    ("letter", ("lettera", "messaggio", "foglio", "telegramma", "mappa", "biglietto", "letter", "map", "note")),
+    (
+        "letter",
+        ("lettera", "messaggio", "foglio", "telegramma", "mappa", "biglietto", "letter", "map", "note"),
+    ),
     ("star", ("stella", "distintivo", "badge", "sceriffo")),
     ("bottle", ("bottiglia", "whisky", "bicchiere", "bottle", "glass")),
     ("tracks", ("tracce", "impronte", "orme", "tracks", "footprints", "zoccoli")),
@@ -90,19 +93,28 @@ class StoryboardArtist:
             figures = self._figures(sketch, panel, framing, context)
         labels = self._notes(sketch, framing, figures)
         ink, regions, tags = sketch.finish()
-        return PanelArt(image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels,
-                        source="storyboard")
+        return PanelArt(
+            image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels, source="storyboard"
+        )
 
     def _backdrop(self, sketch: Sketch, panel: PanelSpec, framing: Framing, rng: random.Random) -> None:
         kind = scene_kind(panel)
-        backdrop = Backdrop(sketch, framing.horizon, framing.depth, panel.time_of_day == "night", rng,
-                            busy=[f.x for f in panel.figures])
+        backdrop = Backdrop(
+            sketch,
+            framing.horizon,
+            framing.depth,
+            panel.time_of_day == "night",
+            rng,
+            busy=[f.x for f in panel.figures],
+        )
         if kind == "interior":
             backdrop.interior(saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())))
         else:
             backdrop.exterior(kind)
 
-    def _figures(self, sketch: Sketch, panel: PanelSpec, framing: Framing, context: ArtContext) -> list[FigureBox]:
+    def _figures(
+        self, sketch: Sketch, panel: PanelSpec, framing: Framing, context: ArtContext
+    ) -> list[FigureBox]:
         boxes: list[FigureBox] = []
         for drawer, placement in figure_placements(sketch, panel, framing, context.profile):
             if framing.depth >= 0.6:
@@ -119,7 +131,9 @@ class StoryboardArtist:
         pts = sketch.arc_points(x - p.facing * 0.05 * p.height, y, rx, ry, 0, 360, 24)
         sketch.hatch(pts, 1.6, 0, 0.5)
 
-    def _notes(self, sketch: Sketch, framing: Framing, figures: list[FigureBox]) -> list[tuple[int, int, int, int]]:
+    def _notes(
+        self, sketch: Sketch, framing: Framing, figures: list[FigureBox]
+    ) -> list[tuple[int, int, int, int]]:
         """Name tags on the figures and the shot abbreviation in the corner, as a storyboard artist writes them."""
         k = sketch.scale
         size = max(8, min(18, round(min(sketch.size) * 0.036)))
@@ -141,12 +155,18 @@ class StoryboardArtist:
             sketch.text_box(box, width=0.7)
             sketch.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), text, font)
         small = notes_font(max(7, size - 2) * k)
-        sketch.text((sketch.width - 5 * k, sketch.height - 4 * k), framing.abbreviation, small, fill=110, anchor="rd")
-        return [(int(x0 / k), int(y0 / k), int((x1 - x0) / k) + 1, int((y1 - y0) / k) + 1) for x0, y0, x1, y1 in placed]
+        sketch.text(
+            (sketch.width - 5 * k, sketch.height - 4 * k), framing.abbreviation, small, fill=110, anchor="rd"
+        )
+        return [
+            (int(x0 / k), int(y0 / k), int((x1 - x0) / k) + 1, int((y1 - y0) / k) + 1)
+            for x0, y0, x1, y1 in placed
+        ]
 
 
-def figure_placements(sketch: Sketch, panel: PanelSpec, framing: Framing,
-                      profile: object) -> list[tuple[FigureDrawer, Placement]]:
+def figure_placements(
+    sketch: Sketch, panel: PanelSpec, framing: Framing, profile: object
+) -> list[tuple[FigureDrawer, Placement]]:
     """Where each figure of the panel stands and how big, back to front (edges first, the centre in front)."""
     W, H = sketch.width, sketch.height
     figures = list(panel.figures)
@@ -162,11 +182,14 @@ def figure_placements(sketch: Sketch, panel: PanelSpec, framing: Framing,
         lift = (index % 2) * 0.03 * H if framing.depth >= 0.85 and len(figures) > 1 else 0.0
         half = FIGURE_WIDTH / 2 * height
         cx = min(max(figure.x * W, half * 0.6), W - half * 0.6)
-        placement = Placement(cx=cx, top=framing.top * H - lift, height=height,
-                              facing=facing_of(figures, index, panel.id))
+        placement = Placement(
+            cx=cx, top=framing.top * H - lift, height=height, facing=facing_of(figures, index, panel.id)
+        )
         pose = pose_of(f"{figure.pose} {panel.description if len(figures) == 1 else ''}")
         detail = 0.13 * height / sketch.scale > 16
-        out.append((FigureDrawer(sketch, name, FigureLook.from_profile(profile, name), pose, detail), placement))
+        out.append(
+            (FigureDrawer(sketch, name, FigureLook.from_profile(profile, name), pose, detail), placement)
+        )
     return out
 
 
@@ -211,41 +234,94 @@ def draw_detail(s: Sketch, obj: str, rng: random.Random) -> None:
         s.polygon(pts, metal, 1.6)
         s.ellipse((cx - r * 0.25, cy - r * 0.25, cx + r * 0.25, cy + r * 0.25), metal, 1.2)
     elif obj == "bottle":
-        s.polygon([(cx - r * 0.25, cy + r), (cx - r * 0.25, cy - r * 0.2), (cx - r * 0.08, cy - r * 0.45),
-                   (cx - r * 0.08, cy - r * 0.9), (cx + r * 0.08, cy - r * 0.9), (cx + r * 0.08, cy - r * 0.45),
-                   (cx + r * 0.25, cy - r * 0.2), (cx + r * 0.25, cy + r)], RegionTag("scene", "window"), 1.6)
-        s.polygon([(cx - r * 0.22, cy + r * 0.1), (cx + r * 0.22, cy + r * 0.1), (cx + r * 0.22, cy + r * 0.5),
-                   (cx - r * 0.22, cy + r * 0.5)], RegionTag("scene", "paper"), 1.0)
-        s.hatch([(cx + r * 0.12, cy - r * 0.2), (cx + r * 0.25, cy - r * 0.2), (cx + r * 0.25, cy + r),
-                 (cx + r * 0.12, cy + r)], 1.4, 90, 0.5)
+        s.polygon(
+            [
+                (cx - r * 0.25, cy + r),
+                (cx - r * 0.25, cy - r * 0.2),
+                (cx - r * 0.08, cy - r * 0.45),
+                (cx - r * 0.08, cy - r * 0.9),
+                (cx + r * 0.08, cy - r * 0.9),
+                (cx + r * 0.08, cy - r * 0.45),
+                (cx + r * 0.25, cy - r * 0.2),
+                (cx + r * 0.25, cy + r),
+            ],
+            RegionTag("scene", "window"),
+            1.6,
+        )
+        s.polygon(
+            [
+                (cx - r * 0.22, cy + r * 0.1),
+                (cx + r * 0.22, cy + r * 0.1),
+                (cx + r * 0.22, cy + r * 0.5),
+                (cx - r * 0.22, cy + r * 0.5),
+            ],
+            RegionTag("scene", "paper"),
+            1.0,
+        )
+        s.hatch(
+            [
+                (cx + r * 0.12, cy - r * 0.2),
+                (cx + r * 0.25, cy - r * 0.2),
+                (cx + r * 0.25, cy + r),
+                (cx + r * 0.12, cy + r),
+            ],
+            1.4,
+            90,
+            0.5,
+        )
     elif obj == "tracks":
         for i in range(6):
-            x = W * (0.15 + 0.14 * i) + rng.uniform(-3, 3) * s.scale
-            y = H * (0.85 - 0.1 * i) + (i % 2) * r * 0.18
-            size = r * (0.22 - 0.02 * i)
-            horseshoe = [(x - size, y + size * 0.6), (x - size * 0.9, y - size * 0.5), (x, y - size),
-                         (x + size * 0.9, y - size * 0.5), (x + size, y + size * 0.6)]
-            s.line(smooth(horseshoe, 2, closed=False), 2.2 - 0.2 * i)
-            s.hatch(smooth([(x - size * 0.7, y + size * 0.5), (x - size * 0.6, y - size * 0.4), (x, y - size * 0.75),
-                            (x + size * 0.6, y - size * 0.4), (x + size * 0.7, y + size * 0.5)], 1), 1.4, 30, 0.5)
+            x = W * (0.18 + 0.13 * i) + rng.uniform(-3, 3) * s.scale
+            y = H * (0.88 - 0.11 * i) + (i % 2) * r * 0.2
+            size = r * (0.2 - 0.022 * i)
+            shoe = [
+                (x - size * 0.8, y + size * 0.7),
+                (x - size, y - size * 0.2),
+                (x - size * 0.5, y - size),
+                (x + size * 0.5, y - size),
+                (x + size, y - size * 0.2),
+                (x + size * 0.8, y + size * 0.7),
+            ]
+            s.line(smooth(shoe, 2, closed=False), max(1.2, 3.2 - 0.4 * i), shade=40)
+            s.dots([(x - size * 0.72, y - size * 0.1), (x + size * 0.72, y - size * 0.1)], 0.9)
     else:
-        s.polygon([(cx - r * 0.9, cy - r * 0.7), (cx + r * 0.8, cy - r * 0.85), (cx + r * 0.95, cy + r * 0.65),
-                   (cx - r * 0.75, cy + r * 0.8)], RegionTag("scene", "paper"), 1.6)
+        s.polygon(
+            [
+                (cx - r * 0.9, cy - r * 0.7),
+                (cx + r * 0.8, cy - r * 0.85),
+                (cx + r * 0.95, cy + r * 0.65),
+                (cx - r * 0.75, cy + r * 0.8),
+            ],
+            RegionTag("scene", "paper"),
+            1.6,
+        )
         for k in range(6):
             t = (k + 1) / 7
             y0 = cy - r * 0.7 + t * r * 1.45
-            s.line([(cx - r * 0.7 + t * r * 0.1, y0 - t * 2), (cx + r * 0.7 + t * r * 0.1, y0 - r * 0.12 - t * 2)],
-                   0.7, shade=60)
+            s.line(
+                [
+                    (cx - r * 0.7 + t * r * 0.1, y0 - t * 2),
+                    (cx + r * 0.7 + t * r * 0.1, y0 - r * 0.12 - t * 2),
+                ],
+                0.7,
+                shade=60,
+            )
 
 
 def _revolver(s: Sketch, cx: float, cy: float, r: float) -> None:
     """A single-action colt seen from the side: barrel, cylinder, hammer, trigger guard and wooden grip."""
+
     def at(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         return [(cx + u * r, cy + v * r) for u, v in points]
 
     metal, wood = scene("metal"), scene("wood")
-    s.polygon(smooth(at([(-0.5, -0.02), (-0.34, 0.12), (-0.44, 0.72), (-0.72, 0.76), (-0.74, 0.58),
-                         (-0.6, 0.02)]), 2), wood, 1.6)
+    s.polygon(
+        smooth(
+            at([(-0.5, -0.02), (-0.34, 0.12), (-0.44, 0.72), (-0.72, 0.76), (-0.74, 0.58), (-0.6, 0.02)]), 2
+        ),
+        wood,
+        1.6,
+    )
     s.hatch(smooth(at([(-0.52, 0.1), (-0.44, 0.14), (-0.52, 0.68), (-0.66, 0.7)]), 1), 1.6, 60, 0.5)
     s.line(smooth(at([(-0.34, 0.1), (-0.3, 0.34), (-0.12, 0.36), (-0.1, 0.12)]), 2, closed=False), 1.6)
     s.polygon(at([(-0.62, -0.26), (-0.1, -0.26), (-0.1, 0.12), (-0.34, 0.14), (-0.6, 0.04)]), metal, 1.6)
