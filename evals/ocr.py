@@ -211,4 +211,4 @@ def _cleaner(settings: Settings) -> Any:
 def _speaker_report(settings: Settings, limit: int | None) -> dict[str, Any]:
     from tools.ocr.speakers import evaluate_speakers
 
-    return evaluate_speakers(settings, pages=4 if limit is None else max(1, min(4, limit // 8)))
+    return evaluate_speakers(settings, pages=8 if limit is None else max(1, min(8, limit // 8)))

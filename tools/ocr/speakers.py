@@ -28,6 +28,9 @@ SAME_FIGURE_BONUS, OTHER_FIGURE_PENALTY = 4.0, -4.0
 REPEAT_PENALTY = -0.8  # a new balloon by the previous speaker, not at the same figure
 ADDRESSED_PENALTY, ANSWER_BONUS, LLM_BONUS = -3.0, 1.2, 1.5
 HABIT_BONUS, LOOK_BONUS, LOOK_MATCH, MENTION_PENALTY = 0.8, 3.0, 0.85, -1.5
+COMMON_NAME_WORDS = {"vecchio", "vecchia", "grande", "piccolo", "signor", "signora"}
+PRESENCE_BONUS = 0.6  # someone named earlier in the scene is there to speak
+PRIOR_STEP = 0.5  # the profile lists the protagonists first, and they speak most
 _STEM_RE = re.compile(r"[^\W\d_]{5,}")
 
 
@@ -79,7 +82,13 @@ def cast_from_profile(series: str = "tex", extra: Sequence[str] = ()) -> list[Ca
     except (ImportError, OSError, ValueError):
         members = []
     known = {m.name for m in members}
-    return members + [CastMember(name) for name in extra if name not in known]
+    return members + [CastMember(name, name_parts(name)) for name in extra if name not in known]
+
+
+def name_parts(name: str) -> list[str]:
+    """Aliases of a name the profile does not describe: its longer words (`Capitano Morris` -> CAPITANO, MORRIS)."""
+    words = name.split()
+    return [w for w in words if len(w) >= 4 and w.lower() not in COMMON_NAME_WORDS] if len(words) > 1 else []
 
 
 def stems(text: str) -> set[str]:
@@ -218,12 +227,15 @@ def emissions(
 ) -> list[dict[str, float]]:
     """Per speech balloon, a score per cast member from the prior, address cues and the LLM."""
     names = [m.name for m in cast]
-    prior = {name: -0.15 * rank for rank, name in enumerate(names)}
+    prior = {name: -PRIOR_STEP * rank for rank, name in enumerate(names)}
     rows: list[dict[str, float]] = []
     previous_addressed: set[str] = set()
+    present: set[str] = set()
     context: list[tuple[str | None, str]] = []
     for balloon in balloons:
         row = dict(prior)
+        for name in present:
+            row[name] += PRESENCE_BONUS
         spoken_to = addressed(balloon.text, cast)
         for name in spoken_to:
             row[name] += ADDRESSED_PENALTY
@@ -240,6 +252,7 @@ def emissions(
                 row[choice] += LLM_BONUS
         rows.append(row)
         previous_addressed = spoken_to
+        present |= mentioned(balloon.text, cast)
         context.append((None, balloon.text))
     return rows
 
