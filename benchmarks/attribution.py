@@ -68,12 +68,18 @@ def print_targets(rows: list[dict[str, object]]) -> None:
         return
     margin_ok = float(at_1000["margin"]) >= TARGET_MARGIN  # type: ignore[arg-type]
     time_ok = float(at_1000["cpu_s"]) <= TARGET_SECONDS  # type: ignore[arg-type]
-    print(f"target margin ≥ {TARGET_MARGIN:.0%} at 1,000 words: {at_1000['margin']:+.1%} -> {'MET' if margin_ok else 'MISSED'}")
-    print(f"target time ≤ {TARGET_SECONDS:.0f} s: cpu {at_1000['cpu_s']} s, wall {at_1000['wall_s']} s -> {'MET' if time_ok else 'MISSED'}")
+    print(
+        f"target margin ≥ {TARGET_MARGIN:.0%} at 1,000 words: {at_1000['margin']:+.1%} -> {'MET' if margin_ok else 'MISSED'}"
+    )
+    print(
+        f"target time ≤ {TARGET_SECONDS:.0f} s: cpu {at_1000['cpu_s']} s, wall {at_1000['wall_s']} s -> {'MET' if time_ok else 'MISSED'}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--sizes", default="500,1000,2000,5000")
     parser.add_argument("--out", type=Path, help="write every report (with its configuration) as JSON here")

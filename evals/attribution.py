@@ -124,7 +124,9 @@ class Predictions:
         self.seconds[method] = self.seconds.get(method, 0.0) + seconds
 
 
-def read_chunks(texts: Sequence[AuthoredText], size: int, whole_if_short: bool, errors: list[str]) -> tuple[list[str], list[str]]:
+def read_chunks(
+    texts: Sequence[AuthoredText], size: int, whole_if_short: bool, errors: list[str]
+) -> tuple[list[str], list[str]]:
     """Chunks and their authors; an unreadable file is recorded in `errors` and the batch goes on."""
     chunks: list[str] = []
     labels: list[str] = []
@@ -142,7 +144,9 @@ def read_chunks(texts: Sequence[AuthoredText], size: int, whole_if_short: bool, 
     return chunks, labels
 
 
-def run_fold(fold: Fold, config: AttributionConfig, sink: Predictions, errors: list[str]) -> tuple[FoldResult, set[str]]:
+def run_fold(
+    fold: Fold, config: AttributionConfig, sink: Predictions, errors: list[str]
+) -> tuple[FoldResult, set[str]]:
     """Fit every method on the fold's training chunks and attribute its test chunks."""
     train_chunks, train_labels = read_chunks(fold.train, config.chunk_words, True, errors)
     known = set(train_labels)
@@ -177,7 +181,9 @@ def score_method(truth: Sequence[str], predicted: Sequence[str], seconds: float)
     for author in sorted(set(truth)):
         mask = truth_arr == author
         correct = int((pred_arr[mask] == author).sum())
-        per_author[author] = AuthorScore(accuracy=correct / int(mask.sum()), correct=correct, n_chunks=int(mask.sum()))
+        per_author[author] = AuthorScore(
+            accuracy=correct / int(mask.sum()), correct=correct, n_chunks=int(mask.sum())
+        )
     correct = int((truth_arr == pred_arr).sum())
     n = len(truth_arr)
     return MethodResult(
@@ -207,7 +213,10 @@ def run_folds(folds: Sequence[Fold], config: AttributionConfig) -> AttributionRe
         result, fold_skipped = run_fold(fold, config, sink, errors)
         results.append(result)
         skipped |= fold_skipped
-    methods = {m: score_method(sink.truth, sink.predicted.get(m, []), sink.seconds.get(m, 0.0)) for m in config.methods}
+    methods = {
+        m: score_method(sink.truth, sink.predicted.get(m, []), sink.seconds.get(m, 0.0))
+        for m in config.methods
+    }
     main = methods.get(HARNESS) or next(iter(methods.values()))
     return AttributionReport(
         accuracy=main.accuracy,

@@ -28,7 +28,9 @@ class AuthoredText:
         stem = path.stem
         author, sep, rest = stem.partition("_")
         if not sep or not author:
-            raise InputFileError(path, "name must look like Author-Name_Title_Year.txt (no '_' after the author)")
+            raise InputFileError(
+                path, "name must look like Author-Name_Title_Year.txt (no '_' after the author)"
+            )
         return cls(path=path, author=author, title=rest)
 
     def read(self) -> str:

@@ -125,7 +125,9 @@ class DeltaSpace:
         return self.scaler.transform(self.relative(texts))
 
 
-def profile_delta(space: DeltaSpace, reference: Sequence[str], candidates: Sequence[str]) -> dict[str, list[float]]:
+def profile_delta(
+    space: DeltaSpace, reference: Sequence[str], candidates: Sequence[str]
+) -> dict[str, list[float]]:
     """Burrows' and cosine Delta of each candidate text from the reference profile (mean z of its chunks)."""
     centroid = space.scaler.transform(np.asarray(space.relative(reference).mean(axis=0)))
     z = space.z(candidates)

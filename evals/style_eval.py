@@ -1,0 +1,250 @@
+"""`nuvola eval style`: every style metric for each candidate against the reference, and a baseline.
+
+Per candidate: Burrows' and cosine Delta from the reference profile, the style classifier's calibrated
+P(reference) (when background text is given), perplexity under a chosen model (when one is given), comic
+format fidelity, and the optional LLM judge. A baseline set (e.g. the base model's issue, without LoRA)
+is measured the same way and the mean differences are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from evals.comic_format import FormatComparison, compare_format
+from evals.corpus import chunk_words, count_words
+from evals.judge import JudgeVerdict
+from evals.perplexity import TextPerplexity
+from evals.samples import TextSample
+from evals.style_classifier import StyleClassifier, StyleProbability, even_sample
+from evals.stylometry import DeltaSpace, profile_delta
+
+MIN_POPULATION_CHUNKS = 5
+
+
+@dataclass
+class StyleEvalConfig:
+    """Everything that decides a style report's numbers (logged with them)."""
+
+    mfw: int = 300
+    delta_chunk_words: int = 500
+    classifier_chunk_words: int = 100
+    max_background_chunks: int = 2000
+    perplexity_models: tuple[str, ...] = ()
+    perplexity_window: int = 256
+    judge_model: str | None = None
+    series: str = "tex"
+    seed: int = 0
+
+
+class CandidateScores(BaseModel):
+    """Every metric of one candidate."""
+
+    name: str
+    source: str
+    words: int
+    balloons: int
+    burrows_delta: float
+    cosine_delta: float
+    style_probability: StyleProbability | None = None
+    perplexity: dict[str, TextPerplexity] = {}
+    format: FormatComparison
+    judge: JudgeVerdict | None = None
+    errors: list[str] = []
+
+
+class SideSummary(BaseModel):
+    name: str
+    source: str
+    words: int
+    balloons: int
+
+
+class StyleReport(BaseModel):
+    """What `nuvola eval style` prints: the reference, each candidate, the baseline and the differences."""
+
+    reference: SideSummary
+    background: SideSummary | None
+    candidates: list[CandidateScores]
+    baseline: list[CandidateScores]
+    comparison: dict[str, float]
+    notes: list[str]
+    config: dict[str, Any]
+    seconds: float
+
+
+def population_chunks(texts: Sequence[str], size: int) -> tuple[list[str], int]:
+    """Chunks that z-score the Delta space; smaller chunks when the texts are too short for five."""
+    words = sum(count_words(t) for t in texts)
+    if words // max(size, 1) < MIN_POPULATION_CHUNKS:
+        size = max(20, words // MIN_POPULATION_CHUNKS)
+    chunks = [c for t in texts for c in chunk_words(t, size)]
+    return chunks, size
+
+
+def summary(sample: TextSample) -> SideSummary:
+    return SideSummary(
+        name=sample.name, source=sample.source, words=count_words(sample.text), balloons=len(sample.balloons)
+    )
+
+
+@dataclass
+class StyleEvaluator:
+    """Fitted once on the reference (and background); scores any number of candidate samples."""
+
+    reference: TextSample
+    background: list[str]
+    config: StyleEvalConfig
+    space: DeltaSpace | None = None
+    reference_chunks: list[str] | None = None
+    classifier: StyleClassifier | None = None
+    judge_llm: Any = None
+
+    def fit(self) -> StyleEvaluator:
+        ref_chunks, size = population_chunks([self.reference.text], self.config.delta_chunk_words)
+        bg_all = [c for t in self.background for c in chunk_words(t, size)]
+        bg_chunks = even_sample(bg_all, self.config.max_background_chunks, self.config.seed)
+        self.reference_chunks = ref_chunks or [self.reference.text]
+        self.space = DeltaSpace.fit(self.reference_chunks + bg_chunks, self.config.mfw)
+        if self.background:
+            self.classifier = StyleClassifier(
+                chunk_words=self.config.classifier_chunk_words,
+                max_chunks=self.config.max_background_chunks,
+                seed=self.config.seed,
+            ).fit([self.reference.text], self.background)
+        if self.config.judge_model:
+            from tools.models import get_llm
+
+            self.judge_llm = get_llm(self.config.judge_model)
+        return self
+
+    def score(self, sample: TextSample, perplexity: dict[str, TextPerplexity]) -> CandidateScores:
+        assert self.space is not None and self.reference_chunks is not None
+        delta = profile_delta(self.space, self.reference_chunks, [sample.text])
+        scores = CandidateScores(
+            name=sample.name,
+            source=sample.source,
+            words=count_words(sample.text),
+            balloons=len(sample.balloons),
+            burrows_delta=round(delta["burrows_delta"][0], 4),
+            cosine_delta=round(delta["cosine_delta"][0], 4),
+            style_probability=self.classifier.probability(sample.text) if self.classifier else None,
+            perplexity=perplexity,
+            format=compare_format(self.reference, sample),
+        )
+        if self.judge_llm is not None:
+            self._judge(sample, scores)
+        return scores
+
+    def _judge(self, sample: TextSample, scores: CandidateScores) -> None:
+        from evals.judge import judge
+        from tools.errors import StructuredOutputError
+
+        reference = [b.text for b in self.reference.balloons]
+        step = max(1, len(reference) // 40)
+        try:
+            scores.judge = judge(
+                self.judge_llm,
+                self.config.series,
+                reference[::step],
+                sample.name,
+                [b.text for b in sample.balloons],
+                self.config.seed,
+            )
+        except StructuredOutputError as exc:
+            scores.errors.append(f"judge: {exc}")
+
+    def config_dict(self) -> dict[str, Any]:
+        out = asdict(self.config)
+        out["delta_vocabulary_size"] = len(self.space.vocabulary) if self.space else 0
+        out["delta_population_chunks"] = len(self.reference_chunks or [])
+        if self.classifier is not None:
+            out["classifier"] = self.classifier.config()
+        return out
+
+
+def with_perplexity(
+    samples: Sequence[TextSample], config: StyleEvalConfig
+) -> list[dict[str, TextPerplexity]]:
+    """Each sample's perplexity under every model of `config.perplexity_models`."""
+    from evals.perplexity import perplexities
+
+    out: list[dict[str, TextPerplexity]] = [{} for _ in samples]
+    for model in config.perplexity_models:
+        for row, value in zip(
+            out, perplexities(model, [s.text for s in samples], config.perplexity_window), strict=True
+        ):
+            row[model] = value
+    return out
+
+
+def metric_getters(config: StyleEvalConfig) -> dict[str, Any]:
+    """The metrics a baseline comparison covers, each a function of CandidateScores (None: not measured)."""
+    getters: dict[str, Any] = {
+        "burrows_delta": lambda c: c.burrows_delta,
+        "cosine_delta": lambda c: c.cosine_delta,
+        "style_probability": lambda c: c.style_probability.probability if c.style_probability else None,
+        "format_fidelity": lambda c: c.format.fidelity,
+        "judge_overall": lambda c: c.judge.overall if c.judge else None,
+    }
+    for model in config.perplexity_models:
+        getters[f"perplexity[{model}]"] = lambda c, m=model: (
+            c.perplexity[m].perplexity if m in c.perplexity else None
+        )
+    return getters
+
+
+def compare(
+    candidates: Sequence[CandidateScores], baseline: Sequence[CandidateScores], config: StyleEvalConfig
+) -> dict[str, float]:
+    """Mean of each metric over the candidates minus its mean over the baseline."""
+    out = {}
+    for metric, get in metric_getters(config).items():
+        mine = [v for v in map(get, candidates) if v is not None]
+        theirs = [v for v in map(get, baseline) if v is not None]
+        if mine and theirs:
+            out[metric] = round(float(np.mean(mine) - np.mean(theirs)), 4)
+    return out
+
+
+def run_style_eval(
+    reference: TextSample,
+    candidates: Sequence[TextSample],
+    config: StyleEvalConfig,
+    background: Sequence[str] = (),
+    baseline: Sequence[TextSample] = (),
+    background_name: str = "",
+) -> StyleReport:
+    """Fit on the reference (and background), score every candidate and baseline sample."""
+    start = time.perf_counter()
+    evaluator = StyleEvaluator(reference, list(background), config).fit()
+    notes = []
+    if not background:
+        notes.append("no --background: the style classifier (P(reference)) was not run")
+    if not config.perplexity_models:
+        notes.append("no --lm: perplexity was not measured")
+    scored = [
+        evaluator.score(s, p) for s, p in zip(candidates, with_perplexity(candidates, config), strict=True)
+    ]
+    base = [evaluator.score(s, p) for s, p in zip(baseline, with_perplexity(baseline, config), strict=True)]
+    bg = SideSummary(
+        name=background_name or "background",
+        source=background_name,
+        words=sum(count_words(t) for t in background),
+        balloons=0,
+    )
+    return StyleReport(
+        reference=summary(reference),
+        background=bg if background else None,
+        candidates=scored,
+        baseline=base,
+        comparison=compare(scored, base, config),
+        notes=notes,
+        config=evaluator.config_dict(),
+        seconds=round(time.perf_counter() - start, 2),
+    )
