@@ -102,7 +102,7 @@ def _direct_panel(
             ),
             what=f"direction {panel_id}",
             seed=derive_seed(state.get("seed", 0), "direct", scene["index"], position),
-            max_tokens=40,
+            max_tokens=48,
             stop=["\n\n", "\nAZIONE"],
             temperature=0.7,
         )

@@ -265,8 +265,9 @@ def parse_direction(
     """
     labels = {"INQUADRATURA", "IN SCENA", "PARLANO"}
     fields = {label.upper(): value for label, value in parse_labelled_lines(text, labels)}
-    if "INQUADRATURA" not in fields:
-        raise ValueError("no INQUADRATURA line")
+    missing = [label for label in ("INQUADRATURA", "PARLANO") if label not in fields]
+    if missing:
+        raise ValueError(f"no {' or '.join(missing)} line")
     shot = match_shot(fields["INQUADRATURA"])
     previous = previous or []
     if len(previous) >= 2 and all(p["shot"] == shot for p in previous[-2:]):

@@ -203,3 +203,29 @@ def test_run_log_survives_a_torn_last_line(tmp_path):
     events = read_run_log(tmp_path / "run_log.jsonl")
     assert [e["kind"] for e in events] == ["node_start"] and events[0]["stage"] == "narrate:0"
     assert [e["kind"] for e in log.drain()] == ["node_start"] and log.drain() == []
+
+
+def test_direction_rules_reject_inconsistent_panels():
+    with pytest.raises(ValueError, match="PARLANO"):
+        parse_direction("INQUADRATURA: primo piano\nIN SCENA: Tex", CAST, PROFILE)
+    with pytest.raises(ValueError, match="dettaglio"):
+        parse_direction("INQUADRATURA: dettaglio\nPARLANO: nessuno", CAST, PROFILE, action="Tex carica il fucile.")
+    same = [{"shot": "primo piano", "speakers": ["Tex"]}] * 2
+    with pytest.raises(ValueError, match="third primo piano"):
+        parse_direction("INQUADRATURA: primo piano\nPARLANO: Tex", CAST, PROFILE, previous=same)
+    silent = [{"shot": "campo lungo", "speakers": []}, {"shot": "figura intera", "speakers": []}]
+    with pytest.raises(ValueError, match="nobody speaks"):
+        parse_direction("INQUADRATURA: primo piano\nPARLANO: nessuno", CAST, PROFILE, previous=silent)
+    plan = parse_direction("INQUADRATURA: figura intera\nPARLANO: nessuno", CAST, PROFILE, action="Carson spara.")
+    assert plan["figures"] == ["Kit Carson"], "whoever the action names is in the panel"
+
+
+def test_lexicon_accepts_lettering_accents_and_story_words():
+    from agent.formats import check_words, story_vocabulary
+
+    vocabulary = story_vocabulary("Tex insegue i bandidos di Nogales", PROFILE, ["saloon"])
+    assert check_words("PERCHE' PIU' GIU' NEL SALOON DI NOGALES, CARSON?", "line", vocabulary)
+    with pytest.raises(ValueError, match="not Italian"):
+        check_words("I DUE CARROVIATORE SONO SPUTMATI", "line", vocabulary)
+    with pytest.raises(ValueError, match="modern year"):
+        check_words("Nel 2016 Tex arriva.", "action", vocabulary)
