@@ -47,8 +47,11 @@ class WriteContext:
         return self._vocabularies[storyline]
 
     def model_name(self, role: str) -> str:
-        """The model name configured for `role`."""
-        return self.settings.model_for(role)
+        """The model name for `role`, with the role's LoRA adapter (e.g. the narrator's `style:<series>`)
+        when one is registered for its base model."""
+        from tools.models.adapters import model_for_role_with_adapter
+
+        return model_for_role_with_adapter(self.settings, role)
 
     def llm(self, role: str) -> BaseLLM:
         """The completion model for `role` (an injected one first, else the configured name)."""

@@ -1,9 +1,10 @@
 """The character-voice writer: every balloon in the speaker's own voice, conditioned on their profile and
 the lines memory remembers of them, in UPPERCASE Italian short enough for a balloon.
 
-Which model speaks for a character goes through `voice_model_name`: a list of resolvers that the finetune
-side extends (`register_voice_resolver`) to point a character at its LoRA adapter; the default resolver
-reads a per-character role (`[models] voice_tex = "llamacpp:gemma3-270m?lora=..."`), else the voice role.
+Which model speaks for a character goes through `voice_model_name`: a list of resolvers, first answer
+wins: registered ones (`register_voice_resolver`), a per-character role
+(`[models] voice_tex = "llamacpp:gemma3-270m?lora=..."`), then the adapter registry (the character's
+`voice:<name>` LoRA, else the series style LoRA, on the voice role's model), else the voice role.
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ def role_override(settings: Settings, character: str) -> str | None:
         return None
 
 
-_RESOLVERS: list[VoiceResolver] = [role_override]
+def adapter_registry(settings: Settings, character: str) -> str | None:
+    """The voice role's model with the character's LoRA adapter (`voice:<name>`, else the series style
+    adapter) when one is registered under NUVOLA_HOME/adapters for that base model."""
+    from tools.models.adapters import model_for_role_with_adapter
+
+    return model_for_role_with_adapter(settings, "voice", character=character)
+
+
+_RESOLVERS: list[VoiceResolver] = [role_override, adapter_registry]
 
 
 def register_voice_resolver(resolver: VoiceResolver) -> None:

@@ -209,14 +209,18 @@ def test_direction_rules_reject_inconsistent_panels():
     with pytest.raises(ValueError, match="PARLANO"):
         parse_direction("INQUADRATURA: primo piano\nIN SCENA: Tex", CAST, PROFILE)
     with pytest.raises(ValueError, match="dettaglio"):
-        parse_direction("INQUADRATURA: dettaglio\nPARLANO: nessuno", CAST, PROFILE, action="Tex carica il fucile.")
+        parse_direction(
+            "INQUADRATURA: dettaglio\nPARLANO: nessuno", CAST, PROFILE, action="Tex carica il fucile."
+        )
     same = [{"shot": "primo piano", "speakers": ["Tex"]}] * 2
     with pytest.raises(ValueError, match="third primo piano"):
         parse_direction("INQUADRATURA: primo piano\nPARLANO: Tex", CAST, PROFILE, previous=same)
     silent = [{"shot": "campo lungo", "speakers": []}, {"shot": "figura intera", "speakers": []}]
     with pytest.raises(ValueError, match="nobody speaks"):
         parse_direction("INQUADRATURA: primo piano\nPARLANO: nessuno", CAST, PROFILE, previous=silent)
-    plan = parse_direction("INQUADRATURA: figura intera\nPARLANO: nessuno", CAST, PROFILE, action="Carson spara.")
+    plan = parse_direction(
+        "INQUADRATURA: figura intera\nPARLANO: nessuno", CAST, PROFILE, action="Carson spara."
+    )
     assert plan["figures"] == ["Kit Carson"], "whoever the action names is in the panel"
 
 
@@ -229,3 +233,20 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
         check_words("I DUE CARROVIATORE SONO SPUTMATI", "line", vocabulary)
     with pytest.raises(ValueError, match="modern year"):
         check_words("Nel 2016 Tex arriva.", "action", vocabulary)
+
+
+def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
+    from agent.context import WriteContext
+    from tools.models.adapters import AdapterRecord, adapter_dir, register_adapter
+
+    settings = load_settings()
+    folder = adapter_dir(settings.home, "voice:Kit Carson")
+    folder.mkdir(parents=True)
+    (folder / "lora.gguf").write_bytes(b"gguf")
+    register_adapter(
+        settings.home,
+        AdapterRecord(name="voice:Kit Carson", kind="voice", base="llamacpp:gemma3-270m", gguf="lora.gguf"),
+    )
+    assert voice_model_name(settings, "Kit Carson") == f"llamacpp:gemma3-270m?lora={folder / 'lora.gguf'}"
+    assert voice_model_name(settings, "Tex") == "llamacpp:gemma3-270m"
+    assert WriteContext(settings=settings, profile=PROFILE).model_name("narrator") == "llamacpp:gemma3-270m"
