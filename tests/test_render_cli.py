@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,31 @@ def test_render_command_writes_the_comic(tmp_path: Path) -> None:
         assert archive.namelist() == ["001.png", "ComicInfo.xml"]
     assert (out / "issue.pdf").is_file() and (out / "pages" / "page_001.png").is_file()
     assert "LAGGIU'" in (out / "render.json").read_text("utf-8")  # Bonelli accents reached the lettering
+
+
+def test_user_art_is_used_for_its_panel(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    sketch = Image.new("L", (200, 100), 255)
+    ImageDraw.Draw(sketch).ellipse((60, 10, 140, 90), fill=0)
+    sketch.save(tmp_path / "schizzo.png")
+    script = load_sample()
+    script.pages = script.pages[:1]
+    script.pages[0].tiers[0].panels[0].art_path = "schizzo.png"  # relative to the script's folder
+    (tmp_path / "script.json").write_text(script.model_dump_json(), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "script.json"), "--out", str(tmp_path / "out"),
+                                      "--no-color", "--dpi", "72"])
+    assert result.exit_code == 0, result.output
+    manifest = (tmp_path / "out" / "render.json").read_text("utf-8")
+    assert f'"source": "user:{tmp_path / "schizzo.png"}"' in manifest
+    page = np.asarray(Image.open(tmp_path / "out" / "pages" / "page_001.png").convert("L"))
+    box = json.loads(manifest)["panels"][0]["box"]
+    x, y, w, h = box
+    assert page[y + h // 2, x + w // 2] < 60, "the user's black disc should fill the middle of the panel"
+    script.pages[0].tiers[0].panels[0].art_path = str(tmp_path / "missing.png")
+    (tmp_path / "script.json").write_text(script.model_dump_json(), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "script.json"), "--out", str(tmp_path / "out2")])
+    assert result.exit_code != 0 and "missing.png" in str(result.exception)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.errors import InputFileError
 from tools.render import RenderError, render_issue
 from tools.render.comicinfo import SEQUENCE, ComicInfoError, validate_comicinfo
 from tools.render.layout import page_size
@@ -103,6 +104,17 @@ def test_no_color_keeps_black_and_white_and_removes_stale_pages(tmp_path: Path) 
         assert np.abs(pixels[..., 0] - pixels[..., 1]).max() <= 2 and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= 2
     with zipfile.ZipFile(result.cbz) as archive:
         assert b"<BlackAndWhite>Yes</BlackAndWhite>" in archive.read("ComicInfo.xml")
+
+
+def test_a_failed_render_leaves_the_previous_one_whole(tmp_path: Path) -> None:
+    script = sample_script()
+    first = render_issue(script, tmp_path, color=False, dpi=60)
+    before = {p.name: p.read_bytes() for p in first.pages}
+    script.pages[2].tiers[0].panels[0].art_path = str(tmp_path / "missing.png")
+    with pytest.raises(InputFileError, match="missing.png"):
+        render_issue(script, tmp_path, dpi=60)  # would change every page's colours
+    assert {p.name: p.read_bytes() for p in (tmp_path / "pages").iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_an_empty_plan_is_a_clear_error(tmp_path: Path) -> None:

@@ -26,12 +26,16 @@ def load_script(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise InputFileError(path, f"not JSON: {exc}") from exc
     try:
-        return IssueScript.model_validate(data)
+        script = IssueScript.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InputFileError(path, f"not an issue script: {where}: {first['msg']} ({exc.error_count()} error(s))") \
             from exc
+    for panel in script.panels:  # user art is found beside the script
+        if panel.art_path and not Path(panel.art_path).expanduser().is_absolute():
+            panel.art_path = str(path.parent / panel.art_path)
+    return script
 
 
 def open_archives(app: AppContext, artist: str) -> tuple[Any, Any]:

@@ -33,7 +33,8 @@ def archive_rendered_issue(catalogue: Any, rendered: Path | str, volume: str) ->
         relative = f"pages/{page_id}.png"
         (catalogue.home / "pages").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(rendered / "pages" / name, catalogue.home / relative)
-        panels, balloons = [], []
+        panels: list[PanelRecord] = []
+        balloons: list[BalloonRecord] = []
         for n, report in enumerate(p for p in manifest["panels"] if p["page"] == index + 1):
             x, y, w, h = report["box"]
             panel_id = f"{page_id}:{n}"
@@ -43,10 +44,11 @@ def archive_rendered_issue(catalogue: Any, rendered: Path | str, volume: str) ->
                 if b["kind"] == "sfx":
                     continue
                 bx, by, bw, bh = b["box"]
-                tail = (x + b["tail"][0], y + b["tail"][1]) if b.get("tail") else (None, None)
+                tail = b.get("tail")
                 balloons.append(BalloonRecord(
                     f"{page_id}:b{len(balloons)}", page_id, panel_id, len(balloons),
-                    "caption" if b["kind"] == "caption" else "speech", x + bx, y + by, bw, bh, *tail,
+                    "caption" if b["kind"] == "caption" else "speech", x + bx, y + by, bw, bh,
+                    tail_x=x + tail[0] if tail else None, tail_y=y + tail[1] if tail else None,
                     text=" ".join(b["lines"]), lines=b["lines"], speaker=b["speaker"]))
         page = PageRecord(page_id, vol.id, index, name, relative, pixels.shape[1], pixels.shape[0])
         added += bool(catalogue.add_page(page, panels, balloons))

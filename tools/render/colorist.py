@@ -90,8 +90,7 @@ def segment_regions(
 ) -> tuple[np.ndarray, dict[int, RegionTag]]:
     """Closed areas between ink lines, each tagged sky/ground/midground or a part of a figure."""
     h, w = ink.shape
-    lines = (ink * 255 < INK_THRESHOLD).astype(np.uint8)
-    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    lines = cv2.dilate((ink * 255 < INK_THRESHOLD).astype(np.uint8), np.ones((3, 3), np.uint8))
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(1 - lines, connectivity=4)
     keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= MIN_REGION * h * w]
     tags: dict[int, RegionTag] = {}

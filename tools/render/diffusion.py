@@ -26,6 +26,7 @@ from tools.models.image import ArtContext, PanelArt
 from tools.models.spec import ModelSpec
 from tools.render.palette import canonical_name, profile_character
 from tools.render.storyboard import StoryboardArtist, estimate_figures
+from tools.render.user_art import load_user_art
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +166,12 @@ class DiffusersArtist:
                 controlnet = diffusers.ControlNetModel.from_pretrained(
                     str(Path(self.options.controlnet).expanduser()), torch_dtype=kwargs["torch_dtype"],
                     local_files_only=True)
-                cls = (diffusers.StableDiffusionXLControlNetPipeline if self._sdxl
-                       else diffusers.StableDiffusionControlNetPipeline)
-                pipe = cls.from_pretrained(str(self.path), controlnet=controlnet, **kwargs)
+                kwargs["controlnet"] = controlnet
+                cls: Any = (diffusers.StableDiffusionXLControlNetPipeline if self._sdxl
+                            else diffusers.StableDiffusionControlNetPipeline)
             else:
                 cls = diffusers.StableDiffusionXLPipeline if self._sdxl else diffusers.StableDiffusionPipeline
-                pipe = cls.from_pretrained(str(self.path), **kwargs)
+            pipe = cls.from_pretrained(str(self.path), **kwargs)
             if self.options.lora:
                 self._load_lora(pipe)
         except (OSError, ValueError) as exc:
@@ -189,8 +190,12 @@ class DiffusersArtist:
         pipe.set_adapters(["nuvola"], adapter_weights=[self.options.lora_scale])
 
     def control_image(self, panel: PanelSpec, size: tuple[int, int], context: ArtContext) -> Image.Image:
-        """The storyboard sketch as a ControlNet condition: white lines on black (thicker for scribble)."""
-        sketch = StoryboardArtist().draw(panel, size, context).image
+        """The panel's sketch (the user's art, else the storyboard) as a ControlNet condition: white lines on
+        black, thicker for scribble."""
+        if panel.art_path:
+            sketch = load_user_art(panel.art_path, size)
+        else:
+            sketch = StoryboardArtist().draw(panel, size, context).image
         if self.options.control == "scribble":
             from PIL import ImageFilter
 

@@ -294,7 +294,7 @@ def tail_points(box: Box, kind: str, speaker: FigureBox | None, size: tuple[int,
         return []
     cx, cy, a, b = box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2
     if speaker is not None:
-        tx, ty = speaker.mouth
+        tx, ty = float(speaker.mouth[0]), float(speaker.mouth[1])
     else:  # off-panel voice: towards the nearer side edge
         tx = 0.0 if cx < size[0] / 2 else float(size[0])
         ty = min(size[1] - 2.0, cy + b * 1.5)
@@ -418,9 +418,8 @@ def _draw_shape(image: Image.Image, item: PlacedBalloon, fill: tuple[int, int, i
     small = (x1 - x0, y1 - y0)
     outer_a = np.asarray(Image.fromarray(mask).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None] / 255
     inner_a = np.asarray(Image.fromarray(inner).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None] / 255
-    region = np.asarray(image.crop((x0, y0, x1, y1)).convert("RGB"), dtype=np.float32)
-    region = region * (1 - outer_a)
-    region = region * (1 - inner_a) + np.array(fill, dtype=np.float32) * inner_a
+    region = np.asarray(image.crop((x0, y0, x1, y1)).convert("RGB"), dtype=np.float32) * (1 - outer_a)
+    region = (region * (1 - inner_a) + np.array(fill, dtype=np.float32) * inner_a).astype(np.float32)
     image.paste(Image.fromarray(region.round().astype(np.uint8)), (x0, y0))
     if item.kind == "thought" and item.tail:
         _thought_bubbles(image, item)

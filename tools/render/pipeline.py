@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 
-from tools.atomic import atomic_path, write_text_atomic
+from tools.atomic import write_text_atomic
 from tools.comic_script import IssueScript, PagePlan, PanelSpec
 from tools.errors import NuvolaError
 from tools.models.image import ArtContext, Artist, PanelArt, get_artist
@@ -24,6 +26,7 @@ from tools.render.fonts import notes_font
 from tools.render.layout import BORDER_MM, PanelSlot, layout_page, mm_to_px, page_size
 from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon
 from tools.render.palette import CAPTION_FILL, SFX_FILL, PaletteBook, canonical_name, load_series_profile
+from tools.render.user_art import user_panel_art
 
 log = logging.getLogger(__name__)
 PAGE_NAME = "page_{:03d}.png"
@@ -86,6 +89,8 @@ class PanelRenderer:
 
     def _draw(self, panel: PanelSpec, size: tuple[int, int]) -> PanelArt:
         """The artist's drawing; when it fails on this panel, the storyboard's, with the reason recorded."""
+        if panel.art_path and self.artist.name != "diffusers":  # the diffusers artist follows it as its sketch
+            return user_panel_art(panel, size, self.context)
         try:
             art = self.artist.draw(panel, size, self.context)
         except (NuvolaError, OSError, ValueError) as exc:
@@ -173,16 +178,19 @@ def render_issue(
     out = Path(out_dir)
     renderer = make_renderer(script, color=color, artist=artist, dpi=dpi, seed=seed, catalogue=catalogue,
                              store=store, profile=profile, bonelli_accents=bonelli_accents)
-    pages: list[Path] = []
     reports: list[PanelReport] = []
-    for index, page in enumerate(script.pages, start=1):
-        sheet, page_reports = compose_page(page, renderer, dpi)
-        target = out / "pages" / PAGE_NAME.format(index)
-        with atomic_path(target) as tmp:
-            sheet.save(tmp, "PNG", dpi=(dpi, dpi), optimize=False)
-        pages.append(target)
-        reports.extend(page_reports)
-    _remove_stale_pages(out / "pages", len(pages))
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".pages-", dir=out))
+    staging.chmod(0o755)
+    try:
+        for index, page in enumerate(script.pages, start=1):
+            sheet, page_reports = compose_page(page, renderer, dpi)
+            sheet.save(staging / PAGE_NAME.format(index), "PNG", dpi=(dpi, dpi), optimize=False)
+            reports.extend(page_reports)
+        _swap_in(staging, out / "pages")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    pages = [out / "pages" / PAGE_NAME.format(i) for i in range(1, len(script.pages) + 1)]
     name = renderer.artist.name
     result = RenderResult(
         pages=pages,
@@ -195,12 +203,13 @@ def render_issue(
     return result
 
 
-def _remove_stale_pages(folder: Path, count: int) -> None:
-    """Pages left over from an earlier, longer render of the same plan."""
-    for path in folder.glob("page_*.png"):
-        stem = path.stem.removeprefix("page_")
-        if stem.isdigit() and int(stem) > count:
-            path.unlink()
+def _swap_in(staging: Path, pages: Path) -> None:
+    """Replace the pages folder by the freshly rendered one in two renames: readers never see a mix."""
+    old = pages.with_name(f".pages-old-{staging.name}")
+    if pages.exists():
+        pages.rename(old)
+    staging.rename(pages)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_manifest(target: Path, script: IssueScript, result: RenderResult, **options: Any) -> None:

@@ -23,6 +23,7 @@ from tools.errors import NuvolaError
 from tools.models.image import ArtContext, PanelArt
 from tools.render.palette import canonical_name
 from tools.render.storyboard import estimate_figures
+from tools.render.user_art import fit_cover
 
 log = logging.getLogger(__name__)
 INPAINT_RADIUS = 4
@@ -174,16 +175,12 @@ def remix_image(source: SourcePanel, size: tuple[int, int]) -> tuple[Image.Image
         raise RemixError(f"{source.image}: cannot read the page of panel {source.panel_id} ({exc})") from exc
     mask = balloon_mask(source)[: crop.shape[0], : crop.shape[1]]
     clean = cv2.inpaint(crop, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA) if mask.any() else crop
-    scale = max(size[0] / clean.shape[1], size[1] / clean.shape[0])
-    resized = cv2.resize(clean, (math.ceil(clean.shape[1] * scale), math.ceil(clean.shape[0] * scale)),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    ox, oy = (resized.shape[1] - size[0]) // 2, (resized.shape[0] - size[1]) // 2
-    fitted = resized[oy : oy + size[1], ox : ox + size[0]]
+    fitted, scale, (ox, oy) = fit_cover(clean, size)
     free = []
     for _kind, (x, y, w, h), _tail in source.balloons:
         fx, fy = round((x - source.box[0]) * scale) - ox, round((y - source.box[1]) * scale) - oy
         free.append((max(0, fx), max(0, fy), round(w * scale), round(h * scale)))
-    return Image.fromarray(np.ascontiguousarray(fitted), "L"), free
+    return Image.fromarray(fitted, "L"), free
 
 
 def _box_corners(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from tools.models.image import RegionTag
 
@@ -92,7 +92,7 @@ class Sketch:
         draw = ImageDraw.Draw(strokes)
         step = max(2.0, spacing * self.scale)
         dx, dy = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        reach = w + h
+        reach = float(w + h)
         offset = -reach
         while offset < reach:
             cx, cy = w / 2 - dy * offset, h / 2 + dx * offset
@@ -108,7 +108,7 @@ class Sketch:
         for x, y in points:
             self._ink.ellipse((x - r, y - r, x + r, y + r), fill=0)
 
-    def text(self, xy: Point, text: str, font: object, fill: int = 0, anchor: str = "mm") -> None:
+    def text(self, xy: Point, text: str, font: ImageFont.FreeTypeFont, fill: int = 0, anchor: str = "mm") -> None:
         self._ink.text(xy, text, font=font, fill=fill, anchor=anchor)
 
     def text_box(self, box: Sequence[float], fill: int = 255, outline: int = 0, width: float = 0.8) -> None:
