@@ -47,7 +47,7 @@ class EngineScore:
         balloons = self.normalised.balloons
         return {
             **self.normalised.as_dict(),
-            "raw_cer": round(self.raw.cer, 5),
+            "raw_cer": round(self.raw.cer, 5) if self.raw.chars else None,
             "balloons_per_s": round(balloons / self.seconds, 2) if self.seconds else None,
         }
 

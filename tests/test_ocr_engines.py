@@ -86,3 +86,17 @@ def test_tesseract_gives_per_character_confidences() -> None:
     result = engine.read(draw_balloon(["SATANASSO!"], size=28).image)
     line = result.lines[0]
     assert line.char_confidences is not None and len(line.char_confidences) == len(line.text)
+
+
+@pytest.mark.real
+def test_real_lettering_from_peppercarrot_is_scored(shared_dir: Path) -> None:
+    from evals.ocr import score_peppercarrot
+
+    folder = shared_dir / "comics" / "peppercarrot-it"
+    if not folder.is_dir():
+        pytest.skip("Pepper&Carrot pages are not in ../shared")
+    report = score_peppercarrot(get_ocr_engine("tesseract,tesseract?mode=block", load_settings()), folder, limit=4)
+    scores = report["engines"]
+    assert set(scores) == {"tesseract", "tesseract?mode=block", "ensemble"}
+    assert scores["ensemble"]["balloons"] == 4 and scores["ensemble"]["cer"] < 0.5
+    clear_engines()

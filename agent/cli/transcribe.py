@@ -221,7 +221,7 @@ def print_report(report: dict[str, Any]) -> None:
             name,
             f"{row['cer']:.2%}",
             f"{row['wer']:.2%}",
-            f"{row['raw_cer']:.2%}",
+            f"{row['raw_cer']:.2%}" if row["raw_cer"] is not None else "-",
             f"{row['line_recall']:.2%}",
             f"{row['exact']:.0%}",
             str(row["balloons_per_s"] or "-"),

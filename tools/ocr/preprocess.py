@@ -192,7 +192,7 @@ def merge_mark_spans(spans: list[tuple[int, int]], glyph_height: float) -> list[
     """Join spans too short to be a line (accents, apostrophes, specks) to the nearest neighbour."""
     if not spans:
         return []
-    minimum = 0.5 * glyph_height if glyph_height else 0
+    minimum = 0.35 * glyph_height if glyph_height else 0  # a line of x-height letters ("mmm") is ~0.55
     out = [list(spans[0])]
     for top, bottom in spans[1:]:
         previous = out[-1]

@@ -23,6 +23,7 @@ from PIL import Image
 
 from tools.atomic import atomic_path, write_text_atomic
 from tools.errors import InputFileError, NuvolaError
+from tools.ocr.normalise import normalise_lettering
 from tools.settings import Settings
 
 SET_FILE = "set.jsonl"
@@ -216,12 +217,14 @@ def peppercarrot_set(folder: Path) -> OcrSet | None:
                 "source": "peppercarrot",
                 "page": truth_path.stem,
                 "bbox": balloon.get("body_bbox") or balloon["bbox"],
+                "source_text": balloon["text"],
             }
+            # Scored as normalised text on both sides: the GT keeps French-style spaces before `!` and `?`.
             samples.append(
                 OcrSample(
                     f"{truth_path.stem}-b{n}",
                     truth["image"],
-                    balloon["text"],
+                    normalise_lettering(balloon["lines"]),
                     balloon["lines"],
                     "speech",
                     meta,
