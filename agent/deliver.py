@@ -13,7 +13,7 @@ from agent.context import WRITER_ROLES, WriteContext
 from agent.script_md import script_markdown
 from agent.state import WriteState
 from tools.atomic import write_text_atomic
-from tools.comic_script import IssueScript, PagePlan, Scene
+from tools.comic_script import FallbackNote, IssueScript, PagePlan, Scene
 from tools.errors import NuvolaError
 
 
@@ -49,7 +49,7 @@ def assemble(state: WriteState, ctx: WriteContext, run_id: str | None = None) ->
         seed=state.get("seed", 0),
         run_id=run_id,
         models={role: ctx.model_name(role) for role in WRITER_ROLES},
-        fallbacks=state.get("fallbacks", []),
+        fallbacks=[FallbackNote.model_validate(note) for note in state.get("fallbacks", [])],
     )
 
 

@@ -35,7 +35,10 @@ def direct(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     beats = state["scene_beats"][str(index)]["beats"]
     per_page = panels_per_page(state, scene, len(beats))
     tools, seed = ToolBox(ctx), state.get("seed", 0)
-    pages, fallbacks, directed, cursor = [], [], [], 0
+    pages: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, Any]] = []
+    directed: list[dict[str, Any]] = []
+    cursor = 0
     for number, count in zip(scene["pages"], per_page, strict=True):
         pattern = (1,) if count == 1 else _pattern(tools, count, seed, number)
         page_beats = beats[cursor : cursor + count]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseLLM
@@ -26,11 +26,11 @@ class TokenCounter(BaseCallbackHandler):
     def __init__(self) -> None:
         self.tokens = 0
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self.tokens += 1
 
 
-class _Tracked:
+class _Tracked(Generic[R]):
     """Wraps a parser to remember how many outputs it saw and the last raw text."""
 
     def __init__(self, parse: Callable[[str], R]):

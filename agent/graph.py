@@ -44,8 +44,11 @@ def stage_key(name: str, state: WriteState) -> str:
     return name
 
 
-def logged(name: str, node: Node) -> Node:
-    """Wrap a node so its start, end and the events it recorded reach the run log and the state."""
+def logged(name: str, node: Node) -> Any:
+    """Wrap a node so its start, end and the events it recorded reach the run log and the state.
+
+    (Typed Any: LangGraph's node protocols do not cover a plain (state, runtime) callable.)
+    """
 
     @functools.wraps(node)
     def run(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
@@ -60,7 +63,9 @@ def logged(name: str, node: Node) -> Node:
     return run
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(
+    checkpointer: BaseCheckpointSaver | None = None,
+) -> CompiledStateGraph[WriteState, WriteContext, WriteInput, WriteState]:
     """The compiled story graph; pass a checkpointer to make runs resumable."""
     builder = StateGraph(WriteState, context_schema=WriteContext, input_schema=WriteInput)
     builder.add_node("prepare", logged("prepare", prepare))

@@ -31,7 +31,8 @@ def outline(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]
     sheets = {name: tools.call("character_sheet", name=name) for name in cast}
     count = scene_count(state["pages"])
     shares = allocate_pages(state["pages"], count)
-    scenes, fallbacks = [], []
+    scenes: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, Any]] = []
     for index in range(count):
         scene, fallback = _outline_scene(ctx, state, index, count, scenes, memory)
         first_page = sum(shares[:index]) + 1
@@ -116,7 +117,9 @@ def fallback_scene(state: WriteState, index: int, count: int) -> dict[str, Any]:
     """A plain scene from fixed material for its place in the arc, named with the cast."""
     material = writer_data("fallbacks")["scenes"][arc_role(index, count)]
     values = cast_values(state["cast"])
-    scene = {key: fill(str(material[key]), **values) for key in ("place", "time", "goal", "conflict", "turn")}
+    scene: dict[str, Any] = {
+        k: fill(str(material[k]), **values) for k in ("place", "time", "goal", "conflict", "turn")
+    }
     scene["cast"] = list(state["cast"])
     return _complete_scene(scene, index)
 

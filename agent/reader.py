@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
@@ -199,7 +200,7 @@ def _count(upsert: Any) -> Any:
     """The upsert report's figures as plain JSON (a dataclass or a pydantic model)."""
     from dataclasses import asdict, is_dataclass
 
-    if is_dataclass(upsert):
+    if is_dataclass(upsert) and not isinstance(upsert, type):
         return asdict(upsert)
     return upsert.model_dump(mode="json") if hasattr(upsert, "model_dump") else str(upsert)
 
@@ -210,7 +211,7 @@ def route(state: ReadState, runtime: Runtime[ReadContext]) -> Command[ReadStep]:
     for volume in state.get("volumes", []):
         for stage in VOLUME_STAGES:
             if f"{stage}:{volume}" not in done:
-                return Command(goto=stage, update={"current_volume": volume})
+                return Command(goto=cast(ReadStep, stage), update={"current_volume": volume})
     return Command(goto="finish")
 
 
@@ -234,7 +235,9 @@ def _logged(name: str, node: Any) -> Any:
     return run
 
 
-def build_reader_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_reader_graph(
+    checkpointer: BaseCheckpointSaver | None = None,
+) -> CompiledStateGraph[ReadState, ReadContext, ReadInput, ReadState]:
     """ingest -> route <-> {ocr, speakers, reconstruct, remember} per volume -> finish."""
     builder = StateGraph(ReadState, context_schema=ReadContext, input_schema=ReadInput)
     builder.add_node("ingest", _logged("ingest", ingest))
@@ -286,9 +289,9 @@ def read_paths(
             "use_llm": use_llm,
         }
     )
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 10_000}
+    config: RunnableConfig = {"configurable": {"thread_id": run_id}, "recursion_limit": 10_000}
     with SqliteSaver.from_conn_string(str(paths_.checkpoints)) as saver:
-        graph = build_reader_graph(saver)
+        graph: Any = build_reader_graph(saver)  # Pregel.stream overloads do not carry the context type
         for chunk in graph.stream(payload, config, context=ctx, durability="sync", stream_mode="updates"):
             for node, update in chunk.items():
                 if on_step is not None:

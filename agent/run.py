@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseLLM
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
@@ -107,7 +108,7 @@ def warm_up(ctx: WriteContext, storyline: str) -> None:
             continue
         seen.add(id(llm))
         start = time.perf_counter()
-        _ = llm.client
+        _ = getattr(llm, "client")  # noqa: B009 - loads the model (a property of llama.cpp models)
         ctx.log.event(
             "model_load", role=role, model=ctx.model_name(role), seconds=round(time.perf_counter() - start, 4)
         )
@@ -178,7 +179,7 @@ def _run_graph(
     ask: AskCallback | None,
     on_step: StepCallback | None,
 ) -> IssueScript:
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": RECURSION_LIMIT}
+    config: RunnableConfig = {"configurable": {"thread_id": run_id}, "recursion_limit": RECURSION_LIMIT}
     with open_graph(paths) as graph:
         snapshot = graph.get_state(config)
         payload: Any = request if not resume or not snapshot.values else None
@@ -212,6 +213,6 @@ def _run_graph(
     return script
 
 
-def _pending(graph: Any, config: dict[str, Any]) -> bool:
+def _pending(graph: Any, config: RunnableConfig) -> bool:
     """True when the checkpointed run still has nodes to run (a resumed, unfinished run)."""
     return bool(graph.get_state(config).next)

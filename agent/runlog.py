@@ -52,7 +52,7 @@ class RunLog:
 
 def read_run_log(path: Path) -> list[dict[str, Any]]:
     """Events of a run log file; a line cut short by a kill is skipped."""
-    events = []
+    events: list[dict[str, Any]] = []
     if not path.is_file():
         return events
     for line in path.read_text(encoding="utf-8").splitlines():

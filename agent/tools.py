@@ -104,6 +104,12 @@ WRITER_TOOLS: dict[str, BaseTool] = {
 }
 
 
+def _properties(schema: Any) -> set[str]:
+    """Argument names of a tool schema (a pydantic model class or a JSON schema dict)."""
+    data = schema if isinstance(schema, dict) else schema.model_json_schema()
+    return set(data.get("properties", {}))
+
+
 class ToolBox:
     """Calls writer tools with the run's handles injected; every call lands in the run log."""
 
@@ -117,11 +123,11 @@ class ToolBox:
     def call(self, tool_name: str, /, **args: Any) -> Any:
         """Invoke a tool with model-visible `args`; injected handles are added here, not by the caller."""
         chosen, name = self.tools[tool_name], tool_name
-        visible = set(chosen.tool_call_schema.model_json_schema().get("properties", {}))
+        visible = _properties(chosen.tool_call_schema)
         unknown = set(args) - visible
         if unknown:
             raise TypeError(f"tool {name} has no argument(s) {sorted(unknown)}")
-        accepted = set(chosen.get_input_schema().model_json_schema().get("properties", {}))
+        accepted = _properties(chosen.get_input_schema())
         injected = {k: v for k, v in self.handles().items() if k in accepted and k not in visible}
         start = time.perf_counter()
         result = chosen.invoke({**args, **injected})
