@@ -129,7 +129,9 @@ def write_issue_command(
     settings = app.override_models(models)
     run_id = resume_id or new_run_id()
     verb = "resuming" if resume_id else "starting"
-    console.print(f"{verb} run [bold]{run_id}[/] [dim](if it stops: nuvola write-issue --resume {run_id})[/]")
+    console.print(
+        f"{verb} run [bold]{run_id}[/] [dim](if it stops: nuvola write-issue --resume {run_id})[/]", soft_wrap=True
+    )
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),
