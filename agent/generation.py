@@ -1,7 +1,8 @@
 """Model calls of the writers: line-format completion, parsed and validated, timed and logged.
 
 Every call goes through `generate_parsed` (bounded retries with fresh seeds); the run log gets the role,
-seconds, tokens and attempts, so benchmarks can split LLM time from graph and tool time.
+the seconds spent in the model (`seconds`) and in the whole call with parsing (`call_seconds`), tokens and
+attempts, so benchmarks can split LLM time from graph, parsing and tool time.
 """
 
 from __future__ import annotations
@@ -21,10 +22,20 @@ R = TypeVar("R")
 
 
 class TokenCounter(BaseCallbackHandler):
-    """Counts streamed tokens (llama.cpp streams one token per chunk)."""
+    """Counts streamed tokens (llama.cpp streams one token per chunk) and the seconds spent in the model."""
 
     def __init__(self) -> None:
         self.tokens = 0
+        self.model_seconds = 0.0
+        self._started: float | None = None
+
+    def on_llm_start(self, serialized: Any, prompts: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+        if self._started is not None:
+            self.model_seconds += time.perf_counter() - self._started
+            self._started = None
 
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self.tokens += 1
@@ -85,7 +96,8 @@ def generate_lines(
             "llm",
             role=role,
             what=what,
-            seconds=round(time.perf_counter() - start, 4),
+            seconds=round(counter.model_seconds, 4),
+            call_seconds=round(time.perf_counter() - start, 4),
             tokens=tokens,
             prompt_chars=len(prompt),
             attempts=tracked.attempts,

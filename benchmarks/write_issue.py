@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
     parser.add_argument("--keep", type=Path, help="write the script here (default: a temporary folder)")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)
     home = Path(tempfile.mkdtemp(prefix="nuvola-bench-"))
     settings = load_settings(home=home, models=parse_model_overrides(args.model))
     out = args.keep or home / "out"
