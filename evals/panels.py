@@ -48,6 +48,15 @@ def match_boxes(
     return sorted((int(r), int(c)) for r, c in zip(rows, cols, strict=True) if scores[r, c] >= threshold)
 
 
+def match_alternatives(
+    gt: Sequence[Sequence[Box]], pred: Sequence[Box], threshold: float = IOU_THRESHOLD
+) -> list[tuple[int, int]]:
+    """Like `match_boxes`, when each GT item may be given by several boxes (a balloon's body, or its
+    body with the tail): each item takes the box that best matches some prediction."""
+    chosen = [max(options, key=lambda b: max((iou(b, p) for p in pred), default=0.0)) for options in gt]
+    return match_boxes(chosen, pred, threshold)
+
+
 @dataclass
 class DetectionScore:
     """Counts and rates of one kind of box over a set of pages."""

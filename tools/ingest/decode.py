@@ -30,7 +30,10 @@ def open_image(data: bytes, name: str, frame: int = 0) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputFileError(name, f"decompression bomb refused ({exc})") from exc
+        limit = MAX_PIXELS // 1_000_000
+        raise InputFileError(
+            name, f"decompression bomb refused: more than {limit} megapixels ({exc})"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise InputFileError(name, "not an image or comic archive (unknown format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:

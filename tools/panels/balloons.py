@@ -54,7 +54,20 @@ def _looks_lettered(page: Page, holes: np.ndarray, filled_area: int) -> bool:
         return False
     size = np.median(glyphs[aligned, 3])  # the lettering height; lone words on other rows share it
     lettered = aligned | (np.abs(glyphs[:, 3] - size) <= 0.3 * size)
-    return areas[glyph][lettered].sum() >= 0.7 * areas[glyph].sum()
+    if areas[glyph][lettered].sum() < 0.7 * areas[glyph].sum():
+        return False
+    return _fills_shape(glyphs[lettered], holes.shape)
+
+
+def _fills_shape(glyphs: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Lettering spans most of a balloon's width, sits near its middle and takes a fair share of its height."""
+    x0, y0 = glyphs[:, 0].min(), glyphs[:, 1].min()
+    x1, y1 = (glyphs[:, 0] + glyphs[:, 2]).max(), (glyphs[:, 1] + glyphs[:, 3]).max()
+    height, width = shape[:2]
+    centred = (
+        abs((x0 + x1) / 2 - width / 2) <= 0.2 * width and abs((y0 + y1) / 2 - height / 2) <= 0.25 * height
+    )
+    return centred and (x1 - x0) >= 0.45 * width and (y1 - y0) >= 0.25 * height
 
 
 def _aligned_rows(boxes: np.ndarray) -> np.ndarray:
@@ -106,27 +119,62 @@ def _outline_width(ink: np.ndarray, filled: np.ndarray, x: int, y: int, limit: i
     return limit
 
 
-def _split_tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
-    """The body (the largest part left by an opening that removes thin tails and tendrils) and the tip
-    of the tail, if the shape has one."""
+def _fit_oval(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """An ellipse fitted to the outline points of an oval, refitted without the points a tail pulls out."""
+    inliers = points
+    ellipse = None
+    for _ in range(3):
+        if len(inliers) < 5:
+            break
+        ellipse = cv2.fitEllipse(inliers.astype(np.float32))
+        near = _oval_radius(points, ellipse) <= 1.06
+        if near.all() or near.sum() < 5:
+            break
+        inliers = points[near]
+    return ellipse
+
+
+def _oval_radius(points: np.ndarray, ellipse: tuple) -> np.ndarray:
+    """Each point's distance from the ellipse centre in units of the ellipse radius along that direction."""
+    (cx, cy), (width, height), angle = ellipse
+    t = np.radians(angle)
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    u, v = dx * np.cos(t) + dy * np.sin(t), -dx * np.sin(t) + dy * np.cos(t)
+    return np.sqrt((u / max(width / 2, 1e-6)) ** 2 + (v / max(height / 2, 1e-6)) ** 2)
+
+
+def _largest_opened(filled: np.ndarray) -> np.ndarray:
+    """The shape without thin appendages (tendrils of light art, the thin end of a tail)."""
     k = max(3, int(0.25 * np.sqrt(filled.sum())) | 1)
     opened = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     if n < 2:
-        return filled, None
-    body = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        ((filled > 0) & (body == 0)).astype(np.uint8), connectivity=8
-    )
+        return filled
+    return (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+
+
+def _split_tail(filled: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The body and the tail tip: the tail is the biggest piece outside an oval fitted to the outline."""
+    body = _largest_opened(filled)
+    contours, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    ellipse = _fit_oval(max(contours, key=cv2.contourArea).reshape(-1, 2))
+    if ellipse is None:
+        return body, None
+    (cx, cy), (width, height), angle = ellipse
+    oval = np.zeros_like(filled)
+    cv2.ellipse(oval, ((cx, cy), (width * 1.03 + 2, height * 1.03 + 2), angle), 1, -1)
+    outside = (filled & (1 - cv2.dilate(oval, np.ones((5, 5), np.uint8)))).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(outside, connectivity=8)
     if n < 2:
         return body, None
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    if stats[biggest, cv2.CC_STAT_AREA] < 0.01 * filled.sum():
+    if not 0.005 * filled.sum() <= stats[biggest, cv2.CC_STAT_AREA] <= 0.25 * filled.sum():
         return body, None
-    ys, xs = np.nonzero(labels == biggest)
-    by, bx = np.nonzero(body)
-    far = int(np.argmax((xs - bx.mean()) ** 2 + (ys - by.mean()) ** 2))
-    return body, (int(xs[far]), int(ys[far]))
+    tail = (labels == biggest).astype(np.uint8)
+    body = body & (1 - (cv2.dilate(tail, np.ones((3, 3), np.uint8)) & (1 - oval)))
+    ys, xs = np.nonzero(tail)
+    far = int(np.argmax((xs - cx) ** 2 + (ys - cy) ** 2))
+    return body.astype(np.uint8), (int(xs[far]), int(ys[far]))
 
 
 def _solid(shape: np.ndarray) -> bool:
@@ -146,10 +194,11 @@ def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray) ->
         return None
     rectangular = filled.sum() >= 0.9 * w * h
     body, tip = (filled, None) if rectangular else _split_tail(filled)
-    holes = ((body > 0) & (region == 0)).astype(np.uint8)
+    bys, bxs = np.nonzero(body)
+    inside = np.s_[bys.min() : bys.max() + 1, bxs.min() : bxs.max() + 1]
+    holes = ((body[inside] > 0) & (region[inside] == 0)).astype(np.uint8)
     if not _solid(body) or not _looks_lettered(page, holes, int(body.sum())):
         return None
-    bys, bxs = np.nonzero(body)
     s = _outline_width(page.ink, body, x, y)
     box = (
         x + int(bxs.min()) - s,

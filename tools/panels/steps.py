@@ -45,14 +45,21 @@ def _flatten(gray: np.ndarray) -> np.ndarray:
 def _paper(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixels as light as the page's paper (1) at mask size: where balloons are.
 
-    Measured on the unflattened page (averaged down to mask size) against its
-    brightest tones, so light painted areas of colour art stay out and outline-less balloons on art
-    stay separate from it.
+    Measured on the unflattened page (averaged down to mask size) against the paper's own tone (the
+    brightest peak of the histogram) and its noise, so light painted areas of colour art stay out and
+    outline-less balloons on art stay separate from it, while noisy or yellowed paper stays paper.
     """
     small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA) if size != gray.shape[::-1] else gray
+    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel()
-    level = int(np.searchsorted(np.cumsum(hist), 0.995 * hist.sum()))
-    return (small >= 0.88 * level).astype(np.uint8)
+    start = int(otsu) + 1
+    peak = np.convolve(hist[start:], np.ones(5) / 5, mode="same")
+    mode = start + int(np.argmax(peak)) if peak.size else 255
+    right = hist[mode:]
+    spread = np.arange(right.size, dtype=np.float64)
+    sigma = float(np.sqrt((right * spread**2).sum() / right.sum())) if right.sum() else 0.0
+    threshold = max(mode - max(0.12 * mode, 4.0 * sigma), (otsu + mode) / 2)
+    return (small >= threshold).astype(np.uint8)
 
 
 def _skew_score(ys: np.ndarray, xs: np.ndarray, angle: float, rows: int) -> float:
