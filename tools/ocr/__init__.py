@@ -1,9 +1,9 @@
 """Balloon OCR: engines behind one interface, a voting ensemble, lettering-aware normalisation, speakers.
 
-    get_ocr_engine("tesseract" | "rapidocr" | "vlm:hf:/dir" | "vlm:openai:http://h/v1#m" | "a,b,c", settings)
-    transcribe_page(image, settings, engine="ensemble") -> [BalloonTranscript, ...]
-    transcribe_volume(catalogue, "tex-001", settings)   fills text, lines and speaker in the catalogue
-    normalise_lettering(["E' PIU'", "TARDI"]) -> "È PIÙ TARDI"
+get_ocr_engine("tesseract" | "rapidocr" | "vlm:hf:/dir" | "vlm:openai:http://h/v1#m" | "a,b,c", settings)
+transcribe_page(image, settings, engine="ensemble") -> [BalloonTranscript, ...]
+transcribe_volume(catalogue, "tex-001", settings)   fills text, lines and speaker in the catalogue
+normalise_lettering(["E' PIU'", "TARDI"]) -> "È PIÙ TARDI"
 """
 
 from tools.ocr.engine import OcrEngine, OcrLine, OcrResult

@@ -237,7 +237,7 @@ class EnsembleEngine(OcrEngine):
 
     def _arbitrate(self, vote: Vote, hypotheses: Sequence[Hypothesis]) -> Vote:
         readings = list(dict.fromkeys([vote.text, *(h.text for h in hypotheses)]))
-        if len(readings) == 1:
+        if len(readings) == 1 or self.arbiter is None:
             return vote
         chosen = readings[arbitrate(self.arbiter, readings)]
         return vote if chosen == vote.text else Vote(chosen, _resample(vote.support, len(chosen)))

@@ -235,7 +235,11 @@ def prepare_crop(
     binary = binarise(grey, "otsu" if options.binarise == "none" else options.binarise)
     binary = remove_specks(binary, glyph * scale)
     spans = find_text_lines(binary, glyph * scale)
-    shown = cv2.normalize(grey, None, 0, 255, cv2.NORM_MINMAX) if options.binarise == "none" else binary
+    shown = (
+        cv2.normalize(grey, np.zeros_like(grey), 0, 255, cv2.NORM_MINMAX)
+        if options.binarise == "none"
+        else binary
+    )
     shown = cv2.copyMakeBorder(
         shown, options.pad, options.pad, options.pad, options.pad, cv2.BORDER_CONSTANT, value=PAPER
     )

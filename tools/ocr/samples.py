@@ -79,6 +79,7 @@ def degrade_image(image: Image.Image, amount: float, seed: int = 0) -> Image.Ima
     out = image.filter(ImageFilter.GaussianBlur(radius=0.3 + 0.5 * amount))
     out = out.rotate(rng.uniform(-1.5, 1.5) * amount, fillcolor=255, resample=Image.Resampling.BICUBIC)
     pixels = out.load()
+    assert pixels is not None  # a loaded "L" image always has pixel access
     for _ in range(int(out.width * out.height * 0.001 * amount)):
         x, y = rng.randrange(out.width), rng.randrange(out.height)
         pixels[x, y] = rng.choice((0, 255))

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from prompts import render
+from tools.errors import InputFileError
 
 Box = tuple[int, int, int, int]
 SAME_FIGURE_BONUS, OTHER_FIGURE_PENALTY = 4.0, -4.0
@@ -376,6 +377,8 @@ def evaluate_speakers(settings: Any, pages: int = 4, seed: int = 21, llm: Any = 
         totals = {"with_figures": [0, 0], "dialogue_only": [0, 0]}
         for page_name, items in truth["balloons"].items():
             grey = cv2.imread(str(Path(tmp) / page_name), cv2.IMREAD_GRAYSCALE)
+            if grey is None:
+                raise InputFileError(Path(tmp) / page_name, "the generated page could not be read")
             panels = [tuple(p) for p in truth["pages"][page_name]]
             for mode in totals:
                 balloons = [_context(item) for item in items]

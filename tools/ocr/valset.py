@@ -144,8 +144,8 @@ def samples_from_truth(truth_path: Path, root: Path, prefix: str) -> list[OcrSam
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     samples = []
     for page_name, balloons in truth["balloons"].items():
-        with Image.open(truth_path.parent / page_name) as page:
-            page = page.convert("RGB")
+        with Image.open(truth_path.parent / page_name) as opened:
+            page = opened.convert("RGB")
             for n, balloon in enumerate(balloons):
                 sample_id = f"{prefix}-{Path(page_name).stem}-b{n}"
                 crop = _save_crop(root, sample_id, crop_box(page, balloon["bbox"]))

@@ -166,7 +166,7 @@ def load_qwen_vl(path: Path, device: str = "auto") -> tuple[Any, Any]:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         model = model.float()
-    return processor, model.to(device).eval()
+    return processor, model.to(device).eval()  # type: ignore[arg-type]
 
 
 class OpenAIVisionEngine(OcrEngine):
