@@ -104,11 +104,10 @@ def _print_summary(summary: IngestSummary, catalogue) -> None:  # type: ignore[n
     if summary.volumes:
         console.print(table)
     if summary.errors:
-        errors = Table("file", "error", title="errors by file", title_justify="left", style="red")
+        console.print(f"[red]errors by file ({summary.error_count}):[/]")
         for path, causes in summary.errors.items():
             for cause in causes:
-                errors.add_row(path, cause)
-        console.print(errors)
+                console.print(f"  {path}: {cause}", markup=False, highlight=False, soft_wrap=True)
 
 
 @click.command("synth")
