@@ -27,7 +27,8 @@ from tools.render.user_art import fit_cover
 
 log = logging.getLogger(__name__)
 INPAINT_RADIUS = 4
-MASK_GROW = 4
+MASK_GROW = 5
+RIM = 6  # pixels along a balloon's edge that are in-painted rather than filled flat
 
 
 class RemixError(NuvolaError):
@@ -110,6 +111,8 @@ class RemixArtist:
         wanted |= {canonical_name(b.speaker, context.profile).lower() for b in panel.balloons if b.speaker}
         remembered = self._remembered(panel, wanted, context)
         aspect = size[0] / max(1, size[1])
+        if not any(source.cast for source in self._sources):  # speakers never attributed: match by shape
+            wanted = set()
         best: tuple[float, SourcePanel] | None = None
         for source in self._sources:
             if source.panel_id in context.used_sources:
@@ -147,10 +150,32 @@ class RemixArtist:
         return bonus
 
 
-def balloon_mask(source: SourcePanel) -> np.ndarray:
-    """255 where the source panel's balloons, captions and tails are (panel pixels), grown a little."""
+def paper_shapes(crop: np.ndarray, source: SourcePanel) -> np.ndarray:
+    """The balloons as drawn: for each balloon, the light area that fills its middle, which follows the real
+    outline and the tail; its letters are closed over. Open or see-through balloons add nothing."""
+    px, py = source.box[0], source.box[1]
+    count, labels = cv2.connectedComponents((crop > 200).astype(np.uint8), connectivity=4)
+    mask = np.zeros(crop.shape, np.uint8)
+    for _kind, (x, y, w, h), _tail in source.balloons:
+        x0, y0 = x - px + w // 5, y - py + h // 5
+        middle = labels[max(0, y0) : max(0, y0 + 3 * h // 5), max(0, x0) : max(0, x0 + 3 * w // 5)]
+        ids, counts = np.unique(middle[middle > 0], return_counts=True)
+        if not len(ids):
+            continue
+        shape = (labels == ids[counts.argmax()]).astype(np.uint8)
+        if shape.sum() > 1.6 * w * h:  # the light area runs out of the balloon: it is the background
+            continue
+        close = max(3, min(w, h) // 6) | 1
+        mask |= cv2.morphologyEx(shape, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8)) * 255
+    return mask
+
+
+def balloon_mask(source: SourcePanel, crop: np.ndarray | None = None) -> np.ndarray:
+    """255 where the source panel's balloons, captions and tails are (panel pixels), grown over their outline."""
     px, py, pw, ph = source.box
     mask = np.zeros((ph, pw), np.uint8)
+    if crop is not None:
+        mask[: crop.shape[0], : crop.shape[1]] |= paper_shapes(crop, source)
     for kind, (x, y, w, h), tail in source.balloons:
         x0, y0 = x - px, y - py
         if kind == "caption":
@@ -166,6 +191,22 @@ def balloon_mask(source: SourcePanel) -> np.ndarray:
     return cv2.dilate(mask, np.ones((2 * MASK_GROW + 1,) * 2, np.uint8))
 
 
+def remove_lettering(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Erase the masked balloons: each area is filled with the tone around it, then the rim is in-painted
+    (OpenCV Telea) so lines that ran under the balloon fade into it instead of smearing across it."""
+    if not mask.any():
+        return gray
+    out = gray.copy()
+    count, labels = cv2.connectedComponents((mask > 0).astype(np.uint8))
+    ring_kernel = np.ones((9, 9), np.uint8)
+    for ident in range(1, count):
+        area = labels == ident
+        ring = cv2.dilate(area.astype(np.uint8), ring_kernel).astype(bool) & ~area
+        out[area] = np.median(gray[ring]) if ring.any() else 255
+    inner = cv2.erode(mask, np.ones((2 * RIM + 1,) * 2, np.uint8))
+    return cv2.inpaint(out, cv2.subtract(mask, inner), INPAINT_RADIUS, cv2.INPAINT_TELEA)
+
+
 def remix_image(source: SourcePanel, size: tuple[int, int]) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
     """The source panel without its lettering, fitted (cover, centred) to `size`, and where its balloons were."""
     try:
@@ -173,8 +214,7 @@ def remix_image(source: SourcePanel, size: tuple[int, int]) -> tuple[Image.Image
             crop = np.asarray(page.convert("L").crop(_box_corners(source.box)))
     except OSError as exc:
         raise RemixError(f"{source.image}: cannot read the page of panel {source.panel_id} ({exc})") from exc
-    mask = balloon_mask(source)[: crop.shape[0], : crop.shape[1]]
-    clean = cv2.inpaint(crop, mask, INPAINT_RADIUS, cv2.INPAINT_TELEA) if mask.any() else crop
+    clean = remove_lettering(crop, balloon_mask(source, crop)[: crop.shape[0], : crop.shape[1]])
     fitted, scale, (ox, oy) = fit_cover(clean, size)
     free = []
     for _kind, (x, y, w, h), _tail in source.balloons:
