@@ -42,8 +42,9 @@ class WriteContext:
             from agent.formats import story_vocabulary
             from agent.prompts import writer_data
 
-            genre = writer_data("examples")["genre_words"]
-            self._vocabularies[storyline] = story_vocabulary(storyline, self.profile, genre)
+            data = writer_data("examples")
+            vocabulary = story_vocabulary(storyline, self.profile, data["genre_words"], data["anachronisms"])
+            self._vocabularies[storyline] = vocabulary
         return self._vocabularies[storyline]
 
     def model_name(self, role: str) -> str:

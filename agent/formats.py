@@ -42,11 +42,13 @@ UNKNOWN_WORD_SHARE = 0.15
 class Vocabulary:
     """Words a text may use: the Italian lexicon plus the story's own (cast, places, storyline, genre)."""
 
-    def __init__(self, extra: set[str] | None = None):
+    def __init__(self, extra: set[str] | None = None, banned: set[str] | None = None):
         from tools.ocr.lexicon import italian_lexicon
 
         self.lexicon = italian_lexicon()
         self.extra = {w.lower() for w in (extra or set())}
+        self.banned = {w.lower() for w in (banned or set())}
+        """Words out of the story's world (anachronisms)."""
 
     def knows(self, word: str) -> bool:
         word = word.lower()
@@ -61,6 +63,9 @@ class Vocabulary:
     def unknown(self, text: str) -> list[str]:
         return [w for w in _WORD.findall(text) if not self.knows(w)]
 
+    def out_of_world(self, text: str) -> list[str]:
+        return [w for w in _WORD.findall(text) if w.lower() in self.banned]
+
 
 def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int = 0) -> str:
     """ValueError when too many words are not Italian (invented words are the small model's tell);
@@ -69,6 +74,9 @@ def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int 
         raise ValueError(f"{what} names a modern year ({text[:40]!r})")
     if vocabulary is None:
         return text
+    banned = vocabulary.out_of_world(text)
+    if banned:
+        raise ValueError(f"{what} does not belong in the story's time: {', '.join(banned[:3])}")
     words = _WORD.findall(text)
     unknown = vocabulary.unknown(text)
     if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)) + names:
@@ -307,7 +315,9 @@ def parse_balloon(text: str, seen: list[str], vocabulary: Vocabulary | None = No
     return not_a_copy(value.upper(), seen, "line")
 
 
-def story_vocabulary(storyline: str, profile: Any, genre_words: list[str]) -> Vocabulary:
+def story_vocabulary(
+    storyline: str, profile: Any, genre_words: list[str], anachronisms: list[str] | None = None
+) -> Vocabulary:
     """The lexicon check for one story: Italian plus the profile's names and places, the storyline's
     own words and the genre's (pards, saloon, hombre...)."""
     extra: set[str] = set(genre_words)
@@ -319,4 +329,5 @@ def story_vocabulary(storyline: str, profile: Any, genre_words: list[str]) -> Vo
     for place in getattr(profile, "places", []) or []:
         extra |= {w.lower() for w in _WORD.findall(place)}
     extra |= {w.lower() for w in _WORD.findall(storyline)}
-    return Vocabulary(extra)
+    banned = {w.lower() for w in anachronisms or []} - {w.lower() for w in _WORD.findall(storyline)}
+    return Vocabulary(extra, banned)

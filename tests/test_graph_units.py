@@ -233,6 +233,9 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
         check_words("I DUE CARROVIATORE SONO SPUTMATI", "line", vocabulary)
     with pytest.raises(ValueError, match="modern year"):
         check_words("Nel 2016 Tex arriva.", "action", vocabulary)
+    western = story_vocabulary("Tex insegue i bandidos", PROFILE, [], ["camion", "motore"])
+    with pytest.raises(ValueError, match="time: camion"):
+        check_words("Il camion dei bandidos riparte.", "action", western)
 
 
 def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
