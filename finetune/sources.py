@@ -64,26 +64,45 @@ def build_voice_set(settings: Any, character: str, sources: Sequence[str]) -> tu
     return canonical, dataset
 
 
-def ocr_engine(settings: Any, name: str) -> Any:
-    """The OCR engine that reads the drawn balloons (`none`: synthetic noise only)."""
+def ocr_engine(settings: Any, name: str | None) -> Any:
+    """The OCR engine reading balloons (default: the `ocr` role, the runtime ensemble; `none`: no engine)."""
     if name == "none":
         return None
     from tools.ocr import get_ocr_engine
 
-    return get_ocr_engine(name, settings)
+    return get_ocr_engine(name or None, settings)
 
 
 def build_ocr_set(
-    settings: Any, sources: Sequence[str], ocr_sets: Sequence[Path], engine: str, seed: int, heldout: int
+    settings: Any,
+    sources: Sequence[str],
+    ocr_sets: Sequence[Path],
+    engine_name: str | None,
+    eval_set: str,
+    seed: int,
+    heldout: int,
 ) -> TrainingSet:
-    """Noisy -> clean pairs from the story bank (default) and text files, plus any OCR validation sets."""
+    """Noisy -> clean pairs from the story bank (default) and text files, plus any OCR sets; measured on the
+    OCR team's validation set `eval_set` (default `generated`, built on first use) as the engine reads it."""
     for path in ocr_sets:
         if not Path(path).is_file():
             raise InputFileError(path, "OCR set not found")
+    engine = ocr_engine(settings, engine_name)
+    eval_pairs = []
+    if eval_set != "none":
+        from finetune.data.ocr_clean import valset_pairs
+        from tools.ocr.valset import load_set
+
+        if engine is None:
+            raise InputFileError(
+                eval_set, "reading an OCR validation set needs an engine: drop --engine none"
+            )
+        eval_pairs = valset_pairs(load_set(settings, eval_set), engine, heldout)
     return ocr_clean_set(
         list(sources) or ["story-bank"],
+        eval_pairs=eval_pairs,
         ocr_sets=ocr_sets,
-        engine=ocr_engine(settings, engine),
+        engine=engine,
         seed=seed,
         heldout=heldout,
     )

@@ -159,3 +159,14 @@ def test_encoding_masks_prompts_and_packs_style() -> None:
 def test_training_set_summary_counts() -> None:
     dataset = TrainingSet("style", [TextExample("", "abc")], [TextExample("p", "de")], ["x"])
     assert dataset.summary()["train_chars"] == 3 and dataset.summary()["heldout_chars"] == 3
+
+
+def test_ocr_clean_set_keeps_the_validation_sentences_out_of_training() -> None:
+    from finetune.data.ocr_clean import story_bank_sentences
+
+    measured = story_bank_sentences()[:5]
+    eval_pairs = [OcrPair(reference_text(t).replace("O", "0"), reference_text(t)) for t in measured]
+    dataset = ocr_clean_set(["story-bank"], eval_pairs=eval_pairs, engine=None, seed=2, max_train=10_000)
+    assert [e.original for e in dataset.heldout] == [p.ocr for p in eval_pairs]
+    trained = {e.completion.strip() for e in dataset.train}
+    assert trained and not trained & {p.text for p in eval_pairs}

@@ -146,10 +146,14 @@ def _run(app: AppContext, job: Any, dataset: Any, dry_run: bool) -> None:
 
 
 def _quiet_transformers() -> None:
+    """Only the progress bar and Nuvola's own lines on the terminal (no library bars or deprecation notes)."""
+    import warnings
+
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
 
 
 def _print_outcome(outcome: Any) -> None:
@@ -227,18 +231,24 @@ def finetune_voice(
 )
 @click.option(
     "--engine",
-    default="tesseract",
-    show_default=True,
-    help="OCR engine reading the drawn balloons, or `none`.",
+    default=None,
+    help="OCR engine that reads the balloons (default: the `ocr` role); `none`: noise only.",
 )
-@click.option("--heldout-balloons", default=60, show_default=True, help="Balloons kept out to measure CER.")
+@click.option(
+    "--eval-set",
+    default="generated",
+    show_default=True,
+    help="OCR validation set measured (`none`: held-out drawn balloons).",
+)
+@click.option("--heldout-balloons", default=60, show_default=True, help="Balloons measured for CER.")
 @_training_options
 @pass_app
 def finetune_ocr_clean(
     app: AppContext,
     sources: tuple[str, ...],
     ocr_sets: tuple[Path, ...],
-    engine: str,
+    engine: str | None,
+    eval_set: str,
     heldout_balloons: int,
     name: str | None,
     base: str | None,
@@ -249,7 +259,7 @@ def finetune_ocr_clean(
 
     seed = app.settings.seed if opts["seed"] is None else opts["seed"]
     with console.status("lettering and reading balloons for the OCR-clean set"):
-        dataset = build_ocr_set(app.settings, sources, ocr_sets, engine, seed, heldout_balloons)
+        dataset = build_ocr_set(app.settings, sources, ocr_sets, engine, eval_set, seed, heldout_balloons)
     _run(app, _job(app, "ocr-clean", name or "ocr-clean", base, opts), dataset, opts["dry_run"])
 
 

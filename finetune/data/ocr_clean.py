@@ -145,28 +145,62 @@ def split_texts(texts: Sequence[str], heldout: int, seed: int) -> tuple[list[str
     return order[heldout:], order[:heldout]
 
 
+def valset_pairs(ocr_set: Any, engine: Any, limit: int) -> list[OcrPair]:
+    """Readings of an OCR validation set's crops (tools/ocr/valset.py) by `engine`, with their true text."""
+    from finetune.evaluate import spread
+
+    return [
+        OcrPair(
+            pipeline_text(engine.read(sample.image(ocr_set.root), sample.kind).texts),
+            reference_text(sample.text),
+        )
+        for sample in spread(ocr_set.samples, limit)
+    ]
+
+
+def _leaks(text: str, held: set[str]) -> bool:
+    ref = reference_text(text)
+    return any(ref in h or h in ref for h in held)
+
+
 def ocr_clean_set(
     sources: Sequence[Path | str],
     *,
+    eval_pairs: Sequence[OcrPair] = (),
     ocr_sets: Sequence[Path] = (),
     engine: Any = None,
     seed: int = 0,
     heldout: int = 60,
     max_train: int = 1500,
 ) -> TrainingSet:
-    """Train on noisy readings of most sentences (plus OCR sets); hold out real readings of the rest.
+    """Train on noisy readings of the source sentences (plus OCR sets); measure on held-out real readings.
 
-    The held-out pairs are read by `engine` (Tesseract) when given, else noised synthetically.
+    With `eval_pairs` (an OCR validation set as read) those are held out and every sentence they contain is
+    kept out of training; otherwise `heldout` sentences are drawn and read by `engine` (or noised).
     """
-    train_texts, test_texts = split_texts(source_sentences(sources), heldout, seed)
-    if engine is not None:
-        test = tesseract_pairs(test_texts, engine, seed + 1)
+    texts = source_sentences(sources)
+    if eval_pairs:
+        held = {p.text for p in eval_pairs}
+        train_texts, test = [t for t in texts if not _leaks(t, held)], list(eval_pairs)
+        random.Random(seed).shuffle(train_texts)
     else:
-        test = synthetic_pairs(test_texts, seed + 1, copies=1)
+        train_texts, test_texts = split_texts(texts, heldout, seed)
+        if engine is not None:
+            test = tesseract_pairs(test_texts, engine, seed + 1)
+        else:
+            test = synthetic_pairs(test_texts, seed + 1, copies=1)
+    if not train_texts:
+        raise InputFileError(
+            ", ".join(map(str, sources)), "no sentence left to train on: add --source text files"
+        )
     train = synthetic_pairs(train_texts[:max_train], seed)
     for path in ocr_sets:
         train += read_ocr_set(path)
     if engine is not None:
         train += tesseract_pairs(train_texts[: max_train // 10], engine, seed + 2)
-    names = [str(s) for s in sources] + [str(p) for p in ocr_sets] + (["tesseract"] if engine else [])
+    names = (
+        [str(s) for s in sources]
+        + [str(p) for p in ocr_sets]
+        + (["drawn balloons read by OCR"] if engine else [])
+    )
     return TrainingSet("ocr-clean", [p.example() for p in train], [p.example() for p in test], names)
