@@ -166,7 +166,8 @@ def paper_shapes(crop: np.ndarray, source: SourcePanel) -> np.ndarray:
         if shape.sum() > 1.6 * w * h:  # the light area runs out of the balloon: it is the background
             continue
         close = max(3, min(w, h) // 6) | 1
-        mask |= cv2.morphologyEx(shape, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8)) * 255
+        closed = cv2.morphologyEx(shape, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
+        mask = np.maximum(mask, (closed * 255).astype(np.uint8))
     return mask
 
 
