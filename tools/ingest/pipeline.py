@@ -9,7 +9,8 @@ sha256) is not added twice. Originals are only read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -58,13 +59,24 @@ class IngestSummary:
     balloons: int = 0
     errors: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    cpu_stages: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
     def record_error(self, error: InputFileError) -> None:
         self.errors.setdefault(error.path, []).append(error.cause)
 
-    def time(self, stage: str, seconds: float) -> None:
+    def time(self, stage: str, seconds: float, cpu: float = 0.0) -> None:
         self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+        self.cpu_stages[stage] = self.cpu_stages.get(stage, 0.0) + cpu
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        """Add the wall and CPU time of the block to `stage`."""
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.time(stage, time.perf_counter() - start, time.process_time() - cpu)
 
     @property
     def error_count(self) -> int:
@@ -141,16 +153,19 @@ def _ingest_volume(
             summary.present += 1
             _notify(on_page, PageOutcome(source.name, "present"))
     index_of = {s: i for i, s in todo}
-    clock = time.perf_counter()
-    for source, decoded in read_pages([s for _, s in todo]):
-        summary.time("decode", time.perf_counter() - clock)
+    pages = read_pages([s for _, s in todo])
+    while True:
+        with summary.timing("decode"):
+            item = next(pages, None)
+        if item is None:
+            break
+        source, decoded = item
         if isinstance(decoded, InputFileError):
             summary.record_error(decoded)
             _notify(on_page, PageOutcome(source.name, "error", error=decoded.cause))
         else:
             outcome = _ingest_page(catalogue, vol, base + index_of[source], source, decoded, options, summary)
             _notify(on_page, outcome)
-        clock = time.perf_counter()
 
 
 def _notify(on_page: Callable[[PageOutcome], None] | None, outcome: PageOutcome) -> None:
@@ -167,28 +182,24 @@ def _ingest_page(
     options: IngestOptions,
     summary: IngestSummary,
 ) -> PageOutcome:
-    clock = time.perf_counter()
-    page_id = pixel_hash(decoded.image)
-    summary.time("hash", time.perf_counter() - clock)
+    with summary.timing("hash"):
+        page_id = pixel_hash(decoded.image)
     if catalogue.page(page_id) is not None:
         summary.duplicates += 1
         return PageOutcome(source.name, "duplicate", page_id)
     debug = options.debug_dir / f"{index:04d}-{page_id[:12]}" if options.debug_dir else None
     analysis = analyse_page(decoded.image, rtl=options.rtl, debug_dir=debug)
     for stage, seconds in analysis.timings.items():
-        summary.time(stage, seconds)
-    clock = time.perf_counter()
-    image_path = _store_image(catalogue.home, page_id, decoded)
-    if options.crops:
-        _store_crops(catalogue.home, page_id, decoded.image, analysis)
-    summary.time("store", time.perf_counter() - clock)
-    clock = time.perf_counter()
-    page = PageRecord(
-        page_id, vol.id, index, source.name, image_path, decoded.image.width, decoded.image.height
-    )
-    panels, balloons = page_records(page_id, analysis)
-    added = catalogue.add_page(page, panels, balloons)
-    summary.time("catalogue", time.perf_counter() - clock)
+        summary.time(stage, seconds, analysis.cpu_timings.get(stage, 0.0))
+    with summary.timing("store"):
+        image_path = _store_image(catalogue.home, page_id, decoded)
+        if options.crops:
+            _store_crops(catalogue.home, page_id, decoded.image, analysis)
+    with summary.timing("catalogue"):
+        width, height = decoded.image.size
+        page = PageRecord(page_id, vol.id, index, source.name, image_path, width, height)
+        panels, balloons = page_records(page_id, analysis)
+        added = catalogue.add_page(page, panels, balloons)
     if not added:
         summary.duplicates += 1
         return PageOutcome(source.name, "duplicate", page_id)

@@ -29,6 +29,7 @@ class PageAnalysis:
     balloons: list[BalloonBox]
     angle: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
 
 def _as_array(image: Any) -> np.ndarray:
@@ -60,7 +61,9 @@ def analyse_page(
         box, polygon = page.box_to_page(blob.box)
         tail = tuple(int(round(v)) for v in page.to_page(np.array([blob.tail]))[0]) if blob.tail else None
         found.append(BalloonBox(box, blob.kind, blob.panel, tail, polygon))  # type: ignore[arg-type]
-    return PageAnalysis(array.shape[1], array.shape[0], panels, found, page.angle, dict(page.timings))
+    return PageAnalysis(
+        array.shape[1], array.shape[0], panels, found, page.angle, dict(page.timings), dict(page.cpu_timings)
+    )
 
 
 def extract_panels(image: Any, *, rtl: bool = False, debug_dir: Path | str | None = None) -> list[PanelBox]:

@@ -96,7 +96,8 @@ class Page:
     clean: np.ndarray | None = None  # ink without specks
     cells: list[Cell] = field(default_factory=list)
     blobs: list[Blob] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per step
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds of this process per step
 
     @property
     def height(self) -> int:
@@ -137,16 +138,17 @@ class Page:
 
 
 def step(name: str) -> Callable[[F], F]:
-    """Mark a function of a Page as a named step: it is timed into `page.timings[name]`."""
+    """Mark a function of a Page as a named step: timed into `page.timings` and `page.cpu_timings`."""
 
     def decorate(fn: F) -> F:
         @wraps(fn)
         def run(page: Page, *args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(page, *args, **kwargs)
             finally:
                 page.timings[name] = page.timings.get(name, 0.0) + time.perf_counter() - start
+                page.cpu_timings[name] = page.cpu_timings.get(name, 0.0) + time.process_time() - cpu
 
         return run  # type: ignore[return-value]
 
