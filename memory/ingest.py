@@ -105,12 +105,28 @@ def line_provenance(volume: str, line: StoryLine) -> Provenance:
     )
 
 
+def line_document(
+    text: str, speaker: str | None = None, addressee: str | None = None, act: str | None = None
+) -> str:
+    """What the memory embeds for a line: `Minaccia di Bradley a Tex: «Ti ammazzerò, Tex!»`.
+
+    Who speaks to whom, and the speech act when cues show one, are part of the text so that a question
+    such as "chi minaccia Tex?" meets the threats addressed to Tex, not every line that names him."""
+    if not speaker:
+        return text
+    who = f"{speaker} a {addressee}" if addressee else speaker
+    head = f"{act.capitalize()} di {who}" if act else who
+    return f"{head}: «{text}»"
+
+
 def _line_record(story: ReconstructedStory, line: StoryLine) -> MemoryRecord:
     return MemoryRecord(
         kind="line",
         key=f"{story.volume}#{line.balloon_id}",
-        text=line.text,  # the speaker is metadata: "chi minaccia Tex?" must not match Tex's own lines
+        text=line_document(line.text, line.speaker, line.addressee, line.act),
         metadata={
+            "line": line.text,
+            "act": line.act,
             "lettering": line.lettering,
             "balloon_kind": line.kind,
             "speaker": line.speaker,
@@ -155,6 +171,7 @@ def _voice_record(story: ReconstructedStory, voice: CharacterVoice) -> MemoryRec
                 ensure_ascii=False,
             ),
             "addressees": json.dumps(voice.addressees, ensure_ascii=False),
+            "acts": json.dumps(voice.acts, ensure_ascii=False),
         },
         provenance=Provenance(volume=story.volume, page_index=voice.first_page),
     )

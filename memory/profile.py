@@ -90,6 +90,9 @@ class SeriesProfile(BaseModel):
     format: FormatFacts = Field(default_factory=FormatFacts)
     characters: list[CharacterProfile] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
+    vocabulary: list[str] = Field(
+        default_factory=list, description="series words no Italian dictionary has that are not names"
+    )
 
     def find(self, name_or_alias: str) -> CharacterProfile | None:
         """The character with this name or alias (case, accents and spacing ignored), or None."""

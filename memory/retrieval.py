@@ -31,9 +31,12 @@ class MemoryHit(BaseModel):
 
 
 def _hit(record: MemoryRecord, score: float) -> MemoryHit:
-    speaker = record.metadata.get("speaker") if record.kind == "line" else None
+    """A hit shows a line as `Speaker: line` (the embedded text adds addressee and speech act)."""
+    meta = record.metadata
+    speaker, line = (meta.get("speaker"), meta.get("line")) if record.kind == "line" else (None, None)
+    text = str(line or record.text)
     return MemoryHit(
-        text=f"{speaker}: {record.text}" if speaker else record.text,
+        text=f"{speaker}: {text}" if speaker else text,
         kind=record.kind,
         score=round(score, 4),
         metadata=record.metadata,
@@ -64,9 +67,9 @@ def search(
     k: int = 10,
 ) -> list[MemoryHit]:
     """The `k` records nearest to `query`, filtered by character (a speaker, addressee or cast member;
-    aliases accepted) and volume. Across kinds (no `kind`), every kind with matches keeps its best
-    `k // kinds` hits before the rest are filled by score, so long records that mention everyone
-    (character sheets, story summaries) cannot crowd out the lines and scenes that answer."""
+    aliases accepted) and volume. Across kinds (no `kind`), up to half of the list is shared out so
+    that every kind with matches keeps its best hit(s): long records that mention everyone (character
+    sheets, story summaries) cannot crowd out the lines and scenes that answer."""
     vector = store.embed_query(query)
     where = _combine(_cast_filter(store, [character] if character else []), where_all(volume=volume))
     kinds: tuple[Kind, ...] = (kind,) if kind else KINDS
@@ -75,11 +78,12 @@ def search(
 
 
 def diversified(per_kind: list[list[MemoryHit]], k: int) -> list[MemoryHit]:
-    """Merge ranked lists: each non-empty list keeps its top `k // lists` hits, the rest go by score."""
+    """Merge ranked lists: each non-empty list keeps its top `k // (2 * lists)` hits (half the list at
+    most), the other places go by score."""
     present = [hits for hits in per_kind if hits]
     if not present:
         return []
-    quota = max(1, k // len(present))
+    quota = k // (2 * len(present))
     chosen = [h for hits in present for h in hits[:quota]]
     rest = sorted((h for hits in present for h in hits[quota:]), key=lambda h: -h.score)
     return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: -h.score)[:k]

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import yaml
 
+from memory.ingest import line_document
+from memory.records import MemoryRecord, Provenance
+from memory.retrieval import search
+from memory.store import MemoryStore
 from tools.ingest.catalogue import BalloonRecord, Catalogue, PageRecord, PanelRecord, page_relpath
+from tools.story.acts import speech_act
 
 DATA = Path(__file__).parent / "data" / "memory"
 TUCSON = DATA / "volume_tucson.yaml"
+LABELLED = DATA / "retrieval_it.yaml"
 
 
 def load_volume(path: Path = TUCSON) -> dict:
@@ -56,3 +62,35 @@ def fill_catalogue(catalogue: Catalogue, data: dict, *, transcribe: bool = True)
                     record.id, balloon.get("speaker"), 0.8 if balloon.get("speaker") else None
                 )
     return data["volume"]
+
+
+def labelled_set() -> dict:
+    """The labelled Italian retrieval set: documents, `queries` and the first-draft `hard_queries`."""
+    return yaml.safe_load(LABELLED.read_text("utf-8"))
+
+
+def labelled_records(data: dict) -> list[MemoryRecord]:
+    """The set's documents as reconstruction stores them (lines through `line_document`, with acts)."""
+    records = []
+    for d in data["documents"]:
+        text, speaker = d["text"], d.get("speaker")
+        is_line = d["kind"] == "line"
+        records.append(
+            MemoryRecord(
+                kind=d["kind"],
+                key=d["id"],
+                text=line_document(text, speaker, None, speech_act(text)) if is_line else text,
+                metadata={"label": d["id"], "line": text if is_line else None, "speaker": speaker},
+                provenance=Provenance(volume="labelled-set"),
+            )
+        )
+    return records
+
+
+def recall_at(store: MemoryStore, queries: list[dict], k: int = 5) -> float:
+    """Mean share of each query's relevant documents found in its top k (`search` across all kinds)."""
+    total = 0.0
+    for q in queries:
+        found = {h.metadata["label"] for h in search(store, q["q"], k=k)}
+        total += len(found & set(q["relevant"])) / len(q["relevant"])
+    return total / len(queries)

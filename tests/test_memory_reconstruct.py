@@ -116,7 +116,7 @@ def test_remembering_twice_is_idempotent_and_a_new_transcript_replaces_the_old(c
     catalogue.set_transcript(balloon, "PROVACI, SE HAI CORAGGIO.", ["PROVACI, SE HAI CORAGGIO."], 0.9, "test")
     changed = remember_story(store, reconstruct_volume(catalogue, VOLUME, settings, use_llm=False))
     assert changed.removed >= 1 and store.count("line") == lines_before
-    texts = {r.text for r in store.get("line")}
+    texts = {r.metadata.get("line") for r in store.get("line")}
     assert "Provaci, se hai coraggio." in texts and "Provaci pure." not in texts
 
 

@@ -6,48 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from agent.cli.main import cli
 from memory.ingest import remember_profile, remember_story
 from memory.profile import load_profile
-from memory.records import MemoryRecord, Provenance
 from memory.retrieval import character_lines, character_sheet, panels_like, search, similar_scenes
 from memory.store import MemoryStore
-from tests.memory_fixtures import DATA, fill_catalogue, load_volume
+from tests.memory_fixtures import fill_catalogue, labelled_records, labelled_set, load_volume, recall_at
 from tools.ingest.catalogue import Catalogue
 from tools.settings import load_settings
 from tools.story.reconstruct import reconstruct_volume
 
 pytestmark = pytest.mark.real
 VOLUME = "Tex di prova 1"
-
-
-def labelled_set() -> dict:
-    return yaml.safe_load((DATA / "retrieval_it.yaml").read_text("utf-8"))
-
-
-def labelled_records(data: dict) -> list[MemoryRecord]:
-    return [
-        MemoryRecord(
-            kind=d["kind"],
-            key=d["id"],
-            text=d["text"],
-            metadata={"label": d["id"], **({"speaker": d["speaker"]} if d.get("speaker") else {})},
-            provenance=Provenance(volume="labelled-set"),
-        )
-        for d in data["documents"]
-    ]
-
-
-def recall_at(store: MemoryStore, queries: list[dict], k: int = 5) -> float:
-    """Mean share of each query's relevant documents found in its top k (search across all kinds)."""
-    total = 0.0
-    for q in queries:
-        found = {h.metadata["label"] for h in search(store, q["q"], k=k)}
-        total += len(found & set(q["relevant"])) / len(q["relevant"])
-    return total / len(queries)
 
 
 def test_recall_at_5_on_the_labelled_italian_set(tmp_path: Path) -> None:

@@ -60,36 +60,10 @@ TIMES = {
     "la mattina dopo": "mattina",
 }
 # Prepositions that open a place caption: `AL FORTE`, `NELLA RISERVA`, `A TUCSON`, `SULLA PISTA`.
-PLACE_PREPOSITIONS = (
-    "a",
-    "ad",
-    "al",
-    "alla",
-    "allo",
-    "all'",
-    "ai",
-    "alle",
-    "in",
-    "nel",
-    "nella",
-    "nello",
-    "nell'",
-    "nei",
-    "sul",
-    "sulla",
-    "sullo",
-    "sull'",
-    "presso",
-    "dentro",
-    "fuori",
-    "davanti",
-    "lungo",
-    "verso",
-    "oltre",
-    "dalle parti di",
-    "nei pressi di",
-    "non lontano da",
-)
+PLACE_PREPOSITIONS = tuple(
+    """a ad al alla allo all' ai agli alle in nel nella nello nell' nei negli nelle sul sulla sullo sull' sui
+    sugli sulle dal dalla dall' dai dalle presso dentro fuori davanti lungo verso oltre tra fra""".split()
+) + ("dalle parti di", "nei pressi di", "non lontano da", "in mezzo a", "ai piedi di", "ai piedi delle")
 
 SHORT_CAPTION_WORDS = 6
 NOT_PLACES = frozenset(
@@ -128,10 +102,18 @@ def _head(text: str, phrases: Iterable[str]) -> str:
     return found
 
 
+# `DUE GIORNI DOPO`, `QUALCHE ORA PIÙ TARDI`, `TRE SETTIMANE PRIMA`: elapsed time opens a scene too.
+ELAPSED = re.compile(
+    r"^((?:(?:un|una|uno|due|tre|quattro|cinque|sei|sette|otto|dieci|qualche|alcuni|alcune|molti|molte|"
+    r"parecchi|parecchie|pochi|poche|\d+) |un')(?:minut|or|giorn|settiman|mes|ann)[a-z]* (?:dopo|più tardi|prima))\b"
+)
+
+
 def caption_cue(caption: str, places: Iterable[str] = ()) -> Cue:
     """Read a caption's opening words for a scene transition, a place and a time of day."""
     text = _normal(caption)
-    transition = _head(text, TRANSITIONS)
+    elapsed = ELAPSED.match(text)
+    transition = elapsed.group(1) if elapsed else _head(text, TRANSITIONS)
     rest = text[len(transition) :].lstrip(" ,") if transition else text
     time_phrase = _head(rest, TIMES) or _head(text, TIMES)
     time = TIMES.get(time_phrase, "")
@@ -139,8 +121,17 @@ def caption_cue(caption: str, places: Iterable[str] = ()) -> Cue:
         rest[len(time_phrase) :].lstrip(" ,") if time_phrase and rest.startswith(time_phrase) else rest
     )
     short = len(text.split()) <= SHORT_CAPTION_WORDS
-    place = _place(after_time, places, short) or _place(rest, places, short)
+    place = _place(after_time, places, short) or _place(rest, places, short) or _known_head(rest, places)
     return Cue(transition=transition, place=place, time=time)
+
+
+def _known_head(text: str, places: Iterable[str]) -> str:
+    """A caption that opens on a known place name (`ARIZONA, ESTATE DEL 1878...`)."""
+    for place in sorted(places, key=len, reverse=True):
+        key = _normal(place)
+        if len(key) > 3 and (text == key or text.startswith(key + " ")):
+            return place
+    return ""
 
 
 def _place(text: str, places: Iterable[str], allow_unknown: bool) -> str:

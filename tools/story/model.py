@@ -15,6 +15,7 @@ class StoryLine(BaseModel):
     kind: Literal["speech", "caption"] = "speech"
     speaker: str | None = None
     addressee: str | None = None
+    act: str | None = Field(None, description="speech act found by cues: minaccia, insulto, promessa...")
     page_index: int
     page_id: str
     panel_id: str | None = None
@@ -67,6 +68,7 @@ class CharacterVoice(BaseModel):
     question_rate: float = Field(description="share of lines with '?'")
     frequent_expressions: list[str] = Field(default_factory=list)
     addressees: dict[str, int] = Field(default_factory=dict)
+    acts: dict[str, int] = Field(default_factory=dict, description="speech acts and how often")
     voice_samples: list[StoryLine] = Field(default_factory=list)
     first_page: int = 0
 

@@ -11,11 +11,14 @@ model, validated; extractive when it cannot) -> character voices. Everything kee
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from memory.profile import SeriesProfile, load_profile, name_key
-from tools.errors import NuvolaError
+from tools.errors import InputFileError, NuvolaError
+from tools.story.acts import speech_act
 from tools.story.model import CharacterVoice, ReconstructedStory, StoryLine, StoryPanel, StoryScene
 from tools.story.narrator import Narrator
 from tools.story.scenes import segment_scenes
@@ -50,6 +53,7 @@ class _Names:
     canonical: dict[str, str]
     proper: list[str]
     places: list[str]
+    is_word: Callable[[str], bool] | None = None
 
     def canonical_name(self, raw: str) -> str:
         return self.canonical.get(name_key(raw)) or " ".join(w.capitalize() for w in raw.split())
@@ -68,7 +72,8 @@ def reconstruct_volume(
     profile = profile or _series_profile(settings.series)
     pages = catalogue.pages(volume)
     raw = [(page, catalogue.panels(page.id), catalogue.balloons(page.id)) for page in pages]
-    names = _names(profile, [b.speaker for _, _, balloons in raw for b in balloons if b.speaker])
+    balloons = [b for _, _, page_balloons in raw for b in page_balloons]
+    names = _names(profile, [b.speaker for b in balloons if b.speaker], [b.text or "" for b in balloons])
     lines = [ln for page, _, balloons in raw for ln in _page_lines(page, balloons, names)]
     if not lines:
         raise NothingTranscribedError(
@@ -114,7 +119,7 @@ def _narrator(settings: Settings, llm: BaseLLM | None) -> Narrator:
     return Narrator(llm, seed=settings.seed)
 
 
-def _names(profile: SeriesProfile | None, speakers: list[str]) -> _Names:
+def _names(profile: SeriesProfile | None, speakers: list[str], texts: list[str]) -> _Names:
     canonical: dict[str, str] = {}
     proper: list[str] = []
     places: list[str] = []
@@ -129,7 +134,21 @@ def _names(profile: SeriesProfile | None, speakers: list[str]) -> _Names:
         name = canonical.get(name_key(raw)) or " ".join(w.capitalize() for w in raw.split())
         canonical.setdefault(name_key(raw), name)
         proper.append(name)
-    return _Names(canonical, sorted(set(proper)), places)
+    vocabulary = {w.lower() for w in profile.vocabulary} if profile else set()
+    return _Names(canonical, sorted(set(proper)), places, _common_word_test(vocabulary, texts))
+
+
+def _common_word_test(vocabulary: set[str], texts: list[str]) -> Callable[[str], bool] | None:
+    """A word is common when the Italian lexicon or the series vocabulary has it, or when the volume
+    uses it only once (names recur; rare verb forms the lexicon lacks do not). None without a lexicon."""
+    from tools.ocr.lexicon import italian_lexicon
+
+    try:
+        lexicon = italian_lexicon()
+    except (InputFileError, OSError):
+        return None
+    counts = Counter(w for text in texts for w in words(text))
+    return lambda word: word in lexicon or word.lower() in vocabulary or counts[word.lower()] < 2
 
 
 def _page_lines(page: PageRecord, balloons: list[BalloonRecord], names: _Names) -> list[StoryLine]:
@@ -138,12 +157,14 @@ def _page_lines(page: PageRecord, balloons: list[BalloonRecord], names: _Names) 
         if not (b.text and b.text.strip()):
             continue
         speaker = names.canonical_name(b.speaker) if (b.speaker and b.kind == "speech") else None
+        text = sentence_case(b.text, names.proper, names.is_word)
         lines.append(
             StoryLine(
-                text=sentence_case(b.text, names.proper),
+                text=text,
                 lettering=b.text.strip(),
                 kind=b.kind,
                 speaker=speaker,
+                act=speech_act(text) if b.kind == "speech" else None,
                 page_index=page.page_index,
                 page_id=page.id,
                 panel_id=b.panel_id,

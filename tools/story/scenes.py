@@ -34,6 +34,8 @@ def segment_scenes(
         cue = caption_cue(line.text, places) if line.kind == "caption" else Cue()
         if cue.opens_scene:
             current = _open(drafts, i, line, cue)
+        elif line.kind == "caption" and not current.speakers and not current.cue:
+            current.cue = line.text  # a caption before anyone speaks introduces the scene
         elif (
             _page_start(lines, i) and _cast_changes(lines, i, current) and _confirm(lines, i, current, judge)
         ):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 SENTENCE_END_RE = re.compile(r"[.!?…]+")
+_NAME_CANDIDATE_RE = re.compile(r"(?<![\w'])[^\W\d_]{3,}(?![\w'])", re.UNICODE)
 _SENTENCE_START_RE = re.compile(r"(^|[.!?…]\s+|[«\"]\s*)([^\W\d_])", re.UNICODE)
 
 # Italian function words: never a "frequent expression" on their own.
@@ -26,14 +27,22 @@ def is_lettering_case(text: str) -> bool:
     return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
 
 
-def sentence_case(text: str, names: Iterable[str] = ()) -> str:
-    """`TI AMMAZZERÒ, TEX WILLER!` -> `Ti ammazzerò, Tex Willer!`; text not in capitals is kept."""
+def sentence_case(text: str, names: Iterable[str] = (), is_word: Callable[[str], bool] | None = None) -> str:
+    """`TI AMMAZZERÒ, TEX WILLER!` -> `Ti ammazzerò, Tex Willer!`; text not in capitals is kept.
+
+    `names` get their own capitals back; with `is_word` (a lexicon test), any other word that is not a
+    common word is taken for a name too (`IL CUERVO` -> `il Cuervo`).
+    """
     text = " ".join(text.split())
     if not is_lettering_case(text):
         return text
     out = _SENTENCE_START_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text.lower())
+    if is_word is not None:
+        out = _NAME_CANDIDATE_RE.sub(
+            lambda m: m.group(0) if is_word(m.group(0)) else m.group(0).capitalize(), out
+        )
     for name in sorted(set(names), key=len, reverse=True):
-        out = re.sub(rf"(?<![\w']){re.escape(name.lower())}(?![\w])", name, out)
+        out = re.sub(rf"(?<![\w']){re.escape(name)}(?![\w])", name, out, flags=re.IGNORECASE)
     return out
 
 

@@ -28,6 +28,7 @@ def _voice(name: str, said: list[StoryLine], background: Counter[tuple[str, ...]
     lengths = [len(words(s)) for text in texts for s in sentences(text)]
     expressions = frequent_expressions(said, background)
     addressees = Counter(line.addressee for line in said if line.addressee)
+    acts = Counter(line.act for line in said if line.act)
     return CharacterVoice(
         name=name,
         line_count=len(said),
@@ -37,6 +38,7 @@ def _voice(name: str, said: list[StoryLine], background: Counter[tuple[str, ...]
         question_rate=round(sum("?" in t for t in texts) / len(texts), 3),
         frequent_expressions=expressions,
         addressees=dict(addressees.most_common()),
+        acts=dict(acts.most_common()),
         voice_samples=voice_samples(said, expressions),
         first_page=min(line.page_index for line in said),
     )
