@@ -175,15 +175,17 @@ def parse_scene(
     if missing:
         raise ValueError(f"scene lacks {', '.join(missing)}")
     for example in examples:
-        copied = sum(
-            fold(str(found.get(k, ""))) == fold(example.get(k, "")) for k in ("place", "goal", "turn")
-        )
-        if copied >= 2:
-            raise ValueError("scene copies the few-shot example")
+        same = [k for k in ("goal", "conflict", "turn") if found.get(k) and _same(found[k], example.get(k))]
+        if same:
+            raise ValueError(f"scene repeats the {same[0]} of an example or an earlier scene")
     for key in ("place", "time"):
         if key in found:
             found[key] = found[key].upper().rstrip(".")
     return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(b) and fold(str(a)) == fold(str(b))
 
 
 def names_someone(text: str, cast: list[str], profile: Any) -> bool:

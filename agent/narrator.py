@@ -76,7 +76,7 @@ def _outline_scene(
         number=index + 1,
         last=index == count - 1 and count > 1,
     )
-    flat_examples = [s for e in examples for s in e["scenes"]]
+    flat_examples = [s for e in examples for s in e["scenes"]] + previous  # a scene may not repeat another
     try:
         scene = generate_lines(
             ctx,

@@ -66,7 +66,8 @@ class WritingResponder:
         return (
             f"\nLUOGO: {PLACES[h % len(PLACES)]}\nTEMPO: {TIMES[h % len(TIMES)]}\n"
             f"PERSONAGGI: {', '.join(self.cast)}\nOBIETTIVO: I pards cercano la banda numero {h % 97}.\n"
-            f"CONFLITTO: I contrabbandieri sparano dalle rocce.\nSVOLTA: Un carro di fucili si rovescia.\n"
+            f"CONFLITTO: I contrabbandieri sparano dalle rocce, tempo {h % 89}.\n"
+            f"SVOLTA: Un carro di fucili si rovescia, tempo {h % 83}.\n"
         )
 
     def beats(self, prompt: str, h: int, caption: bool) -> str:
@@ -80,7 +81,7 @@ class WritingResponder:
 
     def direction(self, h: int) -> str:
         speaker = self.cast[h % len(self.cast)]
-        return f" {SHOTS[h % len(SHOTS)]}\nIN SCENA: {', '.join(self.cast)}\nPARLANO: {speaker}\n"
+        return f" {SHOTS[h % len(SHOTS)]}\nPARLANO: {speaker}\nIN SCENA: {', '.join(self.cast)}\n"
 
     def balloon(self, h: int) -> str:
         words = [WORDS[(h >> (4 * i)) % len(WORDS)] for i in range(3)]

@@ -115,7 +115,7 @@ def test_parse_scene_reads_fields_and_rejects_copies():
     with pytest.raises(ValueError, match="lacks"):
         parse_scene("TEMPO: di notte\n", CAST, PROFILE, [])
     example = {"place": "IL CONFINE MESSICANO", "goal": "Trovare i fucili.", "turn": ""}
-    with pytest.raises(ValueError, match="copies"):
+    with pytest.raises(ValueError, match="repeats the goal"):
         parse_scene(text, CAST, PROFILE, [example])
 
 
