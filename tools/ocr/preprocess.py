@@ -64,6 +64,11 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     return binary == 0
 
 
+def not_white(grey: np.ndarray) -> np.ndarray:
+    """True where the crop is not near-white: finds a balloon without outline on grey or coloured art."""
+    return grey < max(200, int(np.percentile(grey, 98)) - 25)
+
+
 def balloon_interior(ink: np.ndarray, min_fraction: float = 0.2) -> np.ndarray | None:
     """The filled inside of the balloon outline: the paper region that fills most of the crop's centre.
 
@@ -224,7 +229,10 @@ def prepare_crop(
     save_step(trace, steps, "grey", grey)
     ink = ink_mask(grey)
     if options.remove_outline:
-        grey = whiten_outside(grey, balloon_interior(ink))
+        interior = balloon_interior(ink)
+        if interior is None:
+            interior = balloon_interior(not_white(grey))
+        grey = whiten_outside(grey, interior)
         save_step(trace, steps, "interior", grey)
         ink = ink_mask(grey)
     grey = trim_to_text(grey, ink)
