@@ -100,3 +100,19 @@ def test_real_lettering_from_peppercarrot_is_scored(shared_dir: Path) -> None:
     assert set(scores) == {"tesseract", "tesseract?mode=block", "ensemble"}
     assert scores["ensemble"]["balloons"] == 4 and scores["ensemble"]["cer"] < 0.5
     clear_engines()
+
+
+def test_balloon_without_outline_on_grey_art_is_cut_out() -> None:
+    from PIL import ImageDraw
+
+    from tools.ocr.samples import lettering_font
+
+    image = Image.new("L", (360, 160), 120)  # mid-grey artwork around a white, outline-free balloon
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((10, 10, 350, 150), fill=255)
+    for row, line in enumerate(["UN PIACERE", "SERVIRLA"]):
+        draw.text((110, 45 + 36 * row), line, font=lettering_font("ComicNeue-Bold.otf", 26), fill=0)
+    prepared = prepare_crop(image)
+    assert len(prepared.line_spans) == 2
+    border = np.concatenate([prepared.image[0], prepared.image[-1], prepared.image[:, 0], prepared.image[:, -1]])
+    assert (border == 255).all()
