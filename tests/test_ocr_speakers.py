@@ -78,3 +78,17 @@ def test_speaker_accuracy_is_measured_on_generated_pages() -> None:
     assert 0.0 <= report["with_figures"]["accuracy"] <= 1.0
     assert isinstance(report["baseline_always_first_cast_member"], float)
     assert np.isfinite(report["dialogue_only"]["accuracy"])
+
+
+def test_choose_from_list_llm_step(fake_llm) -> None:
+    from tools.ocr.speakers import llm_choice
+
+    fake_llm.enqueue(" Kit Carson", " Gandalf")
+    assert llm_choice(fake_llm, CAST, [(None, "ANDIAMO.")], "HO FAME!") == "Kit Carson"
+    assert llm_choice(fake_llm, CAST, [], "HO FAME!") is None  # not a cast name: no vote
+    prompt = fake_llm.prompts[0]
+    assert "Tex, Kit Carson, Kit Willer" in prompt and prompt.rstrip().endswith('Battuta: "HO FAME!"\nParla:')
+    fake_llm.responder = lambda prompt: "Kit Willer"
+    guesses = attribute_speakers([balloon("ANDIAMO."), balloon("SUBITO!", panel=1)], CAST, fake_llm)
+    assert guesses[0].speaker == "Kit Willer"  # the model's pick outweighs the cast-order prior
+    assert attribute_speakers([balloon("ANDIAMO.")], CAST)[0].speaker == "Tex"  # without it, the prior wins
