@@ -39,6 +39,11 @@ CONTAINER_SUFFIXES = {".pdf", ".cbz", ".zip", ".cbr", ".rar", ".cb7", ".7z"}
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a page larger than this inside an archive is refused (zip bombs)
 PDF_RENDER_HEIGHT = 2400  # pixels, when a PDF page is not a single embedded image
 
+KEPT_AS_IS = (  # page formats stored byte for byte (others are stored as lossless PNG)
+    (b"\x89PNG", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", ".jp2"),
+)
 MAGIC = (
     (b"PK\x03\x04", "zip"),
     (b"PK\x05\x06", "zip"),
@@ -379,9 +384,9 @@ def _decode(data: bytes, source: PageSource) -> DecodedPage | InputFileError:
 
 
 def as_decoded_page(data: bytes, where: str, frame: int = 0) -> DecodedPage:
-    """Decode bytes; PNG and JPEG pages keep their bytes so the stored copy is the original."""
+    """Decode bytes; PNG, JPEG and JPEG 2000 pages keep their bytes so the stored copy is the original."""
     image = decode_image(data, where, frame)
-    suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg" if data.startswith(b"\xff\xd8\xff") else None
+    suffix = next((s for magic, s in KEPT_AS_IS if data.startswith(magic)), None)
     if suffix and frame == 0:
         return DecodedPage(image, data, suffix)
     return DecodedPage(image)

@@ -232,7 +232,7 @@ def page_records(page_id: str, analysis: PageAnalysis) -> tuple[list[PanelRecord
 
 
 def _store_image(home: Path, page_id: str, decoded: DecodedPage) -> str:
-    """Write the page image once (original PNG/JPEG bytes, else lossless PNG); returns its home-relative path."""
+    """Write the page image once (original PNG/JPEG/JPEG 2000 bytes, else lossless PNG); home-relative path."""
     rel = page_relpath(page_id, decoded.suffix if decoded.encoded else ".png")
     target = home / rel
     if not target.exists():
