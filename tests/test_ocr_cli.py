@@ -147,3 +147,26 @@ def test_import_of_a_missing_or_empty_file_is_a_clear_error(tmp_path: Path) -> N
     with pytest.raises(InputFileError, match="no usable row"):
         import_set(empty, "x", load_settings())
     assert runner.invoke(cli, ["eval", "ocr", "--set", "nope", "--no-speakers"]).exit_code != 0
+
+
+@pytest.mark.real
+def test_transcribe_reads_a_lone_panel_image(generated_page, tmp_path: Path) -> None:
+    page, truth = generated_page
+    panel = next(t["panel"] for t in truth if t["kind"] == "speech")
+    in_first_panel = [t for t in truth if t["panel"] == panel]
+    from tools.synth import TRUTH_FILE
+
+    panels = json.loads((page.parent / TRUTH_FILE).read_text(encoding="utf-8"))["pages"][page.name]
+    x, y, w, h = panels[panel]
+    Image.open(page).crop((x - 10, y - 10, x + w + 10, y + h + 10)).save(tmp_path / "panel.png")
+    result = CliRunner().invoke(
+        cli, ["transcribe", str(tmp_path / "panel.png"), "--engine", "tesseract", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    balloons = json.loads(result.output)["balloons"]
+    assert [b["text"] for b in balloons] == [t["text"] for t in in_first_panel] and balloons
+    bx, by = balloons[0]["bbox"][:2]
+    assert (
+        abs(bx - (in_first_panel[0]["bbox"][0] - x + 10)) < 12
+        and abs(by - (in_first_panel[0]["bbox"][1] - y + 10)) < 12
+    )

@@ -131,6 +131,39 @@ def speaker_llm(settings: Settings) -> Any:
     return get_llm(settings.model_for("speakers"))
 
 
+PAGE_HEIGHT = 1600  # the page finder's working scale; a lone panel is set on a page this tall
+
+
+def find_balloons(page: Image.Image) -> tuple[list[Box], list[Any]]:
+    """Panels and balloons of a page image via `tools.panels`; a lone panel image is set on a blank page first.
+
+    The finder judges lettering against the page size, so a small panel image alone shows no balloons.
+    """
+    from dataclasses import replace
+
+    from tools.panels import analyse_page
+
+    analysis = analyse_page(page)
+    if analysis.balloons or page.height >= PAGE_HEIGHT:
+        return [p.box for p in analysis.panels], list(analysis.balloons)
+    margin = 40
+    canvas = Image.new(
+        "RGB", (max(page.width + 2 * margin, round(PAGE_HEIGHT * 16 / 21)), PAGE_HEIGHT), "white"
+    )
+    canvas.paste(page, (margin, margin))
+    analysis = analyse_page(canvas)
+
+    def back(box: Sequence[int]) -> Box:
+        x, y = max(0, box[0] - margin), max(0, box[1] - margin)
+        return (x, y, min(page.width - x, box[2]), min(page.height - y, box[3]))
+
+    balloons = [
+        replace(b, box=back(b.box), tail=(b.tail[0] - margin, b.tail[1] - margin) if b.tail else None)
+        for b in analysis.balloons
+    ]
+    return [back(p.box) for p in analysis.panels], balloons
+
+
 def transcribe_page(
     image: Image.Image | Path | str,
     settings: Settings,
@@ -142,13 +175,12 @@ def transcribe_page(
 ) -> list[BalloonTranscript]:
     """Find the balloons of a page image, read them in reading order and attribute their speakers."""
     from tools.ocr.registry import get_ocr_engine
-    from tools.panels import analyse_page
 
     page = open_page(image)
     ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
-    analysis = analyse_page(page)
+    panels, balloons = find_balloons(page)
     items = []
-    for found in analysis.balloons:
+    for found in balloons:
         text, lines, confidence = read_balloon(ocr, crop_balloon(page, found.box), found.kind, cleaner)
         tail = list(found.tail) if found.tail else None
         items.append(
@@ -166,7 +198,7 @@ def transcribe_page(
     if speakers and items:
         attribute(
             page,
-            [p.box for p in analysis.panels],
+            panels,
             items,
             cast if cast is not None else cast_from_profile(settings.series),
             speaker_llm(settings),
