@@ -366,10 +366,10 @@ def _read_group(group: list[PageSource]) -> Iterator[tuple[PageSource, DecodedPa
         by_name = {s.member: s for s in group}
         done: set[str] = set()
         try:
-            for name, data in _read_members(first.path, first.kind, list(by_name)):
+            for name, content in _read_members(first.path, first.kind, list(by_name)):
                 done.add(name)
                 source = by_name[name]
-                yield source, data if isinstance(data, InputFileError) else _decode(data, source)
+                yield source, content if isinstance(content, InputFileError) else _decode(content, source)
         except Exception as exc:  # the archive itself broke while reading
             error = InputFileError(first.path, f"cannot read archive ({type(exc).__name__}: {exc})")
             for source in group:

@@ -7,6 +7,8 @@ tail is what a morphological opening removes from the filled shape; its far end 
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -14,6 +16,7 @@ from tools.panels.order import reading_order
 from tools.panels.page import Blob, Box, Page, step
 
 MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
+Ellipse = tuple[Any, ...]  # OpenCV's ((cx, cy), (width, height), angle)
 GLYPH_HEIGHT = (0.006, 0.03)  # of the page height
 
 
@@ -77,8 +80,10 @@ def _aligned_rows(boxes: np.ndarray) -> np.ndarray:
     for i in order:
         top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
         if rows:
-            row = boxes[rows[-1]]
-            overlap = min(bottom, np.median(row[:, 1] + row[:, 3])) - max(top, np.median(row[:, 1]))
+            members = boxes[rows[-1]]
+            overlap = min(bottom, np.median(members[:, 1] + members[:, 3])) - max(
+                top, np.median(members[:, 1])
+            )
             if overlap >= 0.5 * boxes[i, 3]:
                 rows[-1].append(int(i))
                 continue
@@ -119,7 +124,7 @@ def _outline_width(ink: np.ndarray, filled: np.ndarray, x: int, y: int, limit: i
     return limit
 
 
-def _fit_oval(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+def _fit_oval(points: np.ndarray) -> Ellipse | None:
     """An ellipse fitted to the outline points of an oval, refitted without the points a tail pulls out."""
     inliers = points
     ellipse = None
@@ -134,7 +139,7 @@ def _fit_oval(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, flo
     return ellipse
 
 
-def _oval_radius(points: np.ndarray, ellipse: tuple) -> np.ndarray:
+def _oval_radius(points: np.ndarray, ellipse: Ellipse) -> np.ndarray:
     """Each point's distance from the ellipse centre in units of the ellipse radius along that direction."""
     (cx, cy), (width, height), angle = ellipse
     t = np.radians(angle)

@@ -121,10 +121,10 @@ class Page:
         """Map mask points (N x 2) back to original page pixels."""
         import cv2
 
-        pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2) * self.pool
+        pts: np.ndarray = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2) * self.pool
         if self.to_work is not None:
             pts = cv2.transform(pts, cv2.invertAffineTransform(self.to_work))
-        return pts.reshape(-1, 2) / self.scale
+        return np.asarray(pts).reshape(-1, 2) / self.scale
 
     def box_to_page(self, box: Box) -> tuple[Box, list[tuple[int, int]]]:
         """A work box as an original-page box (bounding the mapped corners) and its 4-point polygon."""

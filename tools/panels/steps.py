@@ -28,7 +28,7 @@ def grayscale(page: Page) -> None:
     if page.scale < 1.0:
         gray = cv2.resize(gray, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_AREA)
     page.gray = np.ascontiguousarray(gray, dtype=np.uint8)
-    page.debug("grayscale", lambda: page.gray)
+    page.debug("grayscale", lambda: gray)
 
 
 def _flatten(gray: np.ndarray) -> np.ndarray:
@@ -95,7 +95,8 @@ def deskew(page: Page, max_angle: float = 2.5) -> None:
         page.gray = cv2.warpAffine(
             page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-    page.debug("deskew", lambda: page.gray)
+    deskewed = page.gray
+    page.debug("deskew", lambda: deskewed)
 
 
 @step("binarise")
@@ -114,7 +115,7 @@ def binarise(page: Page) -> None:
     page.pool = k
     page.ink = np.ascontiguousarray(ink)
     page.paper = np.ascontiguousarray(paper)
-    page.debug("binarise", lambda: 255 - page.ink * 255)
+    page.debug("binarise", lambda: 255 - ink * 255)
 
 
 @step("denoise")
@@ -125,8 +126,9 @@ def denoise(page: Page) -> None:
     min_area = max(3, round(12 * (page.height / 1600) ** 2))
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
-    page.clean = keep[labels].astype(np.uint8)
-    page.debug("denoise", lambda: 255 - page.clean * 255)
+    clean = keep[labels].astype(np.uint8)
+    page.clean = clean
+    page.debug("denoise", lambda: 255 - clean * 255)
 
 
 def _runs(blank: np.ndarray) -> list[tuple[int, int]]:

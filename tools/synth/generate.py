@@ -117,9 +117,10 @@ def _place_beats(
             inner = panel.w - 2 * margin
             block = letter_block(bonelli_caps(beat.text), font, (inner - 2 * pad) / 1.3)
             w, h = speech_size(block, pad)
-            rect = _fit_in_row(panel, margin, x, row_y, row_bottom, w, h, rng, obstacles)
-            if rect is None or rect[3] > limit and (placed or rect[3] > panel.y + panel.h * 0.85):
+            fitted = _fit_in_row(panel, margin, x, row_y, row_bottom, w, h, rng, obstacles)
+            if fitted is None or fitted[3] > limit and (placed or fitted[3] > panel.y + panel.h * 0.85):
                 break
+            rect = fitted
             x, row_bottom = rect[2] + margin // 2, max(row_bottom, rect[3])
             if rect[1] >= row_bottom - h:  # a new row was opened
                 row_y = rect[1]
