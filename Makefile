@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/nuvola demo --out $(DEMO_OUT)
+	$(BIN)/nuvola --home $(DEMO_OUT)/home demo --out $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest -q
