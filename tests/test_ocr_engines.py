@@ -95,7 +95,9 @@ def test_real_lettering_from_peppercarrot_is_scored(shared_dir: Path) -> None:
     folder = shared_dir / "comics" / "peppercarrot-it"
     if not folder.is_dir():
         pytest.skip("Pepper&Carrot pages are not in ../shared")
-    report = score_peppercarrot(get_ocr_engine("tesseract,tesseract?mode=block", load_settings()), folder, limit=4)
+    report = score_peppercarrot(
+        get_ocr_engine("tesseract,tesseract?mode=block", load_settings()), folder, limit=4
+    )
     scores = report["engines"]
     assert set(scores) == {"tesseract", "tesseract?mode=block", "ensemble"}
     assert scores["ensemble"]["balloons"] == 4 and scores["ensemble"]["cer"] < 0.5
@@ -114,5 +116,7 @@ def test_balloon_without_outline_on_grey_art_is_cut_out() -> None:
         draw.text((110, 45 + 36 * row), line, font=lettering_font("ComicNeue-Bold.otf", 26), fill=0)
     prepared = prepare_crop(image)
     assert len(prepared.line_spans) == 2
-    border = np.concatenate([prepared.image[0], prepared.image[-1], prepared.image[:, 0], prepared.image[:, -1]])
+    border = np.concatenate(
+        [prepared.image[0], prepared.image[-1], prepared.image[:, 0], prepared.image[:, -1]]
+    )
     assert (border == 255).all()
