@@ -2,7 +2,7 @@
 
 Per balloon: words, share of upper-case letters, and how many `!`, `?` and ellipses it holds; per panel:
 balloons; per page: panels. Each distribution is compared with the reference's by the 1-Wasserstein
-(earth mover's) distance, also divided by the reference's spread so the measures can be averaged.
+(earth mover's) distance, also divided by the spread of both samples pooled so the measures can be averaged.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class FormatComparison(BaseModel):
 
 def compare_distributions(reference: np.ndarray, candidate: np.ndarray) -> FormatMeasure:
     distance = float(wasserstein_distance(reference, candidate))
-    spread = float(np.std(reference))
-    scale = spread if spread > 1e-9 else max(float(np.mean(np.abs(reference))), 1.0)
+    spread = float(np.std(np.concatenate([reference, candidate])))
+    scale = spread if spread > 1e-9 else 1.0
     return FormatMeasure(
         reference_mean=round(float(np.mean(reference)), 4),
         candidate_mean=round(float(np.mean(candidate)), 4),

@@ -6,6 +6,7 @@
 
 Lower is better: the model finds the text more predictable. Texts are scored in windows of `window`
 tokens, each starting afresh with the model's BOS token; perplexity = exp(mean negative log-likelihood).
+Only the first `max_tokens` tokens of a text are scored (a novel would take minutes on two cores).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from tools.errors import ModelLoadError, NuvolaError
 
 DEFAULT_WINDOW = 256
+DEFAULT_MAX_TOKENS = 4096
 
 
 class PerplexityError(NuvolaError):
@@ -53,6 +55,7 @@ class LlamaCppScorer:
     model_path: str
     lora_path: str | None = None
     window: int = DEFAULT_WINDOW
+    max_tokens: int = DEFAULT_MAX_TOKENS
     _llama: Any = None
 
     def _client(self) -> Any:
@@ -79,7 +82,7 @@ class LlamaCppScorer:
     def token_nll(self, text: str) -> list[float]:
         """Negative log-likelihood of each token of `text` after the first, window by window."""
         llama = self._client()
-        tokens = llama.tokenize(text.encode("utf-8"), add_bos=False)
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=False)[: self.max_tokens]
         bos = llama.token_bos()
         out: list[float] = []
         step = self.window - 1
@@ -100,6 +103,7 @@ class HFScorer:
     adapter: str | None = None
     gguf_file: str | None = None
     window: int = DEFAULT_WINDOW
+    max_tokens: int = DEFAULT_MAX_TOKENS
     _loaded: Any = None
 
     def token_nll(self, text: str) -> list[float]:
@@ -110,7 +114,7 @@ class HFScorer:
         if self._loaded is None:
             self._loaded = load_causal_lm(self.path, self.gguf_file, self.adapter)
         tokenizer, model = self._loaded
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"][: self.max_tokens]
         bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
         out: list[float] = []
         step = self.window - 1
@@ -123,7 +127,9 @@ class HFScorer:
         return out
 
 
-def scorer_for(name: str, window: int = DEFAULT_WINDOW) -> LlamaCppScorer | HFScorer:
+def scorer_for(
+    name: str, window: int = DEFAULT_WINDOW, max_tokens: int = DEFAULT_MAX_TOKENS
+) -> LlamaCppScorer | HFScorer:
     """A scorer for a seam model name; the seam resolves packaged aliases, paths and adapters."""
     from tools.models import get_llm
     from tools.models.hf import HFLLM
@@ -131,15 +137,17 @@ def scorer_for(name: str, window: int = DEFAULT_WINDOW) -> LlamaCppScorer | HFSc
 
     llm = get_llm(name)
     if isinstance(llm, LlamaCppLLM):
-        return LlamaCppScorer(model_path=llm.model_path, lora_path=llm.lora_path, window=window)
+        return LlamaCppScorer(llm.model_path, llm.lora_path, window, max_tokens)
     if isinstance(llm, HFLLM):
-        return HFScorer(path=llm.path, adapter=llm.adapter, gguf_file=llm.gguf_file, window=window)
+        return HFScorer(llm.path, llm.adapter, llm.gguf_file, window, max_tokens)
     raise PerplexityError(
         f"{name!r}: perplexity needs token log-probabilities, from a llamacpp: or hf: model"
     )
 
 
-def perplexities(name: str, texts: Sequence[str], window: int = DEFAULT_WINDOW) -> list[TextPerplexity]:
-    """Perplexity of each text under the model `name`."""
-    scorer = scorer_for(name, window)
+def perplexities(
+    name: str, texts: Sequence[str], window: int = DEFAULT_WINDOW, max_tokens: int = DEFAULT_MAX_TOKENS
+) -> list[TextPerplexity]:
+    """Perplexity of (the first `max_tokens` tokens of) each text under the model `name`."""
+    scorer = scorer_for(name, window, max_tokens)
     return [summarise(scorer.token_nll(t)) for t in texts]

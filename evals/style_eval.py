@@ -37,6 +37,7 @@ class StyleEvalConfig:
     max_background_chunks: int = 2000
     perplexity_models: tuple[str, ...] = ()
     perplexity_window: int = 256
+    perplexity_max_tokens: int = 4096
     judge_model: str | None = None
     series: str = "tex"
     seed: int = 0
@@ -50,7 +51,7 @@ class CandidateScores(BaseModel):
     words: int
     balloons: int
     burrows_delta: float
-    cosine_delta: float
+    cosine_delta: float | None
     style_probability: StyleProbability | None = None
     perplexity: dict[str, TextPerplexity] = {}
     format: FormatComparison
@@ -87,6 +88,15 @@ def population_chunks(texts: Sequence[str], size: int) -> tuple[list[str], int]:
     return chunks, size
 
 
+def reference_self_delta(space: DeltaSpace, chunks: Sequence[str]) -> float | None:
+    """Mean Burrows' Delta of the reference's own chunks from its profile: the distance a text of the
+    reference itself is typically at (read candidate Deltas against it)."""
+    if len(chunks) < 2:
+        return None
+    z = space.z(chunks)
+    return round(float(np.abs(z - z.mean(axis=0)).mean()), 4)
+
+
 def summary(sample: TextSample) -> SideSummary:
     return SideSummary(
         name=sample.name, source=sample.source, words=count_words(sample.text), balloons=len(sample.balloons)
@@ -102,15 +112,21 @@ class StyleEvaluator:
     config: StyleEvalConfig
     space: DeltaSpace | None = None
     reference_chunks: list[str] | None = None
+    population: int = 0
+    self_delta: float | None = None
     classifier: StyleClassifier | None = None
     judge_llm: Any = None
 
     def fit(self) -> StyleEvaluator:
+        """Fit the Delta space on chunks of the reference and the background (z-scores are measured on
+        that population), the style classifier when there is background, and load the judge."""
         ref_chunks, size = population_chunks([self.reference.text], self.config.delta_chunk_words)
         bg_all = [c for t in self.background for c in chunk_words(t, size)]
         bg_chunks = even_sample(bg_all, self.config.max_background_chunks, self.config.seed)
         self.reference_chunks = ref_chunks or [self.reference.text]
+        self.population = len(self.reference_chunks) + len(bg_chunks)
         self.space = DeltaSpace.fit(self.reference_chunks + bg_chunks, self.config.mfw)
+        self.self_delta = reference_self_delta(self.space, self.reference_chunks)
         if self.background:
             self.classifier = StyleClassifier(
                 chunk_words=self.config.classifier_chunk_words,
@@ -132,7 +148,7 @@ class StyleEvaluator:
             words=count_words(sample.text),
             balloons=len(sample.balloons),
             burrows_delta=round(delta["burrows_delta"][0], 4),
-            cosine_delta=round(delta["cosine_delta"][0], 4),
+            cosine_delta=None if delta["cosine_delta"] is None else round(delta["cosine_delta"][0], 4),
             style_probability=self.classifier.probability(sample.text) if self.classifier else None,
             perplexity=perplexity,
             format=compare_format(self.reference, sample),
@@ -162,7 +178,9 @@ class StyleEvaluator:
     def config_dict(self) -> dict[str, Any]:
         out = asdict(self.config)
         out["delta_vocabulary_size"] = len(self.space.vocabulary) if self.space else 0
-        out["delta_population_chunks"] = len(self.reference_chunks or [])
+        out["delta_reference_chunks"] = len(self.reference_chunks or [])
+        out["delta_population_chunks"] = self.population
+        out["reference_self_delta"] = self.self_delta
         if self.classifier is not None:
             out["classifier"] = self.classifier.config()
         return out
@@ -176,9 +194,9 @@ def with_perplexity(
 
     out: list[dict[str, TextPerplexity]] = [{} for _ in samples]
     for model in config.perplexity_models:
-        for row, value in zip(
-            out, perplexities(model, [s.text for s in samples], config.perplexity_window), strict=True
-        ):
+        texts = [s.text for s in samples]
+        values = perplexities(model, texts, config.perplexity_window, config.perplexity_max_tokens)
+        for row, value in zip(out, values, strict=True):
             row[model] = value
     return out
 
@@ -225,7 +243,10 @@ def run_style_eval(
     evaluator = StyleEvaluator(reference, list(background), config).fit()
     notes = []
     if not background:
-        notes.append("no --background: the style classifier (P(reference)) was not run")
+        notes.append(
+            "no --background: Delta is measured in the reference's own spread (cosine Delta needs a population "
+            "beyond the reference) and the style classifier (P(reference)) was not run"
+        )
     if not config.perplexity_models:
         notes.append("no --lm: perplexity was not measured")
     scored = [

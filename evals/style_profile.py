@@ -27,7 +27,8 @@ NAME_MASK = "#"
 
 @dataclass
 class NameLexicon:
-    """Learns which words are proper names: those written Title-case in most of their occurrences."""
+    """Learns which words are proper names: those written Title-case in more than `threshold` of their
+    occurrences (sentence-initial common words are mostly lower case elsewhere)."""
 
     title_share: dict[str, float] = field(default_factory=dict)
     threshold: float = 0.5
@@ -47,11 +48,11 @@ class NameLexicon:
         return cls({w: titled[w] / n for w, n in total.items()}, threshold)
 
     def is_name(self, lower: str) -> bool:
-        return self.title_share.get(lower, 0.0) >= self.threshold
+        return self.title_share.get(lower, 0.0) > self.threshold
 
     def is_name_token(self, token: str) -> bool:
-        """A Title-case token that is unknown or usually Title-case (ALL-CAPS lettering is never a name)."""
-        return token.istitle() and self.title_share.get(token.lower(), 1.0) >= self.threshold
+        """A Title-case token that is unknown or mostly Title-case (ALL-CAPS lettering is never a name)."""
+        return token.istitle() and self.title_share.get(token.lower(), 1.0) > self.threshold
 
     def mask(self, text: str) -> str:
         return CAPITALISED_RE.sub(lambda m: NAME_MASK if self.is_name_token(m.group(0)) else m.group(0), text)

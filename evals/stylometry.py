@@ -127,13 +127,17 @@ class DeltaSpace:
 
 def profile_delta(
     space: DeltaSpace, reference: Sequence[str], candidates: Sequence[str]
-) -> dict[str, list[float]]:
-    """Burrows' and cosine Delta of each candidate text from the reference profile (mean z of its chunks)."""
+) -> dict[str, list[float] | None]:
+    """Burrows' and cosine Delta of each candidate text from the reference profile (mean z of its chunks).
+
+    When the space was z-scored on the reference alone its profile is the zero vector, which has no
+    direction: cosine Delta is then None."""
     centroid = space.scaler.transform(np.asarray(space.relative(reference).mean(axis=0)))
     z = space.z(candidates)
+    directional = float(np.linalg.norm(centroid)) > 1e-6
     return {
         "burrows_delta": burrows_delta(z, centroid)[:, 0].tolist(),
-        "cosine_delta": cosine_delta(z, centroid)[:, 0].tolist(),
+        "cosine_delta": cosine_delta(z, centroid)[:, 0].tolist() if directional else None,
     }
 
 

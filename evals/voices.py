@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 from evals.attribution import Confusion, confusion
+from evals.corpus import WORD_RE
 from tools.errors import InputFileError, NuvolaError
 from tools.settings import Settings
 
@@ -119,6 +120,7 @@ class VoiceReport(BaseModel):
     n_lines: int
     confusion: Confusion
     skipped_speakers: dict[str, int]
+    copied_lines: int
     reference_source: str
     reference_lines: dict[str, int]
     reference_cv_macro_accuracy: float | None
@@ -126,17 +128,27 @@ class VoiceReport(BaseModel):
     config: dict[str, object]
 
 
+def line_key(text: str) -> str:
+    """A line's words, lower-cased: a generated line equal to a reference line is a copy, not a voice."""
+    return " ".join(WORD_RE.findall(text.lower()))
+
+
 def attribute_voices(
     reference: ReferenceLines, dialogue: Sequence[tuple[str, str]], seed: int = 0
 ) -> VoiceReport:
-    """Attribute every generated line whose speaker has reference lines; report shares and confusion."""
+    """Attribute every generated line whose speaker has reference lines; report shares and confusion.
+
+    Lines copied word for word from the reference are counted apart and not attributed (they would
+    score the classifier's memory, not the writer's voice)."""
     usable = reference.usable()
     if len(usable) < 2:
         raise VoiceEvalError(
             f"voice attribution needs at least two characters with {MIN_LINES}+ reference lines "
             f"({reference.source} has {', '.join(f'{k}: {len(v)}' for k, v in reference.lines.items()) or 'none'})"
         )
-    kept = [(s, t) for s, t in dialogue if s in usable]
+    known = {line_key(line) for ls in usable.values() for line in ls}
+    copied = sum(1 for s, t in dialogue if s in usable and line_key(t) in known)
+    kept = [(s, t) for s, t in dialogue if s in usable and line_key(t) not in known]
     skipped = Counter(s for s, _ in dialogue if s not in usable)
     if not kept:
         raise VoiceEvalError(
@@ -164,6 +176,7 @@ def attribute_voices(
         n_lines=len(kept),
         confusion=confusion(truth, predicted),
         skipped_speakers=dict(skipped),
+        copied_lines=copied,
         reference_source=reference.source,
         reference_lines={k: len(v) for k, v in usable.items()},
         reference_cv_macro_accuracy=cross_validated(usable, seed),

@@ -135,6 +135,9 @@ def eval_split(corpus: Path, out_dir: Path) -> None:
 @click.option(
     "--judge", "use_judge", is_flag=True, help="Also ask the `judge` role's model for a rubric verdict."
 )
+@click.option(
+    "--lm-max-tokens", default=4096, show_default=True, help="Tokens of each text scored for perplexity."
+)
 @click.option("--mfw", default=300, show_default=True, help="Most frequent words for Delta (100–1,000).")
 @click.option("--seed", default=None, type=int)
 @click.option("--json", "as_json", is_flag=True)
@@ -150,6 +153,7 @@ def eval_style(
     baseline: tuple[str, ...],
     lms: tuple[str, ...],
     use_judge: bool,
+    lm_max_tokens: int,
     mfw: int,
     seed: int | None,
     as_json: bool,
@@ -162,6 +166,7 @@ def eval_style(
     config = StyleEvalConfig(
         mfw=mfw,
         perplexity_models=lms,
+        perplexity_max_tokens=lm_max_tokens,
         judge_model=settings.model_for("judge") if use_judge else None,
         series=settings.series,
         seed=settings.seed if seed is None else seed,
@@ -197,7 +202,10 @@ def load_style_inputs(
 
 def print_style(report: Any) -> None:
     ref = report.reference
+    self_delta = report.config.get("reference_self_delta")
     console.print(f"reference: {ref.source} ({ref.words} words, {ref.balloons} balloons)")
+    if self_delta is not None:
+        console.print(f"the reference's own chunks lie at Burrows Δ {self_delta:.3f} from its profile")
     table = Table(title="Style of each candidate", title_justify="left")
     for column in (
         "candidate",
@@ -216,7 +224,7 @@ def print_style(report: Any) -> None:
                 side + c.name,
                 str(c.words),
                 f"{c.burrows_delta:.3f}",
-                f"{c.cosine_delta:.3f}",
+                f"{c.cosine_delta:.3f}" if c.cosine_delta is not None else "-",
                 f"{c.style_probability.probability:.2f}" if c.style_probability else "-",
                 " / ".join(f"{p.perplexity:.1f}" for p in c.perplexity.values() if p.perplexity) or "-",
                 f"{c.format.fidelity:.2f}" if c.format.fidelity is not None else "-",
@@ -278,13 +286,110 @@ def print_voices(report: Any) -> None:
     if report.reference_cv_macro_accuracy is not None:
         line += f"; the reference voices themselves separate at {report.reference_cv_macro_accuracy:.1%}"
     console.print(line)
+    if report.copied_lines:
+        console.print(
+            f"[yellow]{report.copied_lines} line(s) copied from the reference[/] were not attributed"
+        )
     if report.skipped_speakers:
         console.print(f"[yellow]no reference lines for[/] {', '.join(report.skipped_speakers)}")
     for note in report.notes:
         console.print(f"[dim]{note}[/]")
 
 
+@click.command("all")
+@click.option(
+    "--out",
+    "out_dir",
+    default=Path("out/eval"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@click.option(
+    "--run", help="The write-issue run for style and voices (default: the latest under NUVOLA_HOME/runs)."
+)
+@click.option(
+    "--reference", help="Style reference (default: memory:, else catalogue:, else the profile's lines)."
+)
+@click.option("--background", type=DIR, help="Other Italian text for the style classifier.")
+@click.option("--lm", "lms", multiple=True, help="Perplexity under this model (repeatable).")
+@click.option("--judge", "use_judge", is_flag=True, help="Ask the `judge` role's model for a rubric verdict.")
+@click.option("--ocr-set", help="OCR validation set (default: the OCR eval's own default).")
+@click.option("--ocr-limit", default=24, show_default=True, help="Balloons the OCR suite reads.")
+@click.option(
+    "--ocr-clean", is_flag=True, help="Also run the OCR cleaner model (slow on the embedded model)."
+)
+@click.option("--panel-pages", default=3, show_default=True, help="Generated pages for the panel suite.")
+@click.option(
+    "--panels-gt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Real panel ground truth.",
+)
+@click.option("--panels-images", type=DIR, help="Page images for --panels-gt.")
+@click.option(
+    "--attribution-corpus", type=DIR, help="Also validate the style score leave-one-novel-out here."
+)
+@click.option("--chunk-words", default=1000, show_default=True, help="Chunk size for the attribution suite.")
+@click.option(
+    "--skip", "skip", multiple=True, type=click.Choice(["style", "voices", "ocr", "panels", "attribution"])
+)
+@click.option("--seed", default=None, type=int)
+@pass_app
+def eval_all(
+    app: AppContext,
+    out_dir: Path,
+    run: str | None,
+    reference: str | None,
+    background: Path | None,
+    lms: tuple[str, ...],
+    use_judge: bool,
+    ocr_set: str | None,
+    ocr_limit: int,
+    ocr_clean: bool,
+    panel_pages: int,
+    panels_gt: Path | None,
+    panels_images: Path | None,
+    attribution_corpus: Path | None,
+    chunk_words: int,
+    skip: tuple[str, ...],
+    seed: int | None,
+) -> None:
+    """Run every eval suite that can run and write report.md, report.html and report.json with plots."""
+    from evals.report import write_report
+    from evals.suite import SuiteOptions, run_suites
+
+    if bool(panels_gt) != bool(panels_images):
+        raise click.UsageError("--panels-gt and --panels-images go together")
+    settings = app.settings
+    options = SuiteOptions(
+        out_dir=out_dir,
+        run=run,
+        reference=reference,
+        background=background,
+        lms=lms,
+        judge=use_judge,
+        ocr_set=ocr_set,
+        ocr_limit=ocr_limit,
+        ocr_clean=ocr_clean,
+        panel_pages=panel_pages,
+        panels_gt=panels_gt,
+        panels_images=panels_images,
+        attribution_corpus=attribution_corpus,
+        chunk_words=chunk_words,
+        skip=skip,
+        seed=settings.seed if seed is None else seed,
+    )
+    with console.status("running eval suites") as status:
+        results, ctx = run_suites(settings, options, lambda name: status.update(f"running the {name} suite"))
+        paths = write_report(results, ctx)
+    table = Table("suite", "status", "seconds", "note", title="Eval suites", title_justify="left")
+    colours = {"ok": "green", "skipped": "yellow", "failed": "red"}
+    for r in results:
+        table.add_row(r.name, f"[{colours[r.status]}]{r.status}[/]", f"{r.seconds:.1f}", r.reason[:90])
+    console.print(table)
+    console.print(f"[green]wrote[/] {paths['md']}, {paths['html']} and {paths['json']}")
+
+
 def register(cli: click.Group) -> None:
     group = cli.commands["eval"]
-    for command in (eval_attribution, eval_split, eval_style, eval_voices):
+    for command in (eval_attribution, eval_split, eval_style, eval_voices, eval_all):
         group.add_command(command)  # type: ignore[attr-defined]
