@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from langchain_core.language_models import BaseLLM
 from pydantic import BaseModel, Field
 
 from prompts import render
@@ -25,20 +26,20 @@ class JudgeVerdict(BaseModel):
     overall: float = Field(ge=0.0, le=1.0)
 
 
-def judge_prompt(series: str, reference: Sequence[str], name: str, candidate: Sequence[str]) -> str:
+def judge_prompt(series: str, reference: Sequence[str], title: str, candidate: Sequence[str]) -> str:
     """The rubric prompt with at most MAX_LINES lines of each side."""
     return render(
         "evals/judge.j2",
         series=series,
         reference=list(reference)[:MAX_LINES],
-        name=name,
+        title=title,
         candidate=list(candidate)[:MAX_LINES],
     )
 
 
 def judge(
-    llm, series: str, reference: Sequence[str], name: str, candidate: Sequence[str], seed: int = 0
-) -> JudgeVerdict:  # type: ignore[no-untyped-def]
+    llm: BaseLLM, series: str, reference: Sequence[str], name: str, candidate: Sequence[str], seed: int = 0
+) -> JudgeVerdict:
     """Ask the judge model for a verdict, validated against the rubric (bounded repairs)."""
     from tools.models import generate_structured
 

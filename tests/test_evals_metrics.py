@@ -25,18 +25,27 @@ STYLES = {
     "A": {"glue": "dunque invero siffatto alquanto codesto giammai".split(), "punct": [";", ",", "."]},
     "B": {"glue": "allora proprio subito ecco mica tanto".split(), "punct": ["!", "?", "."]},
     "C": {"glue": "però quindi ormai appena sempre ancora".split(), "punct": ["...", ",", "."]},
+    "D": {"glue": "forse anzi magari oppure purtroppo perfino".split(), "punct": [":", ",", "."]},
 }
 COMMON = "il la di che e un non per con si".split()
 
 
 def styled_text(style: str, words: int, seed: int, names: tuple[str, ...] = ()) -> str:
-    """Sentences mixing shared content words with a style's own function words and punctuation."""
-    rng = random.Random(seed)
+    """Sentences over one shared vocabulary: every style uses every function word, its own six about six
+    times as often, and ends sentences its own way (as real authors differ: by rates, not by words)."""
+    rng = random.Random(f"{style}-{seed}")
     spec = STYLES[style]
+    glue = sorted({w for s in STYLES.values() for w in s["glue"]})
+    pool = COMMON + glue + CONTENT + list(names)
+    weights = (
+        [4] * len(COMMON)
+        + [6 if w in spec["glue"] else 1 for w in glue]
+        + [1] * len(CONTENT)
+        + [2] * len(names)
+    )
     out: list[str] = []
     while sum(len(s.split()) for s in out) < words:
-        sentence = [rng.choice(COMMON + spec["glue"] + CONTENT + list(names)) for _ in range(rng.randint(6, 12))]
-        sentence.insert(0, rng.choice(spec["glue"]))
+        sentence = rng.choices(pool, weights, k=rng.randint(7, 13))
         text = " ".join(sentence)
         out.append(text[0].upper() + text[1:] + rng.choice(spec["punct"]))
     return " ".join(out)
@@ -66,9 +75,15 @@ def test_corpus_names_chunks_and_folds(tmp_path) -> None:
         AuthoredText.from_path(tmp_path / "senzautore.txt")
     pieces = chunk_words("uno, due; tre l'altro quattro cinque sei", 3)
     assert pieces == ["uno, due; tre", "l'altro quattro"] and count_words(pieces[1]) == 3
-    texts = [AuthoredText.from_path(tmp_path / n) for n in ("A_x_1.txt", "A_y_2.txt", "B_z_3.txt", "C_w_4.txt", "C_v_5.txt")]
+    texts = [
+        AuthoredText.from_path(tmp_path / n)
+        for n in ("A_x_1.txt", "A_y_2.txt", "B_z_3.txt", "C_w_4.txt", "C_v_5.txt")
+    ]
     folds = leave_one_novel_out(texts)
-    assert [[t.path.name for t in f.test] for f in folds] == [["A_x_1.txt", "C_v_5.txt"], ["A_y_2.txt", "C_w_4.txt"]]
+    assert [[t.path.name for t in f.test] for f in folds] == [
+        ["A_x_1.txt", "C_v_5.txt"],
+        ["A_y_2.txt", "C_w_4.txt"],
+    ]
     assert all("B_z_3.txt" in [t.path.name for t in f.train] for f in folds)  # distractor stays in training
     assert all(not set(f.train) & set(f.test) for f in folds)
 
@@ -100,16 +115,20 @@ def test_name_lexicon_masks_names_but_not_capitals_or_lettering() -> None:
 
 
 def test_style_profiler_follows_style_not_character_names() -> None:
-    """Names that go with each author in training must not decide the test: style must."""
-    train = [styled_text("A", 400, s, names=("Zbyszko",) * 10) for s in range(5)]
-    train += [styled_text("B", 400, s, names=("Qwyneth",) * 10) for s in range(5)]
+    """Names that go with each author in training must not decide the test: style must (without the
+    masking, the name-swapped B text goes to A)."""
+    train = [styled_text("A", 400, s, names=("Zbyszko",) * 30) for s in range(5)]
+    train += [styled_text("B", 400, s, names=("Qwyneth",) * 30) for s in range(5)]
     profiler = StyleProfiler().fit(train, ["A"] * 5 + ["B"] * 5)
     assert not {"zbyszko", "qwyneth"} & set(profiler.word.vocabulary)
     assert profiler.char.counter is not None
     grams = [profiler.char.counter.decode(c) for c in profiler.char.counter.vocabulary]
     assert not [g for g in grams if "zb" in g or "qw" in g]  # names are masked before counting
     assert any("#" in g for g in grams)
-    swapped = [styled_text("A", 400, 50, names=("Qwyneth",) * 10), styled_text("B", 400, 51, names=("Zbyszko",) * 10)]
+    swapped = [
+        styled_text("A", 400, 50, names=("Qwyneth",) * 30),
+        styled_text("B", 400, 51, names=("Zbyszko",) * 30),
+    ]
     assert list(profiler.predict(swapped)) == ["A", "B"]
     scores = profiler.scores(swapped)
     assert scores.shape == (2, 2) and scores[0, 0] > scores[0, 1] and scores[1, 1] > scores[1, 0]
@@ -137,7 +156,9 @@ def test_format_measures_and_wasserstein() -> None:
     assert list(dist["ellipses"]) == [0, 2, 0]
     same = compare_format(ref, ref)
     assert same.fidelity == 1.0 and all(m.wasserstein == 0 for m in same.measures.values())
-    longer = compare_format(ref, sample(["DOVE SEI ORA?", "QUI! ...ARRIVO SUBITO…", "BENE ALLORA."], [1, 2, 0], [3]))
+    longer = compare_format(
+        ref, sample(["DOVE SEI ORA?", "QUI! ...ARRIVO SUBITO…", "BENE ALLORA."], [1, 2, 0], [3])
+    )
     assert longer.measures["words_per_balloon"].wasserstein == pytest.approx(1.0)
     assert longer.fidelity < 1.0
     prose = compare_format(ref, sample(["dove sei", "qui"]))
