@@ -64,7 +64,8 @@ class Vocabulary:
         return [w for w in _WORD.findall(text) if not self.knows(w)]
 
     def out_of_world(self, text: str) -> list[str]:
-        return [w for w in _WORD.findall(text) if w.lower() in self.banned]
+        """Anachronisms in `text`, elided ones too (`un'auto`)."""
+        return [w for w in _WORD.findall(text) if {w.lower(), w.lower().partition("'")[2]} & self.banned]
 
 
 def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int = 0) -> str:

@@ -236,6 +236,8 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
     western = story_vocabulary("Tex insegue i bandidos", PROFILE, [], ["camion", "motore"])
     with pytest.raises(ValueError, match="time: camion"):
         check_words("Il camion dei bandidos riparte.", "action", western)
+    with pytest.raises(ValueError, match="time: un'auto"):
+        check_words("Tex trova un'auto.", "action", story_vocabulary("Tex", PROFILE, [], ["auto"]))
 
 
 def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
