@@ -11,6 +11,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -208,7 +209,9 @@ def confusion(truth: Sequence[str], predicted: Sequence[str]) -> Confusion:
 def run_folds(folds: Sequence[Fold], config: AttributionConfig) -> AttributionReport:
     """Attribute every fold's test chunks with every method and pool the figures over folds."""
     start = time.perf_counter()
-    sink, errors, skipped, results = Predictions(), [], set(), []
+    sink, results = Predictions(), []
+    errors: list[str] = []
+    skipped: set[str] = set()
     for fold in folds:
         result, fold_skipped = run_fold(fold, config, sink, errors)
         results.append(result)
@@ -247,15 +250,15 @@ def run_config(config: AttributionConfig) -> dict[str, object]:
     }
 
 
-def attribute(train_dir, test_dir, config: AttributionConfig) -> AttributionReport:  # type: ignore[no-untyped-def]
+def attribute(train_dir: Path | str, test_dir: Path | str, config: AttributionConfig) -> AttributionReport:
     """Profiles from the texts in `train_dir`, chunks from the texts in `test_dir`."""
-    fold = Fold(index=0, train=tuple(list_texts(train_dir)), test=tuple(list_texts(test_dir)))
+    fold = Fold(index=0, train=tuple(list_texts(Path(train_dir))), test=tuple(list_texts(Path(test_dir))))
     return run_folds([fold], config)
 
 
-def attribute_leave_one_out(corpus_dir, config: AttributionConfig) -> AttributionReport:  # type: ignore[no-untyped-def]
+def attribute_leave_one_out(corpus_dir: Path | str, config: AttributionConfig) -> AttributionReport:
     """Leave-one-novel-out over a corpus folder (see `evals.corpus.leave_one_novel_out`)."""
-    folds = leave_one_novel_out(list_texts(corpus_dir))
+    folds = leave_one_novel_out(list_texts(Path(corpus_dir)))
     if not folds:
         raise NuvolaError(f"{corpus_dir}: no author has two or more texts, so nothing can be held out")
     return run_folds(folds, config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from evals.samples import BalloonText, TextSample, load_samples, merge_samples
@@ -21,7 +21,8 @@ from tools.settings import Settings
 
 MEMORY_PREFIX = "memory:"
 CATALOGUE_PREFIX = "catalogue:"
-MEMORY_KINDS = ("line", "passage", "scene", "story")
+MemoryKind = Literal["line", "passage", "scene", "story"]
+MEMORY_KINDS: tuple[MemoryKind, ...] = ("line", "passage", "scene", "story")
 
 
 class ReferenceError(NuvolaError):
@@ -33,7 +34,7 @@ class MemoryQuery:
     """A reference drawn from the memory: filters, and an optional query text that ranks by meaning."""
 
     text: str | None = None
-    kind: str = "line"
+    kind: MemoryKind = "line"
     character: str | None = None
     volume: str | None = None
     k: int | None = None
@@ -47,8 +48,8 @@ class MemoryQuery:
         unknown = set(pairs) - {"q", "query", "kind", "character", "volume", "k"}
         if unknown:
             raise ReferenceError(f"{spec!r}: unknown memory filter(s) {', '.join(sorted(unknown))}")
-        kind = pairs.get("kind", "line")
-        if kind not in MEMORY_KINDS:
+        kind = next((k for k in MEMORY_KINDS if k == pairs.get("kind", "line")), None)
+        if kind is None:
             raise ReferenceError(f"{spec!r}: kind must be one of {', '.join(MEMORY_KINDS)}")
         k = int(pairs["k"]) if pairs.get("k", "").isdigit() else None
         text = pairs.get("q") or pairs.get("query")

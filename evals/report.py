@@ -88,7 +88,9 @@ def plot_style_scores(style: dict[str, Any], target: Path) -> Path:
         ],
     }
     measures = {k: v for k, v in measures.items() if not np.all(np.isnan(np.asarray(v, dtype=float)))}
-    fig, axes = plt.subplots(1, len(measures), figsize=(4 * len(measures), 0.5 * len(names) + 2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(measures), figsize=(4 * len(measures), 0.5 * len(names) + 2), squeeze=False
+    )
     for ax, (label, values) in zip(axes[0], measures.items(), strict=True):
         ax.barh(names, values, color="#4a7ab5")
         ax.set_title(label)

@@ -142,13 +142,14 @@ class StyleEvaluator:
     def score(self, sample: TextSample, perplexity: dict[str, TextPerplexity]) -> CandidateScores:
         assert self.space is not None and self.reference_chunks is not None
         delta = profile_delta(self.space, self.reference_chunks, [sample.text])
+        burrows, cosine = delta["burrows_delta"] or [float("nan")], delta["cosine_delta"]
         scores = CandidateScores(
             name=sample.name,
             source=sample.source,
             words=count_words(sample.text),
             balloons=len(sample.balloons),
-            burrows_delta=round(delta["burrows_delta"][0], 4),
-            cosine_delta=None if delta["cosine_delta"] is None else round(delta["cosine_delta"][0], 4),
+            burrows_delta=round(burrows[0], 4),
+            cosine_delta=None if cosine is None else round(cosine[0], 4),
             style_probability=self.classifier.probability(sample.text) if self.classifier else None,
             perplexity=perplexity,
             format=compare_format(self.reference, sample),

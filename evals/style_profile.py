@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from evals.corpus import CAPITALISED_RE, WORD_RE, count_words
 from evals.ngrams import CharNgramCounter
@@ -66,11 +67,11 @@ class Centroids:
     centroids: np.ndarray
 
     @classmethod
-    def fit(cls, rows, labels: np.ndarray, classes: np.ndarray) -> Centroids:  # type: ignore[no-untyped-def]
+    def fit(cls, rows: sparse.spmatrix, labels: np.ndarray, classes: np.ndarray) -> Centroids:
         scaler = ZScaler.fit(rows)
         return cls(scaler, scaler.transform(label_means(rows, labels, classes)))
 
-    def scores(self, rows) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def scores(self, rows: sparse.spmatrix) -> np.ndarray:
         parts = [cosine_matrix(z, self.centroids) for z in self.scaler.batches(rows)]
         return np.vstack(parts) if parts else np.zeros((0, len(self.centroids)))
 
@@ -95,7 +96,7 @@ class WordChannel:
         rows = relative_rows(matrix[:, order].astype(np.float64), np.asarray(matrix.sum(axis=1)).ravel())
         self.model = Centroids.fit(rows, labels, classes)
 
-    def _rows(self, chunks: Sequence[str]):  # type: ignore[no-untyped-def]
+    def _rows(self, chunks: Sequence[str]) -> sparse.spmatrix:
         lengths = np.array([count_words(t) for t in chunks])
         return relative_rows(word_counts(chunks, self.vocabulary), lengths)
 

@@ -64,7 +64,7 @@ class ZScaler:
         return cls(mean=mean, std=std)
 
     def transform(self, rows: sparse.spmatrix | np.ndarray) -> np.ndarray:
-        dense = rows.toarray() if sparse.issparse(rows) else np.asarray(rows)
+        dense = rows.toarray() if isinstance(rows, sparse.spmatrix | sparse.sparray) else np.asarray(rows)
         return ((dense - self.mean) / self.std).astype(np.float32)
 
     def batches(self, rows: sparse.spmatrix) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 
 from evals.attribution import Confusion, confusion
 from evals.corpus import WORD_RE
@@ -45,7 +45,7 @@ class ReferenceLines:
         return {name: ls for name, ls in self.lines.items() if len(ls) >= minimum}
 
 
-def voice_pipeline(seed: int = 0):  # type: ignore[no-untyped-def]
+def voice_pipeline(seed: int = 0) -> Pipeline:
     """Word-bounded char 2–4-grams and words 1–2, TF-IDF, into a class-balanced logistic regression."""
     features = FeatureUnion(
         [

@@ -60,13 +60,18 @@ def eval_attribution(
 
     if chunk_words < 1:
         raise click.BadParameter("must be at least 1", param_hint="--chunk-words")
-    if bool(corpus) == bool(train_dir or test_dir) or (not corpus and not (train_dir and test_dir)):
+    paired = train_dir is not None and test_dir is not None
+    if (corpus is None) != paired or (corpus is not None and (train_dir or test_dir)):
         raise click.UsageError("give either --train DIR and --test DIR, or --leave-one-out DIR")
     config = AttributionConfig(chunk_words=chunk_words, seed=app.settings.seed if seed is None else seed)
     if methods:
         config.methods = (HARNESS, *[m for m in methods if m != HARNESS]) if HARNESS in methods else methods
     with nullcontext() if as_json else console.status("attributing chunks"):
-        report = attribute_leave_one_out(corpus, config) if corpus else attribute(train_dir, test_dir, config)
+        if corpus is not None:
+            report = attribute_leave_one_out(corpus, config)
+        else:
+            assert train_dir is not None and test_dir is not None
+            report = attribute(train_dir, test_dir, config)
     if as_json:
         emit_json(report.model_dump(), out)
         return
