@@ -56,6 +56,11 @@ class MemoryQuery:
         return cls(text=text, kind=kind, character=pairs.get("character"), volume=pairs.get("volume"), k=k)
 
 
+def spoken_text(document: str, metadata: dict[str, Any]) -> str:
+    """The words of a remembered line (its document also names speaker, addressee and speech act)."""
+    return str(metadata.get("line") or document)
+
+
 def memory_sample(store: Any, query: MemoryQuery) -> TextSample:
     """The memory records a query selects, as balloons (lines keep their speaker)."""
     from memory.retrieval import search
@@ -70,13 +75,14 @@ def memory_sample(store: Any, query: MemoryQuery) -> TextSample:
             volume=query.volume,
             k=query.k or 200,
         )
-        rows = [
-            (h.text.split(": ", 1)[-1] if h.metadata.get("speaker") else h.text, h.metadata) for h in hits
-        ]
+        rows = [(spoken_text(h.text, h.metadata), h.metadata) for h in hits]
     else:
         speaker = store.canonical(query.character) if query.character else None
         where = where_all(volume=query.volume, speaker=speaker if query.kind == "line" else None)
-        rows = [(r.text, r.metadata) for r in store.get(query.kind, where=where, limit=query.k)]
+        rows = [
+            (spoken_text(r.text, r.metadata), r.metadata)
+            for r in store.get(query.kind, where=where, limit=query.k)
+        ]
     balloons = [
         BalloonText(
             text=text,

@@ -219,6 +219,7 @@ def lines_from_memory(
     settings: Settings, characters: Sequence[str], limit: int = MAX_LINES
 ) -> ReferenceLines:
     """Each character's lines in the memory (spread across their stories)."""
+    from evals.reference import spoken_text
     from memory.retrieval import character_lines
     from memory.store import MemoryStore
 
@@ -226,7 +227,7 @@ def lines_from_memory(
     lines: dict[str, list[str]] = {}
     for name in characters:
         canonical = store.canonical(name)
-        found = [h.text.split(": ", 1)[-1] for h in character_lines(store, canonical, k=limit)]
+        found = [spoken_text(h.text, h.metadata) for h in character_lines(store, canonical, k=limit)]
         if found:
             lines.setdefault(canonical, []).extend(found)
     return ReferenceLines(lines=lines, source="memory")
