@@ -1,4 +1,4 @@
-"""The story graph: prepare -> coordinator <-> {outline, review, narrate, direct, voice} -> deliver.
+"""The story graph: prepare -> coordinator <-> {outline, review, narrate, direct, voice} -> deliver -> illustrate.
 
 The coordinator loops over the scenes (narrate, direct, voice for each); every specialist node is logged
 (start, end, seconds, the model and tool calls it made) under a key such as `narrate:2`, which is what the
@@ -20,6 +20,7 @@ from langgraph.runtime import Runtime
 from agent.context import WriteContext
 from agent.coordinator import coordinator, prepare, review
 from agent.deliver import deliver
+from agent.illustrate import illustrate
 from agent.director import direct
 from agent.narrator import narrate, outline
 from agent.state import WriteInput, WriteState
@@ -74,7 +75,9 @@ def build_graph(
         builder.add_node(name, logged(name, node))
         builder.add_edge(name, "coordinator")
     builder.add_node("deliver", logged("deliver", deliver))
+    builder.add_node("illustrate", logged("illustrate", illustrate))
     builder.add_edge(START, "prepare")
     builder.add_edge("prepare", "coordinator")
-    builder.add_edge("deliver", END)
+    builder.add_edge("deliver", "illustrate")
+    builder.add_edge("illustrate", END)
     return builder.compile(checkpointer=checkpointer)

@@ -84,7 +84,13 @@ def open_graph(paths: RunPaths) -> Iterator[Any]:
 
 
 def _request(
-    plot: str, pages: int, out_dir: Path, cast: list[str] | None, seed: int, constraints: list[str]
+    plot: str,
+    pages: int,
+    out_dir: Path,
+    cast: list[str] | None,
+    seed: int,
+    constraints: list[str],
+    render: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "storyline": plot,
@@ -93,6 +99,7 @@ def _request(
         "cast": list(cast or []),
         "seed": seed,
         "constraints": list(constraints),
+        "render": dict(render or {}),
     }
 
 
@@ -130,8 +137,13 @@ def write_issue(
     models: dict[str, BaseLLM] | None = None,
     strict: bool = False,
     on_step: StepCallback | None = None,
+    render: dict[str, Any] | None = None,
 ) -> IssueScript:
-    """Write (or, with resume=True, finish) an issue; returns the IssueScript also saved as script.json/.md."""
+    """Write (or, with resume=True, finish) an issue; returns the IssueScript also saved as script.json/.md.
+
+    `render` holds the drawing options of the illustrate node (enabled, color, artist, dpi); by default the
+    pages are drawn with the configured artist, coloured, lettered and delivered as CBZ, PDF and HTML.
+    """
     settings = settings or load_settings()
     if resume:
         if not run_id:
@@ -149,7 +161,7 @@ def write_issue(
         paths = RunPaths.of(settings, run_id)
         if paths.root.exists():
             raise RunExistsError(f"run {run_id!r} already exists: resume it with --resume {run_id}")
-        request = _request(plot, pages, Path(out_dir), cast, seed, constraints or [])
+        request = _request(plot, pages, Path(out_dir), cast, seed, constraints or [], render)
         paths.root.mkdir(parents=True)
         write_text_atomic(
             paths.request, json.dumps({**request, "run_id": run_id}, ensure_ascii=False, indent=2)

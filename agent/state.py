@@ -29,7 +29,9 @@ class WriteInput(TypedDict, total=False):
     seed: int
     """Base seed; every model call derives its own seed from it and from where it is in the story."""
     out_dir: str
-    """Where deliver writes script.json and script.md."""
+    """Where deliver writes script.json and script.md, and illustrate the pages, CBZ, PDF and HTML."""
+    render: dict[str, Any]
+    """Drawing options for illustrate: enabled (default True), color (True), artist (settings' artist), dpi."""
 
 
 class WriteState(WriteInput, total=False):
@@ -61,3 +63,5 @@ class WriteState(WriteInput, total=False):
     """Node, model and tool events of finished nodes (the JSONL file also holds the events of killed ones)."""
     script: dict[str, Any]
     """The delivered IssueScript dump."""
+    rendered: dict[str, Any]
+    """What illustrate wrote: paths of issue.cbz, issue.pdf, index.html and the page images."""

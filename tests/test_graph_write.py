@@ -23,6 +23,7 @@ def writer(fake_llm):
 
 
 def run(tmp_path, llm, pages=4, **kwargs):
+    kwargs.setdefault("render", {"enabled": False})  # drawing is tested once, in the end-to-end test
     steps: list[str] = []
     script = write_issue(
         PLOT,
@@ -39,7 +40,7 @@ def run(tmp_path, llm, pages=4, **kwargs):
 
 
 def test_four_pages_end_to_end(tmp_path, writer):
-    script, steps = run(tmp_path, writer)
+    script, steps = run(tmp_path, writer, render={"dpi": 60})
     scenes = len(script.scenes)
     assert steps == [
         "prepare",
@@ -48,7 +49,11 @@ def test_four_pages_end_to_end(tmp_path, writer):
         *(["coordinator", "narrate", "coordinator", "direct", "coordinator", "voice"] * scenes),
         "coordinator",
         "deliver",
+        "illustrate",
     ]
+    out = tmp_path / "out"
+    assert sorted(p.name for p in (out / "pages").iterdir()) == [f"page_{i:03d}.png" for i in range(1, 5)]
+    assert all((out / name).stat().st_size > 0 for name in ("issue.cbz", "issue.pdf", "index.html"))
     saved = IssueScript.model_validate_json((tmp_path / "out" / "script.json").read_text())
     assert saved == script and script.run_id == "r1" and script.fallbacks == []
     assert [p.number for p in script.pages] == [1, 2, 3, 4]
@@ -87,7 +92,7 @@ def test_state_in_checkpoints_holds_the_run_log(tmp_path, writer):
     with open_graph(RunPaths.of(load_settings(), "r1")) as graph:
         state = graph.get_state({"configurable": {"thread_id": "r1"}})
     ends = [e["stage"] for e in state.values["run_log"] if e["kind"] == "node_end"]
-    assert ends[0] == "prepare" and ends[-1] == "deliver" and len(ends) == len(set(ends))
+    assert ends[0] == "prepare" and ends[-1] == "illustrate" and len(ends) == len(set(ends))
     assert not state.next and state.values["script"]["title"]
 
 

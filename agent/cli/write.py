@@ -27,6 +27,7 @@ STAGE_NAMES = {
     "direct": "director: pages and panels",
     "voice": "voices: balloons",
     "deliver": "writing script.json and script.md",
+    "illustrate": "artist, colorist, letterer: pages, CBZ, PDF, HTML",
 }
 
 
@@ -45,7 +46,7 @@ class StageProgress:
             return
         if "outline" in update and update["outline"]:
             self.scenes = len(update["outline"])
-            self.progress.update(self.task, total=3 + 3 * self.scenes)
+            self.progress.update(self.task, total=4 + 3 * self.scenes)
         elapsed = time.perf_counter() - self.started
         label = STAGE_NAMES.get(node, node)
         scene = _scene_of(update)
@@ -85,6 +86,9 @@ def _summary(script: Any, out: Path, seconds: float) -> Table:
         ("time", f"{seconds:.1f} s"),
         ("script", f"{out / 'script.md'}\n{out / 'script.json'}"),
     ]
+    rendered = [out / name for name in ("issue.cbz", "issue.pdf", "index.html") if (out / name).exists()]
+    if rendered:
+        rows.append(("comic", "\n".join(str(p) for p in rendered)))
     for key, value in rows:
         table.add_row(key, value)
     return table
@@ -107,6 +111,9 @@ def _summary(script: Any, out: Path, seconds: float) -> Table:
 @click.option(
     "--strict", is_flag=True, help="Fail on unusable model output instead of using a logged fallback."
 )
+@click.option("--no-render", is_flag=True, help="Write the script only; draw nothing.")
+@click.option("--no-color", is_flag=True, help="Keep the Bonelli black and white.")
+@click.option("--artist", help="Panel art backend: storyboard, remix or diffusers:/path (default: the artist role).")
 @pass_app
 def write_issue_command(
     app: AppContext,
@@ -120,8 +127,11 @@ def write_issue_command(
     resume_id: str | None,
     interactive: bool,
     strict: bool,
+    no_render: bool,
+    no_color: bool,
+    artist: str | None,
 ) -> None:
-    """Write a new issue's script from a storyline: outline, scenes, Bonelli pages, balloons."""
+    """Write a new issue from a storyline: outline, scenes, Bonelli pages, balloons, drawn pages, CBZ/PDF/HTML."""
     from agent.run import new_run_id, write_issue
 
     if not resume_id and not (plot and pages and out):
@@ -155,6 +165,7 @@ def write_issue_command(
             ask=_ask if interactive else None,
             strict=strict,
             on_step=StageProgress(progress, pages),
+            render={"enabled": not no_render, "color": not no_color, "artist": artist},
         )
     out_dir = Path(out) if out else Path(_stored_out(settings, run_id))
     console.print(_summary(script, out_dir, time.perf_counter() - started))
