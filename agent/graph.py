@@ -20,8 +20,8 @@ from langgraph.runtime import Runtime
 from agent.context import WriteContext
 from agent.coordinator import coordinator, prepare, review
 from agent.deliver import deliver
-from agent.illustrate import illustrate
 from agent.director import direct
+from agent.illustrate import illustrate
 from agent.narrator import narrate, outline
 from agent.state import WriteInput, WriteState
 from agent.voice import voice
