@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,8 @@ class LlamaCppScorer:
             from tools.models.llamacpp import native_stderr_silenced, quiet_llama_logs
 
             quiet_llama_logs()
+            if self.lora_path and not Path(self.lora_path).is_file():
+                raise ModelLoadError(f"{self.lora_path}: LoRA adapter file not found")
             try:
                 with native_stderr_silenced(True):
                     self._llama = Llama(

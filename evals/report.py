@@ -22,6 +22,7 @@ from evals.suite import SuiteContext, SuiteOptions, SuiteResult
 from tools.atomic import atomic_path, write_text_atomic
 
 PLOTS = "plots"
+TITLES = {"style": "Style", "voices": "Voices", "ocr": "OCR", "panels": "Panels", "attribution": "Attribution"}
 HTML_STYLE = """body{font-family:DejaVu Sans,Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}
 th{background:#eee}img{max-width:100%}pre{background:#f6f6f6;padding:1em;overflow:auto}"""
@@ -226,6 +227,12 @@ def ocr_section(data: dict[str, Any]) -> list[str]:
         f"Set `{data.get('set')}`, {data.get('balloons')} balloons.",
         md_table(["engine", "CER", "WER", "raw CER"], rows),
     ]
+    pepper = data.get("peppercarrot") or {}
+    if pepper.get("engines"):
+        cers = ", ".join(f"{name} {row['cer']:.2%}" for name, row in pepper["engines"].items())
+        out.append(f"Real lettering (Pepper&Carrot): CER {cers}.")
+    elif pepper.get("skipped"):
+        out.append(f"Real lettering (Pepper&Carrot): skipped ({pepper['skipped']}).")
     targets = data.get("targets", {})
     if targets:
         out.append(
@@ -305,7 +312,7 @@ def render_markdown(results: list[SuiteResult], plots: dict[str, list[str]], con
     }
     for r in results:
         if r.status == "ok":
-            lines += ["", f"## {r.name.capitalize()}", "", *"\n\n".join(writers[r.name](r.data)).split("\n")]
+            lines += ["", f"## {TITLES[r.name]}", "", *"\n\n".join(writers[r.name](r.data)).split("\n")]
     lines += [
         "",
         "## Configuration",

@@ -14,6 +14,7 @@ from evals.judge import JudgeVerdict, judge
 from evals.perplexity import PerplexityError, log_softmax_rows, perplexities, summarise
 from tests.test_evals_metrics import styled_text
 from tools.comic_script import Balloon, IssueScript, PagePlan, PanelSpec, Tier
+from tools.errors import ModelLoadError
 
 VOICES = {  # each character's habits: reference lines and generated lines share them, not the words
     "Tex": ["Fermo là, {x}!", "Hai dieci secondi per sparire, {x}.", "Nessuno scherza con la legge, {x}."],
@@ -197,6 +198,8 @@ def test_perplexity_helpers_and_unsupported_backend() -> None:
     assert summarise([np.log(4.0)] * 3).perplexity == pytest.approx(4.0)
     with pytest.raises(PerplexityError, match="llamacpp: or hf:"):
         perplexities("fake", ["ciao"])
+    with pytest.raises(ModelLoadError, match="nope.gguf"):  # the seam's LoRA option reaches the scorer
+        perplexities("llamacpp:gemma3-270m?lora=/nope.gguf", ["ciao"])
 
 
 @pytest.mark.real
