@@ -19,23 +19,28 @@ def _api_key() -> str:
     return os.environ.get("NUVOLA_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY") or "not-needed"
 
 
+def _generation_kwargs(spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """Client settings shared by the completion and chat clients."""
+    base_url, model = _endpoint(spec)
+    return {
+        "base_url": base_url,
+        "model": model,
+        "api_key": _api_key(),
+        "max_tokens": int(params.get("max_tokens", 256)),
+        "temperature": float(params.get("temperature", 0.7)),
+        "seed": int(params.get("seed", 0)),
+        "max_retries": 1,
+        "timeout": float(params.get("timeout", 120)),
+    }
+
+
 def openai_completion(spec: ModelSpec, **params: Any) -> Any:
     """A langchain `OpenAI` completion LLM pointed at the server (max_tokens set: no tiktoken look-up)."""
     try:
         from langchain_openai import OpenAI
     except ImportError as exc:
         raise MissingDependencyError("the openai backend needs `pip install langchain-openai`") from exc
-    base_url, model = _endpoint(spec)
-    return OpenAI(
-        base_url=base_url,
-        model=model,
-        api_key=_api_key(),
-        max_tokens=int(params.get("max_tokens", 256)),
-        temperature=float(params.get("temperature", 0.7)),
-        seed=int(params.get("seed", 0)),
-        max_retries=1,
-        timeout=float(params.get("timeout", 120)),
-    )
+    return OpenAI(**_generation_kwargs(spec, params))
 
 
 def openai_chat(spec: ModelSpec, **params: Any) -> Any:
@@ -54,17 +59,7 @@ def openai_chat(spec: ModelSpec, **params: Any) -> Any:
                 payload["max_tokens"] = payload["max_completion_tokens"]
             return payload
 
-    base_url, model = _endpoint(spec)
-    return CompatibleChatOpenAI(
-        base_url=base_url,
-        model=model,
-        api_key=_api_key(),
-        max_tokens=int(params.get("max_tokens", 256)),
-        temperature=float(params.get("temperature", 0.7)),
-        seed=int(params.get("seed", 0)),
-        max_retries=1,
-        timeout=float(params.get("timeout", 120)),
-    )
+    return CompatibleChatOpenAI(**_generation_kwargs(spec, params))
 
 
 def openai_embeddings(spec: ModelSpec) -> Any:
