@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -20,16 +19,20 @@ RESERVED_KEYS = ("kind", "key", "volume", "provenance")
 class Provenance(BaseModel):
     """Where a record comes from: a page, panel and balloons of a volume, or a text file."""
 
-    volume: str | None = Field(None, description="catalogue volume name (or text source name)")
-    page_index: int | None = Field(None, description="0-based page index within the volume")
+    volume: str | None = Field(default=None, description="catalogue volume name (or text source name)")
+    page_index: int | None = Field(default=None, description="0-based page index within the volume")
     page_id: str | None = None
     panel_id: str | None = None
     balloon_ids: list[str] = Field(default_factory=list)
-    image_path: str | None = Field(None, description="page image, as the catalogue stores it")
-    bbox: list[int] | None = Field(None, description="[x, y, w, h] of the panel or balloon on the page")
+    image_path: str | None = Field(default=None, description="page image, as the catalogue stores it")
+    bbox: list[int] | None = Field(
+        default=None, description="[x, y, w, h] of the panel or balloon on the page"
+    )
     pages: list[int] = Field(default_factory=list, description="first and last page index of a scene/story")
-    source: str | None = Field(None, description="text file or series profile the record was read from")
-    chunk: int | None = Field(None, description="passage number within its file")
+    source: str | None = Field(
+        default=None, description="text file or series profile the record was read from"
+    )
+    chunk: int | None = Field(default=None, description="passage number within its file")
 
     def describe(self) -> str:
         """A short human reference: `Tex 1, p. 12, balloon <id>` or `file.txt §3`."""
@@ -79,8 +82,3 @@ def record_from_row(document: str, metadata: dict[str, Any]) -> MemoryRecord:
     kind, key = meta.pop("kind"), meta.pop("key", "")
     meta.pop("volume", None)
     return MemoryRecord(kind=kind, key=key, text=document, metadata=meta, provenance=provenance)
-
-
-def json_list(values: list[Any]) -> str:
-    """Nested structures (stats, relations, palettes) are stored as JSON strings in metadata."""
-    return json.dumps(values, ensure_ascii=False)

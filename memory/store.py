@@ -217,7 +217,7 @@ class MemoryStore:
             if found is not None:
                 return found
         result = col.query(
-            query_embeddings=[vector],
+            query_embeddings=[vector],  # type: ignore[arg-type]
             n_results=min(k, total),
             where=where,
             include=["documents", "metadatas", "distances"],

@@ -28,7 +28,7 @@ def export_jsonl(store: MemoryStore, path: Path, *, with_embeddings: bool = True
     rows = {
         kind: sorted(store.rows(kind, with_embeddings=with_embeddings), key=lambda r: r.id) for kind in KINDS
     }
-    counts = {kind: len(found) for kind, found in rows.items()}
+    counts: dict[str, int] = {kind: len(found) for kind, found in rows.items()}
     header = {"nuvola_memory": FORMAT_VERSION, "embedder": store.embedder, "counts": counts}
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as out:
         out.write(json.dumps(header, ensure_ascii=False) + "\n")

@@ -50,15 +50,15 @@ def test_search_who_threatens_tex_returns_the_threats_with_page_provenance(tucso
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)
     lines = [h for h in hits if h["kind"] == "line"]
-    assert lines and all(h["text"].startswith("Bradley:") for h in lines)  # the villain's threats lead
-    assert {h["provenance"]["page_index"] for h in lines} <= {1, 5}
+    assert lines and all(h["metadata"]["act"] == "minaccia" for h in lines)  # threats lead, nothing else
+    assert {h["provenance"]["page_index"] for h in lines} <= {1, 3, 5, 7}  # Bradley, Slim, Mefisto
     assert all(h["provenance"]["balloon_ids"] and h["provenance"]["image_path"] for h in lines)
     _, store = tucson_memory
-    top = search(store, "chi minaccia Tex?", kind="line", k=5)
-    assert {h.text for h in top[:2]} == {
+    top = [h.text for h in search(store, "chi minaccia Tex?", kind="line", k=4)]
+    assert {
         "Bradley: Quando Tex Willer metterà piede a Tucson, lo riempiremo di piombo!",
         "Bradley: Ti ammazzerò con le mie mani, Tex!",
-    }
+    } <= set(top)
 
 
 def test_retrieval_tools_answer_with_provenance(tucson_memory) -> None:

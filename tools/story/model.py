@@ -11,18 +11,20 @@ class StoryLine(BaseModel):
     """One transcribed balloon or caption, in reading order, traced back to its page image."""
 
     text: str = Field(description="the line in sentence case, as the memory embeds it")
-    lettering: str = Field("", description="the text as transcribed (usually UPPERCASE)")
+    lettering: str = Field(default="", description="the text as transcribed (usually UPPERCASE)")
     kind: Literal["speech", "caption"] = "speech"
     speaker: str | None = None
     addressee: str | None = None
-    act: str | None = Field(None, description="speech act found by cues: minaccia, insulto, promessa...")
+    act: str | None = Field(
+        default=None, description="speech act found by cues: minaccia, insulto, promessa..."
+    )
     page_index: int
     page_id: str
     panel_id: str | None = None
     balloon_id: str
-    image_path: str | None = Field(None, description="page image, relative to the data home")
+    image_path: str | None = Field(default=None, description="page image, relative to the data home")
     bbox: list[int] | None = None
-    confidence: float | None = Field(None, description="speaker attribution confidence")
+    confidence: float | None = Field(default=None, description="speaker attribution confidence")
     scene: int = 0
 
 
@@ -48,7 +50,7 @@ class StoryScene(BaseModel):
     title: str
     place: str = ""
     time: str = ""
-    cue: str = Field("", description="the caption or change that opened the scene")
+    cue: str = Field(default="", description="the caption or change that opened the scene")
     first_page: int
     last_page: int
     cast: list[str] = Field(default_factory=list)

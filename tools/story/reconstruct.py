@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from memory.profile import SeriesProfile, load_profile, name_key
 from tools.errors import InputFileError, NuvolaError
@@ -86,7 +86,7 @@ def reconstruct_volume(
     for scene in scenes:
         _summarise_scene(scene, [ln for ln in lines if ln.scene == scene.index], narrator)
     characters = character_voices(lines)
-    summary, source = _story_summary(volume, scenes, narrator)
+    summary, source = _story_summary(scenes, narrator)
     return ReconstructedStory(
         volume=volume,
         series=profile.name if profile else settings.series,
@@ -223,7 +223,9 @@ def extractive_scene_summary(scene: StoryScene, lines: list[StoryLine]) -> str:
     return f"{head}. {key.speaker}: «{key.text}»"
 
 
-def _story_summary(volume: str, scenes: list[StoryScene], narrator: Narrator | None) -> tuple[str, str]:
+def _story_summary(
+    scenes: list[StoryScene], narrator: Narrator | None
+) -> tuple[str, Literal["llm", "extractive"]]:
     summary = narrator.story_summary(scenes) if narrator and scenes else None
     if summary:
         return summary, "llm"
