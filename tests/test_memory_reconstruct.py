@@ -15,6 +15,7 @@ from tests.memory_fixtures import fill_catalogue, load_volume
 from tools.errors import UnknownVolumeError
 from tools.ingest.catalogue import Catalogue
 from tools.settings import load_settings
+from tools.story.narrator import parse_sentence, parse_verdict
 from tools.story.reconstruct import NothingTranscribedError, reconstruct_volume, vocative
 
 
@@ -151,3 +152,20 @@ def test_cli_reconstructs_remembers_and_searches(catalogue, isolated_home: Path,
     assert result.exit_code == 0 and "removed" in result.output
     result = runner.invoke(cli, ["memory", "remove-volume", VOLUME], env=env)
     assert result.exit_code != 0 and "holds nothing" in result.output
+
+
+def test_narrator_answers_are_validated() -> None:
+    assert parse_verdict(" SÌ, cambia luogo") is True and parse_verdict("no") is False
+    with pytest.raises(ValueError):
+        parse_verdict("forse")
+    assert (
+        parse_sentence(" Al forte Tex convince Carson a partire\nScena: x")
+        == "Al forte Tex convince Carson a partire."
+    )
+    for bad in (
+        "Troppo corto.",
+        "Scena: AL FORTE. TEX: Sella i cavalli.",
+        "Il piano è pronto. YAMA: Sì, padre.",
+    ):
+        with pytest.raises(ValueError):
+            parse_sentence(bad)

@@ -52,6 +52,8 @@ def parse_sentence(text: str, min_words: int = 4, max_words: int = 70) -> str:
         raise ValueError(f"a summary of {count} words (wanted {min_words}-{max_words})")
     if re.search(r"\b(Scena|Scene|Riassunto|Trama|Prima|Dopo)\s*:", line):
         raise ValueError("the answer repeats the prompt's labels")
+    if re.search(r"\b[A-ZÀ-Ý][A-ZÀ-Ý ]{1,30}:", line) or "«" in line:
+        raise ValueError("the answer copies dialogue instead of summarising it")
     return line if line[-1] in ".!?…" else line + "."
 
 
