@@ -96,7 +96,7 @@ def test_co_writing_exchange_saved_then_resumed_and_finished(registry_fake, isol
     assert resumed.exit_code == 0, resumed.output
     out = resumed.output
     assert f"Riprendo la sessione {meta.id}" in out and NEW_LINE in out.split("tu> finisci")[0]
-    assert "L'albo è finito" in out and "issue.cbz" in out
+    assert "L'albo è finito" in out and "disegno: tavole" in out and "issue.cbz" in out
     final = json.loads((paths.root / "script.json").read_text())
     assert [p["number"] for p in final["pages"]] == [1, 2] and final["run_id"] == meta.id
     assert NEW_LINE in balloons(final["pages"][:1])
@@ -194,11 +194,12 @@ def test_page_count_at_the_outline_rewrites_it_at_that_length(writer):
     chat = Driver(writer)
     chat.say(PLOT)
     assert chat.values["pages"] == 1
-    said = chat.say("3 pagine")
-    assert "D'accordo, 3 pagine" in said and chat.session.stage().kind == "outline"
-    assert sum(len(s["pages"]) for s in chat.values["outline"]) == 3 and chat.values["pages"] == 3
-    chat.say("finisci")
-    assert chat.session.stage().kind == "done" and len(chat.values["script"]["pages"]) == 3
+    said = chat.say("2 pagine")
+    assert "D'accordo, 2 pagine" in said and chat.session.stage().kind == "outline"
+    assert sum(len(s["pages"]) for s in chat.values["outline"]) == 2 and chat.values["pages"] == 2
+    said = chat.say("finisci")
+    assert chat.session.stage().kind == "done" and len(chat.values["script"]["pages"]) == 2
+    assert "Disegnato:" in said and Path(chat.values["rendered"]["cbz"]).is_file()
 
 
 def test_the_outline_review_limit_is_said_not_hidden(writer):

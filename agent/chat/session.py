@@ -326,7 +326,9 @@ class ChatSession:
             key = "last_scene_done" if stage.next_step == "deliver" else "scene_done"
             self.view.say(key, style="dim", scene=index + 1, scenes=stage.scenes, pages=pages_label(scene["pages"]))
         elif stage.kind == "done":
-            self.view.say("finished", style="green", markdown=str(Path(self.meta.out_dir) / "script.md"))
+            drawn = values.get("rendered") or {}
+            comic = self.view.text("finished_comic", cbz=drawn["cbz"], html=drawn["html"]) if drawn else ""
+            self.view.say("finished", style="green", markdown=str(Path(self.meta.out_dir) / "script.md"), comic=comic)
         elif stage.kind == "stopped":
             self.view.say("stopped_hint", style="yellow")
         else:
@@ -487,7 +489,9 @@ class ChatSession:
         self.view.say("model_set", role=role, name=name)
 
 
-STEP_NAMES = {f"step_{n}" for n in ("prepare", "outline", "review", "narrate", "direct", "voice", "deliver")}
+STEP_NAMES = {
+    f"step_{n}" for n in ("prepare", "outline", "review", "narrate", "direct", "voice", "deliver", "illustrate")
+}
 
 
 def _pages_hint(lang: str) -> str:
