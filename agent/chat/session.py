@@ -209,9 +209,7 @@ class ChatSession:
             self.show_stage()
 
     def _answer(self, text: str, on_step: Callable[[str, dict[str, Any]], None], pause: bool = True) -> None:
-        from langgraph.types import Command
-
-        self.thread.run(Command(resume=text), self.ctx, pause=pause, on_step=on_step)
+        self.thread.answer(text, self.ctx, pause=pause, on_step=on_step)
 
     def _scene_label(self, stage: Stage) -> str:
         scene = stage.written[-1] + 1 if stage.written else 1

@@ -147,9 +147,9 @@ class StoryThread:
         self.head = None
         self.run(request, ctx, on_step=on_step)
 
-    def answer(self, text: str, ctx: WriteContext, on_step: StepCallback | None = None) -> None:
-        """Answer the coordinator's pending question."""
-        self.run(Command(resume=text), ctx, on_step=on_step)
+    def answer(self, text: str, ctx: WriteContext, *, pause: bool = True, on_step: StepCallback | None = None) -> None:
+        """Answer the coordinator's pending question (a LangGraph interrupt) and run to the next stop."""
+        self.run(Command(resume=text), ctx, pause=pause, on_step=on_step)
 
     def advance(self, ctx: WriteContext, *, to_end: bool = False, on_step: StepCallback | None = None) -> None:
         """Go on from a scene boundary or a stop: to the next scene's end, or (to_end) to the delivery."""
