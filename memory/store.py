@@ -216,17 +216,18 @@ class MemoryStore:
             found = self._post_filtered(col, vector, where, k, total)
             if found is not None:
                 return found
-        result = col.query(
+        nearest = col.query(
             query_embeddings=[vector],  # type: ignore[arg-type]
             n_results=min(k, total),
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],  # rows are read after: cheaper than having the query carry them
         )
-        docs, metas, dists = result["documents"][0], result["metadatas"][0], result["distances"][0]  # type: ignore[index]
-        return [
-            (record_from_row(doc, dict(meta)), 1.0 - float(dist))
-            for doc, meta, dist in zip(docs, metas, dists, strict=True)
-        ]
+        return self._rows(col, nearest["ids"][0], nearest["distances"][0])  # type: ignore[index]
+
+    def _rows(self, col: Collection, ids: list[str], dists: list[float]) -> list[tuple[MemoryRecord, float]]:
+        """Records for ranked ids, in rank order, with cosine similarity scores."""
+        rows = _fetch(col, ids)
+        return [(record_from_row(*rows[i]), 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
 
     def _post_filtered(
         self, col: Collection, vector: np.ndarray, where: dict[str, Any], k: int, total: int
@@ -239,18 +240,11 @@ class MemoryStore:
         found: list[tuple[MemoryRecord, float]] = []
         for start in range(0, len(ids), 4 * k):
             chunk = ids[start : start + 4 * k]
-            rows = col.get(ids=chunk, include=["documents", "metadatas"])
-            by_id = dict(
-                zip(
-                    rows["ids"],
-                    zip(rows["documents"] or [], rows["metadatas"] or [], strict=True),
-                    strict=True,
-                )
-            )
+            rows = _fetch(col, chunk)
             for row_id, dist in zip(chunk, dists[start : start + 4 * k], strict=True):
-                doc, meta = by_id[row_id]
-                if matches(where, dict(meta)):
-                    found.append((record_from_row(doc, dict(meta)), 1.0 - float(dist)))
+                doc, meta = rows[row_id]
+                if matches(where, meta):
+                    found.append((record_from_row(doc, meta), 1.0 - float(dist)))
             if len(found) >= k:
                 return found[:k]
             seen = start + len(chunk)
@@ -352,6 +346,13 @@ def _http_client(host: str, port: int) -> ClientAPI:
             f"`nuvola memory serve` or `chroma run --path DIR --host {host} --port {port}`, "
             'or set memory.mode = "embedded"'
         ) from exc
+
+
+def _fetch(col: Collection, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Documents and metadata of rows by id (Chroma returns them in its own order)."""
+    rows = col.get(ids=ids, include=["documents", "metadatas"])
+    docs, metas = rows["documents"] or [], rows["metadatas"] or []
+    return {i: (doc, dict(meta)) for i, doc, meta in zip(rows["ids"], docs, metas, strict=True)}
 
 
 def _by_kind(items: Iterable[Any]) -> dict[Kind, list[Any]]:
