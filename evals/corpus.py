@@ -58,6 +58,16 @@ CAPITALISED_RE = re.compile(r"(?<![^\W\d_])[" + re.escape(UPPER_LETTERS) + r"][^
 """A word that starts with an upper-case letter (a candidate proper name)."""
 
 
+def read_background(folder: Path) -> list[tuple[str, str]]:
+    """(profile, text) of every `*.txt` in `folder`: the profile is the part of the name before the first `_`
+    (the author, for `Author-Name_Title_Year.txt`), else the whole file name."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.glob("*.txt") if p.is_file()) if folder.is_dir() else []
+    if not files:
+        raise InputFileError(folder, "no .txt files of background text")
+    return [(p.stem.split("_")[0] or p.stem, AuthoredText(p, p.stem, "").read()) for p in files]
+
+
 def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))
 

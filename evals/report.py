@@ -22,7 +22,13 @@ from evals.suite import SuiteContext, SuiteOptions, SuiteResult
 from tools.atomic import atomic_path, write_text_atomic
 
 PLOTS = "plots"
-TITLES = {"style": "Style", "voices": "Voices", "ocr": "OCR", "panels": "Panels", "attribution": "Attribution"}
+TITLES = {
+    "style": "Style",
+    "voices": "Voices",
+    "ocr": "OCR",
+    "panels": "Panels",
+    "attribution": "Attribution",
+}
 HTML_STYLE = """body{font-family:DejaVu Sans,Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}
 th{background:#eee}img{max-width:100%}pre{background:#f6f6f6;padding:1em;overflow:auto}"""
@@ -156,6 +162,7 @@ def style_section(data: dict[str, Any], plots: list[str]) -> list[str]:
     for side, c in [("", c) for c in data["candidates"]] + [("baseline: ", c) for c in data["baseline"]]:
         ppl = " / ".join(fmt(p["perplexity"], "{:.1f}") for p in c["perplexity"].values()) or "-"
         prob = c["style_probability"]["probability"] if c["style_probability"] else None
+        rank = f"{c['style_score']['rank']}/{c['style_score']['profiles']}" if c.get("style_score") else "-"
         judge = c["judge"]["overall"] if c["judge"] else None
         rows.append(
             [
@@ -164,6 +171,7 @@ def style_section(data: dict[str, Any], plots: list[str]) -> list[str]:
                 fmt(c["burrows_delta"]),
                 fmt(c["cosine_delta"]),
                 fmt(prob, "{:.2f}"),
+                rank,
                 ppl,
                 fmt(c["format"]["fidelity"], "{:.2f}"),
                 fmt(judge, "{:.2f}"),
@@ -177,6 +185,7 @@ def style_section(data: dict[str, Any], plots: list[str]) -> list[str]:
                 "Burrows Δ",
                 "cosine Δ",
                 "P(reference)",
+                "style rank",
                 "perplexity",
                 "format fidelity",
                 "judge",

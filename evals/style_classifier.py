@@ -30,7 +30,7 @@ class TooLittleTextError(NuvolaError):
 def even_sample(items: list[str], limit: int, seed: int) -> list[str]:
     """At most `limit` items, drawn without replacement by a seeded generator, kept in order."""
     if len(items) <= limit:
-        return items
+        return list(items)
     keep = np.sort(np.random.default_rng(seed).choice(len(items), size=limit, replace=False))
     return [items[i] for i in keep]
 

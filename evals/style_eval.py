@@ -22,9 +22,12 @@ from evals.judge import JudgeVerdict
 from evals.perplexity import TextPerplexity
 from evals.samples import TextSample
 from evals.style_classifier import StyleClassifier, StyleProbability, even_sample
+from evals.style_profile import StyleProfiler
 from evals.stylometry import DeltaSpace, profile_delta
 
 MIN_POPULATION_CHUNKS = 5
+MAX_PROFILE_CHUNKS = 300
+REFERENCE_PROFILE = "<reference>"
 
 
 @dataclass
@@ -43,6 +46,16 @@ class StyleEvalConfig:
     seed: int = 0
 
 
+class ProfileScore(BaseModel):
+    """The style score (evals.style_profile, validated by attribution) for the reference profile against
+    one profile per background author: standardised across profiles, and the reference's rank (1 = closest)."""
+
+    score: float
+    rank: int
+    profiles: int
+    nearest: str
+
+
 class CandidateScores(BaseModel):
     """Every metric of one candidate."""
 
@@ -53,6 +66,7 @@ class CandidateScores(BaseModel):
     burrows_delta: float
     cosine_delta: float | None
     style_probability: StyleProbability | None = None
+    style_score: ProfileScore | None = None
     perplexity: dict[str, TextPerplexity] = {}
     format: FormatComparison
     judge: JudgeVerdict | None = None
@@ -88,6 +102,24 @@ def population_chunks(texts: Sequence[str], size: int) -> tuple[list[str], int]:
     return chunks, size
 
 
+def fit_profiler(
+    reference_chunks: list[str], background: Sequence[tuple[str, str]], size: int, config: StyleEvalConfig
+) -> StyleProfiler | None:
+    """A StyleProfiler over the reference and each background author (at most MAX_PROFILE_CHUNKS chunks each)."""
+    chunks = even_sample(reference_chunks, MAX_PROFILE_CHUNKS, config.seed)
+    labels = [REFERENCE_PROFILE] * len(chunks)
+    by_label: dict[str, list[str]] = {}
+    for label, text in background:
+        by_label.setdefault(label, []).extend(chunk_words(text, size))
+    for label, pieces in sorted(by_label.items()):
+        picked = even_sample(pieces, MAX_PROFILE_CHUNKS, config.seed)
+        chunks += picked
+        labels += [label] * len(picked)
+    if len(set(labels)) < 2:
+        return None
+    return StyleProfiler().fit(chunks, labels)
+
+
 def reference_self_delta(space: DeltaSpace, chunks: Sequence[str]) -> float | None:
     """Mean Burrows' Delta of the reference's own chunks from its profile: the distance a text of the
     reference itself is typically at (read candidate Deltas against it)."""
@@ -108,12 +140,13 @@ class StyleEvaluator:
     """Fitted once on the reference (and background); scores any number of candidate samples."""
 
     reference: TextSample
-    background: list[str]
+    background: list[tuple[str, str]]
     config: StyleEvalConfig
     space: DeltaSpace | None = None
     reference_chunks: list[str] | None = None
     population: int = 0
     self_delta: float | None = None
+    profiler: StyleProfiler | None = None
     classifier: StyleClassifier | None = None
     judge_llm: Any = None
 
@@ -121,7 +154,7 @@ class StyleEvaluator:
         """Fit the Delta space on chunks of the reference and the background (z-scores are measured on
         that population), the style classifier when there is background, and load the judge."""
         ref_chunks, size = population_chunks([self.reference.text], self.config.delta_chunk_words)
-        bg_all = [c for t in self.background for c in chunk_words(t, size)]
+        bg_all = [c for _, t in self.background for c in chunk_words(t, size)]
         bg_chunks = even_sample(bg_all, self.config.max_background_chunks, self.config.seed)
         self.reference_chunks = ref_chunks or [self.reference.text]
         self.population = len(self.reference_chunks) + len(bg_chunks)
@@ -132,7 +165,8 @@ class StyleEvaluator:
                 chunk_words=self.config.classifier_chunk_words,
                 max_chunks=self.config.max_background_chunks,
                 seed=self.config.seed,
-            ).fit([self.reference.text], self.background)
+            ).fit([self.reference.text], [t for _, t in self.background])
+            self.profiler = fit_profiler(self.reference_chunks, self.background, size, self.config)
         if self.config.judge_model:
             from tools.models import get_llm
 
@@ -151,12 +185,26 @@ class StyleEvaluator:
             burrows_delta=round(burrows[0], 4),
             cosine_delta=None if cosine is None else round(cosine[0], 4),
             style_probability=self.classifier.probability(sample.text) if self.classifier else None,
+            style_score=self.profile_score(sample.text) if self.profiler else None,
             perplexity=perplexity,
             format=compare_format(self.reference, sample),
         )
         if self.judge_llm is not None:
             self._judge(sample, scores)
         return scores
+
+    def profile_score(self, text: str) -> ProfileScore:
+        """The harness's style score of `text` for the reference profile, and its rank among all profiles."""
+        assert self.profiler is not None
+        row = self.profiler.scores([text])[0]
+        column = list(self.profiler.classes).index(REFERENCE_PROFILE)
+        ranked = [str(self.profiler.classes[i]) for i in np.argsort(-row)]
+        return ProfileScore(
+            score=round(float(row[column]), 4),
+            rank=1 + int((row > row[column]).sum()),
+            profiles=len(row),
+            nearest=ranked[0],
+        )
 
     def _judge(self, sample: TextSample, scores: CandidateScores) -> None:
         from evals.judge import judge
@@ -208,6 +256,7 @@ def metric_getters(config: StyleEvalConfig) -> dict[str, Any]:
         "burrows_delta": lambda c: c.burrows_delta,
         "cosine_delta": lambda c: c.cosine_delta,
         "style_probability": lambda c: c.style_probability.probability if c.style_probability else None,
+        "style_score": lambda c: c.style_score.score if c.style_score else None,
         "format_fidelity": lambda c: c.format.fidelity,
         "judge_overall": lambda c: c.judge.overall if c.judge else None,
     }
@@ -235,7 +284,7 @@ def run_style_eval(
     reference: TextSample,
     candidates: Sequence[TextSample],
     config: StyleEvalConfig,
-    background: Sequence[str] = (),
+    background: Sequence[tuple[str, str]] = (),
     baseline: Sequence[TextSample] = (),
     background_name: str = "",
 ) -> StyleReport:
@@ -257,7 +306,7 @@ def run_style_eval(
     bg = SideSummary(
         name=background_name or "background",
         source=background_name,
-        words=sum(count_words(t) for t in background),
+        words=sum(count_words(t) for _, t in background),
         balloons=0,
     )
     return StyleReport(

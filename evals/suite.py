@@ -130,11 +130,11 @@ def reference_sample(ctx: SuiteContext) -> TextSample:
 
 
 def style_suite(ctx: SuiteContext) -> dict[str, Any]:
-    from evals.corpus import list_texts
+    from evals.corpus import read_background
     from evals.style_eval import StyleEvalConfig, run_style_eval
 
     candidate, reference = run_sample(ctx), reference_sample(ctx)
-    background = [t.read() for t in list_texts(ctx.options.background)] if ctx.options.background else []
+    background = read_background(ctx.options.background) if ctx.options.background else []
     config = StyleEvalConfig(
         perplexity_models=ctx.options.lms,
         judge_model=ctx.settings.model_for("judge") if ctx.options.judge else None,

@@ -153,7 +153,10 @@ def test_eval_style_json_with_background_baseline_and_errors(isolated_home: Path
     good, base = data["candidates"][0], data["baseline"][0]
     assert good["style_probability"]["probability"] > 0.5 > base["style_probability"]["probability"]
     assert good["cosine_delta"] < base["cosine_delta"] and good["burrows_delta"] < base["burrows_delta"]
-    assert data["comparison"]["style_probability"] > 0 and data["config"]["mfw"] == 50
+    assert good["style_score"]["rank"] == 1 and good["style_score"]["profiles"] == 3
+    assert base["style_score"]["nearest"] == "Terzo"  # written in the third background author's style
+    assert data["comparison"]["style_probability"] > 0 and data["comparison"]["style_score"] > 0
+    assert data["config"]["mfw"] == 50 and data["config"]["delta_reference_chunks"] == 6
     assert set(good["format"]["measures"]) >= {"words_per_balloon", "uppercase_share"}
     assert "panels_per_page" in good["format"]["missing"]  # plain-text reference has no pages
     missing = CliRunner().invoke(

@@ -191,9 +191,9 @@ def load_style_inputs(
     candidates: tuple[str, ...],
     baseline: tuple[str, ...],
     background: Path | None,
-) -> tuple[Any, list[Any], list[Any], list[str]]:
-    """The reference sample, candidate and baseline samples, and background texts."""
-    from evals.corpus import list_texts
+) -> tuple[Any, list[Any], list[Any], list[tuple[str, str]]]:
+    """The reference sample, candidate and baseline samples, and (profile, text) background texts."""
+    from evals.corpus import read_background
     from evals.reference import load_reference
     from evals.samples import load_samples
 
@@ -201,7 +201,7 @@ def load_style_inputs(
     ref = load_reference(reference, settings)
     cands = [s for item in candidates for s in load_samples(Path(item).expanduser(), runs)]
     base = [s for item in baseline for s in load_samples(Path(item).expanduser(), runs)]
-    bg = [t.read() for t in list_texts(background)] if background else []
+    bg = read_background(background) if background else []
     return ref, cands, base, bg
 
 
@@ -218,6 +218,7 @@ def print_style(report: Any) -> None:
         "Burrows Δ",
         "cosine Δ",
         "P(reference)",
+        "style rank",
         "perplexity",
         "format",
         "judge",
@@ -231,6 +232,7 @@ def print_style(report: Any) -> None:
                 f"{c.burrows_delta:.3f}",
                 f"{c.cosine_delta:.3f}" if c.cosine_delta is not None else "-",
                 f"{c.style_probability.probability:.2f}" if c.style_probability else "-",
+                f"{c.style_score.rank}/{c.style_score.profiles}" if c.style_score else "-",
                 " / ".join(f"{p.perplexity:.1f}" for p in c.perplexity.values() if p.perplexity) or "-",
                 f"{c.format.fidelity:.2f}" if c.format.fidelity is not None else "-",
                 f"{c.judge.overall:.2f}" if c.judge else "-",
