@@ -102,6 +102,26 @@ def plot_style_scores(style: dict[str, Any], target: Path) -> Path:
         ax.barh(names, values, color="#4a7ab5")
         ax.set_title(label)
         ax.invert_yaxis()
+        if label != "Burrows Δ":
+            ax.set_xlim(0, 1)
+    return save_figure(fig, target)
+
+
+def plot_chunk_probabilities(style: dict[str, Any], target: Path) -> Path | None:
+    """The distribution of P(reference) over 100-word chunks, per candidate and baseline text."""
+    rows = [("", c) for c in style["candidates"]] + [("baseline: ", c) for c in style["baseline"]]
+    rows = [(side, c) for side, c in rows if c["style_probability"] and c["style_probability"]["per_chunk"]]
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    bins = np.linspace(0, 1, 21)
+    for side, c in rows:
+        ax.hist(c["style_probability"]["per_chunk"], bins=bins, alpha=0.5, label=side + c["name"])
+    ax.axvline(0.5, color="grey", linestyle=":")
+    ax.set_xlabel("P(reference) of each chunk")
+    ax.set_ylabel("chunks")
+    ax.legend(fontsize=7)
     return save_figure(fig, target)
 
 
@@ -282,6 +302,8 @@ def make_plots(results: list[SuiteResult], ctx: SuiteContext) -> dict[str, list[
         plot_style_scores(by_name["style"].data, folder / "style_scores.png")
         plot_format(ctx.reference, [ctx.run_sample], folder / "format.png")
         made["style"] = [f"{PLOTS}/style_scores.png", f"{PLOTS}/format.png"]
+        if plot_chunk_probabilities(by_name["style"].data, folder / "style_chunks.png") is not None:
+            made["style"].append(f"{PLOTS}/style_chunks.png")
     if "voices" in by_name:
         conf = by_name["voices"].data["confusion"]
         plot_confusion(

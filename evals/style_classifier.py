@@ -50,6 +50,7 @@ class StyleProbability(BaseModel):
     probability: float
     share_above_half: float
     chunks: int
+    per_chunk: list[float] = []
 
 
 @dataclass
@@ -93,12 +94,13 @@ class StyleClassifier:
         """P(reference) of a text, averaged over its chunks."""
         chunks = chunks_of([text], self.chunk_words)
         if not chunks:
-            return StyleProbability(probability=0.0, share_above_half=0.0, chunks=0)
+            return StyleProbability(probability=0.0, share_above_half=0.0, chunks=0, per_chunk=[])
         p = self.chunk_probabilities(chunks)
         return StyleProbability(
             probability=round(float(p.mean()), 4),
             share_above_half=round(float((p > 0.5).mean()), 4),
             chunks=len(p),
+            per_chunk=[round(float(x), 4) for x in p],
         )
 
     def config(self) -> dict[str, object]:

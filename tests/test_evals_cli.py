@@ -166,15 +166,46 @@ def test_eval_style_json_with_background_baseline_and_errors(isolated_home: Path
 
 
 def test_eval_all_writes_report_with_plots(isolated_home: Path, tmp_path: Path) -> None:
+    from tests.test_evals_attribution import write_corpus
+
     write_run(isolated_home, "20260101-000000-abcd", make_script(voiced_lines(0, 4)))
+    bg = tmp_path / "bg"
+    bg.mkdir()
+    for k, style in enumerate("BC"):
+        (bg / f"Autore-{style}_Libro_190{k}.txt").write_text(styled_text(style, 1500, k), encoding="utf-8")
+    corpus = write_corpus(tmp_path / "corpus")
     out = tmp_path / "report"
-    result = run("eval", "all", "--out", str(out), "--skip", "ocr", "--panel-pages", "1")
+    result = run(
+        "eval",
+        "all",
+        "--out",
+        str(out),
+        "--skip",
+        "ocr",
+        "--panel-pages",
+        "1",
+        "--background",
+        str(bg),
+        "--attribution-corpus",
+        str(corpus),
+        "--chunk-words",
+        "500",
+    )
     assert result.exit_code == 0, result.output
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Style" in md and "## Voices" in md and "## Panels" in md and "## Configuration" in md
-    assert "| attribution | skipped |" in md and "| ocr | skipped |" in md
-    for plot in ("style_scores.png", "format.png", "voices_confusion.png"):
-        assert (out / "plots" / plot).stat().st_size > 1000 and f"plots/{plot}" in md
+    for section in ("## Style", "## Voices", "## Panels", "## Attribution", "## Configuration"):
+        assert section in md
+    assert "| ocr | skipped |" in md
+    plots = (
+        "style_scores",
+        "format",
+        "style_chunks",
+        "voices_confusion",
+        "attribution",
+        "attribution_confusion",
+    )
+    for plot in plots:
+        assert (out / "plots" / f"{plot}.png").stat().st_size > 1000 and f"plots/{plot}.png" in md
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<table>" in html and 'src="plots/voices_confusion.png"' in html
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -183,6 +214,8 @@ def test_eval_all_writes_report_with_plots(isolated_home: Path, tmp_path: Path) 
     assert suites["panels"]["data"]["f1"] > 0.9 and suites["voices"]["data"]["reference_source"].startswith(
         "profile"
     )
+    assert suites["attribution"]["data"]["accuracy"] == 1.0
+    assert suites["style"]["data"]["candidates"][0]["style_score"]["profiles"] == 3
 
 
 def test_judge_verdict_is_validated_and_repaired(fake_llm) -> None:  # type: ignore[no-untyped-def]
