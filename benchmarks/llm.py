@@ -41,15 +41,15 @@ def timed_stream(chunks: Iterable[str]) -> tuple[float, float, int]:
     return (first or end) - start, end - (first or end), count
 
 
-def measure(run: Callable[[], Iterable[str]], runs: int) -> tuple[float, float, float]:
-    """Median (prefill s, decode tok/s, total s) over `runs`."""
-    prefill, decode, total = [], [], []
+def measure(paths: dict[str, Callable[[], Iterable[str]]], runs: int) -> dict[str, tuple[float, float, float]]:
+    """Median (prefill s, decode tok/s, total s) per path; paths alternate run by run, so drifting
+    background load falls on both alike."""
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in paths}
     for _ in range(runs):
-        first, rest, n = timed_stream(run())
-        prefill.append(first)
-        decode.append(n / rest if rest > 0 else 0.0)
-        total.append(first + rest)
-    return statistics.median(prefill), statistics.median(decode), statistics.median(total)
+        for name, run in paths.items():
+            first, rest, n = timed_stream(run())
+            samples[name].append((first, n / rest if rest > 0 else 0.0, first + rest))
+    return {name: tuple(statistics.median(col) for col in zip(*rows, strict=True)) for name, rows in samples.items()}
 
 
 def main() -> None:
@@ -77,8 +77,8 @@ def main() -> None:
         seam.client.reset()
         yield from seam.stream(PROMPT, **params)
 
-    seam.client  # load before timing
-    rows = {"raw llama-cpp-python": measure(raw_run, args.runs), "Nuvola seam": measure(seam_run, args.runs)}
+    _ = seam.client  # load before timing
+    rows = measure({"raw llama-cpp-python": raw_run, "Nuvola seam": seam_run}, args.runs)
 
     table = Table(title=f"LLM speed: packaged Gemma 3 270M, prompt {n_prompt} tokens, {args.tokens} new tokens")
     for col in ("path", "prefill tok/s", "decode tok/s", "total s"):
