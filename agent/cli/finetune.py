@@ -275,6 +275,8 @@ def _metric_text(record: AdapterRecord) -> str:
         parts.append(f"ppl {m['ppl_before']} -> {m['ppl_after']} ({m['ppl_change'] * 100:+.1f}%)")
     if "cer_adapter" in m:
         parts.append(f"CER {m['cer_uncleaned']} -> {m['cer_adapter']}")
+    if m.get("style"):
+        parts.append(f"style {m['style']['base']} -> {m['style']['adapter']}")
     return "; ".join(parts)
 
 
