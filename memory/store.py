@@ -350,6 +350,8 @@ def _http_client(host: str, port: int) -> ClientAPI:
 
 def _fetch(col: Collection, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Documents and metadata of rows by id (Chroma returns them in its own order)."""
+    if not ids:  # Chroma rejects an empty id list; a query that matched nothing has nothing to fetch
+        return {}
     rows = col.get(ids=ids, include=["documents", "metadatas"])
     docs, metas = rows["documents"] or [], rows["metadatas"] or []
     return {i: (doc, dict(meta)) for i, doc, meta in zip(rows["ids"], docs, metas, strict=True)}

@@ -82,6 +82,14 @@ def test_filters_by_character_alias_volume_and_kind(isolated_home: Path) -> None
     assert {h.metadata["speaker"] for h in mefisto} == {"Mefisto", "Tex"}
 
 
+def test_filter_that_matches_nothing_returns_no_hits(isolated_home: Path) -> None:
+    store = _store(isolated_home)
+    store.upsert([_line("Tex 3", n, "Tex", f"Riga numero {n} del ranger.") for n in range(30)])
+    # more records than the post-filter looks at, so Chroma's own filtered search answers: with no rows
+    assert store.query("line", text="ranger", where={"volume": "Tex 99"}, k=1) == []
+    assert search(store, "ranger", volume="Tex 99", k=1) == []
+
+
 def test_remove_volume_removes_every_record_of_it_and_nothing_else(isolated_home: Path) -> None:
     store = _store(isolated_home)
     store.upsert(LINES)
