@@ -118,3 +118,18 @@ def test_normalize_stretches_faint_pencil_and_keeps_blank_paper_blank() -> None:
     out = normalize_sketch(faint)
     assert out.dtype == np.float32 and out[0, 0] == pytest.approx(1.0) and out[16, 5] == pytest.approx(0.0)
     assert (normalize_sketch(np.full((8, 8), 200, np.uint8)) == 1).all()
+
+
+def test_sketch_pair_warps_the_target_like_the_strokes() -> None:
+    from tools.concept.sketchify import sketch_pair
+
+    image = np.full((96, 96), 255, np.uint8)
+    cv2.line(image, (10, 20), (86, 76), 0, 3)
+    config = SketchifyConfig(jitter=4.0, affine=0.05, dropout=0.0, drop_thin_p=0.0, edge_mode_p=0.0)
+    sketch, target = sketch_pair(image, np.random.default_rng(1), config)
+    strokes = sketch < 200
+    near_target = cv2.dilate((target < 128).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    near_original = cv2.dilate((image < 128).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert strokes.sum() > 20
+    assert (strokes & near_target).sum() > 0.9 * strokes.sum()  # aligned with the warped target...
+    assert (strokes & near_original).sum() < (strokes & near_target).sum()  # ...better than with the original

@@ -309,6 +309,7 @@ def train_style_cmd(
 @click.option("--steps", default=150, show_default=True, help="Consistency fine-tuning steps.")
 @click.option("--lambda", "lam", default=1.0, show_default=True, help="λ: weight of the BCE term.")
 @click.option("--lr", default=5e-4, show_default=True)
+@click.option("--style-weight", default=0.1, show_default=True, help="Weight of the Gram term in S_j.")
 @click.option(
     "--diffusers",
     "diffusers_path",
@@ -337,6 +338,7 @@ def stylize_cmd(
     steps: int,
     lam: float,
     lr: float,
+    style_weight: float,
     diffusers_path: Path | None,
     controlnet: Path | None,
     candidates: int,
@@ -371,7 +373,7 @@ def stylize_cmd(
         out=out,
         classifier=classifier or concept_dir(app) / "elements.pt",
         style=style or concept_dir(app) / "style.pt",
-        consistency=ConsistencyConfig(steps=steps, lam=lam, lr=lr, seed=seed),
+        consistency=ConsistencyConfig(steps=steps, lam=lam, lr=lr, style_weight=style_weight, seed=seed),
         diffusion=diffusion,
         seed=seed,
     )

@@ -16,24 +16,32 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from finetune.concept.augment import augment
 from finetune.concept.progress import LossHistory, StepCallback
 from finetune.concept.style import frozen
 from tools.concept.loss import comic_book_loss, style_net_loss
 from tools.concept.metrics import ConsistencyReport, consistency, fit_to
-from tools.concept.nets import ElementNet, StyleBundle
+from tools.concept.nets import ElementNet, StyleBundle, pick_device
 from tools.concept.stylize import run_style_net
 
 
 @dataclass
 class ConsistencyConfig:
-    """λ weighs the BCE term; `batch` panels per step (all of them when fewer)."""
+    """λ weighs the BCE term; `batch` panels per step (all of them when fewer).
+
+    `augment` is the strength of the random warps/blur applied to the outputs before the classifiers
+    (0 turns it off): the BCE term then rewards elements recognisable under small changes, not
+    pixel-level tricks that only fool this one classifier.
+    """
 
     steps: int = 150
     lam: float = 1.0
     lr: float = 5e-4
     batch: int = 8
     style_weight: float = 0.1
+    augment: float = 1.0
     seed: int = 0
+    device: str = "auto"
 
 
 @dataclass
@@ -61,28 +69,32 @@ def finetune_consistency(
     if sketches.shape[0] != prior.shape[0]:
         raise ValueError(f"{sketches.shape[0]} sketches but {prior.shape[0]} prior rows")
     torch.manual_seed(config.seed)
-    classifier = frozen(copy.deepcopy(classifier))
-    before = run_style_net(bundle.net, sketches)
+    device = pick_device(config.device)
+    classifier = frozen(copy.deepcopy(classifier)).to(device)
     tuned = bundle.clone()
-    net = tuned.net
+    net, features = tuned.net.to(device), tuned.features.to(device)
+    grams = [g.to(device) for g in tuned.style_grams]
+    before = run_style_net(net, sketches)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     target = torch.from_numpy(np.asarray(prior, np.float32))
     history = LossHistory()
     generator = torch.Generator().manual_seed(config.seed)
     for step in range(1, config.steps + 1):
         idx = torch.randperm(len(sketches), generator=generator)[: config.batch]
-        out = net.train()(sketches[idx])
-        s_j = style_net_loss(out, before[idx], tuned.features, tuned.style_grams, config.style_weight)
-        logits = classifier(fit_to(out, classifier.config.size))
-        loss = comic_book_loss(s_j, logits, target[idx], config.lam)
+        out = net.train()(sketches[idx].to(device))
+        s_j = style_net_loss(out, before[idx].to(device), features, grams, config.style_weight)
+        seen = augment(out, generator, config.augment) if config.augment > 0 else out
+        logits = classifier(fit_to(seen, classifier.config.size))
+        loss = comic_book_loss(s_j, logits, target[idx].to(device), config.lam)
         optimizer.zero_grad()
         loss.total.backward()
         optimizer.step()
         values = history.add(total=loss.total.item(), style=loss.style.item(), bce=loss.bce.item())
         if on_step:
             on_step(step, config.steps, values)
-    net.eval()
     after = run_style_net(net, sketches)
+    tuned.net, tuned.features = net.cpu().eval(), features.cpu()
+    classifier = classifier.cpu()
     tuned.history = {**bundle.history, **{f"consistency_{k}": v for k, v in history.series.items()}}
     return ConsistencyResult(
         tuned,

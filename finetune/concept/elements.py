@@ -19,7 +19,7 @@ from finetune.concept.augment import augment
 from finetune.concept.progress import LossHistory, StepCallback
 from tools.concept.images import letterbox, load_gray, to_tensor
 from tools.concept.labels import ElementLabels
-from tools.concept.nets import ElementNet, ElementNetConfig
+from tools.concept.nets import ElementNet, ElementNetConfig, pick_device
 
 MIN_FOR_VALIDATION = 8
 
@@ -37,6 +37,7 @@ class ElementTrainConfig:
     repeats: int = 1
     augment: bool = True
     seed: int = 0
+    device: str = "auto"
 
 
 @dataclass
@@ -105,7 +106,10 @@ def train_elements(
     config = config or ElementTrainConfig()
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    net = ElementNet(ElementNetConfig(elements=list(elements), width=config.width, size=config.size))
+    device = pick_device(config.device)
+    net = ElementNet(ElementNetConfig(elements=list(elements), width=config.width, size=config.size)).to(
+        device
+    )
     y = torch.from_numpy(np.asarray(targets, np.float32))
     train_idx, val_idx = split(len(images), config.val_fraction, config.seed)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
@@ -124,7 +128,7 @@ def train_elements(
         for start in range(0, len(order), config.batch):
             idx = torch.from_numpy(order[start : start + config.batch])
             x = augment(images[idx], generator) if config.augment else images[idx]
-            loss = F.binary_cross_entropy_with_logits(net.train()(x), y[idx])
+            loss = F.binary_cross_entropy_with_logits(net.train()(x.to(device)), y[idx].to(device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -135,6 +139,7 @@ def train_elements(
                 on_step(step, total, values)
         if len(val_idx):
             history.add(val_loss=validation_loss(net, images[val_idx], y[val_idx]))
+    net = net.cpu()
     scores = (
         score(net, images[val_idx], y[val_idx])
         if len(val_idx)
@@ -145,7 +150,8 @@ def train_elements(
 
 @torch.no_grad()
 def validation_loss(net: ElementNet, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float(F.binary_cross_entropy_with_logits(net.eval()(x), y))
+    device = next(net.parameters()).device
+    return float(F.binary_cross_entropy_with_logits(net.eval()(x.to(device)), y.to(device)))
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
 """Train the style network self-supervised on the user's corpus: sketchify(panel) -> panel.
 
 Every epoch draws fresh sketches (different jitter, thickness, dropout) of every panel, so the network
-learns the series' look from the lines alone. S_j = L1 + w · Gram style term; the Gram features come from
+learns the series' look from the lines alone; the panel is warped like the sketch's strokes, so each
+pair is aligned and the network learns style, not registration. S_j = L1 + w · Gram style term; the Gram features come from
 the element classifier's backbone (frozen) when one is given, else from a fixed random-weight ElementNet
 built here (random conv features still capture texture statistics). No downloaded weights either way.
 """
@@ -16,8 +17,15 @@ import torch
 from finetune.concept.progress import LossHistory, StepCallback
 from tools.concept.images import to_tensor
 from tools.concept.loss import gram_targets, style_net_loss
-from tools.concept.nets import ElementNet, ElementNetConfig, StyleBundle, StyleNetConfig, StyleUNet
-from tools.concept.sketchify import SketchifyConfig, normalize_sketch, sketchify
+from tools.concept.nets import (
+    ElementNet,
+    ElementNetConfig,
+    StyleBundle,
+    StyleNetConfig,
+    StyleUNet,
+    pick_device,
+)
+from tools.concept.sketchify import SketchifyConfig, normalize_sketch, sketch_pair, sketchify
 
 
 @dataclass
@@ -32,6 +40,7 @@ class StyleTrainConfig:
     lr: float = 2e-3
     style_weight: float = 0.1
     seed: int = 0
+    device: str = "auto"
     sketch: SketchifyConfig = field(default_factory=SketchifyConfig)
 
 
@@ -52,6 +61,14 @@ def sketch_batch(panels: list[np.ndarray], rng: np.random.Generator, config: Ske
     return to_tensor([normalize_sketch(sketchify(p, rng, config)) for p in panels])
 
 
+def pair_batch(
+    panels: list[np.ndarray], rng: np.random.Generator, config: SketchifyConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Aligned (normalised sketch, warped panel) training pairs as two (B, 1, H, W) tensors."""
+    pairs = [sketch_pair(p, rng, config) for p in panels]
+    return to_tensor([normalize_sketch(s) for s, _ in pairs]), to_tensor([t for _, t in pairs])
+
+
 def train_style(
     panels: list[np.ndarray],
     features: ElementNet | None = None,
@@ -65,9 +82,11 @@ def train_style(
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     features = frozen(features) if features is not None else random_features(config.seed, size=config.size)
-    net = StyleUNet(StyleNetConfig(width=config.width, depth=config.depth, size=config.size))
+    device = pick_device(config.device)
+    features = features.to(device)
+    net = StyleUNet(StyleNetConfig(width=config.width, depth=config.depth, size=config.size)).to(device)
     targets = to_tensor(panels)
-    grams = gram_targets(features, targets)
+    grams = [g.cpu() for g in gram_targets(features, targets.to(device))]
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-5)
     per_epoch = -(-len(panels) // config.batch)
     total = per_epoch * config.epochs
@@ -78,8 +97,8 @@ def train_style(
         order = rng.permutation(len(panels))
         for start in range(0, len(order), config.batch):
             idx = order[start : start + config.batch]
-            x = sketch_batch([panels[i] for i in idx], rng, config.sketch)
-            y = targets[torch.from_numpy(idx)]
+            x, y = pair_batch([panels[i] for i in idx], rng, config.sketch)
+            x, y = x.to(device), y.to(device)
             out = net.train()(x)
             per_panel = style_net_loss(out, y, features, style_weight=config.style_weight)
             loss = per_panel.mean()
@@ -92,4 +111,4 @@ def train_style(
             values = history.add(loss=loss.item(), l1=l1)
             if on_step:
                 on_step(step, total, values)
-    return StyleBundle(net.eval(), features, grams, history.series)
+    return StyleBundle(net.cpu().eval(), features.cpu(), grams, history.series)

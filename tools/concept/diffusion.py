@@ -132,7 +132,7 @@ def rank_candidates(
 ) -> tuple[int, list[float]]:
     """Index of the candidate with the lowest Σ_i BCE(p̂_ij, p_ij), and every candidate's BCE."""
     x = to_tensor([letterbox(c, classifier.config.size)[0] for c in candidates])
-    logits = classifier.eval()(x)
+    logits = classifier.eval()(x.to(next(classifier.parameters()).device)).cpu()
     prior = torch.from_numpy(np.asarray(prior_row, np.float32)).expand_as(logits)
     bce = bce_matrix(logits, prior).sum(dim=1)
     return int(bce.argmin()), [float(v) for v in bce]

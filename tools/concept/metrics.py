@@ -49,11 +49,12 @@ class ConsistencyReport:
 def classify(net: ElementNet, images: torch.Tensor, batch: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits (J, I), descriptors (J, I, C)) of images (J, 1, H, W), resized to the net's input size."""
     net.eval()
+    device = next(net.parameters()).device
     logits, embeds = [], []
     for start in range(0, images.shape[0], batch):
-        x = fit_to(images[start : start + batch], net.config.size)
-        logits.append(net(x))
-        embeds.append(net.embed(x))
+        x = fit_to(images[start : start + batch].to(device), net.config.size)
+        logits.append(net(x).cpu())
+        embeds.append(net.embed(x).cpu())
     return torch.cat(logits), torch.cat(embeds)
 
 

@@ -164,7 +164,9 @@ class StyleBundle:
     history: dict[str, list[float]] = field(default_factory=dict)
 
     def clone(self) -> StyleBundle:
-        return StyleBundle(copy.deepcopy(self.net), self.features, self.style_grams, dict(self.history))
+        return StyleBundle(
+            copy.deepcopy(self.net), copy.deepcopy(self.features), list(self.style_grams), dict(self.history)
+        )
 
 
 def save_elements(net: ElementNet, path: Path, report: dict[str, Any] | None = None) -> Path:

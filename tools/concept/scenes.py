@@ -72,6 +72,16 @@ class Pen:
             self.fill(pts)
         self.stroke(pts, closed=True, width=width)
 
+    def _clipped(self, region: np.ndarray, segments: list[np.ndarray], value: float, thickness: int) -> None:
+        """Draw `segments` only inside the polygon `region` (hatching, scribbles)."""
+        mask = np.zeros_like(self.canvas)
+        cv2.fillPoly(mask, [np.round(region * SUPERSAMPLE).astype(np.int32)], 1.0)
+        lines = np.ones_like(self.canvas)
+        scaled = [np.round(seg * SUPERSAMPLE * 16).astype(np.int32) for seg in segments]
+        if scaled:
+            cv2.polylines(lines, scaled, False, float(value), max(1, thickness), cv2.LINE_AA, shift=4)
+        self.canvas[:] = np.where(mask > 0, np.minimum(self.canvas, lines), self.canvas)
+
     def _lines(self, polys: list[np.ndarray], closed: bool, value: float, thickness: int) -> None:
         scaled = [np.round(p * SUPERSAMPLE * 16).astype(np.int32) for p in polys]
         cv2.polylines(self.canvas, scaled, closed, float(value), max(1, thickness), cv2.LINE_AA, shift=4)
@@ -88,13 +98,8 @@ class InkPen(Pen):
         cv2.fillPoly(self.canvas, [scaled], 0.0, cv2.LINE_AA, shift=4)
 
     def hatch(self, points: np.ndarray, spacing: float, angle: float) -> None:
-        mask = np.zeros_like(self.canvas)
-        cv2.fillPoly(mask, [np.round(points * SUPERSAMPLE).astype(np.int32)], 1.0)
-        lines = np.ones_like(self.canvas)
-        for segment in hatch_segments(points, spacing, angle):
-            scaled = np.round(segment * SUPERSAMPLE * 16).astype(np.int32)
-            cv2.polylines(lines, [scaled], False, 0.0, 1, cv2.LINE_AA, shift=4)  # finer than contours
-        self.canvas[:] = np.where(mask > 0, np.minimum(self.canvas, lines), self.canvas)
+        segments = hatch_segments(points, spacing, angle)
+        self._clipped(points, segments, 0.0, 1)  # one fine pixel: hatching is finer than contours
 
 
 class PencilPen(Pen):
@@ -116,11 +121,9 @@ class PencilPen(Pen):
 
     def fill(self, points: np.ndarray) -> None:
         if self.rng.random() < 0.35:  # a few scribbles where the ink would be solid
-            for segment in hatch_segments(
-                points, spacing=max(2.5, self.wobble * 3), angle=self.rng.uniform(0, 180)
-            ):
-                if self.rng.random() < 0.6:
-                    self._lines([segment], False, self.grey + 0.15, round(self.weight * SUPERSAMPLE))
+            segments = hatch_segments(points, max(2.5, self.wobble * 3), self.rng.uniform(0, 180))
+            kept = [seg for seg in segments if self.rng.random() < 0.6]
+            self._clipped(points, kept, self.grey + 0.15, round(self.weight * SUPERSAMPLE))
 
     def hatch(self, points: np.ndarray, spacing: float, angle: float) -> None:
         return None  # concept sketches leave shading out

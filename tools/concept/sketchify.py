@@ -6,6 +6,7 @@ an unsure hand. A sketch is a sequence of named steps on the page, each one rand
 ink mask -> line art (fills become outlines, or an edge map) -> simplified strokes (thin strokes and small
 marks dropped, lines thinned to a skeleton) -> thickness change -> jitter (smooth warp + small affine) ->
 stroke dropout -> pencil rendering on paper. `trace=` collects each step's image for debugging.
+`sketch_pair` also warps the panel itself the same way, so training pairs stay aligned.
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ def sketchify(
     rng: np.random.Generator,
     config: SketchifyConfig = SketchifyConfig(),
     trace: dict[str, np.ndarray] | None = None,
+    warp: Warp | None = None,
 ) -> np.ndarray:
-    """A pencil sketch (uint8, same size) of a finished grey or RGB panel."""
+    """A pencil sketch (uint8, same size) of a finished grey or RGB panel.
+
+    `warp` fixes the jitter step's geometry (see `sketch_pair`); by default it is drawn from `rng`.
+    """
     gray = as_gray(image)
     scale = max(gray.shape) / 128.0
     steps = [
@@ -51,7 +56,7 @@ def sketchify(
         ("line_art", lambda ink: line_art(gray, ink, rng, config, scale)),
         ("simplified", lambda lines: simplify_strokes(lines, rng, config, scale)),
         ("thickness", lambda lines: change_thickness(lines, rng, config)),
-        ("jittered", lambda lines: jitter(lines, rng, config, scale)),
+        ("jittered", lambda lines: (warp or random_warp(lines.shape, rng, config, scale)).apply(lines, 0.0)),
         ("dropout", lambda lines: drop_strokes(lines, rng, config, scale)),
         ("pencil", lambda lines: render_pencil(lines, rng, config)),
     ]
@@ -61,6 +66,30 @@ def sketchify(
         if trace is not None:
             trace[name] = value
     return value
+
+
+def sketch_pair(
+    image: np.ndarray, rng: np.random.Generator, config: SketchifyConfig = SketchifyConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sketch, target): the target is the panel under the same jitter warp as the sketch's strokes.
+
+    Training on aligned pairs teaches the style network the series' look at the user's own line
+    positions; unaligned pairs would teach it to hedge between positions, i.e. to blur.
+    """
+    gray = as_gray(image)
+    warp = random_warp(gray.shape, rng, config, max(gray.shape) / 128.0)
+    return sketchify(gray, rng, config, warp=warp), warp.apply(gray, 255.0)
+
+
+@dataclass(frozen=True)
+class Warp:
+    """Sampling maps of a smooth random warp plus a small affine (cv2.remap convention)."""
+
+    map_x: np.ndarray
+    map_y: np.ndarray
+
+    def apply(self, image: np.ndarray, border: float) -> np.ndarray:
+        return cv2.remap(image, self.map_x, self.map_y, cv2.INTER_LINEAR, borderValue=border)
 
 
 def ink_mask(gray: np.ndarray, rng: np.random.Generator, config: SketchifyConfig) -> np.ndarray:
@@ -126,9 +155,11 @@ def change_thickness(lines: np.ndarray, rng: np.random.Generator, config: Sketch
     return cv2.dilate(lines, np.ones((2, 2), np.uint8), iterations=times)
 
 
-def jitter(lines: np.ndarray, rng: np.random.Generator, config: SketchifyConfig, scale: float) -> np.ndarray:
-    """A smooth random warp (wobbly strokes) plus a small affine (the whole drawing a bit off)."""
-    h, w = lines.shape
+def random_warp(
+    shape: tuple[int, ...], rng: np.random.Generator, config: SketchifyConfig, scale: float
+) -> Warp:
+    """A smooth random displacement (wobbly strokes) plus a small affine (the whole drawing a bit off)."""
+    h, w = shape[:2]
     amp = config.jitter * scale
     field = [
         cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), max(h, w) / 12)
@@ -143,9 +174,12 @@ def jitter(lines: np.ndarray, rng: np.random.Generator, config: SketchifyConfig,
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     map_x = inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2] + field[0]
     map_y = inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2] + field[1]
-    return cv2.remap(
-        lines, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR, borderValue=0.0
-    )
+    return Warp(map_x.astype(np.float32), map_y.astype(np.float32))
+
+
+def jitter(lines: np.ndarray, rng: np.random.Generator, config: SketchifyConfig, scale: float) -> np.ndarray:
+    """The jitter step on its own: `lines` under a random warp."""
+    return random_warp(lines.shape, rng, config, scale).apply(lines, 0.0)
 
 
 def drop_strokes(
