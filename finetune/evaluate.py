@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from finetune.encode import IGNORE
+from finetune.encode import IGNORE, count_label_tokens
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,9 @@ def perplexity(
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(features), batch_size):
-            batch = {
-                k: v.to(model.device) for k, v in collate(list(features[start : start + batch_size])).items()
-            }
-            n = int((batch["labels"][:, 1:] != IGNORE).sum())
+            part = list(features[start : start + batch_size])
+            batch = {k: v.to(model.device) for k, v in collate(part).items()}
+            n = count_label_tokens(part)  # the loss is their mean
             total += float(model(**batch).loss) * n
             count += n
     model.train(was_training)
