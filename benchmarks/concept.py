@@ -201,6 +201,12 @@ def main() -> None:
         print(f"strip: {args.strip} ({args.strip.stat().st_size // 1024} KB)")
 
 
+def change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where fine-tuning changed the panel: |after - before| x 4, dark on white."""
+    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)) * 4
+    return (255 - np.clip(diff, 0, 255)).astype(np.uint8)
+
+
 def fmt_scores(report: dict) -> str:
     return ", ".join(
         f"{s['element']} acc {s['accuracy']:.2f} AUC {s['auc']:.2f}"
@@ -210,7 +216,7 @@ def fmt_scores(report: dict) -> str:
 
 
 def write_strip(path: Path, batch, result, reference_dir: Path, labels) -> None:
-    """sketch | before | after | the same scene in ink, for panels showing each element and neither."""
+    """sketch | before | after | change | the same scene in ink, for panels with each element and neither."""
     sketches = panel_images(batch.tensor, batch.boxes)
     before, after = panel_images(result.before, batch.boxes), panel_images(result.after, batch.boxes)
     prior = labels.matrix()
@@ -221,14 +227,24 @@ def write_strip(path: Path, batch, result, reference_dir: Path, labels) -> None:
                 picks.append(j)
                 break
     rows = [
-        [sketches[j], before[j], after[j], load_gray(reference_dir / f"{labels.panels[j].name}.png")]
+        [
+            sketches[j],
+            before[j],
+            after[j],
+            change(before[j], after[j]),
+            load_gray(reference_dir / f"{labels.panels[j].name}.png"),
+        ]
         for j in picks
     ]
     captions = [
         f"row {k + 1}: {'+'.join(labels.panels[j].elements) or 'neither'}" for k, j in enumerate(picks)
     ]
     image_strip(
-        rows, ["concept sketch", "before", "after", "ink reference"], path, cell=120, captions=captions
+        rows,
+        ["concept sketch", "before", "after", "change x4", "ink reference"],
+        path,
+        cell=120,
+        captions=captions,
     )
 
 

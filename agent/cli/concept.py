@@ -236,7 +236,7 @@ def fmt(value: float | None) -> str:
 @click.option("--size", default=128, show_default=True, help="Square side (256 recommended on GPU).")
 @click.option("--epochs", default=20, show_default=True)
 @click.option("--width", default=16, show_default=True)
-@click.option("--style-weight", default=0.1, show_default=True, help="Weight of the Gram style term in S_j.")
+@click.option("--style-weight", default=0.5, show_default=True, help="Weight of the Gram style term in S_j.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--threads", type=int, help="torch CPU threads (default: $NUVOLA_TORCH_THREADS or 1).")
 @pass_app
@@ -309,7 +309,14 @@ def train_style_cmd(
 @click.option("--steps", default=150, show_default=True, help="Consistency fine-tuning steps.")
 @click.option("--lambda", "lam", default=1.0, show_default=True, help="λ: weight of the BCE term.")
 @click.option("--lr", default=5e-4, show_default=True)
-@click.option("--style-weight", default=0.1, show_default=True, help="Weight of the Gram term in S_j.")
+@click.option("--style-weight", default=0.5, show_default=True, help="Weight of the Gram term in S_j.")
+@click.option(
+    "--style-target",
+    type=click.Choice(["anchor", "corpus"]),
+    default="anchor",
+    show_default=True,
+    help="S_j's Gram target: each panel's un-fine-tuned output, or the corpus' mean.",
+)
 @click.option(
     "--diffusers",
     "diffusers_path",
@@ -339,6 +346,7 @@ def stylize_cmd(
     lam: float,
     lr: float,
     style_weight: float,
+    style_target: str,
     diffusers_path: Path | None,
     controlnet: Path | None,
     candidates: int,
@@ -373,14 +381,16 @@ def stylize_cmd(
         out=out,
         classifier=classifier or concept_dir(app) / "elements.pt",
         style=style or concept_dir(app) / "style.pt",
-        consistency=ConsistencyConfig(steps=steps, lam=lam, lr=lr, style_weight=style_weight, seed=seed),
+        consistency=ConsistencyConfig(
+            steps=steps, lam=lam, lr=lr, style_weight=style_weight, style_target=style_target, seed=seed
+        ),
         diffusion=diffusion,
         seed=seed,
     )
     label = "best-of-N diffusion" if diffusion else "Comic Book Loss fine-tuning"
     with training_progress(label) as on_step:
         outcome = stylize_sketches(request, on_step, warn=lambda m: console.print(f"[yellow]{m}[/]"))
-    for panel in outcome.skipped:
+    for panel in outcome.missing:
         console.print(f"[yellow]no sketch for[/] {panel}")
     print_consistency(outcome.result)
     files = ", ".join(f"{k} {v.name}" for k, v in outcome.paths.items())

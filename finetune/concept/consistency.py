@@ -2,9 +2,10 @@
 
     Comic Book Loss = Σ_j S_j + λ Σ_ij BCE(p̂_ij, p_ij)
 
-S_j keeps panel j the user's drawing in the series' look: L1 to the un-fine-tuned network's output for
-the same sketch plus the Gram distance to the corpus' mean Grams. p_ij comes from the frozen element
-classifiers on the network's output; p̂ from the script. The report compares the un-fine-tuned network
+S_j is the style network's own loss with the un-fine-tuned network's output for the same sketch as the
+target: L1 plus the Gram distance, so panel j stays the user's drawing in the look the network learnt
+from the corpus. p_ij comes from the frozen element classifiers on the network's (randomly warped)
+output; p̂ from the script. The report compares the un-fine-tuned network
 ("before") and the fine-tuned one ("after") on the same sketches.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -31,15 +33,19 @@ class ConsistencyConfig:
 
     `augment` is the strength of the random warps/blur applied to the outputs before the classifiers
     (0 turns it off): the BCE term then rewards elements recognisable under small changes, not
-    pixel-level tricks that only fool this one classifier.
+    pixel-level tricks that only fool this one classifier. `style_target` is what S_j's Gram term
+    compares with: each panel's un-fine-tuned output ("anchor", the default), or the corpus' mean Grams
+    ("corpus"), which pulls every panel towards an average texture and, in benchmarks/concept.py,
+    makes elements *less* recognisable.
     """
 
     steps: int = 150
     lam: float = 1.0
     lr: float = 5e-4
     batch: int = 8
-    style_weight: float = 0.1
+    style_weight: float = 0.5
     augment: float = 1.0
+    style_target: Literal["anchor", "corpus"] = "anchor"
     seed: int = 0
     device: str = "auto"
 
@@ -82,7 +88,13 @@ def finetune_consistency(
     for step in range(1, config.steps + 1):
         idx = torch.randperm(len(sketches), generator=generator)[: config.batch]
         out = net.train()(sketches[idx].to(device))
-        s_j = style_net_loss(out, before[idx].to(device), features, grams, config.style_weight)
+        s_j = style_net_loss(
+            out,
+            before[idx].to(device),
+            features,
+            grams if config.style_target == "corpus" else None,
+            config.style_weight,
+        )
         seen = augment(out, generator, config.augment) if config.augment > 0 else out
         logits = classifier(fit_to(seen, classifier.config.size))
         loss = comic_book_loss(s_j, logits, target[idx].to(device), config.lam)

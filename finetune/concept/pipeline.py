@@ -45,9 +45,12 @@ class StylizeRequest:
 
 @dataclass
 class StylizeOutcome:
+    """What was written, and the panels left out: no sketch found, or a sketch that would not decode."""
+
     result: StylizedSet
     paths: dict[str, Path]
-    skipped: list[str]
+    missing: list[str]
+    unreadable: list[str]
 
 
 def stylize_sketches(
@@ -65,13 +68,13 @@ def stylize_sketches(
         )
     bundle = None
     if req.diffusion is not None:
-        result = diffuse(req, classifier, labels, on_step)
+        result = diffuse(req.diffusion, req.seed, classifier, labels, on_step)
     else:
         result, bundle = restyle(req, classifier, labels, on_step)
     paths = write_stylized(result, req.out, script=script_mapping(req.elements_file, labels))
     if bundle is not None:
         paths["style"] = save_style(bundle, req.out / "style-finetuned.pt")
-    return StylizeOutcome(result, paths, skipped + unreadable)
+    return StylizeOutcome(result, paths, skipped, unreadable)
 
 
 def readable(labels: ElementLabels) -> tuple[ElementLabels, list[str]]:
@@ -112,21 +115,23 @@ def restyle(
 
 
 def diffuse(
-    req: StylizeRequest, classifier: ElementNet, labels: ElementLabels, on_step: StepCallback | None
+    config: DiffusionConfig,
+    seed: int,
+    classifier: ElementNet,
+    labels: ElementLabels,
+    on_step: StepCallback | None,
 ) -> StylizedSet:
     """Best-of-N by Σ_i BCE(p̂_ij, p_ij) per panel; "before" is each panel's first candidate."""
-    assert req.diffusion is not None
-    stylizer = DiffusionStylizer(req.diffusion)
+    stylizer = DiffusionStylizer(config)
     prior = labels.matrix()
-    n = max(1, req.diffusion.candidates)
+    n = max(1, config.candidates)
     sketches, before, after, chosen = [], [], [], []
     for j, panel in enumerate(labels.panels):
         sketch = (normalize_sketch(load_gray(panel.image)) * 255).astype(np.uint8)
         present = [e for e, flag in zip(labels.elements, prior[j], strict=True) if flag > 0]
-        prompt = prompt_for(present, panel.prompt, req.diffusion.prompt)
+        prompt = prompt_for(present, panel.prompt, config.prompt)
         candidates = [
-            restore_aspect(c, sketch.shape)
-            for c in stylizer.candidates(sketch, prompt, n, req.seed + 1000 * j)
+            restore_aspect(c, sketch.shape) for c in stylizer.candidates(sketch, prompt, n, seed + 1000 * j)
         ]
         best, scores = rank_candidates(classifier, candidates, prior[j])
         sketches.append(sketch)
@@ -146,9 +151,9 @@ def diffuse(
         prior=prior,
         before_report=consistency(classifier, before_t, prior),
         after_report=consistency(classifier, after_t, prior),
-        backend=f"diffusers:{req.diffusion.model}",
-        history={"bce": [c["bce"][c["chosen"]] for c in chosen]},
-        settings={"diffusion": {k: str(v) for k, v in asdict(req.diffusion).items()}, "selection": chosen},
+        backend=f"diffusers:{config.model}",
+        history={"chosen_bce": [c["bce"][c["chosen"]] for c in chosen]},
+        settings={"diffusion": {k: str(v) for k, v in asdict(config).items()}, "selection": chosen},
     )
 
 

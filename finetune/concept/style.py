@@ -38,7 +38,7 @@ class StyleTrainConfig:
     epochs: int = 20
     batch: int = 8
     lr: float = 2e-3
-    style_weight: float = 0.1
+    style_weight: float = 0.5
     seed: int = 0
     device: str = "auto"
     sketch: SketchifyConfig = field(default_factory=SketchifyConfig)

@@ -53,13 +53,13 @@ def write_stylized(
         save_gray(out / "before" / f"{name}.png", before)
         save_gray(out / "panels" / f"{name}.png", after)
     paths["report"] = write_text_atomic(out / "report.json", json.dumps(report_dict(result), indent=1))
-    losses = {
-        k: v
-        for k, v in result.history.items()
-        if k.startswith("consistency_") or k in ("total", "bce", "style")
-    }
-    if losses:
-        paths["losses"] = plot_losses(losses, out / "losses.png", "Comic Book Loss fine-tuning")
+    if result.history:
+        title = (
+            "Comic Book Loss fine-tuning"
+            if result.backend == "style-net"
+            else "best-of-N: kept candidate's BCE"
+        )
+        paths["losses"] = plot_losses(result.history, out / "losses.png", title)
     rows = [[s, b, a] for s, b, a in zip(result.sketches, result.before, result.after, strict=True)][
         :strip_rows
     ]
@@ -77,6 +77,7 @@ def report_dict(result: StylizedSet) -> dict[str, Any]:
         "prior": result.prior.astype(int).tolist(),
         "before": result.before_report.to_dict(),
         "after": result.after_report.to_dict(),
+        "history": {k: [round(v, 6) for v in values] for k, values in result.history.items()},
     }
 
 
