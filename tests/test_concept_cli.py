@@ -211,27 +211,22 @@ def test_label_from_the_catalogue_and_from_reference_drawings(tmp_path: Path) ->
     cat.add_page(
         PageRecord("p", vol.id, 0, "p.png", "pages/p.png", 120, 60),
         [PanelRecord("p:1", "p", 0, 0, 0, 60, 60, []), PanelRecord("p:2", "p", 1, 60, 0, 60, 60, [])],
-        [BalloonRecord("p:b1", "p", "p:2", 0, "speech", 70, 5, 20, 10, speaker="Tex Willer")],
+        [
+            BalloonRecord("p:b1", "p", "p:1", 0, "speech", 10, 5, 20, 10, speaker="Bill"),
+            BalloonRecord("p:b2", "p", "p:2", 1, "speech", 70, 5, 20, 10, speaker="AQUILA DELLA NOTTE"),
+        ],
     )
     cat.close()
-    out = run(
-        "--home",
-        str(home),
-        "concept",
-        "label",
-        "--from-catalogue",
-        "tex-001",
-        "--alias",
-        "Tex Willer=tex",
-        "--out",
-        str(tmp_path / "cat.yaml"),
-    )
-    assert "2 panels (tex 1)" in out
+    base = ["--home", str(home), "concept", "label", "--from-catalogue", "tex-001"]
+    # the series profile knows "Aquila della Notte" is Tex; aliases rename a speaker or a profile name
+    out = run(*base, "--alias", "Bill=villain", "--alias", "Tex=hero", "--out", str(tmp_path / "cat.yaml"))
+    assert "2 panels (villain 1, hero 1)" in out
     labels = load_labels(tmp_path / "cat.yaml")
-    assert [p.elements for p in labels.panels] == [[], ["tex"]]
-    assert (
-        Path(labels.panels[1].image).is_file() and str(home / "concept" / "crops") in labels.panels[1].image
-    )
+    assert [p.elements for p in labels.panels] == [["villain"], ["hero"]]
+    crops = str(home / "concept" / "crops")
+    assert Path(labels.panels[1].image).is_file() and crops in labels.panels[1].image
+    result = CliRunner().invoke(cli, [*base, "--alias", "Bill", "--out", str(tmp_path / "x.yaml")])
+    assert result.exit_code == 2 and "NAME=ELEMENT" in result.output
 
     for folder in ("tex", "none"):
         save_gray(tmp_path / "refs" / folder / "a.png", np.full((8, 8), 255, np.uint8))

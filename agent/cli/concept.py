@@ -34,7 +34,8 @@ def split_names(value: str | None) -> list[str] | None:
 
 @contextmanager
 def training_progress(description: str) -> Iterator[Any]:
-    """A rich progress bar; yields an on_step(step, total, losses) callback."""
+    """Yields an on_step(step, total, losses) callback drawing a rich progress bar from the first step on
+    (so loading errors print alone)."""
     columns = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -42,14 +43,20 @@ def training_progress(description: str) -> Iterator[Any]:
         TextColumn("{task.fields[losses]}"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(description, total=None, losses="")
+    progress = Progress(*columns, console=console)
+    task = progress.add_task(description, total=None, losses="")
 
-        def on_step(step: int, total: int, losses: dict[str, float]) -> None:
-            text = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
-            progress.update(task, completed=step, total=total, losses=text)
+    def on_step(step: int, total: int, losses: dict[str, float]) -> None:
+        if not progress.live.is_started:
+            progress.start()
+        text = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
+        progress.update(task, completed=step, total=total, losses=text)
 
+    try:
         yield on_step
+    finally:
+        if progress.live.is_started:
+            progress.stop()
 
 
 @click.group("concept")
@@ -96,6 +103,9 @@ def scenes_cmd(out: Path, pages: int, concept_panels: int, elements: str, size: 
 @click.option(
     "--alias", "aliases", multiple=True, metavar="NAME=ELEMENT", help="Map a speaker name to an element."
 )
+@click.option(
+    "--profile", help="Series profile whose aliases name the elements (default: the settings' series)."
+)
 @pass_app
 def label_cmd(
     app: AppContext,
@@ -104,6 +114,7 @@ def label_cmd(
     out: Path,
     elements: str | None,
     aliases: tuple[str, ...],
+    profile: str | None,
 ) -> None:
     """Write an element-labels file to review and edit before `train-elements`."""
     from tools.concept.labels import labels_from_catalogue, labels_from_references, save_labels
@@ -122,7 +133,10 @@ def label_cmd(
     else:
         from tools.ingest.catalogue import Catalogue
 
-        alias_map = dict(pair.split("=", 1) for pair in aliases if "=" in pair)
+        bad = [pair for pair in aliases if "=" not in pair]
+        if bad:
+            raise click.BadParameter(f"expected NAME=ELEMENT, got {bad[0]!r}", param_hint="--alias")
+        alias_map = dict(pair.split("=", 1) for pair in aliases)
         crops = concept_dir(app) / "crops" / str(volume)
         labels = labels_from_catalogue(
             Catalogue.open(app.settings),
@@ -131,6 +145,7 @@ def label_cmd(
             crops,
             split_names(elements),
             alias_map,
+            profile_names(profile or app.settings.series),
         )
     save_labels(labels, out)
     counts = labels.matrix().sum(axis=0).astype(int)
@@ -208,6 +223,19 @@ def train_elements_cmd(
         f"[green]saved[/] {out} (report {out.with_suffix('.report.json').name}, "
         f"loss plot {out.with_suffix('.losses.png').name})"
     )
+
+
+def profile_names(name: str) -> Any:
+    """speaker -> the series profile's name for that character, lower case (its own name if unknown)."""
+    from memory.profile import load_profile
+
+    series = load_profile(name)
+
+    def canonical(speaker: str) -> str:
+        character = series.find(speaker)
+        return (character.name if character else speaker).casefold()
+
+    return canonical
 
 
 def fmt(value: float | None) -> str:

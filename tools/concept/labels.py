@@ -17,7 +17,7 @@ element.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -244,15 +244,18 @@ def labels_from_catalogue(
     crops_dir: Path,
     elements: Sequence[str] | None = None,
     aliases: dict[str, str] | None = None,
+    canonical: Callable[[str], str] | None = None,
 ) -> ElementLabels:
     """Crop every panel of `volume` into `crops_dir`; a panel's elements are its balloons' speakers.
 
-    `aliases` maps a speaker name (case-insensitive) to an element; `elements` limits the list (default:
+    A speaker is named by `canonical` (e.g. the series profile's name for an alias; default: lower case),
+    then renamed by `aliases` (case-insensitive, applied to the speaker or its canonical name); `elements` limits the list (default:
     every speaker found). The result is meant to be reviewed and edited by the user.
     """
     from tools.concept.images import crop_box, load_gray, save_gray
 
     aliases = {k.casefold(): v for k, v in (aliases or {}).items()}
+    canonical = canonical or str.casefold
     panels, seen = [], []
     for page in catalogue.pages(volume):
         image_path = Path(page.image_path) if Path(page.image_path).is_absolute() else home / page.image_path
@@ -260,7 +263,8 @@ def labels_from_catalogue(
         speakers: dict[str, set[str]] = {}
         for balloon in catalogue.balloons(page.id):
             if balloon.panel_id and balloon.speaker:
-                name = aliases.get(balloon.speaker.casefold(), balloon.speaker.casefold())
+                known = canonical(balloon.speaker)
+                name = aliases.get(balloon.speaker.casefold()) or aliases.get(known.casefold()) or known
                 speakers.setdefault(balloon.panel_id, set()).add(name)
         for panel in catalogue.panels(page.id):
             crop = crop_box(image, (panel.x, panel.y, panel.w, panel.h))
