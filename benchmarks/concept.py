@@ -54,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=50, help="corpus pages (6 panels each)")
     parser.add_argument("--panels", type=int, default=24, help="concept sketches to fine-tune on")
     parser.add_argument("--held-out", type=int, default=24, help="concept sketches never fine-tuned on")
+    parser.add_argument("--concept-seed", type=int, default=11, help="seed of the sketches to fine-tune on")
     parser.add_argument("--classifier-epochs", type=int, default=30)
     parser.add_argument("--style-epochs", type=int, default=30)
     parser.add_argument("--style-weight", type=float, default=0.5, help="Gram term weight in S_j")
@@ -131,7 +132,9 @@ def main() -> None:
     start = time.perf_counter()
     corpus = write_corpus(work / "corpus", args.pages, ELEMENTS, args.size, seed=0)
     judge_corpus = write_corpus(work / "judge-corpus", args.pages, ELEMENTS, args.size, seed=7)
-    tune = write_concept_set(work / "concept", args.panels, ELEMENTS, args.size, seed=11)
+    tune = write_concept_set(
+        work / f"concept-{args.concept_seed}", args.panels, ELEMENTS, args.size, seed=args.concept_seed
+    )
     held = write_concept_set(work / "held-out", args.held_out, ELEMENTS, args.size, seed=23)
     guide, guide_report = classifier(
         work, "guide", corpus.labels, args.size, args.classifier_epochs, 16, 0, args.fresh
