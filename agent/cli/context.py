@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            if self.home is not None:  # code that reads NUVOLA_HOME itself (adapter names) sees --home too
+                os.environ["NUVOLA_HOME"] = str(self.home)
             self._settings = load_settings(self.home, parse_model_overrides(self.model_overrides))
         return self._settings
 

@@ -16,9 +16,11 @@ def _cleaner(app: AppContext, clean: bool) -> Any:
     if not clean:
         return None
     from tools.models import get_llm
+    from tools.models.adapters import model_for_role_with_adapter
     from tools.ocr.cleaner import OcrCleaner
 
-    return OcrCleaner(get_llm(app.settings.model_for("ocr_cleaner")))
+    # a registered `ocr-clean` LoRA adapter is picked up here without configuration
+    return OcrCleaner(get_llm(model_for_role_with_adapter(app.settings, "ocr_cleaner")))
 
 
 @click.command("transcribe")
