@@ -19,18 +19,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
 def local_server(args: list[str], ready_path: str, port: int, timeout: float = 120.0) -> Iterator[str]:
-    """Run `python -m <args>` until GET ready_path answers 200; yield the base URL; terminate after."""
+    """Run `python -m <args>` as a server (see `local_command_server`)."""
+    return local_command_server([sys.executable, "-m", *args], ready_path, port, timeout)
+
+
+@contextmanager
+def local_command_server(argv: list[str], ready_path: str, port: int, timeout: float = 120.0) -> Iterator[str]:
+    """Run `argv` until GET ready_path answers 200; yield the base URL; terminate it after."""
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on a full pipe
-    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 log.seek(0)
-                raise RuntimeError(f"server {args[0]} exited: {log.read().decode(errors='replace')[-800:]}")
+                raise RuntimeError(f"server {argv[0]} exited: {log.read().decode(errors='replace')[-800:]}")
             try:
                 if httpx.get(base + ready_path, timeout=2).status_code == 200:
                     break
@@ -38,7 +43,7 @@ def local_server(args: list[str], ready_path: str, port: int, timeout: float = 1
                 pass
             time.sleep(0.5)
         else:
-            raise TimeoutError(f"server {args[0]} not ready after {timeout:.0f}s")
+            raise TimeoutError(f"server {argv[0]} not ready after {timeout:.0f}s")
         yield base
     finally:
         proc.terminate()

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -19,16 +15,11 @@ from memory.errors import MemoryStoreError
 from memory.records import MemoryRecord, Provenance
 from memory.retrieval import search
 from memory.store import MemoryStore
+from tests.servers import free_port, local_command_server
 from tools.settings import MemorySettings, load_settings
 
 pytestmark = pytest.mark.real
 READY_TIMEOUT = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _chroma() -> str:
@@ -41,41 +32,10 @@ def _chroma() -> str:
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """`chroma run --path DIR --host 127.0.0.1 --port N`; waits (bounded) until its heartbeat answers."""
-    port = _free_port()
-    args = [
-        _chroma(),
-        "run",
-        "--path",
-        str(tmp_path / "server-db"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    log = tmp_path / "chroma.log"  # a file, not a pipe: the server logs every request and would block
-    with log.open("wb") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {log.read_text(errors='replace')[-800:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"chroma run not answering after {READY_TIMEOUT:.0f}s")
-            time.sleep(0.2)
+    port = free_port()
+    argv = [_chroma(), "run", "--path", str(tmp_path / "server-db"), "--host", "127.0.0.1", "--port", str(port)]
+    with local_command_server(argv, "/api/v2/heartbeat", port, timeout=READY_TIMEOUT):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _server_settings(home: Path, port: int):
@@ -120,4 +80,4 @@ def test_cli_uses_the_server_from_the_environment(chroma_server: int, isolated_h
 
 def test_unreachable_server_is_a_clear_error(isolated_home: Path) -> None:
     with pytest.raises(MemoryStoreError, match="no Chroma server answers at 127.0.0.1.*chroma run"):
-        MemoryStore.open(_server_settings(isolated_home, _free_port()))
+        MemoryStore.open(_server_settings(isolated_home, free_port()))
