@@ -13,6 +13,7 @@ from langchain_core.outputs import GenerationChunk
 from pydantic import Field, PrivateAttr
 
 from tools.errors import NuvolaError
+from tools.models.spec import cut_at_stop
 
 
 class FakeModelExhausted(NuvolaError):
@@ -63,11 +64,7 @@ class FakeLLM(LLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> str:
-        text = self._answer(prompt)
-        for s in stop or []:  # behave like a real model that halts at a stop sequence
-            if s and s in text:
-                text = text[: text.index(s)]
-        return text
+        return cut_at_stop(self._answer(prompt), stop)  # halt at a stop sequence like a real model
 
     def _stream(
         self,

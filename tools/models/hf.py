@@ -13,6 +13,7 @@ from langchain_core.outputs import GenerationChunk
 from pydantic import PrivateAttr
 
 from tools.errors import MissingDependencyError, ModelLoadError
+from tools.models.spec import cut_at_stop
 
 
 def load_causal_lm(path: str, gguf_file: str | None = None, adapter: str | None = None) -> tuple[Any, Any]:
@@ -92,7 +93,7 @@ class HFLLM(LLM):
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
         text = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
-        return _cut_at_stop(text, stop)
+        return cut_at_stop(text, stop)
 
     def _stream(
         self,
@@ -103,10 +104,3 @@ class HFLLM(LLM):
     ) -> Iterator[GenerationChunk]:
         yield GenerationChunk(text=self._call(prompt, stop, run_manager, **kwargs))
 
-
-def _cut_at_stop(text: str, stop: list[str] | None) -> str:
-    cut = len(text)
-    for s in stop or []:
-        if s and s in text:
-            cut = min(cut, text.index(s))
-    return text[:cut]

@@ -43,3 +43,12 @@ def parse_model_name(name: str, backends: tuple[str, ...] = LLM_BACKENDS) -> Mod
         return ModelSpec(backend, rest, {}, fragment)
     target, _, query = rest.partition("?")
     return ModelSpec(backend, target, dict(parse_qsl(query)), fragment)
+
+
+def cut_at_stop(text: str, stop: list[str] | None) -> str:
+    """`text` up to the first stop sequence, as a server that honours `stop` would return it."""
+    cut = len(text)
+    for s in stop or []:
+        if s and s in text:
+            cut = min(cut, text.index(s))
+    return text[:cut]
