@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 
 from memory.embedding import SeamEmbeddingFunction
 from memory.errors import EmbedderMismatchError, MemoryStoreError
-from memory.filters import matches, supported
+from memory.matching import GENERATION_KEY, MatchCache, Matches, new_generation
 from memory.records import KINDS, Kind, MemoryRecord, record_from_row
 
 if TYPE_CHECKING:
@@ -30,8 +31,12 @@ COLLECTIONS: dict[Kind, str] = {
     "passage": "nuvola-passages",
 }
 EMBED_BATCH = 64
-OVERFETCH = 20  # filtered queries first look at the nearest OVERFETCH * k records
 PAGE = 2000
+# A filtered query searches among the matching ids when they are at most 1/SPARSE_SHARE of the records
+# (Chroma's cost grows with the ids); a broader filter is tested on the nearest records of the whole
+# collection, OVERSAMPLE times as many as should hold k matches. See memory/matching.py.
+SPARSE_SHARE = 20
+OVERSAMPLE = 4
 
 
 @dataclass
@@ -81,6 +86,7 @@ class MemoryStore:
         self.series = series
         self.embedding_function = SeamEmbeddingFunction(embedder)
         self._collections: dict[Kind, Collection] = {}
+        self._matches = MatchCache()
         self._profile: SeriesProfile | None | bool = False
 
     # ---- opening -------------------------------------------------------------------------------
@@ -113,8 +119,22 @@ class MemoryStore:
                     f"{self.embedder!r} is configured: set models.embedder back to {built_with!r}, or "
                     "`nuvola memory export` it and import into an empty memory with --reembed"
                 )
+            if GENERATION_KEY not in (col.metadata or {}):  # a memory written before tokens existed
+                self._changed(col)
             self._collections[kind] = col
         return self._collections[kind]
+
+    def _generation(self, col: Collection) -> str | None:
+        """The collection's current generation token, read afresh (another process may have written)."""
+        fresh = self.client.get_collection(col.name, embedding_function=self.embedding_function)  # type: ignore[arg-type]
+        token = (fresh.metadata or {}).get(GENERATION_KEY)
+        return str(token) if token is not None else None
+
+    def _changed(self, col: Collection) -> None:
+        """Record a write: a new generation token for every reader, and this process's answers dropped."""
+        fresh = self.client.get_collection(col.name, embedding_function=self.embedding_function)  # type: ignore[arg-type]
+        col.modify(metadata={**(fresh.metadata or {}), GENERATION_KEY: new_generation()})
+        self._matches.forget(col.name)
 
     # ---- writing -------------------------------------------------------------------------------
     def upsert(self, records: Iterable[MemoryRecord]) -> UpsertReport:
@@ -128,17 +148,23 @@ class MemoryStore:
         col = self.collection(kind)
         unique = {r.id: r for r in records}
         report = UpsertReport(by_kind={kind: len(unique)})
-        for ids in _chunks(list(unique), PAGE):
-            found = col.get(ids=ids, include=["metadatas"])
-            stored = dict(zip(found["ids"], found["metadatas"] or [], strict=True))
-            fresh = [unique[i] for i in ids if i not in stored]
-            changed = [unique[i] for i in ids if i in stored and stored[i] != unique[i].chroma_metadata()]
-            self._add(col, fresh)
-            if changed:
-                col.update(ids=[r.id for r in changed], metadatas=[r.chroma_metadata() for r in changed])  # type: ignore[misc]
-            report.added += len(fresh)
-            report.updated += len(changed)
-            report.unchanged += len(ids) - len(fresh) - len(changed)
+        wrote = False
+        try:
+            for ids in _chunks(list(unique), PAGE):
+                found = col.get(ids=ids, include=["metadatas"])
+                stored = dict(zip(found["ids"], found["metadatas"] or [], strict=True))
+                fresh = [unique[i] for i in ids if i not in stored]
+                changed = [unique[i] for i in ids if i in stored and stored[i] != unique[i].chroma_metadata()]
+                wrote = wrote or bool(fresh or changed)
+                self._add(col, fresh)
+                if changed:
+                    col.update(ids=[r.id for r in changed], metadatas=[r.chroma_metadata() for r in changed])  # type: ignore[misc]
+                report.added += len(fresh)
+                report.updated += len(changed)
+                report.unchanged += len(ids) - len(fresh) - len(changed)
+        finally:
+            if wrote:
+                self._changed(col)
         return report
 
     def _add(self, col: Collection, records: list[MemoryRecord]) -> None:
@@ -155,20 +181,26 @@ class MemoryStore:
         """Write raw rows (an import) as they are; vectors are recomputed when `reembed` or absent."""
         for kind, batch in _by_kind(rows).items():
             col = self.collection(kind)
-            for chunk in _chunks(batch, EMBED_BATCH if reembed else PAGE):
-                need = reembed or any(r.embedding is None for r in chunk)
-                vectors = (
-                    self.embed_documents([r.text for r in chunk])
-                    if need
-                    else [np.asarray(r.embedding, dtype=np.float32) for r in chunk]
-                )
-                col.upsert(
-                    ids=[r.id for r in chunk],
-                    documents=[r.text for r in chunk],
-                    metadatas=[r.metadata for r in chunk],
-                    embeddings=vectors,  # type: ignore[arg-type]
-                )
+            try:
+                self._put_chunks(col, batch, reembed)
+            finally:
+                self._changed(col)
         return len(rows)
+
+    def _put_chunks(self, col: Collection, batch: list[StoredRow], reembed: bool) -> None:
+        for chunk in _chunks(batch, EMBED_BATCH if reembed else PAGE):
+            need = reembed or any(r.embedding is None for r in chunk)
+            vectors = (
+                self.embed_documents([r.text for r in chunk])
+                if need
+                else [np.asarray(r.embedding, dtype=np.float32) for r in chunk]
+            )
+            col.upsert(
+                ids=[r.id for r in chunk],
+                documents=[r.text for r in chunk],
+                metadatas=[r.metadata for r in chunk],
+                embeddings=vectors,  # type: ignore[arg-type]
+            )
 
     def ids(self, kind: Kind, *, where: dict[str, Any] | None = None) -> list[str]:
         """Stored ids of `kind` matching `where`."""
@@ -178,8 +210,12 @@ class MemoryStore:
         """Delete matching records of one kind; returns how many there were."""
         col = self.collection(kind)
         found = col.get(where=where, ids=ids, include=[])["ids"]
-        for chunk in _chunks(found, PAGE):
-            col.delete(ids=chunk)
+        if found:
+            try:
+                for chunk in _chunks(found, PAGE):
+                    col.delete(ids=chunk)
+            finally:
+                self._changed(col)
         return len(found)
 
     def remove_volume(self, volume: str) -> dict[str, int]:
@@ -209,48 +245,48 @@ class MemoryStore:
             embedding = self.embed_query(text)
         vector = np.asarray(embedding, dtype=np.float32)
         col = self.collection(kind)
-        total = col.count()
-        if total == 0:
+        if where is None:
+            nearest = col.query(query_embeddings=[vector], n_results=k, include=["distances"])  # type: ignore[arg-type]
+            return self._rows(col, nearest["ids"][0], nearest["distances"][0])  # type: ignore[index]
+        snapshot = self._matches.snapshot(col, self._generation(col))
+        matching = self._matches.matching(col, snapshot, where)
+        if not matching:
             return []
-        if where is not None and supported(where):
-            found = self._post_filtered(col, vector, where, k, total)
+        if len(matching) * SPARSE_SHARE > snapshot.total:
+            found = self._nearest_matching(col, vector, matching, k, snapshot.total)
             if found is not None:
                 return found
-        nearest = col.query(
+        among = col.query(
             query_embeddings=[vector],  # type: ignore[arg-type]
-            n_results=min(k, total),
-            where=where,
-            include=["distances"],  # rows are read after: cheaper than having the query carry them
+            n_results=min(k, len(matching)),
+            ids=matching.ids,
+            include=["distances"],
         )
-        return self._rows(col, nearest["ids"][0], nearest["distances"][0])  # type: ignore[index]
+        return self._rows(col, among["ids"][0], among["distances"][0])  # type: ignore[index]
 
     def _rows(self, col: Collection, ids: list[str], dists: list[float]) -> list[tuple[MemoryRecord, float]]:
-        """Records for ranked ids, in rank order, with cosine similarity scores."""
+        """Records for ranked ids, in rank order, with cosine similarity scores (ids deleted meanwhile
+        are left out)."""
         rows = _fetch(col, ids)
-        return [(record_from_row(*rows[i]), 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+        return [
+            (record_from_row(*rows[i]), 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in rows
+        ]
 
-    def _post_filtered(
-        self, col: Collection, vector: np.ndarray, where: dict[str, Any], k: int, total: int
+    def _nearest_matching(
+        self, col: Collection, vector: np.ndarray, matching: Matches, k: int, total: int
     ) -> list[tuple[MemoryRecord, float]] | None:
-        """Filter the nearest `OVERFETCH * k` records here; None when fewer than k of them match (the
-        filter is selective, so Chroma's filtered search is cheap). See memory/filters.py."""
-        n = min(total, OVERFETCH * k)
-        nearest = col.query(query_embeddings=[vector], n_results=n, include=["distances"])
-        ids, dists = nearest["ids"][0], nearest["distances"][0]  # type: ignore[index]
-        found: list[tuple[MemoryRecord, float]] = []
-        for start in range(0, len(ids), 4 * k):
-            chunk = ids[start : start + 4 * k]
-            rows = _fetch(col, chunk)
-            for row_id, dist in zip(chunk, dists[start : start + 4 * k], strict=True):
-                doc, meta = rows[row_id]
-                if matches(where, meta):
-                    found.append((record_from_row(doc, meta), 1.0 - float(dist)))
-            if len(found) >= k:
-                return found[:k]
-            seen = start + len(chunk)
-            if n < total and len(found) * n / seen < k:  # at this match rate the candidates fall short
-                return None
-        return found if n == total else None
+        """The k nearest matching records, found among the nearest records of the whole collection; None
+        when these hold too few matches (then the caller searches among the matching ids)."""
+        n = min(total, math.ceil(OVERSAMPLE * k * total / len(matching)))
+        nearest = col.query(query_embeddings=[vector], n_results=n, include=["distances"])  # type: ignore[arg-type]
+        pairs = [
+            (i, d)
+            for i, d in zip(nearest["ids"][0], nearest["distances"][0], strict=True)  # type: ignore[index]
+            if i in matching.members
+        ][:k]
+        if len(pairs) < min(k, len(matching)) and n < total:
+            return None
+        return self._rows(col, [i for i, _ in pairs], [d for _, d in pairs])
 
     def get(
         self, kind: Kind, *, where: dict[str, Any] | None = None, limit: int | None = None

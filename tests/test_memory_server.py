@@ -33,7 +33,16 @@ def _chroma() -> str:
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """`chroma run --path DIR --host 127.0.0.1 --port N`; waits (bounded) until its heartbeat answers."""
     port = free_port()
-    argv = [_chroma(), "run", "--path", str(tmp_path / "server-db"), "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        _chroma(),
+        "run",
+        "--path",
+        str(tmp_path / "server-db"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with local_command_server(argv, "/api/v2/heartbeat", port, timeout=READY_TIMEOUT):
         yield port
 
@@ -64,6 +73,33 @@ def test_store_works_against_a_chroma_server(chroma_server: int, isolated_home: 
     assert hit.text == "Mefisto: Le mie ombre ti avranno!" and hit.provenance.page_index == 1
     assert not (isolated_home / "memory").exists()  # nothing embedded on disk in server mode
     assert store.remove_volume("V")["line"] == 2
+
+
+def test_a_client_sees_what_another_client_wrote_in_a_filtered_query(
+    chroma_server: int, isolated_home: Path
+) -> None:
+    """Each client remembers which ids a filter matches; another client's write renews the collection's
+    generation token, so the first one asks again (memory/matching.py)."""
+    settings = _server_settings(isolated_home, chroma_server)
+    reader, writer = MemoryStore.open(settings), MemoryStore.open(settings)
+    mefisto = {"speaker": "Mefisto"}
+
+    def line(n: int, text: str) -> MemoryRecord:
+        return MemoryRecord(
+            kind="line",
+            key=f"V#{n}",
+            text=text,
+            metadata={"speaker": "Mefisto"},
+            provenance=Provenance(volume=f"V{n}"),
+        )
+
+    writer.upsert([line(0, "Le mie ombre ti avranno!")])
+    assert [r.text for r, _ in reader.query("line", text="ombre", where=mefisto)] == [
+        "Le mie ombre ti avranno!"
+    ]
+    writer.upsert([line(1, "Vi ritroverò tutti!")])
+    writer.remove_volume("V0")
+    assert [r.text for r, _ in reader.query("line", text="ombre", where=mefisto)] == ["Vi ritroverò tutti!"]
 
 
 def test_cli_uses_the_server_from_the_environment(chroma_server: int, isolated_home: Path) -> None:

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from memory.errors import EmbedderMismatchError
-from memory.filters import matches, supported
 from memory.records import MemoryRecord, Provenance
 from memory.retrieval import search
 from memory.store import MemoryStore, StoredRow
@@ -176,11 +175,12 @@ def test_memory_persists_across_processes(isolated_home: Path) -> None:
     assert _store(isolated_home).count("line") == 2
 
 
-def test_post_filtered_queries_match_chromas_own_filtering(isolated_home: Path) -> None:
-    rng = np.random.default_rng(3)
+def _random_lines(n: int, seed: int = 3) -> list[StoredRow]:
+    """`n` lines with random unit vectors: Tex speaks a third of them, 19 others share the rest."""
+    rng = np.random.default_rng(seed)
     speakers = ["Tex", "Kit Carson", "Mefisto", "Tiger Jack"] + [f"Comparsa {i}" for i in range(16)]
     rows = []
-    for i in range(600):
+    for i in range(n):
         who = speakers[0] if i % 3 == 0 else speakers[i % len(speakers)]  # Tex is common, others rare
         record = MemoryRecord(
             kind="line",
@@ -199,16 +199,25 @@ def test_post_filtered_queries_match_chromas_own_filtering(isolated_home: Path) 
                 (vector / np.linalg.norm(vector)).tolist(),
             )
         )
+    return rows
+
+
+def test_filtered_queries_match_chromas_own_filtering(isolated_home: Path) -> None:
+    """Broad filters (tested on the nearest records) and narrow ones (searched among their ids) both give
+    Chroma's own filtered answer, for any operator, twice in a row (the second from remembered ids)."""
+    rng = np.random.default_rng(4)
     store = _store(isolated_home)
-    store.put_rows(rows)
+    store.put_rows(_random_lines(600))
     col = store.collection("line")
     filters = [
-        {"speaker": "Tex"},
-        {"speaker": "Comparsa 5"},
+        {"speaker": "Tex"},  # a third of the lines: the nearest-records path
+        {"speaker": "Comparsa 5"},  # a handful: the matching-ids path
         {"volume": "V3"},
         {"characters": {"$contains": "Tex"}},
         {"$and": [{"speaker": "Tex"}, {"page_index": {"$gte": 20}}]},
         {"speaker": {"$in": ["Mefisto", "Kit Carson"]}},
+        {"speaker": {"$ne": "Tex"}},
+        {"speaker": "Nessuno"},
     ]
     for where in filters:
         for _ in range(3):
@@ -218,12 +227,13 @@ def test_post_filtered_queries_match_chromas_own_filtering(isolated_home: Path) 
             assert ours == [m["key"] for m in theirs["metadatas"][0]], where
 
 
-def test_where_filters_evaluate_like_chroma() -> None:
-    meta = {"speaker": "Tex", "characters": ["Tex", "Kit Carson"], "page_index": 4}
-    assert matches({"speaker": "Tex"}, meta) and not matches({"speaker": "Kit"}, meta)
-    assert matches({"characters": {"$contains": "Kit Carson"}}, meta)
-    assert matches({"$and": [{"page_index": {"$gte": 4}}, {"speaker": {"$in": ["Tex"]}}]}, meta)
-    assert matches({"$or": [{"speaker": "Mefisto"}, {"page_index": {"$lt": 5}}]}, meta)
-    assert not matches({"addressee": "Tex"}, meta) and not matches({"addressee": {"$in": ["Tex"]}}, meta)
-    assert supported({"$and": [{"speaker": "Tex"}, {"page_index": {"$gt": 1}}]})
-    assert not supported({"speaker": {"$ne": "Tex"}})
+def test_remembered_filters_follow_this_processs_writes(isolated_home: Path) -> None:
+    store = _store(isolated_home)
+    store.upsert(LINES)
+    tex_lines = {"speaker": "Tex"}
+    assert len(store.query("line", text="Tucson", where=tex_lines, k=10)) == 2
+    store.upsert([_line("Tex 3", 0, "Tex", "Un'altra battuta di Tex.")])
+    assert len(store.query("line", text="Tucson", where=tex_lines, k=10)) == 3
+    store.remove_volume("Tex 1")
+    left = {r.text for r, _ in store.query("line", text="Tucson", where=tex_lines, k=10)}
+    assert left == {LINES[4].text, "Un'altra battuta di Tex."}
