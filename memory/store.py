@@ -248,6 +248,13 @@ class MemoryStore:
         if where is None:
             nearest = col.query(query_embeddings=[vector], n_results=k, include=["distances"])  # type: ignore[arg-type]
             return self._rows(col, nearest["ids"][0], nearest["distances"][0])  # type: ignore[index]
+        return self._filtered(col, vector, where, k)
+
+    def _filtered(
+        self, col: Collection, vector: np.ndarray, where: dict[str, Any], k: int
+    ) -> list[tuple[MemoryRecord, float]]:
+        """Nearest records matching `where`: among the nearest of all when the filter is broad, else (or
+        when those hold too few) among the matching ids (memory/matching.py)."""
         snapshot = self._matches.snapshot(col, self._generation(col))
         matching = self._matches.matching(col, snapshot, where)
         if not matching:
