@@ -174,20 +174,22 @@ def run_ocr_eval(
     speakers: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The whole OCR eval as a JSON-ready dict (also written to NUVOLA_HOME/reports/ocr.json)."""
+    """The whole OCR eval as a JSON-ready dict (also written to NUVOLA_HOME/reports/ocr.json); the cleaner
+    is the `ocr_cleaner` role with its registered `ocr-clean` adapter, as `transcribe --clean` runs it."""
+    from tools.ocr.cleaner import cleaner_model, configured_cleaner
     from tools.ocr.registry import get_ocr_engine
     from tools.ocr.valset import load_set
 
     ocr_set = load_set(settings, set_name)
     members = ensemble_members(settings, engines)
     engine = get_ocr_engine(members, settings)
-    cleaner = _cleaner(settings) if clean else None
+    cleaner = configured_cleaner(settings) if clean else None
     scores, misreads = score_set(ocr_set, engine, cleaner, limit, progress)
     report: dict[str, Any] = {
         "set": ocr_set.name,
         "balloons": scores["ensemble"].normalised.balloons,
         "ensemble": members,
-        "cleaner": settings.model_for("ocr_cleaner") if clean else None,
+        "cleaner": cleaner_model(settings) if clean else None,
         "engines": {name: score.as_dict() for name, score in scores.items()},
         "targets": targets(scores),
         "misreads": sorted(misreads, key=lambda m: -m["edits"])[:20],
@@ -199,13 +201,6 @@ def run_ocr_eval(
         Path(settings.home) / "reports" / "ocr.json", json.dumps(report, ensure_ascii=False, indent=1)
     )
     return report
-
-
-def _cleaner(settings: Settings) -> Any:
-    from tools.models import get_llm
-    from tools.ocr.cleaner import OcrCleaner
-
-    return OcrCleaner(get_llm(settings.model_for("ocr_cleaner")))
 
 
 def _speaker_report(settings: Settings, limit: int | None) -> dict[str, Any]:

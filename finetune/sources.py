@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from finetune.data.examples import TrainingSet
-from finetune.data.ocr_clean import ocr_clean_set
+from finetune.data.ocr_clean import REAL_READINGS, ocr_clean_set
 from finetune.data.style import style_set_from_files, style_set_from_memory
 from finetune.data.voice import voice_set
 from tools.errors import InputFileError
@@ -81,6 +81,7 @@ def build_ocr_set(
     eval_set: str,
     seed: int,
     heldout: int,
+    real: int = REAL_READINGS,
 ) -> TrainingSet:
     """Noisy -> clean pairs from the story bank (default) and text files, plus any OCR sets; measured on the
     OCR team's validation set `eval_set` (default `generated`, built on first use) as the engine reads it."""
@@ -105,4 +106,5 @@ def build_ocr_set(
         engine=engine,
         seed=seed,
         heldout=heldout,
+        real=real,
     )

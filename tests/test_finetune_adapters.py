@@ -23,6 +23,7 @@ from tools.models.adapters import (
     resolve_adapter_option,
     set_adapter_enabled,
 )
+from tools.ocr.cleaner import configured_cleaner
 from tools.settings import load_settings
 
 
@@ -129,6 +130,8 @@ def test_role_models_pick_up_their_adapters(isolated_home: Path, gguf_base: Path
         settings, "voice", character="Tex"
     )
     assert f"{gguf}{ocr.path_for('llamacpp')}" in model_for_role_with_adapter(settings, "ocr_cleaner")
+    # transcribe --clean and the OCR eval build their cleaner the same way, adapter included
+    assert configured_cleaner(settings).llm.lora_path == str(ocr.path_for("llamacpp"))
     assert model_for_role_with_adapter(settings, "chat") == base
     assert f"{gguf}{voice.path_for('llamacpp')}" in model_for_role_with_adapter(
         settings, "chat", "voice:Kit Carson"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -170,3 +171,9 @@ def test_ocr_clean_set_keeps_the_validation_sentences_out_of_training() -> None:
     assert [e.original for e in dataset.heldout] == [p.ocr for p in eval_pairs]
     trained = {e.completion.strip() for e in dataset.train}
     assert trained and not trained & {p.text for p in eval_pairs}
+
+
+def test_ocr_noise_reads_specks_between_words_as_stops() -> None:
+    only_specks = dataclasses.replace(NoiseRates().scaled(0.0), space_as_stop=1.0)
+    noisy = add_ocr_noise("GLI UOMINI DEL CUERVO", random.Random(0), only_specks)
+    assert noisy.count(".") == 3 and noisy.replace(".", "").replace(" ", "") == "GLIUOMINIDELCUERVO"

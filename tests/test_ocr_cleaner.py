@@ -45,3 +45,27 @@ def test_packaged_gemma_cleaner_never_breaks_a_known_bound() -> None:
     result = cleaner.clean(text)
     assert result.distance <= cleaner.edit_bound(text) or result.text == text
     assert result.text in {text, result.proposed}
+
+
+def test_a_mark_in_doubt_sends_known_words_to_the_model(fake_llm) -> None:
+    fake_llm.enqueue(" CERCHIAMO UN UOMO CON UN MANTELLO NERO. FORSE L'HAI VISTO PASSARE.")
+    result = OcrCleaner(fake_llm).clean("CERCHIAMO UN UOMO CON UN MANTELLO NERO FORSE L'HAI VISTO PASSARE")
+    assert result.accepted and result.text.endswith("NERO. FORSE L'HAI VISTO PASSARE.")
+
+
+def test_a_speck_read_as_a_stop_is_removed(fake_llm) -> None:
+    fake_llm.enqueue(" DICONO CHE GLI UOMINI DEL CUERVO CONOSCONO IL DESERTO.")
+    result = OcrCleaner(fake_llm).clean("DICONO CHE GLI. UOMINI DEL CUERVO CONOSCONO IL DESERTO.")
+    assert result.accepted and result.text == "DICONO CHE GLI UOMINI DEL CUERVO CONOSCONO IL DESERTO."
+
+
+def test_a_marks_only_answer_must_remove_a_doubt(fake_llm) -> None:
+    fake_llm.enqueue(" ERA CON LA SCORTA, DEI CARRI")  # a comma added, the missing closing mark still missing
+    result = OcrCleaner(fake_llm).clean("ERA CON LA SCORTA DEI CARRI")
+    assert not result.accepted and result.reason == "no mark in doubt fixed"
+
+
+def test_a_mark_in_doubt_does_not_license_changing_letters(fake_llm) -> None:
+    fake_llm.enqueue(" ERA CON LA SCORTA DEI CAVALLI.")
+    result = OcrCleaner(fake_llm).clean("ERA CON LA SCORTA DEI CARRI")
+    assert not result.accepted and result.text == "ERA CON LA SCORTA DEI CARRI"

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agent.cli.context import AppContext, console, pass_app
+from finetune.data.ocr_clean import REAL_READINGS
 from tools.models.adapters import (
     AdapterRecord,
     adapter_dir,
@@ -244,6 +245,12 @@ def finetune_voice(
     help="OCR validation set measured (`none`: held-out drawn balloons).",
 )
 @click.option("--heldout-balloons", default=60, show_default=True, help="Balloons measured for CER.")
+@click.option(
+    "--real-balloons",
+    default=REAL_READINGS,
+    show_default=True,
+    help="Source sentences lettered in drawn balloons and read by the engine for training.",
+)
 @_training_options
 @pass_app
 def finetune_ocr_clean(
@@ -253,6 +260,7 @@ def finetune_ocr_clean(
     engine: str | None,
     eval_set: str,
     heldout_balloons: int,
+    real_balloons: int,
     name: str | None,
     base: str | None,
     **opts: Any,
@@ -262,7 +270,9 @@ def finetune_ocr_clean(
 
     seed = app.settings.seed if opts["seed"] is None else opts["seed"]
     with console.status("lettering and reading balloons for the OCR-clean set"):
-        dataset = build_ocr_set(app.settings, sources, ocr_sets, engine, eval_set, seed, heldout_balloons)
+        dataset = build_ocr_set(
+            app.settings, sources, ocr_sets, engine, eval_set, seed, heldout_balloons, real_balloons
+        )
     _run(app, _job(app, "ocr-clean", name or "ocr-clean", base, opts), dataset, opts["dry_run"])
 
 

@@ -15,12 +15,9 @@ from agent.cli.context import AppContext, console, err_console, pass_app
 def _cleaner(app: AppContext, clean: bool) -> Any:
     if not clean:
         return None
-    from tools.models import get_llm
-    from tools.models.adapters import model_for_role_with_adapter
-    from tools.ocr.cleaner import OcrCleaner
+    from tools.ocr.cleaner import configured_cleaner
 
-    # a registered `ocr-clean` LoRA adapter is picked up here without configuration
-    return OcrCleaner(get_llm(model_for_role_with_adapter(app.settings, "ocr_cleaner")))
+    return configured_cleaner(app.settings)
 
 
 @click.command("transcribe")

@@ -3,7 +3,8 @@
 Tesseract reads the lettered apostrophe of `E'` as `*`, `™`, `»` or a curly quote, loses or misreads small
 punctuation (a final `!` read as an `I` glued to the word, dropped full stops and commas), confuses look-alike
 capitals and digits (O/0, I/1/l/|, S/5, Z/2, B/8), lowercases round capitals (o, c, s, v, w, x, z), drops or
-splits spaces and sprinkles stray marks. `add_ocr_noise` applies these at a given rate, reproducibly.
+splits spaces, reads a speck between two words as a stop (`GLI. UOMINI`, `VECCHIO.MIO`) and sprinkles stray
+marks. `add_ocr_noise` applies these at a given rate, reproducibly.
 It never drops an accent mark: a reading like `PERO` for `PERÒ` is ambiguous, and a cleaner trained on such
 pairs learns to accent every final O (`NERÒ`, `DAVVERÒ`).
 """
@@ -54,6 +55,7 @@ class NoiseRates:
     punctuation: float = 0.12  # small marks are lost or misread far more often than letters
     apostrophe: float = 0.6  # how often a lettered apostrophe is misread
     drop_space: float = 0.03
+    space_as_stop: float = 0.015  # a speck between words read as a stop, glued or not
     split_word: float = 0.01
     stray: float = 0.01
     drop_char: float = 0.008
@@ -76,8 +78,11 @@ def _misread(ch: str, rng: random.Random, rates: NoiseRates) -> str:
     if ch == "'":
         return rng.choice(APOSTROPHE_READINGS) if rng.random() < rates.apostrophe else ch
     if ch == " ":
-        if rng.random() < rates.drop_space:
+        roll = rng.random()
+        if roll < rates.drop_space:
             return ""
+        if roll < rates.drop_space + rates.space_as_stop:
+            return rng.choice((". ", "."))
         return ch
     if ch in PUNCTUATION:
         return rng.choice(LOOKALIKES[ch]) if rng.random() < rates.punctuation else ch
