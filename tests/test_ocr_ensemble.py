@@ -96,3 +96,14 @@ def test_ensemble_of_real_tesseract_fixes_a_flawed_engine() -> None:
     truth = normalise_lettering(list(sample.lines))
     assert normalise_lettering(single.texts) != truth
     assert normalise_lettering(result.texts) == truth == "È PIÙ TARDI DI QUANTO CREDI, KIT!"
+
+
+def test_lexicon_check_keeps_an_agreed_name_and_a_word_split_across_lines() -> None:
+    lexicon = italian_lexicon()
+    # All three read CUERVO (a name the lexicon lacks); one also saw a speck as "co" beside it.
+    names = [hyp("IL CUERVO..."), hyp("IL CUERVO..."), hyp("*.. IL CUERVO.. co", 0.8)]
+    assert combine(names, lexicon).text == "IL CUERVO..."
+    # BRONTO- / LARE is BRONTOLARE hyphenated at the line end, not the unknown BRONTO.
+    split = [hyp("SMETTI DI BRONTO-\nLARE, VECCHIO"), hyp("SMETTI DI BRONTO-\nLARE, VECCHIO")]
+    split.append(hyp("‘SMETTI DI BRONTO- -\n“LARE, VECCHIO", 0.8))
+    assert normalise_lettering(combine(split, lexicon).text.split("\n")) == "SMETTI DI BRONTOLARE, VECCHIO"

@@ -4,7 +4,9 @@ Every hypothesis (lines joined by newlines) is aligned to a pivot (the medoid hy
 opcodes, giving one column per pivot character and one insertion slot between characters. Each column
 elects the character (or nothing) with the most support, where a vote weighs `weight * (λ + (1-λ) * conf)`.
 A word the vote produced that the lexicon does not know is then replaced by the best-supported aligned
-word of a hypothesis that the lexicon does know. An optional LLM arbiter picks among whole readings.
+word of a hypothesis that the lexicon does know and that differs from it by a misreading's few characters
+(a name such as CUERVO stays, whatever short known word another engine saw beside it); a word hyphenated
+across two lines is judged whole. An optional LLM arbiter picks among whole readings.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tools.ocr.engine import BalloonKind, OcrEngine, OcrLine, OcrResult
 from tools.ocr.lexicon import Lexicon, italian_lexicon
 
 FREQUENCY_SHARE = 0.5  # λ: how much a vote counts for being cast, beside how sure its engine was
+MISREADING_SHARE = 1 / 3  # a lexicon replacement changes at most this share of the letters (>= 1)
 _WORD_CORE_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*'?")
 
 
@@ -154,10 +157,16 @@ def lexicon_check(vote: Vote, hypotheses: Sequence[Hypothesis], lexicon: Lexicon
                 candidates[op.src_start + k][words[op.dest_start + k]] += hyp.vote()
     changed = False
     for index, options in candidates.items():
-        core = word_core(voted[index])
+        core = _whole_core(voted[index])
         if not core or core in lexicon:
             continue
-        known = {w: v for w, v in options.items() if word_core(w) in lexicon and _same_lines(w, voted[index])}
+        known = {
+            w: v
+            for w, v in options.items()
+            if _whole_core(w) in lexicon
+            and _same_lines(w, voted[index])
+            and _misreading(_whole_core(w), core)
+        }
         if known:
             voted[index] = max(known.items(), key=lambda item: item[1])[0]
             changed = True
@@ -165,6 +174,17 @@ def lexicon_check(vote: Vote, hypotheses: Sequence[Hypothesis], lexicon: Lexicon
         return vote
     text = " ".join(voted)
     return Vote(text, _resample(vote.support, len(text)))
+
+
+def _whole_core(token: str) -> str:
+    """The word of a token, with a hyphenation across a line break joined (`BRONTO-\nLARE,` -> BRONTOLARE)."""
+    return word_core(re.sub(r"-\n\s*", "", token))
+
+
+def _misreading(candidate: str, voted: str) -> bool:
+    """Whether `voted` could be a misreading of `candidate`: a few characters apart, not another word."""
+    bound = max(1, round(MISREADING_SHARE * len(voted)))
+    return Levenshtein.distance(candidate.upper(), voted.upper()) <= bound
 
 
 def _same_lines(candidate: str, original: str) -> bool:
