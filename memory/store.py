@@ -124,16 +124,19 @@ class MemoryStore:
             self._collections[kind] = col
         return self._collections[kind]
 
-    def _generation(self, col: Collection) -> str | None:
-        """The collection's current generation token, read afresh (another process may have written)."""
+    def _fresh_metadata(self, col: Collection) -> dict[str, Any]:
+        """The collection's metadata as stored now (another process or client may have changed it)."""
         fresh = self.client.get_collection(col.name, embedding_function=self.embedding_function)  # type: ignore[arg-type]
-        token = (fresh.metadata or {}).get(GENERATION_KEY)
+        return dict(fresh.metadata or {})
+
+    def _generation(self, col: Collection) -> str | None:
+        """The collection's current generation token."""
+        token = self._fresh_metadata(col).get(GENERATION_KEY)
         return str(token) if token is not None else None
 
     def _changed(self, col: Collection) -> None:
         """Record a write: a new generation token for every reader, and this process's answers dropped."""
-        fresh = self.client.get_collection(col.name, embedding_function=self.embedding_function)  # type: ignore[arg-type]
-        col.modify(metadata={**(fresh.metadata or {}), GENERATION_KEY: new_generation()})
+        col.modify(metadata={**self._fresh_metadata(col), GENERATION_KEY: new_generation()})
         self._matches.forget(col.name)
 
     # ---- writing -------------------------------------------------------------------------------
