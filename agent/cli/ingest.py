@@ -141,42 +141,67 @@ def synth(app: AppContext, out_dir: Path, pages: int, seed: int, degrade: bool, 
 @click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--rtl", is_flag=True, help="Right-to-left reading order (manga).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def eval_panels(gt_path: Path, images_dir: Path, rtl: bool, as_json: bool) -> None:
-    """Score panel detection (P/R/F1 at IoU >= 0.5) and reading order on IMAGES_DIR against --gt."""
+@click.option(
+    "--baseline", is_flag=True, help="Also score the simple contour baseline on the same pages, side by side."
+)
+def eval_panels(gt_path: Path, images_dir: Path, rtl: bool, as_json: bool, baseline: bool) -> None:
+    """Score panel detection (P/R/F1 at IoU >= 0.5, bootstrap 95% interval over pages) and reading
+    order on IMAGES_DIR against --gt."""
     from evals.panels import evaluate_folder
 
     if as_json:
-        report = evaluate_folder(gt_path, images_dir, rtl=rtl)
+        report = evaluate_folder(gt_path, images_dir, rtl=rtl, baseline=baseline)
         click.echo(json.dumps(report.as_dict()))
         return
     with console.status("detecting panels"):
-        report = evaluate_folder(gt_path, images_dir, rtl=rtl)
+        report = evaluate_folder(gt_path, images_dir, rtl=rtl, baseline=baseline)
     _print_report(report)
 
 
 def _print_report(report: EvalReport) -> None:
     from rich.table import Table
 
-    p = report.panels
-    table = Table("measure", "value", title=f"panels on {p.pages} pages", title_justify="left")
-    for label, value in (
-        ("precision", p.precision),
-        ("recall", p.recall),
-        ("F1", p.f1),
-        ("reading order (pages)", p.reading_order),
-        ("reading order (pairs)", p.order_pairs),
+    p, b = report.panels, report.baseline
+    columns = ("measure", "nuvola", "contour baseline") if b else ("measure", "value")
+    table = Table(*columns, title=f"panels on {p.pages} pages", title_justify="left")
+
+    def row(label: str, value, base=None) -> None:  # type: ignore[no-untyped-def]
+        table.add_row(label, value, *([base] if b else []))
+
+    for label, attr in (
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("F1", "f1"),
+        ("reading order (pages)", "reading_order"),
+        ("reading order (pairs)", "order_pairs"),
     ):
-        table.add_row(label, f"{value:.3f}")
-    table.add_row("panels gt / found / matched", f"{p.gt} / {p.predicted} / {p.matched}")
+        row(label, f"{getattr(p, attr):.3f}", f"{getattr(b, attr):.3f}" if b else None)
+    row("F1 95% interval (pages)", _interval(p), _interval(b) if b else None)
+    row(
+        "panels gt / found / matched",
+        f"{p.gt} / {p.predicted} / {p.matched}",
+        f"{b.gt} / {b.predicted} / {b.matched}" if b else None,
+    )
+    for kind, (own, base) in report.by_type().items():
+        row(
+            f"F1 on {kind} pages ({own.pages})",
+            f"{own.f1:.3f} {_interval(own)}",
+            f"{base.f1:.3f} {_interval(base)}" if base else None,
+        )
     if report.balloons is not None:
-        b = report.balloons
-        table.add_row("balloon precision / recall", f"{b.precision:.3f} / {b.recall:.3f}")
-    table.add_row("seconds per page", f"{report.seconds_per_page:.3f}")
+        bs = report.balloons
+        row("balloon precision / recall", f"{bs.precision:.3f} / {bs.recall:.3f}", "-")
+    row("seconds per page", f"{report.seconds_per_page:.3f}", f"{report.baseline_seconds_per_page:.3f}")
     console.print(table)
     if p.failed_pages:
         console.print(f"pages with a miss, an extra or a wrong order: {', '.join(p.failed_pages[:20])}")
     for name, cause in report.errors.items():
         console.print(f"[red]error[/] {name}: {cause}")
+
+
+def _interval(score) -> str:  # type: ignore[no-untyped-def]
+    lo, hi = score.f1_interval()
+    return f"[{lo:.3f}, {hi:.3f}]"
 
 
 def register(cli: click.Group) -> None:
