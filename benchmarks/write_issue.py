@@ -1,32 +1,65 @@
-"""Benchmark `write-issue`: a run on the configured (default: embedded) models, timed from its run log.
+"""Benchmark `write-issue`: script quality before/after on four plots and several seeds, and stage timing.
 
-    .venv/bin/python benchmarks/write_issue.py [--pages 4] [--seed 0] [-m ROLE=NAME ...] [--keep DIR]
+    .venv/bin/python benchmarks/write_issue.py [--seeds 3] [--before REF] [--before-seeds 1]
+        [--pages 4] [--other-pages 2] [-m ROLE=NAME ...] [--out DIR]
 
-Prints wall time per stage, LLM time against everything else (graph, checkpoints, parsing, tools; the
-target is at most 5% of LLM time), tokens generated and how many parts fell back.
+Every run is a `nuvola write-issue --no-render` in a fresh NUVOLA_HOME (no memory: the profile alone),
+run as a subprocess of the code under test: the working tree ("after"), and with --before REF the same
+command on `git archive REF` ("before"). The scripts are then measured by evals/script_quality.py
+(the same measures as `nuvola eval script`) and pooled per column: the dev plot (the demo's, looked at
+while tuning the writers) and three frozen plots (never looked at while changing code), before and after,
+beside the real dialogue of held-out ELTeC novels. -m ROLE=NAME reaches every run, so the benchmark runs
+unchanged against any `openai:` endpoint. A stage-timing table (LLM time against the rest) follows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from agent.run import RunPaths, write_issue  # noqa: E402
 from agent.runlog import read_run_log  # noqa: E402
-from tools.settings import load_settings, parse_model_overrides  # noqa: E402
 
-PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
+DEV_PLOTS = ("Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano",)
+FROZEN_PLOTS = (
+    "Tiger Jack scopre che qualcuno avvelena i pozzi della riserva navajo e Tex indaga",
+    "Un giudice corrotto impicca innocenti a Tucson e Tex arriva in città per fermarlo",
+    "Un vecchio cercatore trova una miniera d'argento e un ricco allevatore vuole rubargliela",
+)
+"""Frozen on 2026-12-04 before the writers were changed; never run while tuning."""
 OVERHEAD_TARGET = 0.05
+
+
+@dataclass
+class Run:
+    """One write-issue run of one code version."""
+
+    code: str
+    split: str
+    plot: str
+    seed: int
+    pages: int
+    script: Path
+    home: Path
+    run_id: str
+    seconds: float = 0.0
+    error: str = ""
 
 
 def stage_of(event: dict[str, Any]) -> str:
@@ -92,25 +125,156 @@ def graph_span(events: list[dict[str, Any]]) -> float:
     return max(ends) - min(starts) if starts and ends else 0.0
 
 
+def extract_ref(ref: str, into: Path) -> Path:
+    """The tree of git REF, unpacked (no worktree, nothing changed in the repository)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    folder = into / f"code-{ref[:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    tar = into / "code.tar"
+    tar.write_bytes(archive)
+    with tarfile.open(tar) as handle:
+        handle.extractall(folder, filter="data")
+    return folder
+
+
+def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
+    """`nuvola write-issue --no-render` of one code version in its own home; the script path on success."""
+    args = [sys.executable, "-c", "from agent.cli.main import cli; cli()", "--home", str(run.home), "write-issue",
+            "--plot", run.plot, "--pages", str(run.pages), "--out", str(run.script.parent),
+            "--seed", str(run.seed), "--no-render"]
+    for model in models:
+        args += ["-m", model]
+    env = {**os.environ, "PYTHONPATH": str(code_dir)}
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=code_dir, env=env, capture_output=True, text=True)
+    run.seconds = time.perf_counter() - start
+    if done.returncode or not run.script.is_file():
+        run.error = (done.stderr or done.stdout).strip().splitlines()[-1:][0][:200] if (done.stderr or done.stdout) else "failed"
+    runs = sorted((run.home / "runs").glob("*")) if (run.home / "runs").is_dir() else []
+    run.run_id = runs[-1].name if runs else ""
+    return run
+
+
+def wilson(n: int, total: int, z: float = 1.96) -> str:
+    """The 95% Wilson interval of n/total, as text."""
+    if not total:
+        return ""
+    p = n / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return f"[{max(0.0, centre - half):.1%}, {min(1.0, centre + half):.1%}]"
+
+
+def failed_calls(runs: list[Run]) -> dict[str, tuple[int, int]]:
+    """Per writer role: (model calls that stayed unusable after their repairs, calls)."""
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for run in runs:
+        for event in read_run_log(run.home / "runs" / run.run_id / "run_log.jsonl"):
+            if event.get("kind") == "llm":
+                found[event["role"]][1] += 1
+                found[event["role"]][0] += event.get("status") == "failed"
+    return {role: (n, total) for role, (n, total) in found.items()}
+
+
+def quality(runs: list[Run], settings: Any) -> tuple[list[Any], Any]:
+    from evals.script_quality import evaluate_scripts
+
+    done = [r.script for r in runs if not r.error]
+    if not done:
+        return [], None
+    report = evaluate_scripts(done, settings)
+    return report.rows, report
+
+
+def columns(runs: list[Run]) -> dict[str, list[Run]]:
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(f"{run.code} · {run.split}", []).append(run)
+    return groups
+
+
+def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console) -> dict[str, Any]:
+    from agent.cli.script_eval import _figure
+
+    measured = {name: quality(runs, settings) for name, runs in groups.items()}
+    names = [n for n in groups if measured[n][0]]
+    if not names:
+        console.print("[red]no run wrote a script[/]")
+        return {}
+    table = Table(title="write-issue script quality (pooled per column)", title_justify="left")
+    for column in ("metric", "target", "real dialogue", *names):
+        table.add_column(column, overflow="fold")
+    first = measured[names[0]][0]
+    for i, row in enumerate(first):
+        cells = []
+        for name in names:
+            r = measured[name][0][i]
+            mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: ""}[r.ok]
+            extra = ""
+            if r.metric.startswith("fallback"):
+                n, total = (int(x) for x in r.detail.split("/"))
+                extra = f" {r.detail} {wilson(n, total)}"
+            elif r.metric.startswith("plot"):
+                extra = f" (control {_figure(r.reference, r.metric)})"
+            cells.append(f"{_figure(r.value, r.metric)}{extra} {mark}")
+        reference = "" if row.metric.startswith(("plot", "voice", "fallback")) else _figure(row.reference, row.metric)
+        table.add_row(row.metric, row.target, reference, *cells)
+    for role in ("narrator", "director", "voice"):
+        cells = []
+        for name in names:
+            n, total = failed_calls(groups[name]).get(role, (0, 0))
+            cells.append(f"{n}/{total} {wilson(n, total)}")
+        table.add_row(f"failed {role} calls", "", "", *cells)
+    cells = [f"{sum(r.seconds for r in groups[n]) / len(groups[n]):.0f} s" for n in names]
+    table.add_row("seconds per run", "", "", *cells)
+    console.print(table)
+    report = measured[names[0]][1]
+    console.print(f"[dim]real dialogue: {report.reference_lines} quoted lines of held-out novels; {report.reference_rule}[/]")
+    return {name: [r.model_dump() for r in measured[name][0]] for name in names}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default=PLOT)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per plot for the working tree")
+    parser.add_argument("--before", metavar="REF", help="also run this git ref (the code before a change)")
+    parser.add_argument("--before-seeds", type=int, default=1, help="seeds per plot for --before")
+    parser.add_argument("--pages", type=int, default=4, help="pages of the dev (demo) plot's issues")
+    parser.add_argument("--other-pages", type=int, default=2, help="pages of the frozen plots' issues")
+    parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
-    parser.add_argument("--keep", type=Path, help="write the script here (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, help="keep runs and the JSON report here (default: a temp folder)")
     args = parser.parse_args()
-    console = Console(width=150)
-    home = Path(tempfile.mkdtemp(prefix="nuvola-bench-"))
-    settings = load_settings(home=home, models=parse_model_overrides(args.model))
-    out = args.keep or home / "out"
-    start = time.perf_counter()
-    script = write_issue(args.plot, args.pages, out, seed=args.seed, settings=settings, run_id="bench")
-    total = time.perf_counter() - start
-    events = read_run_log(RunPaths.of(settings, "bench").run_log)
-    console.print(f"{script.title}: {len(script.pages)} pages, {len(script.panels)} panels -> {out / 'script.md'}")
-    console.print(f"models: {', '.join(f'{k}={v}' for k, v in script.models.items())}")
-    report(summarise(events), total, graph_span(events), console)
+    console = Console(width=200)
+    out = args.out or Path(tempfile.mkdtemp(prefix="nuvola-bench-"))
+    out.mkdir(parents=True, exist_ok=True)
+    codes = [("after", REPO, args.seeds)]
+    if args.before:
+        codes.insert(0, ("before", extract_ref(args.before, out), args.before_seeds))
+    plots = [("dev", p, args.pages) for p in DEV_PLOTS]
+    if not args.dev_only:
+        plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
+    runs: list[Run] = []
+    for code, code_dir, seeds in codes:
+        for split, plot, pages in plots:
+            for seed in range(seeds):
+                name = f"{code}-{split}-{len(runs)}-s{seed}"
+                run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
+                runs.append(run_one(run, code_dir, args.model))
+                status = f"[red]{run.error}[/]" if run.error else "ok"
+                console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
+    from tools.settings import load_settings, parse_model_overrides
+
+    settings = load_settings(home=out / "eval-home", models=parse_model_overrides(args.model))
+    figures = print_quality(columns(runs), settings, console)
+    after = [r for r in runs if r.code == "after" and not r.error]
+    if after:
+        events = [e for r in after for e in read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")]
+        report(summarise(events), sum(r.seconds for r in after), sum(graph_span(
+            read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")) for r in after), console)
+    (out / "report.json").write_text(json.dumps({"runs": [r.__dict__ | {"script": str(r.script), "home": str(r.home)}
+                                                          for r in runs], "quality": figures},
+                                                ensure_ascii=False, indent=1, default=str))
+    console.print(f"runs and report.json in {out}")
 
 
 if __name__ == "__main__":
