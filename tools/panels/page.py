@@ -66,6 +66,7 @@ class Cell:
     box: Box
     frameless: bool = False
     inset_of: int | None = None
+    drawn: bool = False  # its frame is a drawn line (not only a painted edge)
 
 
 @dataclass
@@ -88,12 +89,15 @@ class Page:
     trace: Trace | None = None
     scale: float = 1.0
     gray: np.ndarray | None = None
+    ab: np.ndarray | None = None  # Lab a*, b* of a colour page (work image), None for gray pages
     angle: float = 0.0
     to_work: np.ndarray | None = None  # 2x3 affine: scaled page -> deskewed work image
     pool: int = 1  # mask pixels are pool x pool work pixels
     ink: np.ndarray | None = None  # uint8 0/1, 1 = ink (mask coordinates)
     paper: np.ndarray | None = None  # uint8 0/1, 1 = as light as the paper (mask coordinates)
     clean: np.ndarray | None = None  # ink without specks
+    content: np.ndarray | None = None  # uint8 0/1, 1 = tone or colour, not paper (mask coordinates)
+    filled: np.ndarray | None = None  # clean ink or content, enclosed areas filled: the layout mask
     cells: list[Cell] = field(default_factory=list)
     blobs: list[Blob] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per step

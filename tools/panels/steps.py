@@ -1,9 +1,14 @@
 """Panel extraction steps, run in order on a `Page`: grayscale, deskew, binarise, denoise, gutters,
-split/merge, frames (framed vs frameless), insets, order.
+split/merge, frames (framed vs frameless), lettering, insets, order.
 
-The layout is found by recursive cuts along blank gutters (rows, then columns, then rows...), which
-works for framed and frameless panels alike; contours then tighten framed panels, split cells that a
-balloon bridged, and find insets. Tiny cells (page numbers, specks) are dropped.
+The layout is found by recursive cuts along gutters (rows, then columns, then rows...) of the filled
+layout mask (ink, painted or toned areas, framed panels filled in: tools/panels/content.py), which works
+for line art, painted pages, framed and frameless panels alike. A gutter is a blank run with a straight
+panel edge on at least one side (ragged art on both sides is one frameless panel), or a run that a figure
+or a balloon obstructs but that solid panel edges bound on both sides. Contours then tighten framed
+panels, split cells that a balloon bridged, and find insets; a panel whose frame a figure breaks is fitted
+to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless cells
+that hold only lettering (titles, credits) are dropped.
 """
 
 from __future__ import annotations
@@ -11,12 +16,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tools.panels.content import content_mask, filled_layout
+from tools.panels.lettering import holds_only_lettering
 from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
 
 MIN_GUTTER = 0.005  # of the page height: narrower blank runs are not gutters
 MIN_PANEL = 0.04  # of the page side: smaller cells are page numbers or specks
 MIN_PANEL_AREA = 0.008  # of the page area
+OBSTRUCTED = 0.3  # a gutter run may be this covered (a figure, a balloon across it) ...
+SOLID = 0.75  # ... when solid panel edges (this covered) bound it on both sides
+MAX_GUTTER = 0.06  # of the page side: an obstructed run wider than this is not a gutter
+FIT_SHARE = 0.25  # a solid cell's rows and columns less covered than this are art poking out
+STRAIGHT = 0.6  # a piece's edge facing a gap is straight when this share of it is content
 
 
 @step("grayscale")
@@ -28,7 +40,17 @@ def grayscale(page: Page) -> None:
     if page.scale < 1.0:
         gray = cv2.resize(gray, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_AREA)
     page.gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    if image.ndim == 3 and not _is_gray(image):
+        colour = np.ascontiguousarray(image[..., :3])
+        colour = cv2.resize(colour, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_AREA)
+        page.ab = np.ascontiguousarray(cv2.cvtColor(colour, cv2.COLOR_RGB2LAB)[..., 1:])
     page.debug("grayscale", lambda: gray)
+
+
+def _is_gray(image: np.ndarray) -> bool:
+    """True when an RGB page carries no colour (its channels agree on a sample of pixels)."""
+    sample = image[:: max(1, image.shape[0] // 64), :: max(1, image.shape[1] // 64), :3].astype(np.int16)
+    return bool(np.abs(sample - sample.mean(axis=2, keepdims=True)).max() <= 4)
 
 
 def _flatten(gray: np.ndarray) -> np.ndarray:
@@ -95,6 +117,10 @@ def deskew(page: Page, max_angle: float = 2.5) -> None:
         page.gray = cv2.warpAffine(
             page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+        if page.ab is not None:
+            page.ab = cv2.warpAffine(
+                page.ab, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
     deskewed = page.gray
     page.debug("deskew", lambda: deskewed)
 
@@ -111,10 +137,20 @@ def binarise(page: Page) -> None:
     k = max(1, ink.shape[0] // LAYOUT_HEIGHT)
     if k > 1:
         ink = cv2.dilate(ink, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
-    paper = _paper(page.gray, (ink.shape[1], ink.shape[0]))
+    size = (ink.shape[1], ink.shape[0])
+    paper = _paper(page.gray, size)
     page.pool = k
     page.ink = np.ascontiguousarray(ink)
     page.paper = np.ascontiguousarray(paper)
+    small = cv2.resize(page.gray, size, interpolation=cv2.INTER_AREA) if k > 1 else page.gray
+    ab = (
+        None
+        if page.ab is None
+        else cv2.resize(page.ab, size, interpolation=cv2.INTER_AREA)
+        if k > 1
+        else page.ab
+    )
+    page.content = content_mask(small, ab, paper)
     page.debug("binarise", lambda: 255 - ink * 255)
 
 
@@ -128,6 +164,8 @@ def denoise(page: Page) -> None:
     keep[0] = False
     clean = keep[labels].astype(np.uint8)
     page.clean = clean
+    layout = clean | page.content if page.content is not None else clean
+    page.filled = filled_layout(layout, max(3, round(0.005 * page.height)))
     page.debug("denoise", lambda: 255 - clean * 255)
 
 
@@ -149,14 +187,11 @@ def _trim(mask: np.ndarray, box: Box) -> Box | None:
 
 
 def _segments(page: Page, mask: np.ndarray, box: Box, axis: int) -> list[Box]:
-    """Split `box` along blank runs across it (axis 1: rows/tiers, axis 0: columns)."""
+    """Split `box` along gutters across it (axis 1: rows/tiers, axis 0: columns)."""
     x, y, w, h = box
     region = mask[y : y + h, x : x + w]
-    length = w if axis == 1 else h
     profile = region.sum(axis=axis, dtype=np.int32)
-    blank = profile <= max(1, int(0.003 * length))
-    gaps = [(a, b) for a, b in _runs(blank) if b - a >= max(3, round(MIN_GUTTER * page.height))]
-    cuts = [0] + [v for a, b in gaps for v in (a, b)] + [len(profile)]
+    cuts = [0] + [v for a, b in _gutters(page, region, profile, axis) for v in (a, b)] + [len(profile)]
     pieces = []
     for a, b in zip(cuts[::2], cuts[1::2], strict=True):
         sub = (x, y + a, w, b - a) if axis == 1 else (x + a, y, b - a, h)
@@ -164,6 +199,46 @@ def _segments(page: Page, mask: np.ndarray, box: Box, axis: int) -> list[Box]:
         if trimmed:
             pieces.append(trimmed)
     return _merge_slivers(page, pieces, axis)
+
+
+def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> list[tuple[int, int]]:
+    """Runs of the profile that are gutters: blank with a straight edge beside them, or obstructed
+    (a figure or balloon across) but bounded by solid panel edges on both sides."""
+    length = region.shape[1] if axis == 1 else region.shape[0]
+    coverage = profile / max(1, length)
+    side = page.height if axis == 1 else page.width
+    min_gap = max(3, round(MIN_GUTTER * page.height))
+    blank = _runs(profile <= max(1, int(0.003 * length)))
+    gaps = []
+    for a, b in _runs(coverage <= OBSTRUCTED):
+        inner = [(s, e) for s, e in blank if a <= s and e <= b and e - s >= min_gap]
+        solid = 0 < a and b < len(profile) and _solid_bounds(coverage, a, b)
+        if solid and min_gap <= b - a <= MAX_GUTTER * side:
+            gaps.append((a, b))
+        elif inner:
+            s, e = max(inner, key=lambda r: r[1] - r[0])
+            if 0 < s and e < len(profile) and _straight_side(page, region, axis, s, e):
+                gaps.append((s, e))
+    return gaps
+
+
+def _solid_bounds(coverage: np.ndarray, a: int, b: int) -> bool:
+    """True when the few rows (columns) just before and just after a run are mostly covered."""
+    return bool(coverage[max(0, a - 3) : a].mean() >= SOLID and coverage[b : b + 3].mean() >= SOLID)
+
+
+def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
+    """True when the art just before or just after the gap [a, b) ends along a straight edge (a frame,
+    a painted panel's border), not raggedly (pieces of one frameless drawing, lines of lettering)."""
+    depth = max(2, round(0.02 * (page.height if axis == 1 else page.width)))
+    lines = region if axis == 1 else region.T  # rows across the gap direction
+    before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
+    return any(_edge_share(band) >= STRAIGHT for band in (before, after))
+
+
+def _edge_share(band: np.ndarray) -> float:
+    """Share of the positions along a band that hold content."""
+    return float(band.any(axis=0).mean()) if band.size else 0.0
 
 
 def _merge_slivers(page: Page, pieces: list[Box], axis: int) -> list[Box]:
@@ -210,20 +285,21 @@ def _xy_cut(page: Page, mask: np.ndarray, box: Box, rows_first: bool, depth: int
 @step("gutters")
 def gutters(page: Page) -> None:
     """Cut the page along blank gutters, recursively: tiers, then panels, then rows inside them."""
-    assert page.clean is not None
-    whole = _trim(page.clean, (0, 0, page.width, page.height))
+    assert page.filled is not None
+    whole = _trim(page.filled, (0, 0, page.width, page.height))
     leaves: list[Box] = []
     if whole:
-        _xy_cut(page, page.clean, whole, rows_first=True, depth=0, out=leaves)
+        _xy_cut(page, page.filled, whole, rows_first=True, depth=0, out=leaves)
     page.cells = [Cell(box) for box in leaves]
     page.debug("gutters", lambda: _draw_cells(page))
 
 
-def _frames(page: Page, box: Box) -> list[Box]:
-    """Boxes of closed, solid rectangular outlines (panel frames) filling a good share of `box`."""
+def _frames(page: Page, box: Box, mask: np.ndarray | None = None) -> list[Box]:
+    """Boxes of closed, solid rectangular outlines (panel frames) filling a good share of `box`: drawn
+    frames in the ink, or with `mask=page.content` the edges of painted rectangles."""
     assert page.clean is not None
     x, y, w, h = box
-    region = np.ascontiguousarray(page.clean[y : y + h, x : x + w])
+    region = np.ascontiguousarray((page.clean if mask is None else mask)[y : y + h, x : x + w])
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     frames = []
     for contour in contours:
@@ -253,10 +329,13 @@ def _closed(region: np.ndarray, box: Box) -> bool:
 
 @step("split_merge")
 def split_merge(page: Page) -> None:
-    """Split cells holding several frames (a balloon bridged their gutter); drop tiny cells."""
+    """Split cells holding several frames or painted panels (a balloon or a figure bridged their
+    gutter); drop tiny cells."""
     cells: list[Cell] = []
     for cell in page.cells:
         frames = _frames(page, cell.box)
+        if len(frames) < 2 and page.content is not None:
+            frames = _frames(page, cell.box, page.content)
         if len(frames) > 1 and not _overlapping(frames):
             cells += [Cell(f) for f in frames]
         else:
@@ -279,14 +358,47 @@ def _iou(a: Box, b: Box) -> float:
 
 @step("frameless")
 def frameless(page: Page) -> None:
-    """Tighten framed cells to their frame; mark the others frameless (their box is their art)."""
+    """Tighten framed cells to their frame (drawn, or a painted rectangle's edge); fit cells a figure or
+    balloon breaks out of to the rectangle they mostly fill; mark the rest frameless."""
     for cell in page.cells:
         frames = _frames(page, cell.box)
-        if len(frames) == 1 and frames[0][2] * frames[0][3] >= 0.6 * cell.box[2] * cell.box[3]:
-            cell.box = frames[0]
+        painted = _frames(page, cell.box, page.content) if not frames and page.content is not None else []
+        found = frames or painted
+        if len(found) == 1 and found[0][2] * found[0][3] >= 0.6 * cell.box[2] * cell.box[3]:
+            cell.box = found[0]
+            cell.drawn = bool(frames)
         else:
             cell.frameless = True
+            cell.box = _fit_rectangle(page, cell.box)
     page.debug("frameless", lambda: _draw_cells(page))
+
+
+def _fit_rectangle(page: Page, box: Box) -> Box:
+    """The rectangle of rows and columns that a mostly solid cell fills at least a little (so a head or a
+    balloon poking out of a panel does not stretch its box); other cells are kept as they are."""
+    assert page.filled is not None
+    x, y, w, h = box
+    region = page.filled[y : y + h, x : x + w]
+    if region.size == 0 or region.mean() < 0.6:
+        return box
+    rows = np.flatnonzero(region.mean(axis=1) >= FIT_SHARE)
+    cols = np.flatnonzero(region.mean(axis=0) >= FIT_SHARE)
+    if rows.size == 0 or cols.size == 0:
+        return box
+    return (x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+
+
+@step("lettering")
+def lettering(page: Page) -> None:
+    """Drop cells without a drawn frame that hold only lettering (title strips, credits, signs)."""
+    assert page.clean is not None
+    kept = []
+    for cell in page.cells:
+        x, y, w, h = cell.box
+        if cell.drawn or not holds_only_lettering(page.clean[y : y + h, x : x + w]):
+            kept.append(cell)
+    page.cells = kept
+    page.debug("lettering", lambda: _draw_cells(page))
 
 
 @step("insets")
@@ -369,4 +481,15 @@ def _draw_cells(page: Page, numbered: bool = False) -> np.ndarray:
     return canvas
 
 
-PANEL_STEPS = (grayscale, deskew, binarise, denoise, gutters, split_merge, frameless, insets, order)
+PANEL_STEPS = (
+    grayscale,
+    deskew,
+    binarise,
+    denoise,
+    gutters,
+    split_merge,
+    frameless,
+    lettering,
+    insets,
+    order,
+)
