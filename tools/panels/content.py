@@ -14,6 +14,7 @@ import numpy as np
 
 LUM_TOLERANCE = 0.1  # content is this much darker than the local paper level
 CHROMA_TOLERANCE = 10  # or this far from the paper colour (Lab a*/b* units of OpenCV's 8-bit Lab)
+CONTENT_HEIGHT = 700  # tone and colour are judged at most this many rows tall
 
 
 def paper_field(gray: np.ndarray) -> np.ndarray:
@@ -29,25 +30,37 @@ def paper_field(gray: np.ndarray) -> np.ndarray:
 def content_mask(gray: np.ndarray, ab: np.ndarray | None, paper: np.ndarray) -> np.ndarray:
     """1 where a pixel (mask size) is tone or colour rather than paper; thin specks opened away.
 
-    `gray` and `ab` (Lab a*, b*; None for gray pages) are already at mask size; `paper` marks paper pixels.
+    `gray` is at mask size, `ab` (Lab a*, b*; None for gray pages) at any size, `paper` marks paper
+    pixels. Tone and colour are judged on a grid of at most CONTENT_HEIGHT rows (large areas are what
+    matters here), then brought back to mask size.
     """
-    field = paper_field(gray).astype(np.float32)
-    dark = gray.astype(np.float32) < (1 - LUM_TOLERANCE) * np.maximum(field, 1)
+    size = (gray.shape[1], gray.shape[0])
+    f = min(1.0, CONTENT_HEIGHT / gray.shape[0])
+    small = (round(gray.shape[1] * f), round(gray.shape[0] * f))
+    if f < 1.0:
+        gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
+        paper = cv2.resize(paper, small, interpolation=cv2.INTER_NEAREST)
+    field = paper_field(gray)
+    dark = cv2.compare(gray, cv2.convertScaleAbs(field, alpha=1 - LUM_TOLERANCE), cv2.CMP_LT)
     if ab is not None:
-        ab16 = ab.astype(np.int16)
-        paper_ab = _paper_colour(gray, ab16, paper)
-        dark |= np.abs(ab16 - paper_ab.astype(np.int16)).max(axis=2) > CHROMA_TOLERANCE
-    return cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        ab = cv2.resize(ab, small, interpolation=cv2.INTER_AREA) if ab.shape[:2] != gray.shape else ab
+        a, b = _paper_colour(gray, ab, paper)
+        far = cv2.max(cv2.absdiff(ab[..., 0], a), cv2.absdiff(ab[..., 1], b))
+        dark |= cv2.compare(far, CHROMA_TOLERANCE, cv2.CMP_GT)
+    mask = cv2.morphologyEx((dark > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) if f < 1.0 else mask
 
 
-def _paper_colour(gray: np.ndarray, ab: np.ndarray, paper: np.ndarray) -> np.ndarray:
+def _paper_colour(gray: np.ndarray, ab: np.ndarray, paper: np.ndarray) -> tuple[int, int]:
     """The paper's a*, b*: the median over the lightest quarter of the paper pixels (light painted
     areas can pass as paper by tone; the margins and gutters are the lightest)."""
-    if not paper.any():
-        return np.array([128, 128], np.int16)
-    light = gray >= np.percentile(gray[paper > 0], 75)
-    pick = (paper > 0) & light
-    return np.median(ab[pick], axis=0).astype(np.int16)
+    step = max(1, gray.shape[0] // 200)
+    g, c, p = gray[::step, ::step], ab[::step, ::step], paper[::step, ::step] > 0
+    if not p.any():
+        return 128, 128
+    pick = p & (g >= np.percentile(g[p], 75))
+    a, b = np.median(c[pick], axis=0)
+    return int(a), int(b)
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:

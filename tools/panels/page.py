@@ -89,7 +89,7 @@ class Page:
     trace: Trace | None = None
     scale: float = 1.0
     gray: np.ndarray | None = None
-    ab: np.ndarray | None = None  # Lab a*, b* of a colour page (work image), None for gray pages
+    ab: np.ndarray | None = None  # Lab a*, b* of a colour page (work image at half size); None: gray
     angle: float = 0.0
     to_work: np.ndarray | None = None  # 2x3 affine: scaled page -> deskewed work image
     pool: int = 1  # mask pixels are pool x pool work pixels

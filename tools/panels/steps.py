@@ -40,9 +40,10 @@ def grayscale(page: Page) -> None:
     if page.scale < 1.0:
         gray = cv2.resize(gray, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_AREA)
     page.gray = np.ascontiguousarray(gray, dtype=np.uint8)
-    if image.ndim == 3 and not _is_gray(image):
+    if image.ndim == 3 and not _is_gray(image):  # colour at half the work size is enough for layout
         colour = np.ascontiguousarray(image[..., :3])
-        colour = cv2.resize(colour, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_AREA)
+        half = (max(1, gray.shape[1] // 2), max(1, gray.shape[0] // 2))
+        colour = cv2.resize(colour, half, interpolation=cv2.INTER_AREA)
         page.ab = np.ascontiguousarray(cv2.cvtColor(colour, cv2.COLOR_RGB2LAB)[..., 1:])
     page.debug("grayscale", lambda: gray)
 
@@ -117,9 +118,11 @@ def deskew(page: Page, max_angle: float = 2.5) -> None:
         page.gray = cv2.warpAffine(
             page.gray, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        if page.ab is not None:
+        if page.ab is not None:  # the same turn at half size: same rotation, half the shift
+            half = page.to_work * np.array([[1, 1, 0.5], [1, 1, 0.5]])
+            size = (page.ab.shape[1], page.ab.shape[0])
             page.ab = cv2.warpAffine(
-                page.ab, page.to_work, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                page.ab, half, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
     deskewed = page.gray
     page.debug("deskew", lambda: deskewed)
@@ -143,14 +146,7 @@ def binarise(page: Page) -> None:
     page.ink = np.ascontiguousarray(ink)
     page.paper = np.ascontiguousarray(paper)
     small = cv2.resize(page.gray, size, interpolation=cv2.INTER_AREA) if k > 1 else page.gray
-    ab = (
-        None
-        if page.ab is None
-        else cv2.resize(page.ab, size, interpolation=cv2.INTER_AREA)
-        if k > 1
-        else page.ab
-    )
-    page.content = content_mask(small, ab, paper)
+    page.content = content_mask(small, page.ab, paper)
     page.debug("binarise", lambda: 255 - ink * 255)
 
 
