@@ -5,16 +5,20 @@ task exactly as it is asked.
 Pairs come from OCR validation sets (JSONL rows `{"ocr": ..., "text": ...}`, or `{"lines": [...],
 "text": ...}` as read), from real Tesseract readings of balloons drawn with known lettering, and from
 synthetic noise (ocr_noise.py) on sentences of the story bank and any text files. Many readings are already
-right: the adapter must learn to leave those alone.
+right: the adapter must learn to leave those alone. No sentence of an OCR evaluation set is ever trained on:
+the default generated set, the frozen generated split (evals/data/ocr_frozen_text.yaml) and every set stored
+under NUVOLA_HOME/ocr-sets are excluded from training (`evaluation_texts`).
 """
 
 from __future__ import annotations
 
 import random
 import re
+import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ REAL_READINGS = 900
 SYNTHETIC_TEXTS = 300
 SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+|$)")
 MIN_CHARS, MAX_CHARS = 12, 110
+FROZEN_OCR_TEXT = Path(__file__).resolve().parents[2] / "evals" / "data" / "ocr_frozen_text.yaml"
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,46 @@ def _leaks(text: str, held: set[str]) -> bool:
     return any(ref in h or h in ref for h in held)
 
 
+@lru_cache(maxsize=1)
+def generated_set_texts() -> frozenset[str]:
+    """Reference texts of the default generated OCR set (tools/ocr/valset.py), built once per process in a
+    temporary folder when the data home does not hold it yet (a few CPU-seconds)."""
+    from tools.ocr.valset import build_generated_set
+
+    with tempfile.TemporaryDirectory(prefix="nuvola-ocr-eval-texts-") as tmp:
+        built = build_generated_set(Path(tmp) / "generated")
+        return frozenset(reference_text(s.text) for s in built.samples)
+
+
+def frozen_ocr_texts(path: Path = FROZEN_OCR_TEXT) -> set[str]:
+    """Reference texts of the frozen generated OCR split (benchmarks/ocr.py letters them)."""
+    import yaml
+
+    if not path.is_file():
+        return set()
+    try:
+        return {reference_text(b["text"]) for b in yaml.safe_load(path.read_text("utf-8"))["balloons"]}
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise InputFileError(path, f"not a frozen OCR text file ({exc})") from exc
+
+
+def evaluation_texts(home: Path | None = None) -> set[str]:
+    """Every text an OCR evaluation measures on: the default generated set, the frozen generated split, and
+    every set stored under `home`/ocr-sets (default: the data home). Training never uses these."""
+    from tools.ocr.valset import DEFAULT_SET, read_set, sets_dir
+    from tools.settings import load_settings
+
+    settings = load_settings(home=home) if home is not None else load_settings()
+    root = sets_dir(settings)
+    stored = sorted(p.parent for p in root.glob("*/set.jsonl")) if root.is_dir() else []
+    texts = frozen_ocr_texts()
+    for folder in stored:
+        texts |= {reference_text(s.text) for s in read_set(folder).samples}
+    if not any(folder.name == DEFAULT_SET for folder in stored):
+        texts |= generated_set_texts()
+    return texts
+
+
 def ocr_clean_set(
     sources: Sequence[Path | str],
     *,
@@ -177,14 +222,19 @@ def ocr_clean_set(
     heldout: int = 60,
     max_train: int = SYNTHETIC_TEXTS,
     real: int = REAL_READINGS,
+    exclude_evaluation: bool = True,
+    home: Path | None = None,
 ) -> TrainingSet:
     """Train on `real` engine readings of drawn source sentences, noisy copies of `max_train` of them and
     any OCR sets; measure on held-out real readings.
 
     With `eval_pairs` (an OCR validation set as read) those are held out and every sentence they contain is
-    kept out of training; otherwise `heldout` sentences are drawn and read by `engine` (or noised).
+    kept out of training; otherwise `heldout` sentences are drawn and read by `engine` (or noised). With
+    `exclude_evaluation` (the default) no sentence of any OCR evaluation set (`evaluation_texts(home)`) is
+    trained or measured on.
     """
-    texts = source_sentences(sources)
+    evaluated = set(evaluation_texts(home)) if exclude_evaluation else set()
+    texts = [t for t in source_sentences(sources) if not _leaks(t, evaluated)]
     if eval_pairs:
         held = {p.text for p in eval_pairs}
         train_texts, test = [t for t in texts if not _leaks(t, held)], list(eval_pairs)
