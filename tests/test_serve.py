@@ -1,0 +1,137 @@
+"""`nuvola serve` driven over HTTP with httpx: upload a generated volume and follow its reading, browse
+pages, search the memory, write a 1-page issue with the scripted model and read it back, co-write in a
+chat, and the load check. The worker is a real second process."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from tests.test_serve_harness import Served, start_server, synth_volume, truth_words
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    home, tmp = tmp_path_factory.mktemp("serve-home"), tmp_path_factory.mktemp("serve-tmp")
+    running = start_server(home, tmp)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def read_volume(served: Served, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One generated volume uploaded as a CBZ and read (rules-only reconstruction), with its events."""
+    cbz = synth_volume(tmp_path_factory.mktemp("synth"), pages=2, seed=3)
+    with served.client() as api, cbz.open("rb") as handle:
+        answer = api.ok("POST", "/api/uploads", files={"files": (cbz.name, handle, "application/zip")},
+                        data={"use_llm": "false"})
+        events = api.events(answer["job"]["id"])
+        job = api.ok("GET", f"/api/jobs/{answer['job']['id']}")
+    return {"answer": answer, "events": events, "job": job, "words": truth_words(cbz), "name": cbz.stem}
+
+
+def test_the_page_and_its_headers(served: Served) -> None:
+    with served.client() as api:
+        page = api.get("/")
+        assert page.status_code == 200 and '<script src="/static/app.js">' in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
+        assert api.cookies.get("nuvola_csrf")
+        assert api.get("/static/app.js").status_code == 200
+        health = api.ok("GET", "/api/health")
+        assert health["worker"]["pid"] and health["token_required"] is False
+
+
+def test_upload_is_read_with_progress_events(read_volume: dict) -> None:
+    answer, events, job = read_volume["answer"], read_volume["events"], read_volume["job"]
+    assert answer["pages"] == 2 and answer["warnings"] == []
+    steps = [e["node"] for e in events if e["event"] == "step"]
+    assert steps[:2] == ["ingest", "ocr"] and "remember" in steps and steps[-1] == "finish"
+    assert events[-1]["event"] == "done" and job["status"] == "done", job
+    assert job["result"]["volumes"] == [read_volume["name"]]
+
+
+def test_volumes_pages_overlays_and_transcripts(served: Served, read_volume: dict) -> None:
+    with served.client() as api:
+        volumes = api.ok("GET", "/api/volumes")
+        volume = next(v for v in volumes if v["name"] == read_volume["name"])
+        assert volume["pages"] == 2 and volume["panels"] > 0 and volume["transcribed"] > 0
+        pages = api.ok("GET", f"/api/volumes/{read_volume['name']}/pages")
+        page = api.ok("GET", f"/api/pages/{pages[0]['id']}")
+        assert page["panels"] and page["balloons"] and page["volume"] == read_volume["name"]
+        x, y, w, h = page["panels"][0]["box"]
+        assert 0 <= x < x + w <= page["width"] and 0 <= y < y + h <= page["height"]
+        read = " ".join(b["text"] or "" for b in page["balloons"]).lower()
+        assert sum(word in read for word in read_volume["words"]) >= 2, read
+        image = api.get(f"/api/pages/{pages[0]['id']}/image")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_memory_search_finds_what_was_read(served: Served, read_volume: dict) -> None:
+    with served.client() as api:
+        volumes = {v["name"] for v in api.ok("GET", "/api/volumes")}
+        assert read_volume["name"] in volumes
+        word = read_volume["words"][0]
+        hits = api.ok("GET", "/api/search", params={"q": word, "k": 5})["hits"]
+        assert hits and any(word in h["text"].lower() for h in hits), hits
+        lines = api.ok("GET", "/api/search", params={"q": word, "kind": "line", "k": 3})["hits"]
+        assert lines and all(h["kind"] == "line" for h in lines)
+        assert lines[0]["provenance"]["volume"] == read_volume["name"] and lines[0]["provenance"]["page_id"]
+
+
+def test_write_a_one_page_issue_and_read_it(served: Served) -> None:
+    plot = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
+    with served.client() as api:
+        job = api.ok("POST", "/api/issues", json={"plot": plot, "pages": 1, "seed": 2})["job"]
+        events = api.events(job["id"])
+        nodes = [e["node"] for e in events if e["event"] == "step"]
+        assert nodes[0] == "prepare" and "outline" in nodes and nodes[-2:] == ["deliver", "illustrate"]
+        assert events[-1]["event"] == "done", events[-1]
+        issue = api.ok("GET", f"/api/issues/{job['id']}")
+        assert issue["status"] == "done" and issue["pages"] == 1 and issue["title"]
+        assert {"cbz", "pdf", "md", "json"} <= set(issue["downloads"])
+        assert api.get(f"/api/issues/{job['id']}/pages/1").content.startswith(b"\x89PNG")
+        assert api.get(f"/api/issues/{job['id']}/pages/2").status_code == 404
+        cbz = api.get(f"/api/issues/{job['id']}/download/cbz")
+        assert "attachment" in cbz.headers["content-disposition"]
+        with zipfile.ZipFile(io.BytesIO(cbz.content)) as archive:
+            assert sum(n.endswith(".png") for n in archive.namelist()) == 1
+        assert api.get(f"/api/issues/{job['id']}/download/pdf").content.startswith(b"%PDF")
+        assert any(i["id"] == job["id"] for i in api.ok("GET", "/api/issues"))
+
+
+def test_chat_session_with_the_chat_commands(served: Served) -> None:
+    storyline = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
+    with served.client() as api:
+        session = api.finished(api.ok("POST", "/api/chat", json={"pages": 1})["job"]["id"])["result"]["session"]
+        say = lambda **body: api.finished(api.ok("POST", f"/api/chat/{session}/messages", json=body)["job"]["id"])  # noqa: E731
+        assert say(text=storyline)["status"] == "done"
+        state = api.ok("GET", f"/api/chat/{session}")
+        assert state["stage"] == "outline" and any(t["kind"] == "outline" for t in state["turns"])
+        shown = say(text="/edit")["result"]["edit_text"]  # the editor's text comes back to the page
+        assert "SCENA 1" in shown and "TITOLO:" in shown, shown
+        edited = "\n".join("TITOLO: LA VALLE DEL FUOCO" if line.startswith("TITOLO:") else line
+                           for line in shown.splitlines())
+        assert say(text="/edit", edit_text=edited)["status"] == "done"
+        assert api.ok("GET", f"/api/chat/{session}")["title"] == "LA VALLE DEL FUOCO"
+        say(text="/model narrator=llamacpp:/etc/passwd")
+        turns = api.ok("GET", f"/api/chat/{session}")["turns"]
+        assert "not available in the web chat" in turns[-1]["text"]
+        assert say(text="/help")["status"] == "done"
+        assert "/outline" in api.ok("GET", f"/api/chat/{session}")["turns"][-1]["text"]
+        assert any(s["id"] == session for s in api.ok("GET", "/api/chat"))
+
+
+def test_bounded_load(served: Served, read_volume: dict) -> None:
+    """Concurrent searches and page views: no error, and the latencies reported."""
+    from agent.server.loadtest import run_load
+
+    started = time.perf_counter()
+    report = run_load(served.url, searches=20, page_views=60, concurrency=10, queries=read_volume["words"][:5])
+    print(report.table())
+    assert report.errors == 0, report.failures[:3]
+    assert report.count("search") == 20 and report.count("page") == 60
+    assert time.perf_counter() - started < 30
