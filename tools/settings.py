@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     models: ModelRoles = Field(default_factory=ModelRoles)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     tessdata: Path | None = Field(None, description="Tesseract tessdata folder (auto-detected when unset)")
+    text_detector: str = Field(
+        "rapidocr", description="page-level text detector for lettering outside found balloons: rapidocr | none"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -44,6 +44,9 @@ class BalloonTranscript:
     engine: str = ""
     panel: int | None = None
     tail: list[int] | None = None
+    source: str = (
+        "outline"  # "outline": found by its shape; "text": grown from lettering the text detector found
+    )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +167,31 @@ def find_balloons(page: Image.Image) -> tuple[list[Box], list[Any]]:
     return [back(p.box) for p in analysis.panels], balloons
 
 
+@dataclass
+class PageBalloons:
+    """The panels of a page and its balloons in reading order, each with where it came from."""
+
+    panels: list[Box]
+    balloons: list[Any]  # tools.panels.BalloonBox
+    sources: list[str]  # "outline" | "text", one per balloon
+
+
+def locate_balloons(page: Image.Image, text_detector: str | None = None) -> PageBalloons:
+    """Balloons found by their outline, plus (with a text detector, see tools/ocr/text_regions.py) balloons
+    grown from lettering that no found balloon holds, so text whose outline is open or missing is kept."""
+    from tools.ocr.text_regions import get_text_detector
+    from tools.panels.balloons import balloons_from_text, merge_text_balloons
+
+    panels, balloons = find_balloons(page)
+    detector = get_text_detector(text_detector)
+    if detector is None:
+        return PageBalloons(panels, balloons, ["outline"] * len(balloons))
+    lines = [line.box for line in detector.detect(page)]
+    grown = balloons_from_text(page, lines)
+    merged = merge_text_balloons(balloons, grown, lines, panels)
+    return PageBalloons(panels, [b for b, _ in merged], [source for _, source in merged])
+
+
 def transcribe_page(
     image: Image.Image | Path | str,
     settings: Settings,
@@ -172,15 +200,20 @@ def transcribe_page(
     speakers: bool = True,
     cleaner: Any = None,
     cast: Sequence[CastMember] | None = None,
+    text_detector: str | None = None,
 ) -> list[BalloonTranscript]:
-    """Find the balloons of a page image, read them in reading order and attribute their speakers."""
+    """Find the balloons of a page image, read them in reading order and attribute their speakers.
+
+    `text_detector` ("rapidocr" | "none") defaults to the `text_detector` setting."""
     from tools.ocr.registry import get_ocr_engine
+    from tools.ocr.text_regions import configured_text_detector
 
     page = open_page(image)
     ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
-    panels, balloons = find_balloons(page)
+    located = locate_balloons(page, text_detector or configured_text_detector(settings))
+    panels = located.panels
     items = []
-    for found in balloons:
+    for found, source in zip(located.balloons, located.sources, strict=True):
         text, lines, confidence = read_balloon(ocr, crop_balloon(page, found.box), found.kind, cleaner)
         tail = list(found.tail) if found.tail else None
         items.append(
@@ -193,6 +226,7 @@ def transcribe_page(
                 engine=ocr.name,
                 panel=found.panel,
                 tail=tail,
+                source=source,
             )
         )
     if speakers and items:

@@ -7,13 +7,15 @@ tail is what a morphological opening removes from the filled shape; its far end 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
 from tools.panels.order import reading_order
-from tools.panels.page import Blob, Box, Page, step
+from tools.panels.page import BalloonBox, Blob, Box, Page, step
 
 MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
 Ellipse = tuple[Any, ...]  # OpenCV's ((cx, cy), (width, height), angle)
@@ -285,3 +287,249 @@ def _draw_blobs(page: Page, numbered: bool = False) -> np.ndarray:
 
 
 BALLOON_STEPS = (balloons, balloon_order)
+
+
+# ---- balloons from lettering: text lines found on the page grow into the light shape that holds them ----
+
+TEXT_GROWTH = 1.6  # line heights a balloon may reach beyond its lettering before it counts as open
+LINE_HEIGHT = 16  # px: each line's window is scaled so lettering stands about this tall
+BACKGROUND_TOLERANCE = 40  # max per-channel difference from the balloon's paper colour
+MIN_BACKGROUND = 150  # the paper under lettering is at least this light (gray level)
+MAX_INK = 120  # balloon lettering is dark (gray level of the lettering's Otsu class at most this)
+JOIN_GAP = 0.8  # line heights between lines of one balloon (further apart: two balloons)
+OPEN_SIDE = 0.9  # a side whose paper reaches this share of the growth limit is open (gutter, art)
+
+
+@dataclass
+class _Grown:
+    """One text line grown through the paper around it (window coordinates scaled by `f`)."""
+
+    line: Box
+    origin: tuple[int, int]
+    f: float
+    mask: np.ndarray  # uint8, the line's seed plus the paper reached from it
+    paper: np.ndarray  # uint8, window pixels in the paper colour
+    colour: np.ndarray
+
+    def page_box(self) -> Box:
+        ys, xs = np.nonzero(self.mask)
+        x0, y0 = self.origin
+        return (
+            int(x0 + xs.min() / self.f),
+            int(y0 + ys.min() / self.f),
+            int(round((np.ptp(xs) + 1) / self.f)),
+            int(round((np.ptp(ys) + 1) / self.f)),
+        )
+
+
+def _paper_colour(patch: np.ndarray) -> np.ndarray | None:
+    """The colour under the lettering of a line (the light Otsu class), or None when the paper is not light
+    or the lettering not dark (coloured sound effects painted on art)."""
+    gray = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
+    _, light = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if light.sum() < 0.3 * light.size or light.sum() == light.size:
+        return None
+    if float(np.median(gray[light == 0])) > MAX_INK:
+        return None
+    colour = np.median(patch[light > 0], axis=0)
+    return colour if float(np.median(gray[light > 0])) >= MIN_BACKGROUND else None
+
+
+def _grow_line(rgb: np.ndarray, line: Box) -> _Grown | None:
+    """The paper-coloured region reached from a line within TEXT_GROWTH line heights, or None when the
+    line does not stand on light paper (lettering painted on art, sound effects)."""
+    x, y, w, h = line
+    f = min(1.0, LINE_HEIGHT / max(1, h))
+    reach = int(np.ceil(TEXT_GROWTH * h))
+    x0, y0 = max(0, x - reach), max(0, y - reach)
+    x1, y1 = min(rgb.shape[1], x + w + reach), min(rgb.shape[0], y + h + reach)
+    colour = _paper_colour(rgb[y : y + max(1, h), x : x + max(1, w)])  # full size: thin strokes stay dark
+    if colour is None:
+        return None
+    window = rgb[y0:y1, x0:x1]
+    if f < 1.0:
+        window = cv2.resize(window, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    sx, sy, sw, sh = (int(round(v * f)) for v in (x - x0, y - y0, w, h))
+    paper = (np.abs(window.astype(np.int16) - colour).max(axis=2) <= BACKGROUND_TOLERANCE).astype(np.uint8)
+    seed = np.zeros_like(paper)
+    seed[sy : sy + max(1, sh), sx : sx + max(1, sw)] = 1
+    allowed, grown, kernel = paper | seed, seed, np.ones((3, 3), np.uint8)
+    for _ in range(int(np.ceil(TEXT_GROWTH * h * f))):
+        bigger = cv2.dilate(grown, kernel) & allowed
+        if not (bigger != grown).any():
+            break
+        grown = bigger
+    return _Grown(line, (x0, y0), f, grown, paper, colour)
+
+
+def _line_gap(a: Box, b: Box) -> tuple[float, float]:
+    """Horizontal and vertical gaps between two line boxes (0 where they overlap)."""
+    gx = max(0, max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2]))
+    gy = max(0, max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3]))
+    return gx, gy
+
+
+def _touching(a: _Grown, b: _Grown) -> bool:
+    """True when two lines are in one balloon: close as lines of one text (a gap of at most JOIN_GAP line
+    heights) and sharing paper of the same colour."""
+    if np.abs(a.colour - b.colour).max() > BACKGROUND_TOLERANCE:
+        return False
+    gx, gy = _line_gap(a.line, b.line)
+    height = min(a.line[3], b.line[3])
+    if gy > JOIN_GAP * height or gx > JOIN_GAP * height:
+        return False
+    ax, ay, aw, ah = a.page_box()
+    bx, by, bw, bh = b.page_box()
+    ix0, iy0, ix1, iy1 = max(ax, bx), max(ay, by), min(ax + aw, bx + bw), min(ay + ah, by + bh)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return False
+    ys, xs = np.mgrid[iy0:iy1:2, ix0:ix1:2]
+    return bool((_sample(a, xs, ys) & _sample(b, xs, ys)).any())
+
+
+def _sample(g: _Grown, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The grown mask at page points (False outside its window)."""
+    u = np.round((xs - g.origin[0]) * g.f).astype(int)
+    v = np.round((ys - g.origin[1]) * g.f).astype(int)
+    inside = (u >= 0) & (v >= 0) & (u < g.mask.shape[1]) & (v < g.mask.shape[0])
+    out = np.zeros(xs.shape, bool)
+    out[inside] = g.mask[v[inside], u[inside]] > 0
+    return out
+
+
+def _groups(grown: list[_Grown]) -> list[list[_Grown]]:
+    """Lines joined into balloons: connected when their grown paper touches (union-find)."""
+    parent = list(range(len(grown)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(grown)):
+        for j in range(i + 1, len(grown)):
+            if root(i) != root(j) and _touching(grown[i], grown[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[_Grown]] = {}
+    for i, g in enumerate(grown):
+        groups.setdefault(root(i), []).append(g)
+    return list(groups.values())
+
+
+def _union(boxes: list[Box]) -> Box:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _group_balloon(group: list[_Grown]) -> tuple[Box, str] | None:
+    """The balloon box of a group of lines and its kind, or None when the lines do not sit in a balloon:
+    paper no wider than the lettering (text on art), or paper open on three sides or more (text on a page
+    margin or a light background, not in a shape). Open sides (a balloon crossing into a gutter) are
+    bounded at a usual balloon margin of 0.8 line heights."""
+    text = _union([g.line for g in group])
+    height = float(np.median([g.line[3] for g in group]))
+    shape = _union([g.page_box() for g in group])
+    x0, y0 = text[0] - shape[0], text[1] - shape[1]
+    x1, y1 = shape[0] + shape[2] - text[0] - text[2], shape[1] + shape[3] - text[1] - text[3]
+    margins = (x0, y0, x1, y1)
+    if sum(m >= 0.25 * height for m in margins) < 2:
+        return None
+    reach = TEXT_GROWTH * height
+    open_sides = [m >= OPEN_SIDE * reach for m in margins]
+    if sum(open_sides) >= 3:
+        return None
+    pad = int(round(0.8 * height))
+    x0, y0, x1, y1 = (min(m, pad) if is_open else m for m, is_open in zip(margins, open_sides, strict=True))
+    box = (text[0] - x0, text[1] - y0, text[2] + x0 + x1, text[3] + y0 + y1)
+    filled = np.mean([g.mask.mean() for g in group])
+    return box, "caption" if filled >= 0.9 and not any(open_sides) else "speech"
+
+
+def _intersection(a: Box, b: Box) -> Box:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def _covers(outer: Box, point: tuple[float, float], margin: float = 0.0) -> bool:
+    x, y, w, h = outer
+    return x - margin <= point[0] <= x + w + margin and y - margin <= point[1] <= y + h + margin
+
+
+def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[tuple[Box, str]]:
+    """Balloons (page box, kind) around text lines: each line grows through the paper colour under it,
+    lines sharing paper join, and groups without a paper margin around them are dropped."""
+    rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    grown = [g for g in (_grow_line(rgb, tuple(int(v) for v in line)) for line in lines) if g is not None]
+    out = []
+    for group in _groups(grown):
+        balloon = _group_balloon(group)
+        if balloon is not None:
+            out.append(balloon)
+    return out
+
+
+def _box_iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    union = a[2] * a[3] + b[2] * b[3] - ix * iy
+    return ix * iy / union if union else 0.0
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
+def _fits_lettering(box: Box, lines: Sequence[Box]) -> bool:
+    """True when the lines inside a box span a balloon's share of it (half its width, a third of its height)."""
+    inside = [line for line in lines if _covers(box, _centre(line))]
+    if not inside:
+        return False
+    text = _union(list(inside))
+    return text[2] >= 0.5 * box[2] and text[3] >= 0.3 * box[3]
+
+
+def reconcile(
+    found: Sequence[BalloonBox], text: Sequence[tuple[Box, str]], lines: Sequence[Box]
+) -> list[tuple[Box, str, BalloonBox | None]]:
+    """Outline balloons checked against the lettering. One that agrees with the single balloon grown from
+    its lines (IoU >= 0.5) replaces it (it knows its tail); one near no grown balloon stays when its lines
+    fill it; one that holds no line is art, and one that spans several grown balloons or is a piece of
+    one gives way to them. Returns (box, kind, outline or None)."""
+    kept: list[tuple[Box, str, BalloonBox | None]] = []
+    used: set[int] = set()
+    for balloon in found:
+        near = [i for i, (box, _) in enumerate(text) if _box_iou(box, balloon.box) > 0]
+        agrees = len(near) == 1 and _box_iou(text[near[0]][0], balloon.box) >= 0.5
+        if agrees or (not near and _fits_lettering(balloon.box, lines)):
+            kept.append((balloon.box, balloon.kind, balloon))
+            used.update(near)
+    kept += [(box, kind, None) for i, (box, kind) in enumerate(text) if i not in used]
+    return kept
+
+
+def merge_text_balloons(
+    found: Sequence[BalloonBox],
+    text: Sequence[tuple[Box, str]],
+    lines: Sequence[Box],
+    panels: Sequence[Box],
+    rtl: bool = False,
+) -> list[tuple[BalloonBox, str]]:
+    """Outline balloons and balloons grown from text together (see `reconcile`), each given its panel, in
+    reading order; the second item says where each came from ("outline" or "text")."""
+    items = []
+    for box, kind, outline in reconcile(found, text, lines):
+        if outline is not None:
+            items.append((outline, "outline"))
+            continue
+        inside = [(p[2] * p[3], i) for i, p in enumerate(panels) if _covers(p, _centre(box))]
+        items.append((BalloonBox(box, kind, min(inside)[1] if inside else None), "text"))
+    ordered: list[tuple[BalloonBox, str]] = []
+    for panel in [*range(len(panels)), None]:
+        group = [item for item in items if item[0].panel == panel]
+        ordered += [group[i] for i in reading_order([b.box for b, _ in group], rtl=rtl)]
+    return ordered

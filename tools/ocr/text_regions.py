@@ -1,0 +1,129 @@
+"""Page-level text detection: lines of lettering found anywhere on a page, outline or not.
+
+    detector = get_text_detector("rapidocr")          # or "none"; settings.text_detector picks the default
+    lines = detector.detect(page_image)               # [TextLine(box=(x, y, w, h), score, text), ...]
+
+`rapidocr` runs the PP-OCR detection model that ships inside the `rapidocr` wheel (ONNX, CPU, offline:
+nothing is downloaded), then reads each proposed line with the packaged recogniser and keeps only lines
+that read as words with enough confidence, so hatching, texture and art edges do not become text.
+The balloon finder (`tools.panels.balloons.balloons_from_text`) turns the lines into balloons.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from tools.errors import MissingDependencyError, UnknownModelError
+from tools.settings import Settings
+
+DETECTORS = ("rapidocr", "none")
+MIN_SCORE = 0.6  # recogniser confidence below which a proposed line is not lettering
+MIN_HEIGHT_SHARE = 0.005  # of the page height: smaller proposals are specks
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of lettering on the page: axis-aligned box (page pixels), confidence, what it read."""
+
+    box: Box
+    score: float
+    text: str = ""
+
+
+class TextDetector(ABC):
+    """Finds lines of lettering on a whole page image."""
+
+    name = "text"
+    seconds = 0.0  # wall time spent detecting, over the detector's life
+
+    @abstractmethod
+    def detect(self, image: Image.Image) -> list[TextLine]:
+        """The lettered lines of `image`, top to bottom."""
+
+
+def _looks_like_words(text: str) -> bool:
+    """At least two letters or digits, and mostly letters, digits and punctuation (no box-drawing junk)."""
+    alnum = sum(ch.isalnum() for ch in text)
+    usual = sum(ch.isalnum() or ch in " .,;:!?'’\"-…*()" for ch in text)
+    return alnum >= 2 and usual >= 0.8 * max(1, len(text))
+
+
+class RapidTextDetector(TextDetector):
+    """PP-OCR detection (DBNet, packaged with rapidocr) plus a recogniser check of every proposed line."""
+
+    name = "rapidocr"
+
+    def __init__(self, min_score: float = MIN_SCORE, threads: int = 1):
+        self.min_score = min_score
+        self.threads = threads
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                from rapidocr import RapidOCR
+            except ImportError as exc:
+                raise MissingDependencyError(
+                    "the rapidocr text detector needs `pip install rapidocr onnxruntime`"
+                ) from exc
+            self._engine = RapidOCR(
+                params={
+                    "Global.log_level": "error",
+                    "Global.use_cls": False,
+                    "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                }
+            )
+        return self._engine
+
+    def detect(self, image: Image.Image) -> list[TextLine]:
+        import cv2
+
+        start = time.perf_counter()
+        bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+        with self._lock:
+            output = self._load()(bgr, use_det=True, use_cls=False, use_rec=True)
+        self.seconds += time.perf_counter() - start
+        if output.boxes is None or output.txts is None:
+            return []
+        lines = []
+        for quad, text, score in zip(output.boxes, output.txts, output.scores, strict=True):
+            xs, ys = np.asarray(quad)[:, 0], np.asarray(quad)[:, 1]
+            box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+            text = str(text).strip()
+            if score < self.min_score or not _looks_like_words(text):
+                continue
+            if box[3] < MIN_HEIGHT_SHARE * image.height or box[2] < box[3] * 0.5:
+                continue  # specks, and tall narrow marks (vertical art strokes)
+            lines.append(TextLine(box, float(score), text))
+        return sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+
+
+_CACHE: dict[str, TextDetector] = {}
+_LOCK = threading.Lock()
+
+
+def get_text_detector(name: str | None) -> TextDetector | None:
+    """The named detector, created once per process; None for "none" (or an empty name)."""
+    key = (name or "none").strip().lower()
+    if key == "none":
+        return None
+    if key not in DETECTORS:
+        raise UnknownModelError(f"unknown text detector {name!r}; known: {', '.join(DETECTORS)}")
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = RapidTextDetector()
+        return _CACHE[key]
+
+
+def configured_text_detector(settings: Settings) -> str:
+    """The text detector the settings ask for (`text_detector`, env NUVOLA_TEXT_DETECTOR)."""
+    return str(getattr(settings, "text_detector", "rapidocr") or "none")
