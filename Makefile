@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-ita fonts-comic-neue fonts-dejavu libarchive-tools unrar-free \
-                witalian hunspell-it chromium poppler-utils
+                witalian hunspell-it chromium poppler-utils fonts-humor-sans fonts-dkg-handwriting fonts-breip
 # llama-cpp-python compiles from source; the multimodal helper is not needed (saves a third of the build).
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 STAMP := $(VENV)/.nuvola-installed
@@ -40,7 +40,9 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not real and not slow"
 
 bench: setup
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# Quick mode where a benchmark has one (dev and frozen columns side by side; runtimes in each area's doc).
+	@for b in benchmarks/*.py; do q=$$(grep -q -- "--quick" $$b && echo --quick); \
+	  echo "== $$b $$q"; $(BIN)/python $$b $$q || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check agent tools memory finetune evals tests benchmarks
