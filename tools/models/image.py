@@ -45,6 +45,7 @@ class FigureBox:
     head: tuple[int, int, int, int]  # x, y, w, h of the head (hat included)
     mouth: tuple[int, int]
     span: tuple[int, int] | None = None  # (top, height) of the whole figure, hat to boots, even where cropped
+    face: tuple[int, int, int, int] | None = None  # x, y, w, h of the face alone (what balloons never cover)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class PanelArt:
     free_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # good places for balloons
     label_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # storyboard notes to keep visible
     source: str = ""  # which backend drew it and from what, e.g. "remix:vol1/3:2"
+    plan: dict[str, Any] = field(default_factory=dict)  # what was drawn: figures, poses, props, light (render.json)
 
 
 @dataclass
@@ -70,6 +72,8 @@ class ArtContext:
     catalogue: Any = None  # tools.ingest.catalogue.Catalogue
     store: Any = None  # memory.MemoryStore
     used_sources: set[str] = field(default_factory=set)  # remix: panels already reused in this issue
+    beats: Any = None  # tools.render.beats.BeatParser reading each panel's beat (made from the profile if None)
+    actions: dict[str, Any] = field(default_factory=dict)  # panel id -> its parsed BeatAction (read once)
 
 
 @runtime_checkable

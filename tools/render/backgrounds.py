@@ -20,8 +20,8 @@ class Backdrop:
     """Draws the setting of one panel on a Sketch; `depth` is 1 for the widest shots and ~0.2 for close-ups."""
 
     def __init__(self, sketch: Sketch, horizon: float, depth: float, night: bool, rng: random.Random,
-                 busy: list[float] | None = None):
-        self.s, self.night, self.rng, self.depth = sketch, night, rng, depth
+                 busy: list[float] | None = None, low_sun: bool = False):
+        self.s, self.night, self.rng, self.depth, self.low_sun = sketch, night, rng, depth, low_sun
         self.busy = busy or []  # x (0..1) where figures stand: foreground props keep clear of them
         self.W, self.H = sketch.width, sketch.height
         self.hy = horizon * self.H
@@ -48,6 +48,14 @@ class Backdrop:
             cx, cy = W * 0.8, hy * 0.3
             s.ellipse((cx - r, cy - r, cx + r, cy + r), scene("moon"), 1.0)
             s.ellipse((cx - r * 0.45, cy - r * 1.05, cx + r * 1.5, cy + r * 0.95), scene("sky"), 0)
+        elif self.low_sun and hy > self.H * 0.2:  # dawn or dusk: a big sun on the horizon, long streaks of cloud
+            r = min(W, hy) * 0.16
+            cx = W * self.rng.uniform(0.2, 0.8)
+            s.ellipse((cx - r, hy - r, cx + r, hy + r), scene("sun"), 0.8)
+            for k in range(4):
+                y = hy * (0.2 + 0.14 * k)
+                x = W * self.rng.uniform(-0.1, 0.5)
+                s.line([(x, y), (x + W * self.rng.uniform(0.3, 0.6), y)], 0.6)
         elif hy > self.H * 0.25:
             r = min(W, hy) * 0.08
             cx, cy = W * self.rng.uniform(0.7, 0.88), hy * 0.3
@@ -200,7 +208,7 @@ class Backdrop:
         pts.append((W, hy))
         s.polygon(pts, scene("mountain"), 0.8)
 
-    def interior(self, saloon: bool) -> None:
+    def interior(self, saloon: bool, lamp: bool = False) -> None:
         s, W, H = self.s, self.W, self.H
         floor = self.hy
         s.polygon([(0, 0), (W, 0), (W, floor), (0, floor)], scene("wall"), 0)
@@ -229,6 +237,8 @@ class Backdrop:
                 s.polygon([(W * bx, top), (W * bx, top - H * 0.08), (W * (bx + 0.02), top - H * 0.11),
                            (W * (bx + 0.04), top - H * 0.08), (W * (bx + 0.04), top)], scene("object"), 1.0)
         lx = W * 0.45
+        if lamp:  # a lit oil lamp: its glass is a "fire" region the colorist lights the room from
+            s.ellipse((lx - W * 0.025, floor * 0.2, lx + W * 0.025, floor * 0.27), scene("fire"), 1.0)
         s.line([(lx, 0), (lx, floor * 0.15)], 0.8)
         s.polygon([(lx - W * 0.04, floor * 0.2), (lx - W * 0.02, floor * 0.15), (lx + W * 0.02, floor * 0.15),
                    (lx + W * 0.04, floor * 0.2)], scene("metal"), 1.0)

@@ -134,7 +134,12 @@ def profile_character(profile: Any, name: str) -> Any:
 def _profile_colours(profile: Any, name: str) -> dict[str, RGB]:
     """Colours the series profile gives for `name`, keyed by our part names; bad entries are skipped."""
     character = profile_character(profile, name)
-    given = {str(k).strip().lower(): str(v) for k, v in (getattr(character, "palette", None) or {}).items()}
+    palette = getattr(character, "palette", None) if character is not None else None
+    if character is None:  # an extra or a villain the profile does not name: the colours of its role
+        from tools.render.looks import role_palette
+
+        palette = role_palette(name)
+    given = {str(k).strip().lower(): str(v) for k, v in (palette or {}).items()}
     out: dict[str, RGB] = {}
     for part, sources in PART_SOURCES.items():
         key = next((k for k in sources if k in given), None)

@@ -1,8 +1,10 @@
-"""The offline artist: each panel's composition as a clean black-and-white storyboard sketch.
+"""The offline artist: each panel's action as a black-and-white storyboard sketch.
 
-Framing follows the shot (campo lunghissimo ... dettaglio): it sets the horizon, how big the figures are and
-where the frame cuts them. Figures stand at their planned x, face each other and carry their names; the
-setting (desert, town, interior, ...) and the light (night sky) come from the panel's setting and time.
+The beat is read into actors (tools/render/staging.py): articulated figures in their poses, riders on horses,
+props in hands, extras and villains dressed by role, a campfire, a wagon, a card table. Framing follows the
+shot (campo lunghissimo ... dettaglio): it sets the horizon, how big the figures are and where the frame cuts
+them; farther actors stand higher and smaller, overlapping the nearer ones. `dettaglio` is an object close-up
+(colt, rifle, letter, star, bottle, tracks) or a face, in silhouette against a dusk or night sky.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import random
 import re
 from dataclasses import dataclass
 
-from tools.comic_script import Figure, PanelSpec
+from tools.comic_script import PanelSpec
 from tools.models.image import ArtContext, FigureBox, PanelArt, RegionTag
 from tools.render.backgrounds import Backdrop, scene
-from tools.render.figures import FigureDrawer, FigureLook, Placement, pose_of
+from tools.render.beats import BeatParser
+from tools.render.figures import FigureDrawer, Placement, Posed
 from tools.render.fonts import notes_font
-from tools.render.palette import canonical_name
-from tools.render.scene import scene_kind
+from tools.render.looks import FigureLook
+from tools.render.props import HORSE_SCALE, HorseDrawer, campfire, card_table, seat, wagon
 from tools.render.sketch import Sketch, smooth
+from tools.render.staging import Actor, Stage, stage_panel
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ FRAMINGS: dict[str, Framing] = {
     "primissimo piano": Framing(4.4, -0.06, 0.8, 0.15, "P.P.P."),
     "dettaglio": Framing(9.0, -0.45, 0.72, 0.2, "DETT."),
 }
-FIGURE_WIDTH = 0.3  # figure units a standing figure needs, arms included
+FIGURE_WIDTH = {"stand": 0.3, "lie": 0.8, "fall": 0.5, "mounted": 0.95}  # figure units an actor needs
 DETAIL_OBJECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("rifle", ("fucile", "winchester", "carabina", "doppietta", "rifle")),
     ("revolver", ("pistola", "revolver", "colt", "arma", "gun")),
     (
         "letter",
@@ -55,6 +60,7 @@ DETAIL_OBJECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bottle", ("bottiglia", "whisky", "bicchiere", "bottle", "glass")),
     ("tracks", ("tracce", "impronte", "orme", "tracks", "footprints", "zoccoli")),
 )
+GALLOP_WORDS = re.compile(r"galopp|insegu|fugg|fuga|corr|sprona|sfreccia|inseguimento|assalt|caric")
 
 
 def panel_rng(panel: PanelSpec, seed: int) -> random.Random:
@@ -63,14 +69,22 @@ def panel_rng(panel: PanelSpec, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def facing_of(figures: list[Figure], index: int, panel_id: str) -> int:
-    """+1 (right) or -1 (left): towards the other figures, or towards the panel centre when alone."""
-    me = figures[index].x
-    others = [f.x for i, f in enumerate(figures) if i != index]
-    target = sum(others) / len(others) if others else 0.5
-    if abs(target - me) < 1e-3:
-        return 1 if int(hashlib.sha256(panel_id.encode()).hexdigest(), 16) % 2 else -1
-    return 1 if target > me else -1
+def stage_for(panel: PanelSpec, context: ArtContext) -> Stage:
+    """The panel's staging, with the context's beat parser (made from its profile once)."""
+    if context.beats is None:
+        context.beats = BeatParser(profile=context.profile)
+    return stage_panel(panel, context.beats, context.actions)
+
+
+@dataclass
+class Cast:
+    """An actor with its drawer, where it stands and, when mounted, its horse."""
+
+    actor: Actor
+    drawer: FigureDrawer
+    place: Placement
+    horse: HorseDrawer | None = None
+    ground: float = 0.0
 
 
 class StoryboardArtist:
@@ -81,60 +95,121 @@ class StoryboardArtist:
     def draw(self, panel: PanelSpec, size: tuple[int, int], context: ArtContext) -> PanelArt:
         sketch = Sketch(size)
         rng = panel_rng(panel, context.seed)
+        stage = stage_for(panel, context)
         framing = FRAMINGS.get(panel.shot, FRAMINGS["figura intera"])
         obj = detail_object(panel) if panel.shot == "dettaglio" else None
+        silhouette = panel.shot == "dettaglio" and obj is None and stage.light in ("dusk", "night", "dawn")
         if obj == "tracks":
             framing = Framing(framing.figure, framing.top, 0.2, framing.depth, framing.abbreviation)
-        self._backdrop(sketch, panel, framing, rng)
+        if silhouette:
+            framing = Framing(2.0, 0.12, 0.7, 0.3, framing.abbreviation)
+        self._backdrop(sketch, panel, framing, rng, stage)
         figures: list[FigureBox] = []
+        drawn: dict[str, object] = {"detail": obj, "silhouette": silhouette}
         if obj is not None:
             draw_detail(sketch, obj, rng)
         else:
-            figures = self._figures(sketch, panel, framing, context)
-        labels = self._notes(sketch, framing, figures)
+            cast = cast_actors(sketch, panel, framing, stage, context.profile, silhouette)
+            drawn.update(self._stage(sketch, framing, stage, cast))
+            figures = [c.drawer.figure_box(c.place, sketch.size) for c in cast]
+            figures = _plan_order(figures, stage)
+        labels = self._notes(sketch, framing, [f for f in figures if _labelled(f.name, stage)])
         ink, regions, tags = sketch.finish()
-        return PanelArt(
-            image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels, source="storyboard"
-        )
+        plan = {**stage.plan(), **drawn}
+        return PanelArt(image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels,
+                        free_boxes=free_space(size, framing, figures, stage), source="storyboard", plan=plan)
 
-    def _backdrop(self, sketch: Sketch, panel: PanelSpec, framing: Framing, rng: random.Random) -> None:
-        kind = scene_kind(panel)
-        backdrop = Backdrop(
-            sketch,
-            framing.horizon,
-            framing.depth,
-            panel.time_of_day == "night",
-            rng,
-            busy=[f.x for f in panel.figures],
-        )
-        if kind == "interior":
-            backdrop.interior(saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())))
+    def _backdrop(self, sketch: Sketch, panel: PanelSpec, framing: Framing, rng: random.Random,
+                  stage: Stage) -> None:
+        backdrop = Backdrop(sketch, framing.horizon, framing.depth, stage.light == "night", rng,
+                            busy=[a.x for a in stage.actors], low_sun=stage.light in ("dawn", "dusk"))
+        if stage.place == "interior":
+            backdrop.interior(saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())),
+                              lamp=stage.light == "lamp")
         else:
-            backdrop.exterior(kind)
+            backdrop.exterior(stage.place)
 
-    def _figures(
-        self, sketch: Sketch, panel: PanelSpec, framing: Framing, context: ArtContext
-    ) -> list[FigureBox]:
-        boxes: list[FigureBox] = []
-        for drawer, placement in figure_placements(sketch, panel, framing, context.profile):
-            if framing.depth >= 0.6:
-                self._shadow(sketch, placement)
-            drawer.draw(placement)
-            boxes.append(drawer.figure_box(placement, sketch.size))
-        order = {canonical_name(f.name, context.profile): i for i, f in enumerate(panel.figures)}
-        return sorted(boxes, key=lambda b: order.get(b.name, 0))
+    def _stage(self, sketch: Sketch, framing: Framing, stage: Stage, cast: list[Cast]) -> dict[str, object]:
+        """Scene props behind, actors far to near (horse, rider, reins), props in front; what became visible."""
+        W, H = sketch.width, sketch.height
+        base = cast[0].place.height if cast else framing.figure * H
+        ground = (framing.top + framing.figure) * H
+        line = min(3.0, max(1.0, base / sketch.scale * 0.0028))
+        visible: list[str] = []
+        if "wagon" in stage.scene_props:
+            far = ground - (ground - framing.horizon * H) * 0.55 if ground > framing.horizon * H else ground
+            x = W * _free_x(stage, [0.5, 0.3, 0.7])
+            wagon(sketch, x, far, base * 0.55, 1, line)
+            visible += ["wagon"] if 0 < far - base * 0.55 < H else []
+        if "horse" in stage.scene_props and cast:
+            lead = cast[0]
+            side = 1 if lead.place.cx < W / 2 else -1  # the horse waits on the roomier side, a step behind
+            hx = lead.place.cx + side * base * 0.5
+            horse = HorseDrawer(sketch, hx, lead.ground - base * 0.06, base * 0.85, -side * lead.place.facing or 1,
+                                False)
+            horse.draw_body()
+            visible += ["horse"] if _on_panel(horse.bounds(), sketch) else []
+        ordered = sorted(cast, key=lambda c: (-c.actor.depth, -abs(c.actor.x - 0.5)))
+        fire_done = "campfire" not in stage.scene_props
+        for c in ordered:
+            if not fire_done and c.actor.depth == 0.0:
+                fx = W * _fire_x(stage)
+                campfire(sketch, fx, ground - base * 0.02, base * 0.32, line)
+                visible += ["campfire"] if ground - base * 0.3 < H else []
+                fire_done = True
+            self._draw_actor(sketch, c, stage)
+            visible += self._visible(sketch, c)
+        if "table" in stage.scene_props and cast:
+            sitters = [c for c in cast if c.actor.pose == "sit"] or cast
+            xs = [c.place.cx for c in sitters]
+            top = sitters[0].place.top + sitters[0].place.height * 0.6
+            card_table(sketch, min(xs) - base * 0.12, max(xs) + base * 0.12, top, sitters[0].ground, line)
+            visible.append("table")
+        if not fire_done:
+            campfire(sketch, W * _fire_x(stage), ground - base * 0.02, base * 0.32, line)
+            visible += ["campfire"] if ground - base * 0.3 < H else []
+        return {"visible": sorted(set(visible))}
 
     @staticmethod
-    def _shadow(sketch: Sketch, p: Placement) -> None:
-        x, y = p.at(0.0, 1.0)
-        rx, ry = 0.2 * p.height, 0.025 * p.height
-        pts = sketch.arc_points(x - p.facing * 0.05 * p.height, y, rx, ry, 0, 360, 24)
-        sketch.hatch(pts, 1.6, 0, 0.5)
+    def _draw_actor(sketch: Sketch, c: Cast, stage: Stage) -> None:
+        p, h = c.place, c.place.height
+        if c.horse is not None:
+            c.horse.draw_body()
+        elif c.actor.pose == "sit":
+            j = c.drawer.joints
+            hip_y = p.at(0, j["hip_f"][1])[1]
+            x0, x1 = sorted((p.at(-0.1, 0)[0], p.at(0.12, 0)[0]))
+            seat(sketch, x0, x1, hip_y + h * 0.03, c.ground, stage.place == "interior", c.drawer.line)
+        elif c.actor.depth == 0.0 and c.actor.pose not in ("lie", "fall"):
+            x, y = p.at(0.0, 1.0)
+            pts = sketch.arc_points(x - p.facing * 0.05 * h, y - 0.01 * h, 0.2 * h, 0.025 * h, 0, 360, 24)
+            sketch.hatch(pts, 1.6, 0, 0.5)
+        c.drawer.draw(p)
+        if c.horse is not None:
+            c.horse.reins(Posed(p, c.drawer.pose).at(*c.drawer.joints["hand_f"]))
+        if "bonds" in stage.scene_props and c.actor.pose == "sit" and not c.actor.label:
+            for v in (0.3, 0.38):
+                sketch.line(smooth(Posed(p, c.drawer.pose).poly([(-0.11, v), (0.0, v + 0.012), (0.11, v)]), 1,
+                                   closed=False), c.drawer.line * 1.2)
+
+    @staticmethod
+    def _visible(sketch: Sketch, c: Cast) -> list[str]:
+        """What of this actor lies inside the panel: its pose, its horse, what its front hand holds."""
+        out = []
+        box = c.drawer.figure_box(c.place, sketch.size)
+        if box.box[2] > 0 and box.box[3] > 0:
+            out.append(f"pose:{c.actor.pose}")
+        if c.horse is not None and _on_panel(c.horse.bounds(), sketch):
+            out.append("horse")
+        hx, hy = Posed(c.place, c.drawer.pose).at(*c.drawer.joints["hand_f"])
+        if 0 <= hx <= sketch.width and 0 <= hy <= sketch.height:
+            out += list(c.drawer.holds)
+        return out
 
     def _notes(
         self, sketch: Sketch, framing: Framing, figures: list[FigureBox]
     ) -> list[tuple[int, int, int, int]]:
-        """Name tags on the figures and the shot abbreviation in the corner, as a storyboard artist writes them."""
+        """Name tags on the named figures and the shot abbreviation in the corner, as a storyboard artist writes."""
         k = sketch.scale
         size = max(8, min(18, round(min(sketch.size) * 0.036)))
         font = notes_font(size * k)
@@ -164,45 +239,113 @@ class StoryboardArtist:
         ]
 
 
-def figure_placements(
-    sketch: Sketch, panel: PanelSpec, framing: Framing, profile: object
-) -> list[tuple[FigureDrawer, Placement]]:
-    """Where each figure of the panel stands and how big, back to front (edges first, the centre in front)."""
+def _labelled(name: str, stage: Stage) -> bool:
+    return any(a.name == name and a.label for a in stage.actors)
+
+
+def _plan_order(boxes: list[FigureBox], stage: Stage) -> list[FigureBox]:
+    """Figure boxes in the stage's order (the plan's figures first), not in drawing order."""
+    order = {a.name: i for i, a in enumerate(stage.actors)}
+    return sorted(boxes, key=lambda b: order.get(b.name, len(order)))
+
+
+def _on_panel(bounds: tuple[float, float, float, float], sketch: Sketch) -> bool:
+    x0, y0, x1, y1 = bounds
+    return x1 > 0 and x0 < sketch.width and y1 > 0 and y0 < sketch.height
+
+
+def _free_x(stage: Stage, candidates: list[float]) -> float:
+    busy = [a.x for a in stage.actors]
+    return max(candidates, key=lambda x: min((abs(x - b) for b in busy), default=1.0))
+
+
+def _fire_x(stage: Stage) -> float:
+    xs = sorted(a.x for a in stage.actors if a.depth == 0.0)
+    if len(xs) >= 2:
+        gaps = [((b - a), (a + b) / 2) for a, b in zip(xs, xs[1:], strict=False)]
+        return max(gaps)[1]
+    return _free_x(stage, [0.5, 0.3, 0.7, 0.2, 0.8])
+
+
+def cast_actors(sketch: Sketch, panel: PanelSpec, framing: Framing, stage: Stage, profile: object,
+                silhouette: bool = False) -> list[Cast]:
+    """Drawer and placement of every actor: size from the shot (smaller when mounted in wide shots, or when
+    neighbours crowd), feet on the ground line, farther actors higher and smaller."""
     W, H = sketch.width, sketch.height
-    figures = list(panel.figures)
     height = framing.figure * H
-    xs = sorted(f.x for f in figures)
-    gaps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
-    if gaps:  # neighbours may overlap by a fifth, no more
-        height = min(height, max(min(gaps), 0.12) * W / (FIGURE_WIDTH * 0.8))
+    front = sorted((a for a in stage.actors if a.depth == 0.0), key=lambda a: a.x)
+    mounted = any(a.mounted for a in stage.actors)
+    if mounted and framing.depth >= 0.6:
+        height /= 1.3
+    for a, b in zip(front, front[1:], strict=False):
+        need = (_width(a) + _width(b)) / 2 * 0.75
+        height = min(height, max(b.x - a.x, 0.1) * W / need)
+    ground0 = framing.top * H + height  # the hat tops of the front row stay where the shot puts them
+    if mounted and framing.depth >= 0.6:
+        ground0 = min((framing.top + framing.figure) * H, H * 0.97)
+    horizon = framing.horizon * H
+    detail = 0.13 * height / sketch.scale > 16
     out = []
-    for index in sorted(range(len(figures)), key=lambda i: -abs(figures[i].x - 0.5)):
-        figure = figures[index]
-        name = canonical_name(figure.name, profile)
-        lift = (index % 2) * 0.03 * H if framing.depth >= 0.85 and len(figures) > 1 else 0.0
-        half = FIGURE_WIDTH / 2 * height
-        cx = min(max(figure.x * W, half * 0.6), W - half * 0.6)
-        placement = Placement(
-            cx=cx, top=framing.top * H - lift, height=height, facing=facing_of(figures, index, panel.id)
-        )
-        pose = pose_of(f"{figure.pose} {panel.description if len(figures) == 1 else ''}")
-        detail = 0.13 * height / sketch.scale > 16
-        out.append(
-            (FigureDrawer(sketch, name, FigureLook.from_profile(profile, name), pose, detail), placement)
-        )
+    for actor in stage.actors:
+        scale = 1.0 - 0.4 * actor.depth
+        h = height * scale
+        ground = ground0 - actor.depth * max(0.0, ground0 - horizon) * 0.6 if ground0 > horizon else ground0
+        half = _width(actor) / 2 * h
+        cx = min(max(actor.x * W, half * 0.5), W - half * 0.5)
+        look = FigureLook.from_profile(profile, actor.name)
+        drawer = FigureDrawer(sketch, actor.name, look, actor.pose, detail and scale > 0.8, mounted=actor.mounted,
+                              holds=actor.holds, silhouette=silhouette)
+        horse = None
+        if actor.mounted:
+            gallop = bool(GALLOP_WORDS.search(panel.description.lower())) or actor.pose in ("run",)
+            if framing.depth < 0.6:  # closer shots keep the rider's head where a standing figure's would be
+                ground = framing.top * H + h * (HORSE_SCALE * (1 - 0.41) + 0.47)
+            horse = HorseDrawer(sketch, cx, ground, h, actor.facing, gallop)
+            sx, sy = horse.seat
+            place = Placement(cx=sx, top=sy - 0.47 * h, height=h, facing=actor.facing)
+        else:
+            place = Placement(cx=cx, top=ground - h, height=h, facing=actor.facing)
+        out.append(Cast(actor=actor, drawer=drawer, place=place, horse=horse, ground=ground))
     return out
 
 
-def estimate_figures(panel: PanelSpec, size: tuple[int, int], profile: object = None) -> list[FigureBox]:
+def _width(actor: Actor) -> float:
+    if actor.mounted:
+        return FIGURE_WIDTH["mounted"] * HORSE_SCALE
+    return FIGURE_WIDTH.get(actor.pose, FIGURE_WIDTH["stand"])
+
+
+def free_space(size: tuple[int, int], framing: Framing, figures: list[FigureBox],
+               stage: Stage) -> list[tuple[int, int, int, int]]:
+    """Where balloons hide nothing: the sky (or wall) above every head, and the columns beside the figures."""
+    w, h = size
+    horizon = int(framing.horizon * h)
+    tops = [f.box[1] for f in figures if f.box[2] and f.box[3]]
+    ceiling = min([horizon, *tops]) if tops else horizon
+    boxes = []
+    if ceiling > h * 0.12:
+        boxes.append((0, 0, w, ceiling))
+    spans = sorted((f.box[0], f.box[0] + f.box[2]) for f in figures if f.box[2])
+    x = 0
+    for x0, x1 in [*spans, (w, w)]:
+        if x0 - x > w * 0.18:
+            boxes.append((x, 0, x0 - x, horizon))
+        x = max(x, x1)
+    return boxes
+
+
+def estimate_figures(panel: PanelSpec, size: tuple[int, int], profile: object = None,
+                     context: ArtContext | None = None) -> list[FigureBox]:
     """Where the storyboard would put the panel's figures: boxes for art that does not know (remix, diffusers)."""
     if panel.shot == "dettaglio" and detail_object(panel) is not None:
         return []
+    context = context or ArtContext(profile=profile)
     sketch = Sketch((1, 1))
     sketch.width, sketch.height, sketch.size = size[0] * sketch.scale, size[1] * sketch.scale, size
     framing = FRAMINGS.get(panel.shot, FRAMINGS["figura intera"])
-    boxes = [drawer.figure_box(p, size) for drawer, p in figure_placements(sketch, panel, framing, profile)]
-    order = {canonical_name(f.name, profile): i for i, f in enumerate(panel.figures)}
-    return sorted(boxes, key=lambda b: order.get(b.name, 0))
+    stage = stage_for(panel, context)
+    boxes = [c.drawer.figure_box(c.place, size) for c in cast_actors(sketch, panel, framing, stage, profile)]
+    return _plan_order(boxes, stage)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -223,7 +366,9 @@ def draw_detail(s: Sketch, obj: str, rng: random.Random) -> None:
     W, H = s.width, s.height
     cx, cy, r = W / 2, H * 0.55, min(W, H) * 0.36
     metal = scene("metal")
-    if obj == "revolver":
+    if obj == "rifle":
+        _rifle_detail(s, cx, cy, r)
+    elif obj == "revolver":
         _revolver(s, cx, cy - r * 0.1, r * 1.1)
     elif obj == "star":
         pts = []
@@ -333,3 +478,22 @@ def _revolver(s: Sketch, cx: float, cy: float, r: float) -> None:
         s.line(at([(-0.4, v), (-0.18, v)]), 0.8)
     s.polygon(at([(-0.6, -0.26), (-0.7, -0.38), (-0.64, -0.4), (-0.52, -0.28)]), metal, 1.4)
     s.hatch(at([(-0.1, -0.13), (0.98, -0.13), (0.98, -0.08), (-0.1, -0.08)]), 1.3, 0, 0.5)
+
+
+def _rifle_detail(s: Sketch, cx: float, cy: float, r: float) -> None:
+    """A Winchester across the panel: wooden stock and fore-end, lever, long barrel, rocks beneath."""
+    wood, metal = scene("wood"), scene("metal")
+    s.polygon([(0, s.height), (0, cy + r * 0.5), (s.width * 0.3, cy + r * 0.35), (s.width * 0.55, cy + r * 0.6),
+               (s.width, cy + r * 0.4), (s.width, s.height)], scene("rock"), 1.4)
+    angle = math.radians(-12)
+
+    def at(u: float, v: float) -> tuple[float, float]:
+        return (cx + (u * math.cos(angle) - v * math.sin(angle)) * r,
+                cy + (u * math.sin(angle) + v * math.cos(angle)) * r)
+
+    s.polygon(smooth([at(-1.5, 0.0), at(-0.7, -0.06), at(-0.55, 0.0), at(-0.7, 0.12), at(-1.5, 0.28)], 1), wood, 1.6)
+    s.polygon([at(-0.55, -0.08), at(-0.2, -0.08), at(-0.2, 0.06), at(-0.55, 0.06)], metal, 1.6)
+    s.line(smooth([at(-0.5, 0.06), at(-0.45, 0.2), at(-0.3, 0.2), at(-0.3, 0.06)], 2, closed=False), 1.6)
+    s.polygon([at(-0.2, -0.07), at(0.3, -0.07), at(0.3, 0.03), at(-0.2, 0.03)], wood, 1.4)
+    s.polygon([at(-0.2, -0.065), at(1.6, -0.065), at(1.6, -0.02), at(-0.2, -0.02)], metal, 1.4)
+    s.hatch([at(-0.2, -0.04), at(1.6, -0.04), at(1.6, -0.02), at(-0.2, -0.02)], 1.3, 0, 0.5)
