@@ -21,6 +21,14 @@ MARKUP = re.compile(
     r"LUOGO|TEMPO|OBIETTIVO|CONFLITTO|SVOLTA|PERSONAGGI|PARLANO|IN SCENA)\s*:",
     re.IGNORECASE,
 )
+META_WORDS = re.compile(
+    r"\b(SCEN[AE]|VIGNETT[AE]|PERSONAGG[IO]O?|DIDASCALI[AE]|INQUADRATUR[AE]|SCENEGGIATUR[AE]|FUMETT[OI]|"
+    r"BALLOON|NUVOLETT[AE]|BATTUT[AE]|STRISCI[AE])\b",
+    re.IGNORECASE,
+)
+"""Words about the comic itself: in a character's mouth they are the prompt's labels leaking."""
+NEAR_REPEAT = 0.8
+"""A line this similar (difflib ratio of folded words) to an earlier one is a repeat."""
 SHOT_SYNONYMS = {
     "totale": "campo lungo",
     "campo medio": "figura intera",
@@ -309,13 +317,49 @@ def fit_balloon(text: str, limit: int = BALLOON_MAX_CHARS) -> str:
     return text[: ends[-1]].strip()
 
 
-def parse_balloon(text: str, seen: list[str], vocabulary: Vocabulary | None = None) -> str:
-    """The first line of a completion as balloon text: UPPERCASE, fits a balloon, copies no example."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
+def parse_balloon(
+    text: str, seen: list[str], vocabulary: Vocabulary | None = None, earlier: list[str] | None = None
+) -> str:
+    """The first line of a completion (up to a closing ») as balloon text: lettered in UPPERCASE with
+    accents (È, not E'), fits a balloon, no meta words, copies no example, repeats no `earlier` line."""
+    line = text.strip().split("»")[0].splitlines()[0].strip() if text.strip() else ""
     line = re.sub(r"^[A-ZÀ-Ý][A-ZÀ-Ý .']{1,30}:\s*", "", line)  # the model repeated a speaker label
+    line = line.lstrip("—–-«\" ").strip()
     value = fit_balloon(check_text(line, "line", min_chars=2, max_chars=600))
     value = check_words(value, "line", vocabulary)
-    return not_a_copy(value.upper(), seen, "line")
+    if META_WORDS.search(value):
+        raise ValueError(f"line talks about the comic ({value[:40]!r})")
+    value = not_a_copy(letter(value), seen, "line")
+    return not_a_repeat(value, earlier or [], "line")
+
+
+def letter(text: str) -> str:
+    """Text as lettered in a Bonelli balloon: capitals, accents kept (lettering's E' and PERCHE' become È,
+    PERCHÉ)."""
+    from tools.dialogue.ngram import unletter
+
+    return unletter(text).upper()
+
+
+def not_a_repeat(text: str, earlier: list[str], what: str) -> str:
+    """ValueError when `text` nearly repeats an earlier line of the issue."""
+    from difflib import SequenceMatcher
+
+    folded = fold(text)
+    for line in earlier:
+        if line and SequenceMatcher(None, folded, fold(line)).ratio() >= NEAR_REPEAT:
+            raise ValueError(f"{what} repeats an earlier line ({line[:40]!r})")
+    return text
+
+
+def sentence_case(text: str, names: list[str]) -> str:
+    """Lettering (capitals) back to ordinary case for a prompt: sentence starts and `names` capitalised."""
+    from tools.dialogue.ngram import unletter
+
+    out = re.sub(r"(^|[.!?…]\s+)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), unletter(text.strip()))
+    for name in sorted(names, key=len, reverse=True):
+        out = re.sub(rf"(?i)\b{re.escape(name)}\b", name, out)
+    return out
 
 
 def story_vocabulary(

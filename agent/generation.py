@@ -107,6 +107,35 @@ def generate_lines(
         )
 
 
+def generate_candidates(
+    ctx: WriteContext,
+    role: str,
+    prompt: str,
+    parse: Callable[[str], R],
+    *,
+    what: str,
+    seeds: list[int],
+    wanted: int,
+    **kwargs: Any,
+) -> list[R]:
+    """Up to `wanted` usable completions of `prompt`, one attempt per seed until enough are found
+    (llama.cpp reuses the prompt's cache, so a further candidate costs only its own tokens).
+    StructuredOutputError when no seed gave a usable one."""
+    found: list[R] = []
+    errors: list[str] = []
+    for seed in seeds:
+        try:
+            found.append(generate_lines(ctx, role, prompt, parse, what=what, seed=seed, retries=0, **kwargs))
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
+            continue
+        if len(found) >= wanted:
+            break
+    if not found:
+        raise StructuredOutputError(f"{what}: no usable output in {len(seeds)} attempts ({errors[-1][:160]})")
+    return found
+
+
 def _estimate_tokens(model: BaseLLM, text: str) -> int:
     """Tokens of `text`: exact for llama.cpp, a word count otherwise (fakes, servers without streaming)."""
     counter = getattr(model, "count_tokens", None)

@@ -19,17 +19,26 @@ from langgraph.runtime import Runtime
 from agent.characters import CharacterCard, card_for, fold, speaker_label
 from agent.context import WriteContext, derive_seed
 from agent.fallback import use_fallback
-from agent.formats import parse_balloon
-from agent.generation import generate_lines
+from agent.formats import letter, parse_balloon, sentence_case
+from agent.generation import generate_candidates
 from agent.prompts import writer_data, writer_prompt
+from agent.rerank import LineRanker, speech_model
 from agent.state import WriteState
 from agent.tools import ToolBox
+from tools.dialogue.ngram import unletter
 from tools.errors import StructuredOutputError
 from tools.settings import Settings
 
 VoiceResolver = Callable[[Settings, str], "str | None"]
-EXAMPLE_LINES = 6
+OWN_LINES = 4
+"""The speaker's own lines shown as examples (memory, else profile)."""
+REAL_LINES = 6
+"""Lines of real novels' dialogue shown as examples, chosen for the situation."""
 CONTEXT_BALLOONS = 4
+CANDIDATES = 2
+"""Usable candidates written per balloon before the ranker picks one."""
+ATTEMPTS = 4
+"""Seeds tried per balloon to find the candidates."""
 
 
 def character_role(character: str) -> str:
@@ -112,6 +121,7 @@ class SceneVoices:
         self.fallbacks: list[dict[str, Any]] = []
         self.canon = [line for c in getattr(ctx.profile, "characters", []) for line in c.sample_lines]
         """Every sample line of the profile: a balloon may echo none of them."""
+        self.names = cast_names(ctx.profile, state.get("cast", []))
 
     def page(self, page: dict[str, Any]) -> dict[str, Any]:
         tiers = [{"panels": [self.panel(p) for p in tier["panels"]]} for tier in page["tiers"]]
@@ -122,55 +132,75 @@ class SceneVoices:
         plan = panel["plan"]
         balloons = []
         if plan.get("caption"):
-            balloons.append({"kind": "caption", "speaker": None, "text": plan["caption"]})
+            balloons.append({"kind": "caption", "speaker": None, "text": letter(plan["caption"])})
         for number, speaker in enumerate(plan["speakers"], start=1):
             text = self.line(panel, speaker, number)
             balloons.append({"kind": "speech", "speaker": speaker, "text": text})
-            self.previous.append({"label": speaker_label(speaker), "text": text})
+            self.previous.append({"label": speaker_label(speaker), "text": sentence_case(text, self.names)})
             self.used.append(text)
         return {**{k: v for k, v in panel.items() if k != "plan"}, "balloons": balloons}
 
     def lines_of(self, card: CharacterCard) -> list[str]:
-        """Example lines for a speaker: memory first, then the profile (generic lines for strangers)."""
+        """The speaker's own lines: memory first, then the profile (none for strangers), sentence-cased."""
         if card.name not in self.examples:
             hits = self.tools.call(
                 "character_lines", character=card.name, topic=self.scene.get("goal") or None, k=4
             )
-            lines = [h["text"].upper() for h in hits] or writer_data("examples")["generic_lines"]
-            self.examples[card.name] = list(dict.fromkeys(lines))[:EXAMPLE_LINES]
+            lines = [h["text"] for h in hits] or list(card.sample_lines)
+            cased = [sentence_case(line, self.names) for line in lines]
+            self.examples[card.name] = list(dict.fromkeys(cased))[:OWN_LINES]
         return self.examples[card.name]
 
+    def situation(self, panel: dict[str, Any]) -> str:
+        """The panel in a sentence of prose: place, time and what happens."""
+        place = sentence_case(self.scene.get("place", ""), self.names)
+        time = unletter(self.scene.get("time", ""))
+        where = ", ".join(p for p in (place, time) if p)
+        return f"{where}. {panel['description']}" if where else panel["description"]
+
+    def real_lines(self, panel: dict[str, Any]) -> list[str]:
+        """Lines of real novels' dialogue chosen for this situation (none without the corpus)."""
+        from tools.dialogue.bank import corpus_bank
+
+        bank = corpus_bank()
+        if bank is None:
+            return []
+        last = self.previous[-1]["text"] if self.previous else ""
+        query = f"{panel['description']} {self.scene.get('goal', '')} {last}"
+        return bank.similar(query, k=REAL_LINES, answer=last.endswith("?"))
+
     def line(self, panel: dict[str, Any], speaker: str, number: int) -> str:
-        """One balloon: the speaker's model when usable, else an unused line of theirs, logged."""
+        """One balloon: the best of the speaker's model's candidates, else an unused line of theirs, logged."""
         card = card_for(self.ctx.profile, speaker)
-        examples = self.lines_of(card)
+        own = self.lines_of(card)
+        situation = self.situation(panel)
+        examples = list(dict.fromkeys([*self.real_lines(panel), *own]))
         prompt = writer_prompt(
-            "balloon",
-            card=card,
-            examples=examples,
-            scene=self.scene,
-            action=panel["description"],
-            previous=self.previous[-CONTEXT_BALLOONS:],
+            "balloon", card=card, examples=examples, situation=situation, previous=self.previous[-CONTEXT_BALLOONS:]
         )
         where = f"{panel['id']} balloon {number}"
+        vocabulary = self.ctx.vocabulary(self.state["storyline"])
+        seen = [*examples, *own, *self.canon, *self.used]
+        seed = derive_seed(self.state.get("seed", 0), "voice", panel["id"], number)
         try:
-            return generate_lines(
+            candidates = generate_candidates(
                 self.ctx,
                 "voice",
                 prompt,
-                lambda text: parse_balloon(
-                    text, examples + self.canon + self.used, self.ctx.vocabulary(self.state["storyline"])
-                ),
+                lambda text: parse_balloon(text, seen, vocabulary, self.used),
                 what=f"line {where} ({card.name})",
-                seed=derive_seed(self.state.get("seed", 0), "voice", panel["id"], number),
+                seeds=[seed + i for i in range(ATTEMPTS)],
+                wanted=CANDIDATES,
                 max_tokens=48,
-                stop=["\n"],
+                stop=["»", "\n"],
                 temperature=0.8,
                 llm=voice_llm(self.ctx, card.name),
             )
         except StructuredOutputError as exc:
             self.fallbacks.append(use_fallback(self.ctx, where, f"{card.name}'s line", exc))
             return self.fallback_line(card)
+        context = f"{situation} {self.scene.get('goal', '')} {self.state['storyline']}"
+        return LineRanker(context, vocabulary, speech_model()).best(candidates)
 
     def fallback_line(self, card: CharacterCard) -> str:
         """An unused line of the character's own (profile samples), else an unused generic line."""
@@ -178,5 +208,14 @@ class SceneVoices:
         used = {fold(u) for u in self.used}
         for candidate in candidates:
             if fold(candidate) not in used:
-                return candidate.upper()
-        return candidates[len(self.used) % len(candidates)].upper()
+                return letter(candidate)
+        return letter(candidates[len(self.used) % len(candidates)])
+
+
+def cast_names(profile: Any, cast: list[str]) -> list[str]:
+    """Names to capitalise when lettering goes back to ordinary case: the cast, the profile's characters
+    and their aliases."""
+    names = list(cast)
+    for character in getattr(profile, "characters", []) or []:
+        names += [character.name, *(getattr(character, "aliases", []) or [])]
+    return [n for n in dict.fromkeys(names) if n]

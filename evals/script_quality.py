@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
+from agent.fallback import PARTS, fallback_counts
 from tools.comic_script import IssueScript
 from tools.dialogue.ngram import WORD, TrigramLM, unletter
 from tools.errors import InputFileError, NuvolaError
 
-PARTS = ("title", "outline", "beats", "shots", "lines")
 FALLBACK_TARGET = 0.05
 PERPLEXITY_BAND = 1.5
 NEAR_REPEAT = 0.8
@@ -80,32 +80,6 @@ def speech_lines(script: IssueScript) -> list[tuple[str, str]]:
 def lettering(script: IssueScript) -> list[str]:
     """Everything lettered on the pages: title, captions and balloons."""
     return [script.title, *(b.text for p in script.panels for b in p.balloons)]
-
-
-def fallback_counts(script: IssueScript) -> dict[str, tuple[int, int]]:
-    """Per part: (parts written by a fallback, parts in the script)."""
-    panels = script.panels
-    found = dict.fromkeys(PARTS, 0)
-    for note in script.fallbacks:
-        what = note.what
-        if what == "title":
-            found["title"] += 1
-        elif what == "outline scene":
-            found["outline"] += 1
-        elif m := re.match(r"(\d+) beat", what):
-            found["beats"] += int(m.group(1))
-        elif what == "shot and speakers":
-            found["shots"] += 1
-        elif what.endswith("'s line"):
-            found["lines"] += 1
-    totals = {
-        "title": 1,
-        "outline": len(script.scenes),
-        "beats": len(panels),
-        "shots": len(panels),
-        "lines": len(speech_lines(script)),
-    }
-    return {part: (found[part], totals[part]) for part in PARTS}
 
 
 def fold_words(text: str) -> str:
@@ -421,12 +395,4 @@ def evaluate_scripts(
         reference_rule=fluency.rule,
         reference_lines=len(ref.lines),
         notes=notes,
-    )
-
-
-def fallback_summary(script: IssueScript) -> str:
-    """One line for a command's summary: the fallback rate of every part."""
-    counts = fallback_counts(script)
-    return "  ".join(
-        f"{part} {n}/{total} ({n / total:.0%})" if total else f"{part} -" for part, (n, total) in counts.items()
     )

@@ -30,7 +30,9 @@ OBJECTS = [
     "le casse di fucili",
     "il sentiero",
 ]
-WORDS = ["FERMI", "ATTENTI", "ANDIAMO", "PRESTO", "GIÙ", "LAGGIÙ", "CARSON", "AMICO", "ADESSO", "CORAGGIO"]
+WORDS = ["FERMI", "ATTENTI", "ANDIAMO", "PRESTO", "GIÙ", "LAGGIÙ", "CARSON", "AMICO", "ADESSO", "CORAGGIO",
+         "FIUME", "CAVALLI", "FUCILI", "BANDA", "CONFINE", "NOTTE", "SENTIERO", "CANYON", "ROCCE", "CARRI",
+         "SUBITO", "LONTANO", "VICINO", "DOMANI", "STASERA", "NESSUNO", "TUTTI", "SPARATE", "ASPETTA", "CORRI"]
 SHOTS = ["campo lungo", "figura intera", "piano americano", "primo piano", "mezza figura"]
 
 
@@ -84,5 +86,5 @@ class WritingResponder:
         return f" {SHOTS[h % len(SHOTS)]}\nPARLANO: {speaker}\nIN SCENA: {', '.join(self.cast)}\n"
 
     def balloon(self, h: int) -> str:
-        words = [WORDS[(h >> (4 * i)) % len(WORDS)] for i in range(3)]
-        return f" {words[0]}, {words[1]}! {words[2]} O MAI PIÙ, NUMERO {h % 1000}!\n"
+        words = [WORDS[(h >> (5 * i)) % len(WORDS)] for i in range(5)]
+        return f" {words[0]}, {words[1]}! {words[2]} {words[3]} {words[4]}, NUMERO {h % 1000}!\n"

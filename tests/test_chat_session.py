@@ -269,7 +269,7 @@ def test_voice_samples_come_from_the_voice_writer(writer):
     said = chat.say("/voice Kit Carson litiga con un baro")
     assert "Battute di Kit Carson" in said and said.count("KIT CARSON:") == 3
     voice_prompts = [p for p in writer.prompts if p.rstrip().endswith("KIT CARSON:")]
-    assert len(voice_prompts) == 3 and "Kit Carson litiga con un baro" in voice_prompts[0]
+    assert len(voice_prompts) >= 3 and "Kit Carson litiga con un baro" in voice_prompts[0]  # candidates per line
     assert "borbotta e protesta" in voice_prompts[0], "the profile's speech habits condition the writer"
     said = chat.say("/voice Zorro")
     assert "Non conosco Zorro" in said

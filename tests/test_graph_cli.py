@@ -27,10 +27,12 @@ def registry_fake():
 
 def test_write_issue_command_writes_the_script(tmp_path, registry_fake):
     out = tmp_path / "out"
-    args = ["write-issue", "--plot", PLOT, "--pages", "2", "--out", str(out), "--seed", "4", *FAKE]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    args = ["write-issue", "--plot", PLOT, "--pages", "2", "--out", str(out), "--seed", "4", "--no-render", *FAKE]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False, terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "starting run" in result.output and "narrator: outline" in result.output
+    assert "title 0/1 (0%)" in result.output and "lines 0/" in result.output  # fallback rates per part
+    assert "unusable model outputs" in result.output and "narrator 0/" in result.output
     assert "voices: balloons · scene 2/2" in result.output
     script = json.loads((out / "script.json").read_text())
     assert len(script["pages"]) == 2 and script["seed"] == 4 and script["models"]["voice"] == "fake"

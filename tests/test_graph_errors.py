@@ -3,10 +3,13 @@ strict mode, fails clearly; it is never accepted as it is."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from agent.run import RunPaths, write_issue
 from agent.runlog import read_run_log
+from agent.voice import ATTEMPTS
 from tests.graph_fakes import WritingResponder
 from tools.comic_script import IssueScript
 from tools.errors import StructuredOutputError
@@ -42,7 +45,10 @@ def test_junk_everywhere_gives_a_valid_plan_made_of_logged_fallbacks(tmp_path, f
     assert {"issue", "scene 1"} <= where and any(w.startswith("p1-t1-1") for w in where)
     assert any(note.what.endswith("'s line") for note in script.fallbacks)
     failed = [e for e in events("llm") if e["status"] == "failed"]
-    assert failed and all(e["attempts"] == e["max_attempts"] >= 2 for e in failed), "junk is always repaired"
+    written = [e for e in failed if e["role"] != "voice"]
+    assert written and all(e["attempts"] == e["max_attempts"] >= 2 for e in written), "junk is always repaired"
+    tries = Counter(e["what"] for e in failed if e["role"] == "voice")  # a line: one attempt per seed
+    assert tries and set(tries.values()) == {ATTEMPTS}
     assert len(events("fallback")) == len(script.fallbacks)
     lines = [b.text for p in script.panels for b in p.balloons if b.kind == "speech"]
     assert JUNK.strip() not in lines and all(line.isupper() for line in lines)
@@ -76,7 +82,9 @@ def test_a_copied_example_line_is_repaired_not_accepted(tmp_path, fake_llm):
     fake_llm.responder = copier
     script = run(tmp_path, fake_llm)
     lines = [e for e in events("llm") if e["role"] == "voice"]
-    assert lines and all(e["attempts"] == 2 and e["status"] == "ok" for e in lines)
+    copies = [e for e in lines if e["status"] == "failed"]
+    assert copies and all("copies an example" in e["error"] for e in copies)  # each first try, rejected
+    assert len(copies) == len({e["what"] for e in lines})
     assert script.fallbacks == []
     texts = [b.text for p in script.panels for b in p.balloons]
     assert "HAI DUE SECONDI PER LASCIAR CADERE QUELLA PISTOLA. UNO È GIÀ PASSATO." not in texts

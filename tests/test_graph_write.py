@@ -100,7 +100,7 @@ def test_voice_prompts_are_grounded_in_the_profile(tmp_path, writer):
     run(tmp_path, writer, pages=1)
     tex_prompts = [p for p in writer.prompts if p.rstrip().endswith("\nTEX:")]
     assert tex_prompts, "no balloon was written for Tex"
-    assert "HAI DUE SECONDI PER LASCIAR CADERE QUELLA PISTOLA" in tex_prompts[0]  # a profile sample line
+    assert "Hai due secondi per lasciar cadere quella pistola" in tex_prompts[0]  # a profile sample line
     assert "frasi brevi e secche" in tex_prompts[0]  # a speech habit
     outline_prompts = [p for p in writer.prompts if "PERSONAGGI DELLA STORIA: Tex, Kit Carson" in p]
     assert outline_prompts and PLOT in outline_prompts[0]

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from agent.fallback import fallback_counts
 from evals.script_quality import (
     Fluency,
     accent_apostrophes,
     distinct_2,
-    fallback_counts,
     measure,
     reference,
     repeats,

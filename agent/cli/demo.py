@@ -78,6 +78,10 @@ def demo(app: AppContext, out: Path, pages: int, volume_pages: int, seed: int) -
     console.print(f"[italic]{DEMO_PLOT}[/]")
     script = write_demo_issue(out / "issue", pages, seed, settings)
     _done(started, f"{script.title!r}: {len(script.pages)} pages, {len(script.panels)} panels")
+    from agent.cli.write import quality_rows
+
+    for label, value in quality_rows(script, settings):
+        console.print(f"{label}: {value}")
     console.print(_paths_table(out / "issue", time.perf_counter() - total))
 
 

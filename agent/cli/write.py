@@ -72,7 +72,21 @@ def _ask(question: dict[str, Any]) -> str:
     return click.prompt(question["question"], default="", show_default=False)
 
 
-def _summary(script: Any, out: Path, seconds: float) -> Table:
+def quality_rows(script: Any, settings: Any) -> list[tuple[str, str]]:
+    """Summary rows: how much of each part a fallback wrote, and the writers' model calls that failed."""
+    from agent.fallback import failed_calls, fallback_summary
+    from agent.run import RunPaths
+    from agent.runlog import read_run_log
+
+    rows = [("written by fallback", fallback_summary(script))]
+    if script.run_id:
+        failed = failed_calls(read_run_log(RunPaths.of(settings, script.run_id).run_log))
+        text = "  ".join(f"{role} {n}/{total}" for role, (n, total) in sorted(failed.items()))
+        rows.append(("unusable model outputs", text or "–"))
+    return rows
+
+
+def _summary(script: Any, out: Path, seconds: float, settings: Any) -> Table:
     table = Table(title=f"{script.title} (run {script.run_id})", show_header=False)
     balloons = [b for p in script.panels for b in p.balloons]
     rows = [
@@ -82,7 +96,7 @@ def _summary(script: Any, out: Path, seconds: float) -> Table:
             "balloons / captions",
             f"{sum(b.kind == 'speech' for b in balloons)} / {sum(b.kind == 'caption' for b in balloons)}",
         ),
-        ("written by fallback", str(len(script.fallbacks))),
+        *quality_rows(script, settings),
         ("time", f"{seconds:.1f} s"),
         ("script", f"{out / 'script.md'}\n{out / 'script.json'}"),
     ]
@@ -168,7 +182,7 @@ def write_issue_command(
             render={"enabled": not no_render, "color": not no_color, "artist": artist},
         )
     out_dir = Path(out) if out else Path(_stored_out(settings, run_id))
-    console.print(_summary(script, out_dir, time.perf_counter() - started))
+    console.print(_summary(script, out_dir, time.perf_counter() - started, settings))
     if script.fallbacks:
         console.print(
             f"[yellow]{len(script.fallbacks)} part(s) written by a fallback are marked † in script.md[/]"
