@@ -2,6 +2,13 @@
 
     .venv/bin/python benchmarks/finetune.py            # the tiny chain + the adapters registered in NUVOLA_HOME
     .venv/bin/python benchmarks/finetune.py --real     # also time training steps of the packaged Gemma 270M
+    .venv/bin/python benchmarks/finetune.py --quick    # make bench: 24 balloons a split for adapter CER
+
+Quality is printed in dev and frozen columns. dev: what training held out and was tuned on (the held-out text
+of each adapter, the `generated` OCR set). frozen: the `generated-frozen` OCR split (benchmarks/ocr.py: a
+story and lettering hands no code or training saw). The style adapters' frozen figures are the attribution
+benchmark's (benchmarks/attribution.py). The default ocr-clean training set is also checked against both
+OCR splits for copied or near-copied sentences (evals/overlap.py).
 
 The tiny chain builds a random Gemma 3, trains a LoRA, exports it to GGUF and checks llama.cpp against
 transformers + peft. `--real` times batch 4 x 256 steps of the packaged Gemma (the cached dequantised base is
@@ -23,6 +30,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 Row = tuple[str, str, str, bool | None]
+QualityRow = tuple[str, str, str, str, bool | None]  # figure, dev, frozen, target, ok
 
 
 def _timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -140,12 +148,81 @@ def registered(home: Path) -> list[Row]:
     return rows
 
 
+def ocr_training_leaks() -> list[QualityRow]:
+    """Sentences of the default ocr-clean training set found in the dev and frozen OCR splits."""
+    from evals.overlap import ShingleIndex
+    from finetune.data.ocr_clean import frozen_ocr_texts, generated_set_texts, ocr_clean_set
+
+    splits = {"dev": generated_set_texts(), "frozen": frozen_ocr_texts()}
+    rows = []
+    for exclude in (True, False):
+        dataset = ocr_clean_set(["story-bank"], engine=None, seed=0, heldout=10, exclude_evaluation=exclude)
+        used = {e.completion.strip() for e in dataset.train + dataset.heldout}
+        found = {
+            name: len(ShingleIndex(("eval", t) for t in texts).overlaps(used))
+            for name, texts in splits.items()
+        }
+        label = "default" if exclude else "without the exclusion (before issue 19)"
+        rows.append(
+            (
+                f"ocr-clean {label}: training sentences found in the split (of {len(used)})",
+                str(found["dev"]),
+                str(found["frozen"]),
+                "0",
+                (found["dev"] == 0 and found["frozen"] == 0) if exclude else None,
+            )
+        )
+    return rows
+
+
+def adapter_cer(home: Path, limit: int | None) -> list[QualityRow]:
+    """CER without and with the registered ocr-clean adapter on the dev and frozen generated OCR splits."""
+    import importlib.util
+
+    from tools.models.adapters import list_adapters
+    from tools.settings import load_settings
+
+    if not any(r.kind == "ocr-clean" and r.enabled for r in list_adapters(home)):
+        return [("ocr-clean adapter: none registered (nuvola finetune ocr-clean)", "-", "-", "lower", None)]
+    spec = importlib.util.spec_from_file_location("bench_ocr", Path(__file__).with_name("ocr.py"))
+    bench_ocr = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench_ocr)  # type: ignore[union-attr]
+    settings = load_settings(home=home)
+    bench_ocr.ensure_frozen_set(settings)
+    cells = {}
+    for split, name in (("dev", bench_ocr.DEV_SET), ("frozen", bench_ocr.FROZEN_SET)):
+        scores = bench_ocr.score_split(settings, name, True, limit)
+        raw, cleaned = scores.cer("ensemble"), scores.cer("ensemble+cleaning")
+        cells[split] = (
+            f"{raw[0]:.2%} -> {cleaned[0]:.2%} [{cleaned[1]:.2%}, {cleaned[2]:.2%}]",
+            cleaned[0] < raw[0],
+        )
+    return [
+        (
+            "ocr-clean adapter: CER uncleaned -> cleaned [95 % interval]",
+            cells["dev"][0],
+            cells["frozen"][0],
+            "lower",
+            cells["dev"][1] and cells["frozen"][1],
+        )
+    ]
+
+
+def adapter_heldout(home: Path) -> list[QualityRow]:
+    """Each registered adapter's held-out figures from its report (dev: the held-out part of its sources)."""
+    rows = []
+    for figure, measured, target, ok in registered(home):
+        rows.append((figure, measured, "see benchmarks/attribution.py", target, ok))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--real", action="store_true", help="also time the packaged Gemma 270M")
     parser.add_argument("--steps", type=int, default=3, help="steps to time with --real")
+    parser.add_argument("--quick", action="store_true", help="24 balloons a split for the adapter CER")
     args = parser.parse_args()
     from transformers.utils import logging as hf_logging
 
@@ -157,15 +234,25 @@ def main() -> None:
         rows = tiny_chain(Path(tmp))
         if args.real:
             rows += real_steps(Path(tmp), args.steps)
-    rows += registered(load_settings().home)
-    table = Table(title="Fine-tuning")
+    home = load_settings().home
+    quality = ocr_training_leaks() + adapter_cer(home, 24 if args.quick else None) + adapter_heldout(home)
+    table = Table(title="Fine-tuning: speed and the tiny chain")
     for column in ("figure", "measured", "target", "ok"):
         table.add_column(column)
     for figure, measured, target, ok in rows:
-        table.add_row(
-            figure, measured, target, "-" if ok is None else "[green]yes[/]" if ok else "[red]no[/]"
-        )
-    Console().print(table)
+        table.add_row(figure, measured, target, _ok(ok))
+    console = Console()
+    console.print(table)
+    table = Table(title=f"Fine-tuning quality, dev and frozen (adapters in {home})")
+    for column in ("figure", "dev", "frozen", "target", "ok"):
+        table.add_column(column)
+    for figure, dev, frozen, target, ok in quality:
+        table.add_row(figure, dev, frozen, target, _ok(ok))
+    console.print(table)
+
+
+def _ok(ok: bool | None) -> str:
+    return "-" if ok is None else "[green]yes[/]" if ok else "[red]no[/]"
 
 
 if __name__ == "__main__":

@@ -104,6 +104,18 @@ def missing_fonts() -> list[str]:
     return [package for path, package, _ in FROZEN_FONTS if not Path(path).is_file()]
 
 
+def ensure_frozen_set(settings: Any) -> Path:
+    """The frozen set's folder under the data home, built on first use (when its fonts are installed)."""
+    from tools.ocr.valset import SET_FILE, sets_dir
+
+    root = sets_dir(settings) / FROZEN_SET
+    if missing_fonts():
+        print(f"frozen split skipped: install the Debian packages {' '.join(missing_fonts())}")
+    elif not (root / SET_FILE).is_file():
+        build_frozen_set(root)
+    return root
+
+
 def build_frozen_set(root: Path) -> None:
     """Letter every frozen balloon once in each frozen font into `root` (set.jsonl + crops/)."""
     from tools.atomic import atomic_path
@@ -208,15 +220,11 @@ def main() -> None:
     if args.quick:
         args.limit, args.no_clean = args.limit or 24, True
 
-    from tools.ocr.valset import SET_FILE, sets_dir
+    from tools.ocr.valset import SET_FILE
     from tools.settings import load_settings
 
     settings = load_settings(home=args.home)
-    frozen_root = sets_dir(settings) / FROZEN_SET
-    if missing_fonts():
-        print(f"frozen split skipped: install the Debian packages {' '.join(missing_fonts())}")
-    elif not (frozen_root / SET_FILE).is_file():
-        build_frozen_set(frozen_root)
+    frozen_root = ensure_frozen_set(settings)
     per_cpu, per_wall, count = tesseract_speed(settings, DEV_SET, 30 if args.quick else 60)
     splits = {"dev": score_split(settings, DEV_SET, not args.no_clean, args.limit)}
     if (frozen_root / SET_FILE).is_file():
