@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,76 @@ def test_bounded_load(served: Served, read_volume: dict) -> None:
     assert report.errors == 0, report.failures[:3]
     assert report.count("search") == 20 and report.count("page") == 60
     assert time.perf_counter() - started < 30
+
+
+# ---- the web page in headless Chromium ---------------------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`; `make setup` installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def test_the_web_page_reads_searches_writes_and_shows_the_issue(served: Served, browser, tmp_path: Path) -> None:
+    """Upload a generated volume and watch it read, look at a page's overlays, search, write a 1-page issue
+    and read it in the viewer: all through the page, as a reader would."""
+    cbz = synth_volume(tmp_path, pages=1, seed=11)
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(served.url + "/")
+
+    page.set_input_files("#upload-files", str(cbz))
+    page.check("#upload-rules")
+    page.click("#upload-submit")
+    done = page.wait_for_selector("#upload-done", timeout=90_000)
+    assert done.inner_text().startswith("read: "), page.inner_text("#upload-log")
+    assert "✓ OCR" in page.inner_text("#upload-log")  # progress came as server-sent events
+
+    page.locator("a.volume-link", has_text=cbz.stem).click()
+    page.click(".page-link")
+    page.wait_for_selector("#overlay rect.panel")
+    assert page.locator("#overlay rect.balloon").count() >= 1
+    assert page.locator("#transcript li").count() == page.locator("#overlay rect.balloon").count()
+    page.uncheck("#show-panels")
+    assert "hide-panels" in page.get_attribute("#overlay", "class")
+    assert page.evaluate("document.getElementById('page-image').naturalWidth") > 0
+
+    word = truth_words(cbz)[0]
+    page.click("#nav-search")
+    page.fill("#search-q", word)
+    page.press("#search-q", "Enter")
+    page.wait_for_selector("#hits li.hit")
+    assert word in page.inner_text("#hits").lower()
+
+    page.click("#nav-write")
+    page.fill("#write-plot", "Tex e Kit Carson difendono un ranch dai predoni al confine del Texas")
+    page.fill("#write-pages", "1")
+    page.click("#write-submit")
+    page.wait_for_selector("#open-issue", timeout=120_000)
+    assert "✓ narrator: outline" in page.inner_text("#write-log")
+    assert page.evaluate("(() => { const b = document.getElementById('write-progress'); return b.value === b.max; })()")
+    page.click("#open-issue")
+    page.wait_for_selector("#viewer-page")
+    shown = "(() => { const i = document.getElementById('viewer-page'); return i.complete && i.naturalWidth > 0; })()"
+    deadline = time.monotonic() + 30  # polled from here: the page's CSP forbids wait_for_function's eval
+    while not page.evaluate(shown):
+        assert time.monotonic() < deadline, "the viewer's page image did not load"
+        time.sleep(0.05)
+    assert page.inner_text("#viewer-count") == "1 / 1"
+    assert page.is_disabled("#viewer-next")
+    cbz_link = page.get_attribute("#download-cbz", "href")
+    download = page.request.get(served.url + cbz_link)
+    assert download.ok and download.body()[:2] == b"PK"
+    assert not problems, problems
