@@ -207,3 +207,13 @@ def test_frozen_concept_scenes_are_new(tmp_path: Path) -> None:
     )
     assert same_scene < 1e-6 < closest  # the measure sees a copy, and no frozen sketch is one
     assert closest > 0.01, f"a frozen concept sketch is within {closest:.4f} of a dev sketch"
+
+
+@pytest.mark.parametrize("name", ["acts_dev.yaml", "acts_frozen.yaml"])
+def test_speech_act_sets_use_known_acts(name: str) -> None:
+    from tools.story.acts import ACT_CUES
+
+    rows = _yaml(DATA / name)["lines"]
+    assert len(rows) >= 40 and all(isinstance(r["text"], str) and r["text"].strip() for r in rows)
+    assert {r["act"] for r in rows} <= {*ACT_CUES, None}
+    assert sum(r["act"] is not None for r in rows) >= 10
