@@ -291,7 +291,7 @@ BALLOON_STEPS = (balloons, balloon_order)
 
 # ---- balloons from lettering: text lines found on the page grow into the light shape that holds them ----
 
-TEXT_GROWTH = 1.6  # line heights a balloon may reach beyond its lettering before it counts as open
+TEXT_GROWTH = 2.5  # line heights a balloon may reach beyond its lettering before it counts as open
 LINE_HEIGHT = 16  # px: each line's window is scaled so lettering stands about this tall
 BACKGROUND_TOLERANCE = 40  # max per-channel difference from the balloon's paper colour
 MIN_BACKGROUND = 150  # the paper under lettering is at least this light (gray level)
@@ -430,10 +430,7 @@ def _group_balloon(group: list[_Grown]) -> tuple[Box, str] | None:
     bounded at a usual balloon margin of 0.8 line heights."""
     text = _union([g.line for g in group])
     height = float(np.median([g.line[3] for g in group]))
-    shape = _union([g.page_box() for g in group])
-    x0, y0 = text[0] - shape[0], text[1] - shape[1]
-    x1, y1 = shape[0] + shape[2] - text[0] - text[2], shape[1] + shape[3] - text[1] - text[3]
-    margins = (x0, y0, x1, y1)
+    margins = _cross_margins(group, text)
     if sum(m >= 0.25 * height for m in margins) < 2:
         return None
     reach = TEXT_GROWTH * height
@@ -443,8 +440,31 @@ def _group_balloon(group: list[_Grown]) -> tuple[Box, str] | None:
     pad = int(round(0.8 * height))
     x0, y0, x1, y1 = (min(m, pad) if is_open else m for m, is_open in zip(margins, open_sides, strict=True))
     box = (text[0] - x0, text[1] - y0, text[2] + x0 + x1, text[3] + y0 + y1)
-    filled = np.mean([g.mask.mean() for g in group])
-    return box, "caption" if filled >= 0.9 and not any(open_sides) else "speech"
+    ys, xs = np.mgrid[box[1] : box[1] + box[3] : 2, box[0] : box[0] + box[2] : 2]
+    paper = np.zeros(xs.shape, bool)
+    for g in group:
+        paper |= _sample(g, xs, ys)
+    rectangular = paper.mean() >= 0.9  # a box fills its bounds; an oval fills about 79 %
+    return box, "caption" if rectangular and not any(open_sides) else "speech"
+
+
+def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
+    """How far the group's paper reaches beyond its lettering to the left and right (along the lettering's
+    rows) and above and below (along its columns): paper that leaks round a corner into a gutter does not
+    widen the balloon."""
+    shape = _union([g.page_box() for g in group])
+    ys, xs = np.mgrid[shape[1] : shape[1] + shape[3], shape[0] : shape[0] + shape[2]]
+    mask = np.zeros(xs.shape, bool)
+    for g in group:
+        mask |= _sample(g, xs, ys)
+    tx0, ty0 = text[0] - shape[0], text[1] - shape[1]
+    tx1, ty1 = tx0 + text[2], ty0 + text[3]
+    rows, cols = mask[ty0:ty1].any(axis=0), mask[:, tx0:tx1].any(axis=1)
+    left = tx0 - int(np.argmax(rows)) if rows.any() else 0
+    right = int(len(rows) - np.argmax(rows[::-1])) - tx1 if rows.any() else 0
+    top = ty0 - int(np.argmax(cols)) if cols.any() else 0
+    bottom = int(len(cols) - np.argmax(cols[::-1])) - ty1 if cols.any() else 0
+    return max(0, left), max(0, top), max(0, right), max(0, bottom)
 
 
 def _intersection(a: Box, b: Box) -> Box:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-LUM_TOLERANCE = 0.1  # content is this much darker than the local paper level
+LUM_TOLERANCE = 0.12  # content is this much darker than the local paper level (show-through is less)
 CHROMA_TOLERANCE = 10  # or this far from the paper colour (Lab a*/b* units of OpenCV's 8-bit Lab)
 CONTENT_HEIGHT = 700  # tone and colour are judged at most this many rows tall
+MAX_HOLE = 0.6  # of the page area: bigger enclosed areas are not filled
+MIN_HOLE = 0.03  # of the page height: narrower enclosed areas (gutter stretches) are not filled
+OPEN_SHARE = 0.008  # of the page height: content thinner than this is not an area
 
 
 def paper_field(gray: np.ndarray) -> np.ndarray:
@@ -28,7 +31,8 @@ def paper_field(gray: np.ndarray) -> np.ndarray:
 
 
 def content_mask(gray: np.ndarray, ab: np.ndarray | None, paper: np.ndarray) -> np.ndarray:
-    """1 where a pixel (mask size) is tone or colour rather than paper; thin specks opened away.
+    """1 where a pixel (mask size) is in an area of tone or colour rather than paper; lines and specks
+    thinner than OPEN_SHARE of the page are opened away.
 
     `gray` is at mask size, `ab` (Lab a*, b*; None for gray pages) at any size, `paper` marks paper
     pixels. Tone and colour are judged on a grid of at most CONTENT_HEIGHT rows (large areas are what
@@ -46,8 +50,11 @@ def content_mask(gray: np.ndarray, ab: np.ndarray | None, paper: np.ndarray) -> 
         ab = cv2.resize(ab, small, interpolation=cv2.INTER_AREA) if ab.shape[:2] != gray.shape else ab
         a, b = _paper_colour(gray, ab, paper)
         far = cv2.max(cv2.absdiff(ab[..., 0], a), cv2.absdiff(ab[..., 1], b))
-        dark |= cv2.compare(far, CHROMA_TOLERANCE, cv2.CMP_GT)
-    mask = cv2.morphologyEx((dark > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        not_lighter = cv2.compare(gray, cv2.convertScaleAbs(field, alpha=0.98), cv2.CMP_LT)
+        dark |= cv2.compare(far, CHROMA_TOLERANCE, cv2.CMP_GT) & not_lighter  # white corners of a
+        # rotated yellowed scan differ in colour but are no art
+    k = max(3, round(OPEN_SHARE * gray.shape[0])) | 1  # lines (frames, show-through) are the ink's job
+    mask = cv2.morphologyEx((dark > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     return cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) if f < 1.0 else mask
 
 
@@ -63,15 +70,22 @@ def _paper_colour(gray: np.ndarray, ab: np.ndarray, paper: np.ndarray) -> tuple[
     return int(a), int(b)
 
 
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """The mask with every enclosed hole filled (flood the outside from a padded border)."""
-    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    outside = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
-    cv2.floodFill(padded, outside, (0, 0), 1, flags=8 | (1 << 8) | cv2.FLOODFILL_MASK_ONLY)
-    return (outside[2:-2, 2:-2] == 0).astype(np.uint8)
+def fill_holes(mask: np.ndarray, max_share: float = 1.0, min_side: float = 0.0) -> np.ndarray:
+    """The mask with its enclosed holes filled, except holes bigger than `max_share` of the mask and
+    holes that are thin (narrower than `min_side` of the mask's height) or sprawling (less than half
+    their box): a stretch of gutter that balloons and frame corners close off is not a panel's inside."""
+    holes = (1 - mask).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    h, w = mask.shape
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    inner = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area <= max_share * h * w)
+    inner &= (np.minimum(bw, bh) >= min_side * h) & (area >= 0.5 * bw * bh)
+    inner[0] = False
+    return (mask | inner[labels]).astype(np.uint8)
 
 
 def filled_layout(layout: np.ndarray, seal: int) -> np.ndarray:
-    """Layout mask with gaps up to `seal` px closed and enclosed areas (panel insides) filled."""
+    """Layout mask with gaps up to `seal` px closed and enclosed areas (panel insides) filled; an area
+    enclosing most of the page is a page border or a scan edge, not a panel, and stays open."""
     closed = cv2.morphologyEx(layout, cv2.MORPH_CLOSE, np.ones((seal, seal), np.uint8))
-    return fill_holes(closed) | layout
+    return fill_holes(closed, MAX_HOLE, MIN_HOLE) | layout

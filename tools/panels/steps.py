@@ -208,8 +208,8 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     gaps = []
     for a, b in _runs(coverage <= OBSTRUCTED):
         inner = [(s, e) for s, e in blank if a <= s and e <= b and e - s >= min_gap]
-        solid = 0 < a and b < len(profile) and _solid_bounds(coverage, a, b)
-        if solid and min_gap <= b - a <= MAX_GUTTER * side:
+        bounded = 0 < a and b < len(profile) and min_gap <= b - a <= MAX_GUTTER * side
+        if bounded and _solid_bounds(page, region, axis, a, b):
             gaps.append((a, b))
         elif inner:
             s, e = max(inner, key=lambda r: r[1] - r[0])
@@ -218,9 +218,18 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     return gaps
 
 
-def _solid_bounds(coverage: np.ndarray, a: int, b: int) -> bool:
-    """True when the few rows (columns) just before and just after a run are mostly covered."""
-    return bool(coverage[max(0, a - 3) : a].mean() >= SOLID and coverage[b : b + 3].mean() >= SOLID)
+def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
+    """True when panel edges (frame lines, painted borders) run along both sides of the run [a, b) and
+    the run is open at both ends, as a gutter is; inside a panel the frame's sides close it off."""
+    depth = max(2, round(0.01 * (page.height if axis == 1 else page.width)))
+    lines = region if axis == 1 else region.T
+    third = max(1, (b - a) // 3)
+    middle = lines[a + third : b - third] if b - a >= 3 else lines[a:b]  # corners may overshoot the rest
+    end = max(1, round(0.01 * middle.shape[1]))
+    if middle[:, :end].any() or middle[:, -end:].any():
+        return False
+    before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
+    return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
 
 
 def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
