@@ -118,15 +118,43 @@ def _print_summary(summary: IngestSummary, catalogue) -> None:  # type: ignore[n
 @click.option(
     "--height", default=1600, show_default=True, help="Page height in pixels (width is 16/21 of it)."
 )
+@click.option(
+    "--scan-like",
+    is_flag=True,
+    help="Pages that look like scans (hand-inked, broken and bleed frames, strips and Franco-Belgian pages, "
+    "150-600 dpi, paper and scanner effects); for tuning only. --height and --degrade do not apply.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["bonelli", "franco-belgian", "strip", "splash"]),
+    help="With --scan-like: only these page kinds (repeatable; default all).",
+)
 @pass_app
-def synth(app: AppContext, out_dir: Path, pages: int, seed: int, degrade: bool, height: int) -> None:
+def synth(
+    app: AppContext,
+    out_dir: Path,
+    pages: int,
+    seed: int,
+    degrade: bool,
+    height: int,
+    scan_like: bool,
+    kinds: tuple[str, ...],
+) -> None:
     """Generate a volume of Bonelli-format pages and its ground truth (truth.json) into OUT_DIR."""
     from tools.synth import generate_volume
+    from tools.synth.scanlike import PAGE_KINDS, generate_scan_like
 
     if pages < 1 or height < 200:
         raise click.BadParameter("need --pages >= 1 and --height >= 200")
+    if kinds and not scan_like:
+        raise click.BadParameter("--kind needs --scan-like")
     with console.status(f"drawing {pages} pages"):
-        truth = generate_volume(out_dir, pages=pages, seed=seed, degrade=degrade, height=height)
+        if scan_like:
+            truth = generate_scan_like(out_dir, pages=pages, seed=seed, kinds=kinds or PAGE_KINDS)
+        else:
+            truth = generate_volume(out_dir, pages=pages, seed=seed, degrade=degrade, height=height)
     console.print(f"[green]wrote[/] {pages} pages and {truth}")
 
 
