@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tools.synth import TRUTH_FILE, generate_volume
@@ -87,3 +88,72 @@ def test_degraded_pages_differ_but_keep_the_layout(tmp_path):
     a = np.asarray(Image.open(tmp_path / "c" / "page_001.png").convert("L"), dtype=int)
     b = np.asarray(Image.open(tmp_path / "d" / "page_001.png").convert("L"), dtype=int)
     assert np.abs(a - b).mean() > 1.0
+
+
+def _ink_share_along(gray: np.ndarray, box: list[int], band: int) -> float:
+    """Share of positions along a box's four sides with a dark pixel within `band` px of the side
+    (balloons, heads breaking out and an overlapping neighbour hide some of a frame)."""
+    x, y, w, h = box
+    dark = gray < 110
+    hits = total = 0
+    for i in range(x + band, x + w - band, 3):
+        for edge in (y, y + h - 1):
+            hits += bool(dark[max(0, edge - band) : edge + band + 1, i].any())
+            total += 1
+    for j in range(y + band, y + h - band, 3):
+        for edge in (x, x + w - 1):
+            hits += bool(dark[j, max(0, edge - band) : edge + band + 1].any())
+            total += 1
+    return hits / max(1, total)
+
+
+def test_scan_like_truth_follows_the_drawn_frames(tmp_path):
+    from tools.synth.scanlike import generate_scan_like
+
+    truth_path = generate_scan_like(
+        tmp_path, pages=3, seed=11, kinds=("bonelli", "franco-belgian", "strip"), dpis=(150,)
+    )
+    truth = json.loads(truth_path.read_text())
+    assert set(truth) == {"pages", "balloons", "page_types", "meta"}
+    assert (
+        truth["meta"]["generator"] == "nuvola synth --scan-like" and "not accuracy" in truth["meta"]["note"]
+    )
+    checked = 0
+    for name, panels in truth["pages"].items():
+        image = Image.open(tmp_path / name)
+        gray = np.asarray(image.convert("L"))
+        info = truth["meta"]["page_info"][name]
+        assert truth["page_types"][name] == info["kind"] and info["dpi"] == 150 and info["degradations"]
+        for box, style in zip(panels, info["frames"], strict=True):
+            assert (
+                box[0] >= 0
+                and box[1] >= 0
+                and box[0] + box[2] <= image.width
+                and box[1] + box[3] <= image.height
+            )
+            if style in ("inked", "broken"):
+                band = max(3, round(0.006 * image.height))
+                assert _ink_share_along(gray, box, band) >= (0.7 if style == "inked" else 0.5), (
+                    name,
+                    box,
+                    style,
+                )
+                checked += 1
+        for balloon in truth["balloons"][name]:
+            assert {"bbox", "panel", "kind", "lines", "text", "speaker", "tail", "style"} <= set(balloon)
+            assert 0 <= balloon["panel"] < len(panels) and balloon["lines"] and balloon["text"]
+    assert checked >= 5
+
+
+def test_scan_like_pages_are_seeded_and_keep_the_default_generator(tmp_path):
+    from tools.synth.scanlike import generate_scan_like
+
+    a = generate_scan_like(tmp_path / "a", pages=1, seed=4, kinds=("strip",), dpis=(150,))
+    b = generate_scan_like(tmp_path / "b", pages=1, seed=4, kinds=("strip",), dpis=(150,))
+    assert json.loads(a.read_text()) == json.loads(b.read_text())
+    digest = hashlib.sha256((tmp_path / "a" / "scan_001.png").read_bytes()).hexdigest()
+    assert digest == hashlib.sha256((tmp_path / "b" / "scan_001.png").read_bytes()).hexdigest()
+    strip = Image.open(tmp_path / "a" / "scan_001.png")
+    assert strip.width > 2.5 * strip.height  # a strip, 26 x 8.5 cm
+    with pytest.raises(ValueError, match="page kinds"):
+        generate_scan_like(tmp_path / "c", pages=1, kinds=("manga",))

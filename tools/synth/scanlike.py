@@ -309,30 +309,33 @@ def _letter_panel(
     """Draw a panel's captions and balloons in a row along its top; some cross its frame into the gutter."""
     panel, stroke, font = layout.panels[index], layout.stroke, _font(layout)
     pad = round(font.size * 0.45)
-    x, y = panel.x + 3 * stroke, panel.y + 3 * stroke
-    out = []
+    top = panel.y + 3 * stroke
+    x, y, bottom = panel.x + 3 * stroke, top, top
+    out: list[dict[str, Any]] = []
     for beat, block in beats:
         if beat.speaker is None:
             w, h = caption_size(block, pad)
             w, h = min(w, panel.w - 6 * stroke), min(h, panel.h // 2)
             box = draw_caption(page, (panel.x, panel.y, panel.x + w, panel.y + h), block, font, stroke)
             out.append(_balloon(box, index, "caption", block, beat, None, "outlined"))
-            y = panel.y + h + 2 * stroke
+            y = bottom = panel.y + h + 2 * stroke
             continue
         w, h = speech_size(block, pad)
-        if x + w > panel.right - 3 * stroke:
-            x, y = panel.x + 3 * stroke, y + h
+        if x + w > panel.right - 3 * stroke:  # a new row below everything drawn so far
+            x, y = panel.x + 3 * stroke, bottom + 2 * stroke
         if y + h > panel.bottom - 3 * stroke or w > panel.w:
             continue
         rect = (x, y, x + w, y + h)
-        if rng.random() < 0.2:  # across the top frame into the gutter (or off the page edge)
-            shift = round(h * rng.uniform(0.3, 0.55))
-            rect = (x, max(0, y - shift - 3 * stroke), x + w, max(0, y - shift - 3 * stroke) + h)
+        if y == top and rng.random() < 0.25:  # across the top frame into the gutter (or off the page)
+            lift = max(0, y - round(h * rng.uniform(0.3, 0.55)) - 3 * stroke)
+            rect = (x, lift, x + w, lift + h)
         style = str(rng.choice(BALLOON_STYLES, p=[0.55, 0.15, 0.15, 0.15]))
-        out += _draw_balloon(
+        drawn = _draw_balloon(
             page, rect, block, font, stroke, heads.get(beat.speaker), style, rng, index, beat
         )
-        x = rect[2] + 2 * stroke
+        out += drawn
+        x = max(b["bbox"][0] + b["bbox"][2] for b in drawn) + 2 * stroke
+        bottom = max(bottom, *(b["bbox"][1] + b["bbox"][3] for b in drawn))
     return out
 
 
