@@ -11,6 +11,8 @@ import asyncio
 import json
 import re
 import shutil
+import threading
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -103,6 +105,7 @@ def create_app(config: ServeConfig, settings: Settings | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if config.start_worker:
             supervisor.start()
+        threading.Thread(target=_quietly, args=(library.memory.warm,), name="nuvola-memory-warm", daemon=True).start()
         try:
             yield
         finally:
@@ -119,6 +122,14 @@ def create_app(config: ServeConfig, settings: Settings | None = None) -> FastAPI
     _issue_routes(app, library, jobs, settings)
     _chat_routes(app, library, jobs)
     return app
+
+
+def _quietly(call: Any) -> None:
+    """Run a warm-up; a failure is logged and left to the first real request to report."""
+    try:
+        call()
+    except Exception:  # noqa: BLE001 - warming up must never stop the server
+        traceback.print_exc()
 
 
 def _pages_and_login(app: FastAPI, guard: Guard, supervisor: WorkerSupervisor) -> None:

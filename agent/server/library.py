@@ -176,6 +176,13 @@ class MemoryReader:
                 return []
             return search(self._store, query, kind=kind, character=character, volume=volume, k=k)  # type: ignore[arg-type]
 
+    def warm(self) -> None:
+        """Open the memory and load the embedder before the first search needs them."""
+        self._refresh()
+        with self._lock.reading():
+            if self._store is not None:
+                self._store.embed_query("Tex")
+
     def _refresh(self) -> None:
         count = self.writes()
         if count == self._seen:
