@@ -24,6 +24,8 @@ from tools.errors import NuvolaError
 JobKind = Literal["read", "write", "chat"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 TERMINAL = ("done", "failed")
+MAX_ATTEMPTS = 4
+"""A job cut short this many times (a kill, a crash, a restart) is given up."""
 JOBS_FILE = "server/jobs.sqlite"
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 """Run, job and session ids as they may appear in a URL: never a path."""
@@ -195,11 +197,18 @@ class JobStore:
             )
         return self.get(row["id"])
 
-    def requeue_interrupted(self) -> list[Job]:
-        """Jobs left `running` by a worker that is gone go back to the queue, marked to resume."""
+    def requeue_interrupted(self, max_attempts: int = MAX_ATTEMPTS) -> list[Job]:
+        """Jobs left `running` by a worker that is gone go back to the queue, to resume; one that was cut
+        short `max_attempts` times (it may be what kills the worker) fails instead."""
         with self._transaction() as db:
             rows = db.execute("SELECT * FROM jobs WHERE status = 'running'").fetchall()
             for row in rows:
+                if row["attempts"] >= max_attempts:
+                    error = f"the worker stopped {row['attempts']} times while running this job; not tried again"
+                    db.execute("UPDATE jobs SET status = 'failed', finished = ?, error = ? WHERE id = ?",
+                               (time.time(), error, row["id"]))
+                    _add_event(db, row["id"], "failed", {"status": "failed", "error": error, "result": {}})
+                    continue
                 db.execute("UPDATE jobs SET status = 'queued', worker_pid = NULL WHERE id = ?", (row["id"],))
                 _add_event(db, row["id"], "interrupted", {"status": "queued", "worker_pid": row["worker_pid"]})
         return [_job(r) for r in rows]

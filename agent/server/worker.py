@@ -57,7 +57,8 @@ class Worker:
     # ---- the loop --------------------------------------------------------------------------------
     def serve_forever(self) -> None:
         for job in self.store.requeue_interrupted():
-            print(f"worker {os.getpid()}: job {job.id} ({job.kind}) was cut short; resuming it", flush=True)
+            print(f"worker {os.getpid()}: job {job.id} ({job.kind}) was cut short after {job.attempts} "
+                  "attempt(s)", flush=True)
         while self.parent_alive():
             if not self.run_next():
                 time.sleep(self.poll)
