@@ -22,6 +22,7 @@ class Backdrop:
     def __init__(self, sketch: Sketch, horizon: float, depth: float, night: bool, rng: random.Random,
                  busy: list[float] | None = None, low_sun: bool = False):
         self.s, self.night, self.rng, self.depth, self.low_sun = sketch, night, rng, depth, low_sun
+        self.fire = True  # the camp's own fire (off when the staging draws the campfire itself)
         self.busy = busy or []  # x (0..1) where figures stand: foreground props keep clear of them
         self.W, self.H = sketch.width, sketch.height
         self.hy = horizon * self.H
@@ -166,13 +167,15 @@ class Backdrop:
         self._plain()
         base, size = hy + (H - hy) * 0.55, min(W, H) * 0.14
         cx = W * self.clear_x([0.5, 0.35, 0.65, 0.2, 0.8])
-        for sign in (-1, 1):
+        for sign in (-1, 1) if self.fire else ():
             s.polygon([(cx - size * 0.6, base + sign * size * 0.05), (cx + size * 0.6, base - sign * size * 0.1),
                        (cx + size * 0.6, base - sign * size * 0.1 + size * 0.12), (cx - size * 0.6,
                        base + sign * size * 0.05 + size * 0.12)], scene("wood"), 1.0)
-        s.polygon([(cx - size * 0.35, base + size * 0.02), (cx - size * 0.2, base - size * 0.5), (cx - size * 0.05,
-                   base - size * 0.25), (cx + size * 0.05, base - size * 0.8), (cx + size * 0.18, base - size * 0.3),
-                   (cx + size * 0.3, base - size * 0.55), (cx + size * 0.38, base + size * 0.02)], scene("fire"), 1.0)
+        if self.fire:
+            s.polygon([(cx - size * 0.35, base + size * 0.02), (cx - size * 0.2, base - size * 0.5),
+                       (cx - size * 0.05, base - size * 0.25), (cx + size * 0.05, base - size * 0.8),
+                       (cx + size * 0.18, base - size * 0.3), (cx + size * 0.3, base - size * 0.55),
+                       (cx + size * 0.38, base + size * 0.02)], scene("fire"), 1.0)
         tw = W * 0.22
         tx = W * self.clear_x([0.12, 0.66])
         s.polygon([(tx, hy + (H - hy) * 0.2), (tx + tw / 2, hy - hy * 0.35), (tx + tw, hy + (H - hy) * 0.2)],

@@ -64,14 +64,30 @@ class PaletteColorist:
             labels, tags = art.regions.astype(np.int32), art.tags
         else:
             labels, tags = segment_regions(ink, panel, art.figures)
-        lut = colour_table(tags, panel, book)
+        light, place = art.plan.get("light"), art.plan.get("place")
+        lut = colour_table(tags, panel, book, light, place)
         base = lut[np.clip(labels, 0, len(lut) - 1)]
+        if light == "lamp":
+            base = lamp_glow(base, labels, tags)
         return Image.fromarray((base * ink[..., None]).round().astype(np.uint8), "RGB")
 
 
-def colour_table(tags: dict[int, RegionTag], panel: PanelSpec, book: PaletteBook) -> np.ndarray:
+def lamp_glow(base: np.ndarray, labels: np.ndarray, tags: dict[int, RegionTag]) -> np.ndarray:
+    """Lamp light: the room is brightest under the hanging lamp and falls off to the corners; characters keep
+    their canonical colours."""
+    h, w = labels.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = np.hypot((xs - 0.45 * w) / w, (ys - 0.15 * h) / h)
+    light = np.clip(1.08 - 0.55 * distance, 0.55, 1.0)
+    scene_ids = np.array([0, *[i for i, t in tags.items() if t.owner == "scene"]], dtype=np.int32)
+    is_scene = np.isin(labels, scene_ids[1:]) if len(scene_ids) > 1 else np.zeros_like(labels, dtype=bool)
+    return np.where(is_scene[..., None], np.clip(base * light[..., None], 0, 255), base)
+
+
+def colour_table(tags: dict[int, RegionTag], panel: PanelSpec, book: PaletteBook, light: str | None = None,
+                 place: str | None = None) -> np.ndarray:
     """Row i is the colour of region i (row 0, unlabelled paper, stays white)."""
-    scene_colours = scene_palette(panel)
+    scene_colours = scene_palette(panel, light, place)
     lut = np.zeros((max(tags, default=0) + 1, 3), dtype=np.float32)
     lut[0] = PAPER
     for ident, tag in tags.items():

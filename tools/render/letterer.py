@@ -1,8 +1,11 @@
-"""The letterer: puts a panel's balloons on its art, in reading order, away from faces, tails to the speakers.
+"""The letterer: puts a panel's balloons on its art, in reading order, never over a face, tails to the mouths.
 
-All balloons of a panel share one font size, the largest at which every balloon fits and finds a place.
-Captions are rectangles in the top-left corner; speech balloons are ellipses with a tail towards the speaker's
-mouth; thoughts are clouds with bubbles; sound effects are outlined letters. Nothing leaves the panel.
+All balloons of a panel share one font size, the largest at which every balloon fits and finds a place, and
+never one whose capitals are under 2.2 mm at print size. Balloons go first where the art has free space (sky,
+wall above the heads), then over bodies, never over a face. When a panel is too small for its text, the text
+gets shorter: the writer is asked through a callable (`shorten`), or the text is cut at a sentence boundary,
+and the cut is reported. Captions are rectangles in the top-left corner; speech balloons are ellipses with a
+tail towards the speaker's mouth; thoughts are clouds with bubbles; sound effects are outlined letters.
 """
 
 from __future__ import annotations
@@ -19,30 +22,49 @@ from tools.comic_script import Balloon, PanelSpec
 from tools.models.image import FigureBox
 from tools.render.fonts import lettering_font
 from tools.render.layout import Box, mm_to_px
-from tools.render.lettering import FittedShape, LetteringError, fit_options, make_block, prepare_text
+from tools.render.lettering import (
+    FittedShape,
+    LetteringError,
+    cap_ratio,
+    cut_to_budget,
+    fit_options,
+    make_block,
+    prepare_text,
+)
 
 Point = tuple[float, float]
 BEAM = 3  # partial layouts kept, and places tried per balloon
 GRID = (12, 14)  # candidate positions across and down the panel
 
 
+Shorten = Callable[[Balloon, int], "str | None"]  # (balloon, max characters) -> shorter text, or None
+
+
 @dataclass(frozen=True)
 class LetterStyle:
-    """Lettering choices: sizes in millimetres of font, Bonelli accents, caption and balloon colours."""
+    """Lettering choices: glyph heights (capitals) in millimetres at print size, Bonelli accents, colours."""
 
     dpi: int = 150
-    max_mm: float = 2.9
-    min_mm: float = 1.8
+    max_glyph_mm: float = 2.6
+    min_glyph_mm: float = 2.2
     margin_mm: float = 1.0
     bonelli_accents: bool = False
     caption_fill: tuple[int, int, int] = (255, 255, 255)
     sfx_fill: tuple[int, int, int] = (255, 255, 255)
 
+    def font_px(self, glyph_mm: float) -> int:
+        """The font size (pixels) whose capitals are `glyph_mm` tall at this DPI."""
+        return max(7, math.ceil(glyph_mm / 25.4 * self.dpi / cap_ratio() - 1e-6))
+
     def sizes(self) -> list[int]:
-        """Font sizes in pixels to try, largest first (never below 7 px, the limit of legible lettering)."""
-        bottom = max(7, mm_to_px(self.min_mm, self.dpi))
-        top = max(bottom, mm_to_px(self.max_mm, self.dpi))
+        """Font sizes in pixels to try, largest first; the smallest still has capitals of `min_glyph_mm`."""
+        bottom = self.font_px(self.min_glyph_mm)
+        top = max(bottom, self.font_px(self.max_glyph_mm))
         return list(range(top, bottom - 1, -1))
+
+    def glyph_mm(self, font_px: int) -> float:
+        """How tall the capitals of a font size are at print size (mm)."""
+        return font_px * cap_ratio() / self.dpi * 25.4
 
 
 @dataclass
@@ -55,6 +77,7 @@ class PlacedBalloon:
     line_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
     tail: list[Point] = field(default_factory=list)
     origin: Point | None = None  # sound effects: where the text is drawn from (anchor "lt")
+    cut: dict[str, str] | None = None  # when the text was shortened: {"from": original, "by": writer|sentence}
 
     @property
     def kind(self) -> str:
@@ -76,10 +99,14 @@ class PlacedBalloon:
 
 
 class Letterer:
-    """Letters panels with one LetterStyle; `resolve` maps a speaker name to the name figures carry."""
+    """Letters panels with one LetterStyle; `resolve` maps a speaker name to the name figures carry; `shorten`
+    asks the writer for a shorter line when a panel is too small (cut at a sentence boundary without one)."""
 
-    def __init__(self, style: LetterStyle, resolve: Callable[[str], str] = lambda n: n):
-        self.style, self.resolve = style, resolve
+    MAX_CUTS = 6
+
+    def __init__(self, style: LetterStyle, resolve: Callable[[str], str] = lambda n: n,
+                 shorten: Shorten | None = None):
+        self.style, self.resolve, self.shorten = style, resolve, shorten
         self._labels: list[tuple[int, int, int, int]] = []
 
     def letter(self, image: Image.Image, panel: PanelSpec, figures: list[FigureBox],
@@ -96,20 +123,58 @@ class Letterer:
     def layout(self, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox],
                free: list[tuple[int, int, int, int]], labels: list[tuple[int, int, int, int]] | None = None
                ) -> list[PlacedBalloon]:
-        """Balloon positions at the largest font size that fits them all; LetteringError when none does."""
+        """Balloon positions at the largest font size that fits them all, with text shortened when none does;
+        LetteringError when even the shortened text cannot be lettered."""
         self._labels = labels or []
+        cuts: dict[int, dict[str, str]] = {}
+        current: PanelSpec | None = panel
+        for _ in range(self.MAX_CUTS + 1):
+            assert current is not None
+            placed = self._fit(size, current, figures, free)
+            if placed is not None:
+                for index, cut in cuts.items():
+                    placed[index].cut = cut
+                return placed
+            current = self._shorter(current, cuts)
+            if current is None:
+                break
+        raise LetteringError(
+            f"panel {panel.id}: {len(panel.balloons)} balloon(s) do not fit in {size[0]}×{size[1]} px with "
+            f"{self.style.min_glyph_mm} mm lettering away from the faces, even shortened ({len(cuts)} cut); "
+            "shorten the text or split the panel"
+        )
+
+    def _fit(self, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox],
+             free: list[tuple[int, int, int, int]]) -> list[PlacedBalloon] | None:
         for size_px in self.style.sizes():
             placed = self._try_layout(size, panel, figures, free, size_px, strict=True)
             if placed is not None:
                 return placed
-        for size_px in self.style.sizes()[-3:]:
-            placed = self._try_layout(size, panel, figures, free, size_px, strict=False)
-            if placed is not None:
-                return placed
-        raise LetteringError(
-            f"panel {panel.id}: {len(panel.balloons)} balloon(s) do not fit in {size[0]}×{size[1]} px even at "
-            f"the smallest lettering; shorten the text or split the panel"
-        )
+        return self._try_layout(size, panel, figures, free, self.style.sizes()[-1], strict=False)
+
+    def _shorter(self, panel: PanelSpec, cuts: dict[int, dict[str, str]]) -> PanelSpec | None:
+        """The panel with its longest balloon shortened by about a third (writer first, then a sentence cut)."""
+        candidates = [(len(b.text), i) for i, b in enumerate(panel.balloons) if b.kind != "sfx" and
+                      len(b.text.split()) > 1]
+        if not candidates:
+            return None
+        _, index = max(candidates)
+        balloon = panel.balloons[index]
+        budget = max(8, int(len(balloon.text) * 0.7))
+        text, by = None, "sentence"
+        if self.shorten is not None:
+            offered = self.shorten(balloon, budget)
+            if offered and offered.strip() and len(offered.strip()) <= budget:
+                text, by = offered.strip(), "writer"
+        if text is None:
+            text = cut_to_budget(balloon.text, budget)
+        if not text or text == balloon.text:
+            return None
+        original = cuts.get(index, {}).get("from", balloon.text)
+        cuts[index] = {"from": original, "to": text, "by": by}
+        balloons = list(panel.balloons)
+        balloons[index] = balloon.model_copy(update={"text": text})
+        return panel.model_copy(update={"balloons": balloons})
 
     def _try_layout(
         self,
@@ -154,16 +219,18 @@ class Letterer:
             return [(0.0, item)] if item else []
         limit_h = inner.h * (0.55 if strict else 0.95)
         width = inner.w if balloon.kind != "caption" else size[0]
-        for shape in _alternatives(fit_options(text, balloon.kind, size_px, width, limit_h)):
+        gathered: list[tuple[float, PlacedBalloon]] = []
+        for rank, shape in enumerate(_alternatives(fit_options(text, balloon.kind, size_px, width, limit_h))):
             if balloon.kind == "caption":
                 bw, bh = math.ceil(shape.width), math.ceil(shape.height)
                 item = self._place_caption(balloon, shape, size, bw, bh, placed)
-                options = [(0.0, item)] if item else []
-            else:
-                options = self._place(balloon, shape, inner, size, figures, free, placed, strict)
-            if options:
-                return options
-        return []
+                if item:
+                    return [(0.0, item)]
+                continue
+            # every alternative shape competes (a flatter balloon may leave room for the next one)
+            gathered += [(cost + 0.25 * rank, item) for cost, item in
+                         self._place(balloon, shape, inner, size, figures, free, placed, strict)]
+        return sorted(gathered, key=lambda option: option[0])[:BEAM * 2]
 
     def _speaker(self, balloon: Balloon, figures: list[FigureBox]) -> FigureBox | None:
         if not balloon.speaker:
@@ -260,17 +327,20 @@ class Letterer:
         area = box.w * box.h
         cost = 1.2 * (box.y + box.h / 2) / h
         for fig in figures:
+            face = fig.face or fig.head
+            if face[2] and face[3] and box.intersection(Box(*face)) > 0:
+                return None  # never over a face
             head = fig.head if fig.head[2] and fig.head[3] else None
             over_head = box.intersection(Box(*head)) / area if head else 0.0
-            if strict and over_head > 0.08:
+            if strict and over_head > 0.08:  # the hat may be covered when nothing else fits; the face never
                 return None
-            cost += 6.0 * over_head + 1.2 * box.intersection(Box(*fig.box)) / area
+            cost += 6.0 * over_head + 1.6 * box.intersection(Box(*fig.box)) / area
         if speaker is not None:
             mx, my = speaker.mouth
             cost += 0.9 * abs(box.x + box.w / 2 - mx) / w
             cost += 1.5 * max(0.0, box.bottom - my) / h
         for fx, fy, fw, fh in free:
-            cost -= 0.8 * box.intersection(Box(fx, fy, fw, fh)) / area
+            cost -= 1.2 * box.intersection(Box(fx, fy, fw, fh)) / area
         for label in self._labels:
             cost += 2.0 * box.intersection(Box(*label)) / max(1, label[2] * label[3])
         return cost
@@ -298,18 +368,37 @@ def tail_points(box: Box, kind: str, speaker: FigureBox | None, size: tuple[int,
     else:  # off-panel voice: towards the nearer side edge
         tx = 0.0 if cx < size[0] / 2 else float(size[0])
         ty = min(size[1] - 2.0, cy + b * 1.5)
-    angle = math.atan2(ty - cy, tx - cx)
-    rim = (cx + a * math.cos(angle), cy + b * math.sin(angle))
+    # the tail leaves the rim from a point inside the balloon above/beside the mouth (wide balloons drop their
+    # tail near the speaker, not from their centre)
+    ax, ay = min(max(tx, cx - 0.55 * a), cx + 0.55 * a), min(max(ty, cy - 0.4 * b), cy + 0.4 * b)
+    if math.hypot(tx - ax, ty - ay) < 1e-6:
+        ax, ay = cx, cy
+    angle = math.atan2(ty - ay, tx - ax)
+    rim = _rim(ax, ay, angle, cx, cy, a, b)
     distance = math.hypot(tx - rim[0], ty - rim[1])
     gap = min(0.12 * min(size), 0.5 * distance)  # the tail stops short of the mouth, never past it
     length = min(max(distance - gap, min(0.45 * b, 0.7 * distance)), 1.6 * b + 0.25 * min(size))
     tip = (rim[0] + length * math.cos(angle), rim[1] + length * math.sin(angle))
     tip = (min(max(tip[0], 3.0), size[0] - 3.0), min(max(tip[1], 3.0), size[1] - 3.0))
     spread = math.radians(9)
-    base = [(cx + a * 0.85 * math.cos(angle + s), cy + b * 0.85 * math.sin(angle + s)) for s in (-spread, spread)]
+    base = []
+    for s in (-spread, spread):
+        rx, ry = _rim(ax, ay, angle + s, cx, cy, a, b)
+        base.append((ax + (rx - ax) * 0.85, ay + (ry - ay) * 0.85))
     bend = 0.12 * length
     mid = ((base[0][0] + tip[0]) / 2 - bend * math.sin(angle), (base[0][1] + tip[1]) / 2 + bend * math.cos(angle))
     return [base[0], mid, tip, base[1]]
+
+
+def _rim(ax: float, ay: float, angle: float, cx: float, cy: float, a: float, b: float) -> Point:
+    """Where a ray from (ax, ay), inside the ellipse, leaves it."""
+    dx, dy = math.cos(angle), math.sin(angle)
+    px, py = (ax - cx) / a, (ay - cy) / b
+    qa = (dx / a) ** 2 + (dy / b) ** 2
+    qb = 2 * (px * dx / a + py * dy / b)
+    qc = px * px + py * py - 1.0
+    t = (-qb + math.sqrt(max(0.0, qb * qb - 4 * qa * qc))) / (2 * qa)
+    return ax + t * dx, ay + t * dy
 
 
 def _inside_ellipse(point: Point, box: Box, grow: float = 0.0) -> bool:

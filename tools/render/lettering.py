@@ -8,6 +8,7 @@ than the widest line allowed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,12 +27,77 @@ class LetteringError(NuvolaError):
     """A panel's text cannot be lettered inside the panel, even at the smallest size."""
 
 
+APOSTROPHE_ACCENT = re.compile(r"(?<![A-ZÀ-Ü])([A-Z]*?)([AEIOU])'(?![A-ZÀ-Ü])")
+# Words whose final apostrophe is a truncation, not an accent: "un po'", "a mo' di", the imperatives.
+TRUNCATIONS = {"PO", "MO", "DA", "DI", "FA", "STA", "VA", "TO", "BE", "BO"}
+ACUTE_ENDINGS = ("CHE", "NE", "SE", "TRE")  # perché, né, sé, ventitré take É
+GRAVE = {"A": "À", "E": "È", "I": "Ì", "O": "Ò", "U": "Ù"}
+
+
+def accents_from_apostrophes(text: str) -> str:
+    """Accented capitals where a writer typed vowel + apostrophe: E' -> È, PERCHE' -> PERCHÉ, CITTA' -> CITTÀ;
+    elisions (L'UOMO) and truncations (UN PO') stay as they are."""
+
+    def fix(match: re.Match[str]) -> str:
+        stem, vowel = match.group(1), match.group(2)
+        word = stem + vowel
+        if word in TRUNCATIONS:
+            return match.group(0)
+        if vowel == "E" and word.endswith(ACUTE_ENDINGS) and word != "E":
+            return stem + "É"
+        return stem + GRAVE[vowel]
+
+    return APOSTROPHE_ACCENT.sub(fix, text)
+
+
 def prepare_text(text: str, bonelli_accents: bool = False) -> str:
-    """Uppercase lettering; with `bonelli_accents` accented capitals become letter + apostrophe (È -> E')."""
-    upper = " ".join(text.split()).upper()
+    """Uppercase lettering with accented capitals (È, À, Ù, also from a typed E'); with `bonelli_accents`
+    accented capitals become letter + apostrophe instead (È -> E'), the old typewriter habit."""
+    upper = accents_from_apostrophes(" ".join(text.replace("’", "'").split()).upper())
     if bonelli_accents:
         upper = "".join(BONELLI_ACCENTS.get(ch, ch) for ch in upper)
     return upper
+
+
+@lru_cache(maxsize=1)
+def cap_ratio() -> float:
+    """Height of the lettering font's capitals as a share of its size (Comic Neue Bold: about 0.67)."""
+    font = lettering_font(200)
+    _, top, _, bottom = font.getbbox("E", anchor="ls")
+    return (bottom - top) / 200
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def cut_to_budget(text: str, budget: int) -> str:
+    """The text cut to at most `budget` characters at a sentence boundary (at least the first sentence); a first
+    sentence that is already too long is cut at a comma, else at a word, and ends with an ellipsis."""
+    sentences = SENTENCE_END.split(" ".join(text.split()))
+    kept = ""
+    for sentence in sentences:
+        trial = f"{kept} {sentence}".strip()
+        if len(trial) > budget:
+            break
+        kept = trial
+    if kept and kept != text.strip():
+        return kept
+    first = sentences[0]
+    clauses = re.split(r"(?<=[,;:])\s+", first)
+    kept = ""
+    for clause in clauses:
+        trial = f"{kept} {clause}".strip()
+        if len(trial) > budget:
+            break
+        kept = trial
+    if not kept or kept == first:
+        words, kept = first.split(), ""
+        for word in words:
+            trial = f"{kept} {word}".strip()
+            if len(trial) > max(1, budget - 3):
+                break
+            kept = trial
+    return kept.rstrip(",;:") + "..." if kept else ""
 
 
 @lru_cache(maxsize=1)

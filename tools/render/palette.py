@@ -165,6 +165,43 @@ def canonical_name(name: str, profile: Any = None) -> str:
     return str(getattr(character, "name", None) or name)
 
 
+# Place sets the base colours (daylight), light grades them: dawn, dusk and night pull every scene colour towards
+# their own palette (sky, sun, moon, fire and lit windows take the light's colour outright); lamp light warms an
+# interior. Characters keep their canonical colours under every light.
+PLACE_BASE = {"desert": "desert", "interior": "interior"}
+PLACE_TOUCHES: dict[str, dict[str, str]] = {
+    "forest": {"ground": "#8c9a5c", "mountain": "#7f9a8a"},
+    "mountains": {"ground": "#a99a78", "rock": "#9c8a78"},
+    "town": {"ground": "#cdb486", "building": "#c49a68"},
+    "river": {"ground": "#9fae70"},
+    "camp": {"ground": "#b8a274"},
+}
+LIGHT_WEIGHT = {"dawn": 0.55, "dusk": 0.62, "night": 0.8}
+LIGHT_OWN = {"sky", "sun", "moon", "fire", "window"}
+LAMP_TINT, LAMP_WEIGHT = "#ffb05a", 0.22
+LIGHTS = ("dawn", "day", "dusk", "night", "lamp")
+
+
+def _mix(a: RGB, b: RGB, weight: float) -> RGB:
+    return tuple(round(x + (y - x) * weight) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def graded_palette(place: str, light: str) -> dict[str, RGB]:
+    """The scene colours of a place under a light (dawn, day, dusk, night, lamp)."""
+    base = {part: hex_to_rgb(v) for part, v in SCENE_PALETTES[PLACE_BASE.get(place, "day")].items()}
+    base.update({part: hex_to_rgb(v) for part, v in PLACE_TOUCHES.get(place, {}).items()})
+    if light in LIGHT_WEIGHT:
+        own = {part: hex_to_rgb(v) for part, v in SCENE_PALETTES[light].items()}
+        return {part: own[part] if part in LIGHT_OWN else _mix(colour, own[part], LIGHT_WEIGHT[light])
+                for part, colour in base.items()}
+    if light == "lamp":
+        tint = hex_to_rgb(LAMP_TINT)
+        night = {part: hex_to_rgb(v) for part, v in SCENE_PALETTES["night"].items()}
+        return {part: night["sky"] if part == "window" else _mix(colour, tint, LAMP_WEIGHT)
+                for part, colour in base.items()}
+    return base
+
+
 def scene_palette_name(panel: PanelSpec) -> str:
     """day, night, desert, interior, dawn or dusk: the light of the panel, then the place."""
     if panel.time_of_day in ("night", "dawn", "dusk"):
@@ -175,8 +212,13 @@ def scene_palette_name(panel: PanelSpec) -> str:
     return "desert" if kind == "desert" else "day"
 
 
-def scene_palette(panel: PanelSpec) -> dict[str, RGB]:
-    return {part: hex_to_rgb(value) for part, value in SCENE_PALETTES[scene_palette_name(panel)].items()}
+def scene_palette(panel: PanelSpec, light: str | None = None, place: str | None = None) -> dict[str, RGB]:
+    """The scene colours of a panel: its place (read from setting and description) under its light (the beat's
+    time of day, else the panel's); pass `light`/`place` when the staging already knows them."""
+    from tools.render.staging import light_of
+
+    place = place or scene_kind(panel)
+    return graded_palette(place, light or light_of(panel, None, place))  # type: ignore[arg-type]
 
 
 @dataclass

@@ -20,11 +20,12 @@ from tools.atomic import write_text_atomic
 from tools.comic_script import IssueScript, PagePlan, PanelSpec
 from tools.errors import NuvolaError
 from tools.models.image import ArtContext, Artist, PanelArt, get_artist
+from tools.render.beats import BeatParser
 from tools.render.colorist import Colorist, get_colorist
 from tools.render.deliver import write_cbz, write_pdf, write_reader
 from tools.render.fonts import notes_font
 from tools.render.layout import BORDER_MM, PanelSlot, layout_page, mm_to_px, page_size
-from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon
+from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon, Shorten
 from tools.render.palette import CAPTION_FILL, SFX_FILL, PaletteBook, canonical_name, load_series_profile
 from tools.render.user_art import user_panel_art
 
@@ -45,6 +46,7 @@ class PanelReport:
     box: tuple[int, int, int, int]
     source: str
     balloons: list[dict[str, Any]] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)  # what the artist drew: figures, poses, props, light
 
 
 @dataclass
@@ -80,6 +82,10 @@ class PanelRenderer:
 
     def render(self, panel: PanelSpec, size: tuple[int, int]) -> RenderedPanel:
         art = self._draw(panel, size)
+        if not art.plan:  # art that does not stage the beat itself (remix, diffusers, user art): the staging
+            from tools.render.storyboard import stage_for
+
+            art.plan = stage_for(panel, self.context).plan()
         if self.colorist is not None:
             image = self.colorist.colorize(art, panel, self.book)
         else:
@@ -121,26 +127,40 @@ def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Ima
         sheet.paste(rendered.image, (slot.box.x, slot.box.y))
         draw.rectangle((slot.box.x, slot.box.y, slot.box.right - 1, slot.box.bottom - 1), outline=(0, 0, 0),
                        width=border)
-        reports.append(_report(page, slot, rendered))
+        reports.append(_report(page, slot, rendered, renderer))
     _page_number(draw, page, size, dpi)
     return sheet, reports
 
 
-def _report(page: PagePlan, slot: PanelSlot, rendered: RenderedPanel) -> PanelReport:
+def _report(page: PagePlan, slot: PanelSlot, rendered: RenderedPanel, renderer: PanelRenderer) -> PanelReport:
+    style = renderer.letterer.style
     balloons = [
         {"kind": b.kind, "speaker": b.balloon.speaker, "box": list(b.box.as_tuple()), "font_px": b.shape.block.size,
-         "lines": list(b.shape.block.lines), "tail": [round(v) for v in b.tail[2]] if len(b.tail) > 2 else None}
+         "glyph_mm": round(style.glyph_mm(b.shape.block.size), 2), "lines": list(b.shape.block.lines),
+         "tail": [round(v) for v in b.tail[2]] if len(b.tail) > 2 else None,
+         "faces_covered": [f.name for f in rendered.art.figures if _covers_face(b, f)],
+         **({"cut": b.cut} if b.cut else {})}
         for b in rendered.balloons
     ]
     return PanelReport(id=slot.panel.id, page=page.number, box=slot.box.as_tuple(), source=rendered.art.source,
-                       balloons=balloons)
+                       balloons=balloons, plan=rendered.art.plan)
+
+
+def _covers_face(balloon: PlacedBalloon, figure: Any) -> bool:
+    """Whether a balloon's box overlaps a figure's face (or its head, for art that gives no face)."""
+    from tools.render.layout import Box
+
+    face = figure.face or figure.head
+    return bool(face[2] and face[3] and balloon.box.intersection(Box(*face)) > 0)
 
 
 def make_renderer(script: IssueScript, *, color: bool, artist: str | Artist, dpi: int, seed: int,
-                  catalogue: Any, store: Any, profile: Any, bonelli_accents: bool) -> PanelRenderer:
+                  catalogue: Any, store: Any, profile: Any, bonelli_accents: bool, shorten: Shorten | None = None,
+                  beat_model: Any = None) -> PanelRenderer:
     profile = load_series_profile(script.series) if profile is None else profile
     chosen = get_artist(artist) if isinstance(artist, str) else artist
-    context = ArtContext(issue=script, seed=seed, profile=profile, catalogue=catalogue, store=store)
+    context = ArtContext(issue=script, seed=seed, profile=profile, catalogue=catalogue, store=store,
+                         beats=BeatParser(profile=profile, model=beat_model))
     prepare = getattr(chosen, "prepare", None)
     if prepare is not None:
         prepare(context)
@@ -150,7 +170,7 @@ def make_renderer(script: IssueScript, *, color: bool, artist: str | Artist, dpi
     return PanelRenderer(
         artist=chosen,
         context=context,
-        letterer=Letterer(style, resolve=lambda name: canonical_name(name, profile)),
+        letterer=Letterer(style, resolve=lambda name: canonical_name(name, profile), shorten=shorten),
         colorist=get_colorist("palette") if color else None,
         book=PaletteBook(profile),
         fallback=None if chosen.name == "storyboard" else get_artist("storyboard"),
@@ -169,15 +189,22 @@ def render_issue(
     store: Any = None,
     profile: Any = None,
     bonelli_accents: bool = False,
+    shorten: Shorten | None = None,
+    beat_model: Any = None,
 ) -> RenderResult:
-    """Render `script` into `out_dir`: pages/*.png, issue.cbz, issue.pdf, index.html and render.json."""
+    """Render `script` into `out_dir`: pages/*.png, issue.cbz, issue.pdf, index.html and render.json.
+
+    `shorten(balloon, max_chars) -> str | None` is the writer's hook for text too long for its panel (without
+    it, or when it declines, the text is cut at a sentence boundary; render.json reports every cut).
+    `beat_model` is an optional completion model the beat parser asks about beats its rules cannot read."""
     if not script.pages:
         raise RenderError(f"issue {script.number} ({script.title!r}) has no pages to render")
     if not 50 <= dpi <= 1200:
         raise RenderError(f"dpi must be between 50 and 1200, got {dpi}")
     out = Path(out_dir)
     renderer = make_renderer(script, color=color, artist=artist, dpi=dpi, seed=seed, catalogue=catalogue,
-                             store=store, profile=profile, bonelli_accents=bonelli_accents)
+                             store=store, profile=profile, bonelli_accents=bonelli_accents, shorten=shorten,
+                             beat_model=beat_model)
     reports: list[PanelReport] = []
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pages-", dir=out))

@@ -99,6 +99,8 @@ def stage_panel(panel: PanelSpec, parser: BeatParser, cache: dict[str, Any] | No
     actors = _actors(panel, action, parser, speakers)
     _face(actors, action)
     _hand_out(actors, action)
+    if place == "interior" and any(a.mounted for a in actors):
+        place = "town"  # nobody rides indoors: the beat moved the scene out into the street
     scene_props = _scene_props(actors, action, place, panel)
     return Stage(action=action, actors=actors, scene_props=scene_props, place=place,
                  light=light_of(panel, action, place))

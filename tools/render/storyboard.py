@@ -69,6 +69,15 @@ def panel_rng(panel: PanelSpec, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+def with_headroom(framing: Framing, panel: PanelSpec) -> Framing:
+    """Close-ups that carry balloons leave the top of the panel to the lettering: the face moves down."""
+    spoken = [b for b in panel.balloons if b.kind in ("speech", "thought")]
+    if not spoken or framing.figure < 4.0:
+        return framing
+    return Framing(framing.figure, framing.top + 0.13, min(0.95, framing.horizon + 0.1), framing.depth,
+                   framing.abbreviation)
+
+
 def stage_for(panel: PanelSpec, context: ArtContext) -> Stage:
     """The panel's staging, with the context's beat parser (made from its profile once)."""
     if context.beats is None:
@@ -103,6 +112,7 @@ class StoryboardArtist:
             framing = Framing(framing.figure, framing.top, 0.2, framing.depth, framing.abbreviation)
         if silhouette:
             framing = Framing(2.0, 0.12, 0.7, 0.3, framing.abbreviation)
+        framing = with_headroom(framing, panel)
         self._backdrop(sketch, panel, framing, rng, stage)
         figures: list[FigureBox] = []
         drawn: dict[str, object] = {"detail": obj, "silhouette": silhouette}
@@ -123,6 +133,7 @@ class StoryboardArtist:
                   stage: Stage) -> None:
         backdrop = Backdrop(sketch, framing.horizon, framing.depth, stage.light == "night", rng,
                             busy=[a.x for a in stage.actors], low_sun=stage.light in ("dawn", "dusk"))
+        backdrop.fire = "campfire" not in stage.scene_props
         if stage.place == "interior":
             backdrop.interior(saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())),
                               lamp=stage.light == "lamp")
@@ -344,6 +355,7 @@ def estimate_figures(panel: PanelSpec, size: tuple[int, int], profile: object = 
     sketch.width, sketch.height, sketch.size = size[0] * sketch.scale, size[1] * sketch.scale, size
     framing = FRAMINGS.get(panel.shot, FRAMINGS["figura intera"])
     stage = stage_for(panel, context)
+    framing = with_headroom(framing, panel)
     boxes = [c.drawer.figure_box(c.place, size) for c in cast_actors(sketch, panel, framing, stage, profile)]
     return _plan_order(boxes, stage)
 
