@@ -248,7 +248,7 @@ ACTION_MAX_CHARS = 160
 def caption_text(value: str, vocabulary: Vocabulary | None = None) -> str:
     """A narrative caption in UPPERCASE, at most CAPTION_MAX_CHARS."""
     text = check_text(value, "caption", min_chars=6, max_chars=400, vocabulary=vocabulary)
-    return fit_balloon(text, CAPTION_MAX_CHARS).upper()
+    return letter(fit_balloon(text, CAPTION_MAX_CHARS))
 
 
 def match_shot(value: str) -> str:

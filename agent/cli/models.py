@@ -13,6 +13,7 @@ from tools.models import get_embedder, get_llm, parse_model_name
 from tools.models.spec import LLM_BACKENDS
 
 TEXT_ROLES_PROBE = "Tex Willer e Kit Carson cavalcano verso"
+SPEED_TOKENS = 24
 NON_LLM_ROLES = {"embedder", "ocr", "artist"}
 
 
@@ -36,15 +37,26 @@ def list_models(app: AppContext) -> None:
     console.print(table)
 
 
-def _check_llm(name: str) -> str:
+def _check_llm(name: str) -> tuple[str, str]:
+    """A short generation; the result and the decoding speed (tokens by the model's tokenizer when it
+    has one, else words), measured after a first call that loads the model."""
     llm = get_llm(name)
-    text = llm.invoke(TEXT_ROLES_PROBE, max_tokens=8, temperature=0.0)
-    return f"generated {len(text)} chars: {text.strip()[:40]!r}"
+    llm.invoke(TEXT_ROLES_PROBE, max_tokens=1, temperature=0.0)
+    start = time.perf_counter()
+    text = llm.invoke(TEXT_ROLES_PROBE, max_tokens=SPEED_TOKENS, temperature=0.0)
+    seconds = time.perf_counter() - start
+    counter = getattr(llm, "count_tokens", None)
+    tokens = counter(text) if callable(counter) and text else len(text.split())
+    return f"generated {len(text)} chars: {text.strip()[:40]!r}", f"{tokens / max(seconds, 1e-6):.1f} tkn/s"
 
 
-def _check_embedder(name: str) -> str:
-    vector = get_embedder(name).embed_query("Tex spara al bandito")
-    return f"{len(vector)}-d vector"
+def _check_embedder(name: str) -> tuple[str, str]:
+    embedder = get_embedder(name)
+    vector = embedder.embed_query("Tex spara al bandito")
+    start = time.perf_counter()
+    embedder.embed_documents(["Tex spara al bandito"] * 8)
+    speed = 8 / max(time.perf_counter() - start, 1e-6)
+    return f"{len(vector)}-d vector", f"{speed:.1f} texts/s"
 
 
 @models_group.command("check")
@@ -55,7 +67,7 @@ def check_models(app: AppContext, roles: tuple[str, ...]) -> None:
     settings = app.settings
     wanted = roles or tuple(r for r in settings.models.roles() if r not in NON_LLM_ROLES - {"embedder"})
     table = Table(title="Model check")
-    for col in ("role", "model", "status", "seconds"):
+    for col in ("role", "model", "backend", "status", "seconds", "speed"):
         table.add_column(col)
     table.add_column("result", overflow="fold")
     failures = 0
@@ -65,23 +77,25 @@ def check_models(app: AppContext, roles: tuple[str, ...]) -> None:
         key = (role == "embedder", name)  # one load per model, LLMs and embedders apart
         if key not in checked:
             checked[key] = _run_check(role, name)
-        status, result, seconds = checked[key]
+        status, result, seconds, speed = checked[key]
         failures += status != "ok"
         colour = "green" if status == "ok" else "red"
-        table.add_row(role, name, f"[{colour}]{status}[/]", f"{seconds:.2f}", result)
+        backend = name.partition(":")[0] if ":" in name else name
+        table.add_row(role, name, backend, f"[{colour}]{status}[/]", f"{seconds:.2f}", speed, result)
     console.print(table)
     if failures:
         raise click.ClickException(f"{failures} role(s) failed their check")
 
 
-def _run_check(role: str, name: str) -> tuple[str, str, float]:
+def _run_check(role: str, name: str) -> tuple[str, str, float, str]:
+    """(status, result, seconds including loading, speed) of one model."""
     start = time.perf_counter()
     try:
         is_llm = role != "embedder" and parse_model_name(name, LLM_BACKENDS)
-        result = _check_llm(name) if is_llm else _check_embedder(name)
-        return "ok", result, time.perf_counter() - start
+        result, speed = _check_llm(name) if is_llm else _check_embedder(name)
+        return "ok", result, time.perf_counter() - start, speed
     except (NuvolaError, OSError, ValueError) as exc:
-        return "failed", str(exc)[:120], time.perf_counter() - start
+        return "failed", str(exc)[:120], time.perf_counter() - start, ""
 
 
 @click.command("complete")
