@@ -124,6 +124,12 @@ def test_chat_session_with_the_chat_commands(served: Served) -> None:
         assert say(text="/help")["status"] == "done"
         assert "/outline" in api.ok("GET", f"/api/chat/{session}")["turns"][-1]["text"]
         assert any(s["id"] == session for s in api.ok("GET", "/api/chat"))
+        assert say(text="ok")["status"] == "done"  # the outline approved: scene 1 is written
+        assert say(text="ok")["status"] == "done"  # on to delivery: the page is drawn
+        state = api.ok("GET", f"/api/chat/{session}")
+        assert state["stage"] == "done" and state["drawn"]["pages"] == 1, state["turns"][-3:]
+        assert api.get(f"/api/chat/{session}/pages/1").content.startswith(b"\x89PNG")
+        assert api.get(f"/api/chat/{session}/download/cbz").content[:2] == b"PK"
 
 
 def test_bounded_load(served: Served, read_volume: dict) -> None:

@@ -323,11 +323,11 @@ def _issue_routes(app: FastAPI, library: Library, jobs: JobStore, settings: Sett
 
     @app.get("/api/issues/{run_id}/pages/{number}")
     def issue_page(run_id: str, number: int) -> FileResponse:
-        return FileResponse(_known(library.issue_page, run_id, number), media_type="image/png")
+        return FileResponse(_known(library.drawn_page, "issue", run_id, number), media_type="image/png")
 
     @app.get("/api/issues/{run_id}/download/{fmt}")
     def download(run_id: str, fmt: str) -> FileResponse:
-        path, media, name = _known(library.issue_file, run_id, fmt)
+        path, media, name = _known(library.drawn_file, "issue", run_id, fmt)
         return FileResponse(path, media_type=media, filename=name)
 
 
@@ -338,9 +338,16 @@ def _known(call: Any, *args: Any) -> Any:
         raise ApiError(404, str(exc)) from exc
 
 
-def _chat_routes(app: FastAPI, library: Library, jobs: JobStore) -> None:
+def _session_call(call: Any, *args: Any) -> Any:
     from agent.chat.store import SessionNotFoundError
 
+    try:
+        return call(*args)
+    except SessionNotFoundError as exc:
+        raise ApiError(404, str(exc)) from exc
+
+
+def _chat_routes(app: FastAPI, library: Library, jobs: JobStore) -> None:
     @app.get("/api/chat")
     def sessions() -> list[dict[str, Any]]:
         return library.sessions()
@@ -351,10 +358,16 @@ def _chat_routes(app: FastAPI, library: Library, jobs: JobStore) -> None:
 
     @app.get("/api/chat/{session_id}")
     def session(session_id: str) -> dict[str, Any]:
-        try:
-            return library.session(session_id)
-        except SessionNotFoundError as exc:
-            raise ApiError(404, str(exc)) from exc
+        return _session_call(library.session, session_id)
+
+    @app.get("/api/chat/{session_id}/pages/{number}")
+    def session_page(session_id: str, number: int) -> FileResponse:
+        return FileResponse(_session_call(library.drawn_page, "chat", session_id, number), media_type="image/png")
+
+    @app.get("/api/chat/{session_id}/download/{fmt}")
+    def session_download(session_id: str, fmt: str) -> FileResponse:
+        path, media, name = _session_call(library.drawn_file, "chat", session_id, fmt)
+        return FileResponse(path, media_type=media, filename=name)
 
     @app.post("/api/chat/{session_id}/messages", status_code=202)
     def message(session_id: str, body: ChatMessage) -> dict[str, Any]:

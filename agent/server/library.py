@@ -99,7 +99,7 @@ class Library:
         catalogue, page = self._page_record(page_id)
         return self.inside_home(catalogue.image_file(page))
 
-    # ---- issues --------------------------------------------------------------------------------
+    # ---- issues: a write job's folder, or a chat session's drawn pages -------------------------
     def issues(self) -> list[dict[str, Any]]:
         return [self.issue(job.id) for job in self.jobs.jobs("write")]
 
@@ -110,29 +110,32 @@ class Library:
             raise ApiError(404, f"no issue {run_id!r}")
         folder = issue_dir(self.settings, run_id)
         script = _json_or_none(folder / "script.json")
-        return {
-            "id": run_id, "status": job.status, "error": job.error, "plot": job.params.get("plot"),
-            "title": script.get("title") if script else None, "pages": len(self._page_files(run_id)),
-            "downloads": [fmt for fmt, (name, _) in DOWNLOADS.items() if (folder / name).is_file()],
-            "created": job.created,
-        }
+        return {"id": run_id, "status": job.status, "error": job.error, "plot": job.params.get("plot"),
+                "title": script.get("title") if script else None, "created": job.created,
+                **self._drawn(folder)}
 
-    def _page_files(self, run_id: str) -> list[Path]:
-        folder = issue_dir(self.settings, checked_id(run_id, "issue")) / "pages"
-        return sorted(folder.glob("page_*.png")) if folder.is_dir() else []
+    def drawn_folder(self, kind: str, item_id: str) -> Path:
+        """Where the drawn pages of an issue (`issue`) or of a chat session (`chat`) are."""
+        if kind == "issue":
+            self.issue(item_id)  # 404 unless it is a write job
+            return issue_dir(self.settings, item_id)
+        return self._session_folder(item_id)
 
-    def issue_page(self, run_id: str, number: int) -> Path:
-        pages = self._page_files(run_id)
+    def _drawn(self, folder: Path) -> dict[str, Any]:
+        return {"pages": len(_page_files(folder)),
+                "downloads": [fmt for fmt, (name, _) in DOWNLOADS.items() if (folder / name).is_file()]}
+
+    def drawn_page(self, kind: str, item_id: str, number: int) -> Path:
+        pages = _page_files(self.drawn_folder(kind, item_id))
         if not 1 <= number <= len(pages):
-            raise ApiError(404, f"issue {run_id!r} has no drawn page {number} ({len(pages)} drawn)")
+            raise ApiError(404, f"{item_id!r} has no drawn page {number} ({len(pages)} drawn)")
         return self.inside_home(pages[number - 1])
 
-    def issue_file(self, run_id: str, fmt: str) -> tuple[Path, str, str]:
+    def drawn_file(self, kind: str, item_id: str, fmt: str) -> tuple[Path, str, str]:
         if fmt not in DOWNLOADS:
             raise ApiError(404, f"no download {fmt!r}; there are {', '.join(DOWNLOADS)}")
         name, media = DOWNLOADS[fmt]
-        path = self.inside_home(issue_dir(self.settings, checked_id(run_id, "issue")) / name)
-        return path, media, f"{run_id}-{name}"
+        return self.inside_home(self.drawn_folder(kind, item_id) / name), media, f"{item_id}-{name}"
 
     # ---- chat sessions -------------------------------------------------------------------------
     def sessions(self) -> list[dict[str, Any]]:
@@ -143,7 +146,7 @@ class Library:
                  "title": session_title(m)} for m in list_sessions(self.settings)]
 
     def session(self, session_id: str) -> dict[str, Any]:
-        """A session's record and its transcript (what was said, as the terminal showed it)."""
+        """A session's record, its transcript (what was said, as the terminal showed it) and what is drawn."""
         from dataclasses import asdict as turn_dict
 
         from agent.chat.store import SessionPaths, load_meta
@@ -153,7 +156,21 @@ class Library:
         meta = load_meta(paths)
         turns = [turn_dict(t) for t in Transcript(paths.transcript).turns()]
         return {"id": meta.id, "title": meta.title, "stage": meta.stage, "pages": meta.pages,
-                "written_pages": meta.written_pages, "storyline": meta.storyline, "turns": turns}
+                "written_pages": meta.written_pages, "storyline": meta.storyline, "turns": turns,
+                "drawn": self._drawn(self._session_folder(session_id))}
+
+    def _session_folder(self, session_id: str) -> Path:
+        """The delivered issue of a session (its out_dir) when drawn, else what /render drew."""
+        from agent.chat.store import SessionPaths, load_meta
+
+        paths = SessionPaths.of(self.settings, checked_id(session_id, "chat session"))
+        delivered = Path(load_meta(paths).out_dir or paths.root)
+        return delivered if _page_files(delivered) or not _page_files(paths.render) else paths.render
+
+
+def _page_files(folder: Path) -> list[Path]:
+    pages = Path(folder) / "pages"
+    return sorted(pages.glob("page_*.png")) if pages.is_dir() else []
 
 
 class MemoryReader:

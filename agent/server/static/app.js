@@ -283,23 +283,27 @@ async function issuesView() {
   view.replaceChildren(h("h2", { text: "Issues" }), list);
 }
 
-async function issueViewer(runId, number) {
-  const issue = await api("GET", `/api/issues/${encodeURIComponent(runId)}`);
+// The page viewer, for an issue a write job delivered (`issues`) or the pages a chat session drew (`chat`).
+async function issueViewer(kind, id, number) {
+  const base = `/api/${kind}/${encodeURIComponent(id)}`;
+  const found = await api("GET", base);
+  const issue = kind === "chat" ? { title: found.title, status: found.stage, ...found.drawn } : found;
   if (!issue.pages) {
-    view.replaceChildren(h("p", { text: `${issue.title || runId}: no page drawn yet (${issue.status})` }));
+    view.replaceChildren(h("p", { text: `${issue.title || id}: no page drawn yet (${issue.status})` }));
     return;
   }
   const n = Math.min(Math.max(1, number || 1), issue.pages);
-  const go = (to) => { location.hash = `#/issue/${runId}/${to}`; };
-  const image = h("img", { id: "viewer-page", src: `/api/issues/${runId}/pages/${n}`, alt: `page ${n}` });
+  const route = kind === "chat" ? "read" : "issue";
+  const go = (to) => { location.hash = `#/${route}/${id}/${to}`; };
+  const image = h("img", { id: "viewer-page", src: `${base}/pages/${n}`, alt: `page ${n}` });
   view.replaceChildren(h("div", { class: "viewer" },
-    h("h2", { id: "viewer-title", text: issue.title || runId }),
+    h("h2", { id: "viewer-title", text: issue.title || id }),
     h("div", { class: "controls" },
       h("button", { id: "viewer-prev", class: "secondary", disabled: n <= 1, onclick: () => go(n - 1) }, "‹ previous"),
       h("span", { id: "viewer-count", text: `${n} / ${issue.pages}` }),
       h("button", { id: "viewer-next", class: "secondary", disabled: n >= issue.pages, onclick: () => go(n + 1) }, "next ›")),
     image,
-    h("p", {}, issue.downloads.map((f) => h("a", { id: `download-${f}`, href: `/api/issues/${runId}/download/${f}`, text: `${f.toUpperCase()} ` })))));
+    h("p", {}, issue.downloads.map((f) => h("a", { id: `download-${f}`, href: `${base}/download/${f}`, text: `${f.toUpperCase()} ` })))));
   viewerKeys = (event) => {
     if (event.key === "ArrowLeft" && n > 1) go(n - 1);
     if (event.key === "ArrowRight" && n < issue.pages) go(n + 1);
@@ -353,7 +357,9 @@ async function chatView(sessionId) {
 
   async function refresh() {
     const session = await api("GET", `/api/chat/${encodeURIComponent(sessionId)}`);
-    title.textContent = `${session.title || "Chat"} · ${session.stage}`;
+    title.replaceChildren(`${session.title || "Chat"} · ${session.stage} `, session.drawn.pages
+      ? h("a", { href: `#/read/${sessionId}/1`, id: "chat-read", text: `read the ${session.drawn.pages} drawn page(s)` })
+      : "");
     log.replaceChildren(...session.turns.map((t) => h("div", { class: t.role, text: t.text })));
     log.scrollTop = log.scrollHeight;
   }
@@ -398,7 +404,8 @@ const ROUTES = [
   [/^#\/search$/, () => searchView(), "search"],
   [/^#\/write$/, () => writeView(), "write"],
   [/^#\/issues$/, () => issuesView(), "issues"],
-  [/^#\/issue\/([\w-]+)(?:\/(\d+))?$/, (m) => issueViewer(m[1], Number(m[2] || 1)), "issues"],
+  [/^#\/issue\/([\w-]+)(?:\/(\d+))?$/, (m) => issueViewer("issues", m[1], Number(m[2] || 1)), "issues"],
+  [/^#\/read\/([\w-]+)(?:\/(\d+))?$/, (m) => issueViewer("chat", m[1], Number(m[2] || 1)), "chat"],
   [/^#\/job\/([\w-]+)$/, (m) => jobView(m[1]), "issues"],
   [/^#\/chat$/, () => chatList(), "chat"],
   [/^#\/chat\/([\w-]+)$/, (m) => chatView(m[1]), "chat"],
