@@ -86,9 +86,11 @@ def _paper(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _skew_score(ys: np.ndarray, xs: np.ndarray, angle: float, rows: int) -> float:
-    """Sharpness of the row profile of ink points sheared by `angle` (small-angle rotation)."""
+    """Sharpness of the row profile of ink points sheared by `angle` (small-angle rotation). Points
+    sheared past the top or bottom get rows of their own (clipping them would pile them into the first
+    and last rows and favour the steepest angle on wide strips)."""
     shifted = np.round(ys + xs * np.tan(np.radians(angle))).astype(np.int64)
-    profile = np.bincount(np.clip(shifted, 0, rows - 1), minlength=rows).astype(np.float64)
+    profile = np.bincount(shifted - shifted.min()).astype(np.float64)
     return float(np.square(np.diff(profile)).sum())
 
 
