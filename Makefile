@@ -6,7 +6,11 @@ BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-ita fonts-comic-neue fonts-dejavu libarchive-tools unrar-free \
                 witalian hunspell-it chromium poppler-utils fonts-humor-sans fonts-dkg-handwriting fonts-breip
 # llama-cpp-python compiles from source; the multimodal helper is not needed (saves a third of the build).
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# GGML_NATIVE=OFF: a -march=native build on a CPU with AMX emits AMX tile instructions that crash
+# (SIGSEGV at `ldtilecfg`) where the kernel has not granted AMX state to the process, as on these VMs;
+# a portable AVX2 build runs everywhere and is as fast for the 270M model on 2 cores.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+                     -DGGML_F16C=ON -DGGML_BMI2=ON
 STAMP := $(VENV)/.nuvola-installed
 DEMO_OUT ?= out/demo
 
