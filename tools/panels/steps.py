@@ -90,6 +90,8 @@ def _skew_score(ys: np.ndarray, xs: np.ndarray, angle: float, rows: int) -> floa
     sheared past the top or bottom get rows of their own (clipping them would pile them into the first
     and last rows and favour the steepest angle on wide strips)."""
     shifted = np.round(ys + xs * np.tan(np.radians(angle))).astype(np.int64)
+    if shifted.size == 0:
+        return 0.0
     profile = np.bincount(shifted - shifted.min()).astype(np.float64)
     return float(np.square(np.diff(profile)).sum())
 
