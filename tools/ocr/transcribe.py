@@ -174,6 +174,49 @@ class PageBalloons:
     panels: list[Box]
     balloons: list[Any]  # tools.panels.BalloonBox
     sources: list[str]  # "outline" | "text", one per balloon
+    readings: list[list[Any]] = field(default_factory=list)  # the text detector's lines in each balloon
+
+
+FALLBACK_CONFIDENCE = 0.6  # below this the crop reading gives way to the text detector's own reading
+FALLBACK_LENGTH = 0.3  # ... and so it does when their lengths differ by more than this share
+
+
+def _lettering_box(detected: Sequence[Any]) -> Box:
+    """The box of a balloon's detected lines with a quarter line height around them: the crop to read, so
+    art inside the balloon's box (or a neighbour's lettering) stays out."""
+    x0 = min(line.box[0] for line in detected)
+    y0 = min(line.box[1] for line in detected)
+    x1 = max(line.box[0] + line.box[2] for line in detected)
+    y1 = max(line.box[1] + line.box[3] for line in detected)
+    pad = round(0.25 * sorted(line.box[3] for line in detected)[len(detected) // 2])
+    return (max(0, x0 - pad), max(0, y0 - pad), x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
+
+
+def read_located(
+    ocr: OcrEngine,
+    page: Image.Image,
+    box: Sequence[int],
+    kind: str,
+    detected: Sequence[Any],
+    cleaner: Any = None,
+) -> tuple[str, list[str], float, str]:
+    """(text, lines, confidence, engine) of one balloon: the crop of its detected lines (its whole box when
+    the detector found none) read by `ocr`, unless the text detector
+    read the same lettering with more confidence, or the two disagree on how much text there is (the crop
+    caught art at its edges, or lost lines on tinted paper): then the detector's lines are used."""
+    if not detected:
+        text, lines, confidence = read_balloon(ocr, crop_balloon(page, box), kind, cleaner)
+        return text, lines, confidence, ocr.name
+    text, lines, confidence = read_balloon(ocr, crop_balloon(page, _lettering_box(detected)), kind, cleaner)
+    det_lines = [line.text for line in detected]
+    det_text = normalise_lettering(det_lines)
+    det_confidence = sum(line.score for line in detected) / len(detected)
+    disagree = abs(len(text) - len(det_text)) > FALLBACK_LENGTH * max(1, len(det_text))
+    if (confidence < FALLBACK_CONFIDENCE and det_confidence > confidence) or disagree:
+        if cleaner is not None and det_text:
+            det_text = cleaner.clean(det_text).text
+        return det_text, det_lines, det_confidence, "text-detector"
+    return text, lines, confidence, ocr.name
 
 
 def locate_balloons(page: Image.Image, text_detector: str | None = None) -> PageBalloons:
@@ -185,11 +228,16 @@ def locate_balloons(page: Image.Image, text_detector: str | None = None) -> Page
     panels, balloons = find_balloons(page)
     detector = get_text_detector(text_detector)
     if detector is None:
-        return PageBalloons(panels, balloons, ["outline"] * len(balloons))
-    lines = [line.box for line in detector.detect(page)]
+        return PageBalloons(panels, balloons, ["outline"] * len(balloons), [[] for _ in balloons])
+    detected = detector.detect(page)
+    lines = [line.box for line in detected]
     grown = balloons_from_text(page, lines)
     merged = merge_text_balloons(balloons, grown, lines, panels)
-    return PageBalloons(panels, [b for b, _ in merged], [source for _, source in merged])
+    readings = [
+        sorted((detected[i] for i in held), key=lambda line: (line.box[1], line.box[0]))
+        for *_, held in merged
+    ]
+    return PageBalloons(panels, [b for b, *_ in merged], [source for _, source, _ in merged], readings)
 
 
 def transcribe_page(
@@ -213,8 +261,8 @@ def transcribe_page(
     located = locate_balloons(page, text_detector or configured_text_detector(settings))
     panels = located.panels
     items = []
-    for found, source in zip(located.balloons, located.sources, strict=True):
-        text, lines, confidence = read_balloon(ocr, crop_balloon(page, found.box), found.kind, cleaner)
+    for found, source, detected in zip(located.balloons, located.sources, located.readings, strict=True):
+        text, lines, confidence, read_by = read_located(ocr, page, found.box, found.kind, detected, cleaner)
         tail = list(found.tail) if found.tail else None
         items.append(
             BalloonTranscript(
@@ -223,7 +271,7 @@ def transcribe_page(
                 list(found.box),
                 found.kind,
                 confidence,
-                engine=ocr.name,
+                engine=read_by,
                 panel=found.panel,
                 tail=tail,
                 source=source,

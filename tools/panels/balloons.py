@@ -310,6 +310,7 @@ class _Grown:
     mask: np.ndarray  # uint8, the line's seed plus the paper reached from it
     paper: np.ndarray  # uint8, window pixels in the paper colour
     colour: np.ndarray
+    index: int = -1  # which of the page's lines
 
     def page_box(self) -> Box:
         ys, xs = np.nonzero(self.mask)
@@ -478,18 +479,32 @@ def _covers(outer: Box, point: tuple[float, float], margin: float = 0.0) -> bool
     return x - margin <= point[0] <= x + w + margin and y - margin <= point[1] <= y + h + margin
 
 
-def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[tuple[Box, str]]:
-    """Balloons (page box, kind) around text lines: each line grows through the paper colour under it,
-    lines sharing paper join, and groups without a paper margin around them are dropped."""
+@dataclass(frozen=True)
+class TextBalloon:
+    """A balloon grown from lettering: page box, kind, and which of the page's text lines it holds."""
+
+    box: Box
+    kind: str
+    lines: tuple[int, ...]
+
+
+def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[TextBalloon]:
+    """Balloons around text lines: each line grows through the paper colour under it, lines sharing paper
+    join, and groups without a paper margin around them are dropped."""
     rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     if rgb.ndim == 2:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
-    grown = [g for g in (_grow_line(rgb, tuple(int(v) for v in line)) for line in lines) if g is not None]
+    grown = []
+    for index, line in enumerate(lines):
+        g = _grow_line(rgb, tuple(int(v) for v in line))
+        if g is not None:
+            g.index = index
+            grown.append(g)
     out = []
     for group in _groups(grown):
         balloon = _group_balloon(group)
         if balloon is not None:
-            out.append(balloon)
+            out.append(TextBalloon(balloon[0], balloon[1], tuple(sorted(g.index for g in group))))
     return out
 
 
@@ -514,42 +529,47 @@ def _fits_lettering(box: Box, lines: Sequence[Box]) -> bool:
 
 
 def reconcile(
-    found: Sequence[BalloonBox], text: Sequence[tuple[Box, str]], lines: Sequence[Box]
-) -> list[tuple[Box, str, BalloonBox | None]]:
+    found: Sequence[BalloonBox], text: Sequence[TextBalloon], lines: Sequence[Box]
+) -> list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]]:
     """Outline balloons checked against the lettering. One that agrees with the single balloon grown from
-    its lines (IoU >= 0.5) replaces it (it knows its tail); one near no grown balloon stays when its lines
-    fill it; one that holds no line is art, and one that spans several grown balloons or is a piece of
-    one gives way to them. Returns (box, kind, outline or None)."""
-    kept: list[tuple[Box, str, BalloonBox | None]] = []
+    its lines (IoU >= 0.5, holding all its lines) replaces it (it knows its tail); one near no grown
+    balloon stays when its lines fill it; one that holds no line is art, and one that spans several grown
+    balloons or is a piece of one gives way to them. Returns (box, kind, outline or None, its lines)."""
+    kept: list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]] = []
     used: set[int] = set()
     for balloon in found:
-        near = [i for i, (box, _) in enumerate(text) if _box_iou(box, balloon.box) > 0]
-        agrees = len(near) == 1 and _box_iou(text[near[0]][0], balloon.box) >= 0.5
-        if agrees or (not near and _fits_lettering(balloon.box, lines)):
-            kept.append((balloon.box, balloon.kind, balloon))
-            used.update(near)
-    kept += [(box, kind, None) for i, (box, kind) in enumerate(text) if i not in used]
+        near = [i for i, t in enumerate(text) if _box_iou(t.box, balloon.box) > 0]
+        if len(near) == 1:
+            grown = text[near[0]]
+            holds = all(_covers(balloon.box, _centre(lines[i])) for i in grown.lines)
+            if _box_iou(grown.box, balloon.box) >= 0.5 and holds:
+                kept.append((balloon.box, balloon.kind, balloon, grown.lines))
+                used.add(near[0])
+        elif not near and _fits_lettering(balloon.box, lines):
+            inside = tuple(i for i, line in enumerate(lines) if _covers(balloon.box, _centre(line)))
+            kept.append((balloon.box, balloon.kind, balloon, inside))
+    kept += [(t.box, t.kind, None, t.lines) for i, t in enumerate(text) if i not in used]
     return kept
 
 
 def merge_text_balloons(
     found: Sequence[BalloonBox],
-    text: Sequence[tuple[Box, str]],
+    text: Sequence[TextBalloon],
     lines: Sequence[Box],
     panels: Sequence[Box],
     rtl: bool = False,
-) -> list[tuple[BalloonBox, str]]:
+) -> list[tuple[BalloonBox, str, tuple[int, ...]]]:
     """Outline balloons and balloons grown from text together (see `reconcile`), each given its panel, in
-    reading order; the second item says where each came from ("outline" or "text")."""
+    reading order, with where it came from ("outline" or "text") and the text lines it holds."""
     items = []
-    for box, kind, outline in reconcile(found, text, lines):
+    for box, kind, outline, held in reconcile(found, text, lines):
         if outline is not None:
-            items.append((outline, "outline"))
+            items.append((outline, "outline", held))
             continue
         inside = [(p[2] * p[3], i) for i, p in enumerate(panels) if _covers(p, _centre(box))]
-        items.append((BalloonBox(box, kind, min(inside)[1] if inside else None), "text"))
-    ordered: list[tuple[BalloonBox, str]] = []
+        items.append((BalloonBox(box, kind, min(inside)[1] if inside else None), "text", held))
+    ordered: list[tuple[BalloonBox, str, tuple[int, ...]]] = []
     for panel in [*range(len(panels)), None]:
         group = [item for item in items if item[0].panel == panel]
-        ordered += [group[i] for i in reading_order([b.box for b, _ in group], rtl=rtl)]
+        ordered += [group[i] for i in reading_order([item[0].box for item in group], rtl=rtl)]
     return ordered

@@ -1,0 +1,183 @@
+"""Reading real pages: panels, balloons and text on the Pepper&Carrot dev and frozen splits, side by side.
+
+    .venv/bin/python benchmarks/read_real.py [--pages ../shared/comics/peppercarrot-it] [--generated 4]
+
+Columns: dev (may be tuned on) and frozen (never looked at while changing code; only scored here), with
+95 % bootstrap intervals over pages. In the same run: the contour panel baseline (tools/panels/baseline.py)
+and, as the control for balloons and text, the outline-only route (no page-level text detector, as before
+issue 15). A generated volume is read as a smoke row (figures on pages we draw are not accuracy).
+Targets (issue 15, frozen split): panel F1 >= 0.95, balloon recall >= 0.95, CER <= 5 %; generated CER <= 1 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from evals.read import PageResult, ReadReport, bootstrap, evaluate_read  # noqa: E402
+from evals.real_pages import SHARED_PAGES, SPLITS_FILE, load_generated, load_real_pages  # noqa: E402
+from tools.settings import load_settings  # noqa: E402
+
+TARGETS = {"panel_f1": 0.95, "balloon_recall": 0.95, "cer": 0.05, "generated_cer": 0.01}
+console = Console()
+Stat = Callable[[ReadReport, Sequence[PageResult]], float | None]
+
+
+def _panel_f1(report: ReadReport, pages: Sequence[PageResult], baseline: bool = False) -> float | None:
+    score = report.panels(pages, baseline=baseline)
+    return score.f1 if score else None
+
+
+STATS: dict[str, Stat] = {
+    "panel_f1": _panel_f1,
+    "baseline_panel_f1": lambda r, p: _panel_f1(r, p, baseline=True),
+    "balloon_recall": lambda r, p: r.balloons(p).recall,
+    "balloon_precision": lambda r, p: r.balloons(p).precision,
+    "phantoms": lambda r, p: float(sum(page.phantoms for page in p)),
+    "cer": lambda r, p: r.text(p).cer,
+    "wer": lambda r, p: r.text(p).wer,
+}
+
+
+def measure(report: ReadReport, rounds: int) -> dict[str, tuple[float | None, tuple[float, float] | None]]:
+    """Each statistic over all pages, with a bootstrap interval over pages (none for counts)."""
+    out: dict[str, tuple[float | None, tuple[float, float] | None]] = {}
+    for name, stat in STATS.items():
+        value = stat(report, report.pages)
+        interval = None
+        if value is not None and name != "phantoms":
+            interval = bootstrap(report.pages, lambda pages, s=stat: s(report, pages) or 0.0, rounds=rounds)
+        out[name] = (value, interval)
+    return out
+
+
+def run(page_set, settings, detector: str) -> tuple[ReadReport, float]:  # type: ignore[no-untyped-def]
+    """The report and the text detector's own seconds per page."""
+    from tools.ocr.text_regions import get_text_detector
+
+    handle = get_text_detector(detector)
+    before = handle.seconds if handle else 0.0
+    with console.status(f"{page_set.name} {page_set.split}, text detector {detector}"):
+        report = evaluate_read(page_set, settings, text_detector=detector)
+    spent = (handle.seconds - before) if handle else 0.0
+    return report, spent / max(1, len(report.pages))
+
+
+def _fmt(value: float | None, interval: tuple[float, float] | None = None, pct: bool = False) -> str:
+    if value is None:
+        return "-"
+    if pct:
+        text = f"{100 * value:.1f} %"
+        return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
+    text = f"{value:.3f}" if value != int(value) or value <= 1 else f"{value:.0f}"
+    return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=Path, default=SHARED_PAGES, help="real pages with per-page GT")
+    parser.add_argument("--splits", type=Path, default=SPLITS_FILE)
+    parser.add_argument(
+        "--generated", type=int, default=4, help="generated pages for the smoke row (0: none)"
+    )
+    parser.add_argument("--detector", default="rapidocr", help="text detector of the product route")
+    parser.add_argument("--rounds", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    settings = load_settings()
+    results: dict[str, dict] = {}
+    speeds: dict[str, tuple[float, float]] = {}
+    provenance = ""
+    if args.pages.is_dir():
+        for split in ("dev", "frozen"):
+            pages = load_real_pages(args.pages, split, splits_file=args.splits)
+            if split == "frozen":
+                provenance = f"{pages.provenance}: {', '.join(p.name for p in pages.pages)}"
+            for detector in (args.detector, "none"):
+                report, det_s = run(pages, settings, detector)
+                results[f"{split}/{detector}"] = measure(report, args.rounds)
+                speeds[f"{split}/{detector}"] = (report.seconds_per_page(), det_s)
+    else:
+        console.print(f"[yellow]real pages not found at {args.pages}: real rows skipped[/]")
+    generated = None
+    if args.generated:
+        from tools.synth import generate_volume
+
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            truth = generate_volume(Path(tmp), pages=args.generated, seed=21)
+            report, _ = run(load_generated(truth), settings, args.detector)
+            generated = measure(report, args.rounds), report.seconds_per_page(), time.perf_counter() - start
+    _print(results, speeds, generated, args.detector, provenance)
+    if args.json:
+        from tools.atomic import write_text_atomic
+
+        data = {"real": results, "speed": speeds, "generated": generated[0] if generated else None}
+        write_text_atomic(args.json, json.dumps(data, indent=1, default=list) + "\n")
+
+
+def _print(results: dict, speeds: dict, generated, detector: str, provenance: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(
+        "measure", "dev", "frozen", "target (frozen)", title="reading real pages", title_justify="left"
+    )
+
+    def row(label: str, key: str, route: str, target: str = "", pct: bool = False) -> None:
+        cells = []
+        for split in ("dev", "frozen"):
+            value, interval = results.get(f"{split}/{route}", {}).get(key, (None, None))
+            cells.append(_fmt(value, interval, pct))
+        table.add_row(label, *cells, target)
+
+    if results:
+        row("panel F1 (nuvola)", "panel_f1", detector, ">= 0.95")
+        row("panel F1 (contour baseline)", "baseline_panel_f1", detector, "below nuvola")
+        row(f"balloon recall (text detector {detector})", "balloon_recall", detector, ">= 0.95")
+        row("balloon recall (outline only: control)", "balloon_recall", "none")
+        row(f"balloon precision ({detector})", "balloon_precision", detector)
+        row("balloon precision (outline only)", "balloon_precision", "none")
+        row(f"phantom detections, no lettering ({detector})", "phantoms", detector)
+        row("phantom detections (outline only)", "phantoms", "none")
+        row(f"CER end to end ({detector})", "cer", detector, "<= 5 %", pct=True)
+        row("CER end to end (outline only)", "cer", "none", "", pct=True)
+        row(f"WER end to end ({detector})", "wer", detector, "", pct=True)
+        for route in (detector, "none"):
+            cells = [
+                f"{speeds[f'{s}/{route}'][0]:.2f} (text det. {speeds[f'{s}/{route}'][1]:.2f})"
+                if f"{s}/{route}" in speeds
+                else "-"
+                for s in ("dev", "frozen")
+            ]
+            table.add_row(f"s/page, whole reading ({route})", *cells, "report")
+    if generated:
+        stats, seconds, _ = generated
+        table.add_row(
+            "generated (smoke): panel F1 / balloon recall / CER",
+            f"{_fmt(stats['panel_f1'][0])} / {_fmt(stats['balloon_recall'][0])} / {_fmt(stats['cer'][0], pct=True)}",
+            f"{seconds:.2f} s/page",
+            "CER <= 1 %",
+        )
+    console.print(table)
+    if provenance:
+        console.print(
+            f"[dim]frozen split provenance: {provenance.replace(chr(39) + 'dev' + chr(39), 'frozen')}[/]"
+        )
+    console.print(
+        "[dim]intervals: 95 % bootstrap over pages; CER/WER end to end (a missed balloon reads as nothing)[/]"
+    )
+
+
+if __name__ == "__main__":
+    main()

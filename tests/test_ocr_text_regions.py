@@ -1,0 +1,64 @@
+"""The page-level text detector (PP-OCR detection packaged with rapidocr) and its wiring into transcribe:
+lettering found with no balloon outline, no text on hatching, the setting and its override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from tools.errors import UnknownModelError
+from tools.ocr.text_regions import configured_text_detector, get_text_detector
+from tools.ocr.transcribe import transcribe_page
+from tools.settings import load_settings
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+def _open_balloon_page() -> Image.Image:
+    """A framed panel of mid-gray art holding one tinted balloon with no outline, over dense hatching:
+    the outline finder sees no balloon (the tint is darker than the paper), the text detector should."""
+    image = Image.new("RGB", (760, 1000), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([30, 30, 730, 970], fill=(110, 110, 110), outline=(0, 0, 0), width=4)
+    draw.ellipse([150, 80, 610, 300], fill=(236, 224, 160))
+    font = ImageFont.truetype(str(FONT), 30)
+    for n, line in enumerate(["DOVE VAI, TEX?", "LA PISTA È FREDDA."]):
+        width = draw.textlength(line, font=font)
+        draw.text((380 - width / 2, 140 + 42 * n), line, font=font, fill=(15, 15, 15))
+    for x in range(34, 700, 8):
+        draw.line([x, 520, x + 30, 966], fill=(0, 0, 0), width=2)
+    return image
+
+
+@pytest.mark.real
+def test_detector_finds_the_lettering_and_nothing_on_hatching() -> None:
+    detector = get_text_detector("rapidocr")
+    assert detector is not None
+    lines = detector.detect(_open_balloon_page())
+    assert len(lines) == 2
+    assert all(80 <= line.box[1] <= 300 for line in lines)
+    assert "TEX" in lines[0].text.upper()
+
+
+@pytest.mark.real
+def test_transcribe_reads_a_balloon_without_outline_only_with_the_detector(tmp_path: Path) -> None:
+    page = tmp_path / "page.png"
+    _open_balloon_page().save(page)
+    settings = load_settings(home=tmp_path)
+    assert transcribe_page(page, settings, "tesseract", speakers=False, text_detector="none") == []
+    items = transcribe_page(page, settings, "tesseract", speakers=False, text_detector="rapidocr")
+    assert len(items) == 1 and items[0].source == "text"
+    x, y, w, h = items[0].bbox
+    assert 140 <= x <= 260 and 70 <= y <= 140 and x + w <= 620 and y + h <= 310
+    assert "DOVE VAI" in items[0].text.upper() and "FREDDA" in items[0].text.upper()
+
+
+def test_text_detector_setting_and_its_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert configured_text_detector(load_settings()) == "rapidocr"
+    monkeypatch.setenv("NUVOLA_TEXT_DETECTOR", "none")
+    assert configured_text_detector(load_settings()) == "none"
+    assert get_text_detector("none") is None
+    with pytest.raises(UnknownModelError, match="unknown text detector"):
+        get_text_detector("east")

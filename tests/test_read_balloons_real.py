@@ -1,0 +1,121 @@
+"""Balloons on real pages and drawn cases: golden boxes on three real dev pages (Pepper&Carrot, skipped
+without ../shared), balloons grown from lettering, open balloons bounded, hatched art and text on art
+giving no balloon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from evals.panels import match_alternatives
+from evals.real_pages import load_real_pages
+from tools.ocr.transcribe import locate_balloons, open_page
+from tools.panels.balloons import TextBalloon, balloons_from_text, reconcile
+from tools.panels.page import BalloonBox
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+@pytest.fixture(scope="module")
+def dev_pages(request: pytest.FixtureRequest) -> dict[str, object]:
+    shared = request.getfixturevalue("shared_dir")
+    folder = shared / "comics" / "peppercarrot-it"
+    if not folder.is_dir():
+        pytest.skip("Pepper&Carrot pages not in ../shared")
+    return {p.name[-6:]: p for p in load_real_pages(folder, "dev").pages}
+
+
+# Golden: every GT balloon of these DEV pages (outline-less tinted balloons on painted art, balloons
+# touching panel frames, a joined balloon) is found at IoU >= 0.5 and nothing is found on art.
+@pytest.mark.parametrize("page", ["E01P01", "E01P02", "E03P01"])
+def test_golden_balloons_on_real_dev_pages(dev_pages: dict, page: str) -> None:
+    truth = dev_pages[page]
+    found = locate_balloons(open_page(truth.image), "rapidocr")
+    boxes = [b.box for b in found.balloons]
+    matched = match_alternatives([b.boxes for b in truth.balloons], boxes)
+    assert len(matched) == len(truth.balloons), (page, boxes)
+    assert len(boxes) <= len(truth.balloons) + 1  # at most the one caption the GT files as a text block
+
+
+def _page(size: tuple[int, int] = (900, 1200), fill: tuple[int, int, int] = (120, 90, 70)) -> Image.Image:
+    return Image.new("RGB", size, fill)
+
+
+def _letter(draw: ImageDraw.ImageDraw, x: int, y: int, lines: list[str], size: int = 24) -> list[tuple]:
+    """Draw lines of text and return their boxes [x, y, w, h] (what a text detector would propose)."""
+    font = ImageFont.truetype(str(FONT), size)
+    boxes = []
+    for n, line in enumerate(lines):
+        left, top, right, bottom = draw.textbbox((x, y + n * int(size * 1.3)), line, font=font)
+        draw.text((x, y + n * int(size * 1.3)), line, font=font, fill=(10, 10, 10))
+        boxes.append((left, top, right - left, bottom - top))
+    return boxes
+
+
+def test_lines_grow_into_their_balloon_and_two_balloons_stay_apart() -> None:
+    image = _page()
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([140, 122, 400, 242], fill=(250, 250, 245))  # outline-less balloon on painted art
+    draw.rectangle([570, 720, 780, 810], fill=(255, 240, 190))  # tinted caption box
+    lines = _letter(draw, 170, 150, ["SEI ARRIVATO", "TARDI, AMICO!"])
+    lines += _letter(draw, 590, 740, ["INTANTO, AL", "FORTE..."])
+    found = sorted(balloons_from_text(image, lines), key=lambda b: b.box)
+    assert [b.lines for b in found] == [(0, 1), (2, 3)]
+    (oval, _, _), (caption, kind, _) = ((b.box, b.kind, b.lines) for b in found)
+    assert oval[0] >= 135 and oval[0] + oval[2] <= 405 and oval[1] >= 117 and oval[1] + oval[3] <= 247
+    assert oval[2] >= 230 and oval[3] >= 100  # grown to the balloon, not the lettering
+    assert caption == pytest.approx((570, 720, 211, 91), abs=4) and kind == "caption"
+
+
+def test_open_balloon_is_bounded_and_text_on_art_is_not_a_balloon() -> None:
+    image = _page()
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, 899, 60], fill=(255, 255, 255))  # white gutter
+    draw.ellipse([225, 25, 445, 135], fill=(255, 255, 255))  # balloon crossing into the gutter
+    lines = _letter(draw, 260, 80, ["CHI VA LÀ?"])
+    sfx = _letter(draw, 300, 700, ["BANG"], size=40)  # lettering painted on art
+    found = balloons_from_text(image, lines + sfx)
+    assert len(found) == 1 and found[0].lines == (0,)
+    box = found[0].box
+    assert box[0] >= 215 and box[0] + box[2] <= 455 and box[1] >= 40  # bounded: not the whole gutter
+    assert box[1] + box[3] >= 125
+
+
+def _hatched(size: tuple[int, int] = (1100, 1500)) -> Image.Image:
+    """A B/W page of dense hatching and solid blacks in three framed panels, no lettering at all."""
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    rng = np.random.default_rng(3)
+    for top in (40, 520, 1000):
+        draw.rectangle([40, top, size[0] - 40, top + 440], outline=0, width=5)
+        for x in range(50, size[0] - 50, 9):
+            draw.line([x, top + 10, x + 60, top + 430], fill=0, width=2)
+        for _ in range(6):
+            cx, cy = int(rng.integers(120, size[0] - 120)), int(rng.integers(top + 60, top + 380))
+            draw.ellipse([cx - 50, cy - 30, cx + 50, cy + 30], fill=255, outline=0, width=3)
+            draw.rectangle([cx - 20, cy - 5, cx + 20, cy + 5], fill=0)
+    return image.convert("RGB")
+
+
+def test_hatched_art_gives_no_phantom_balloons() -> None:
+    found = locate_balloons(_hatched(), "rapidocr")
+    assert found.balloons == []
+
+
+def test_outline_balloons_give_way_to_the_lettering() -> None:
+    lines = [(110, 110, 80, 20), (110, 135, 80, 20), (110, 300, 80, 20)]
+    text = [
+        TextBalloon((100, 100, 100, 60), "speech", (0, 1)),
+        TextBalloon((100, 290, 100, 40), "speech", (2,)),
+    ]
+    spanning = BalloonBox((95, 95, 110, 240), "speech", None)  # one outline over two balloons
+    agreeing = BalloonBox((98, 98, 104, 64), "speech", 0, (150, 180))
+    art = BalloonBox((600, 600, 80, 80), "speech", None)  # no lettering inside
+    kept = reconcile([spanning, agreeing, art], text, lines)
+    assert [(box, outline, held) for box, _, outline, held in kept] == [
+        ((98, 98, 104, 64), agreeing, (0, 1)),
+        ((100, 290, 100, 40), None, (2,)),
+    ]
