@@ -30,9 +30,9 @@ from tools.errors import StructuredOutputError
 from tools.settings import Settings
 
 VoiceResolver = Callable[[Settings, str], "str | None"]
-OWN_LINES = 4
+OWN_LINES = 3
 """The speaker's own lines shown as examples (memory, else profile)."""
-REAL_LINES = 6
+REAL_LINES = 4
 """Lines of real novels' dialogue shown as examples, chosen for the situation."""
 CONTEXT_BALLOONS = 4
 CANDIDATES = 2

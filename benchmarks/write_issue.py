@@ -233,6 +233,23 @@ def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console)
     return {name: [r.model_dump() for r in measured[name][0]] for name in names}
 
 
+def fallback_reasons(runs: list[Run]) -> list[tuple[str, str, int]]:
+    """(code, reason, count) of the fallbacks' last errors, the reason cut before any quoted text."""
+    import re
+    from collections import Counter
+
+    found: Counter[tuple[str, str]] = Counter()
+    for run in runs:
+        if run.error:
+            continue
+        for note in json.loads(run.script.read_text(encoding="utf-8")).get("fallbacks", []):
+            reason = note.get("reason", "")
+            reason = reason.split("last error: ")[-1].split(";")[0]
+            reason = re.sub(r"\(.*|:.*|'.*", "", reason).strip()[:70]
+            found[(run.code, f"{note.get('what', '')}: {reason}")] += 1
+    return sorted(((c, r, n) for (c, r), n in found.items()), key=lambda x: (x[0], -x[2]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per plot for the working tree")
@@ -266,6 +283,12 @@ def main() -> None:
 
     settings = load_settings(home=out / "eval-home", models=parse_model_overrides(args.model))
     figures = print_quality(columns(runs), settings, console)
+    reasons = Table(title="why fallbacks fired", title_justify="left")
+    for column in ("code", "part: last error", "count"):
+        reasons.add_column(column)
+    for code, reason, count in fallback_reasons(runs):
+        reasons.add_row(code, reason, str(count))
+    console.print(reasons)
     after = [r for r in runs if r.code == "after" and not r.error]
     if after:
         events = [e for r in after for e in read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")]
