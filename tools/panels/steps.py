@@ -224,14 +224,14 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
 
 def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
     """True when panel edges (frame lines, painted borders) run along both sides of the run [a, b) and
-    the run is open at both ends, as a gutter is; inside a panel the frame's sides close it off."""
+    the run is open at an end, as a gutter is (frame corners or a curled page may touch some of its
+    rows); inside a panel the frame's sides close every row of it off at both ends."""
     depth = max(2, round(0.01 * (page.height if axis == 1 else page.width)))
     lines = region if axis == 1 else region.T
-    third = max(1, (b - a) // 3)
-    middle = lines[a + third : b - third] if b - a >= 3 else lines[a:b]  # corners may overshoot the rest
-    end = max(1, round(0.01 * middle.shape[1]))
-    if middle[:, :end].any() or middle[:, -end:].any():
-        return False
+    run = lines[a:b]
+    end = max(1, round(0.01 * run.shape[1]))
+    if run[:, :end].any(axis=1).all() and run[:, -end:].any(axis=1).all():
+        return False  # a frame's sides run through every row of it: inside a panel
     before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
     return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
 
