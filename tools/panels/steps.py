@@ -229,9 +229,9 @@ def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> 
     depth = max(2, round(0.01 * (page.height if axis == 1 else page.width)))
     lines = region if axis == 1 else region.T
     run = lines[a:b]
-    end = max(1, round(0.01 * run.shape[1]))
-    if run[:, :end].any(axis=1).all() and run[:, -end:].any(axis=1).all():
-        return False  # a frame's sides run through every row of it: inside a panel
+    end = max(2, round(0.03 * run.shape[1]))
+    if run[:, :end].all(axis=0).any() and run[:, -end:].all(axis=0).any():
+        return False  # near both ends a frame's side runs through every row of it: inside a panel
     before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
     return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
 
