@@ -196,9 +196,7 @@ class BeatParser:
         action.figures = list(figures.values())
         action.props = self._props(folded, action)
         for fig in action.figures:
-            if fig.pose == "ride" or (fig.pose in ("shoot", "aim", "talk", "point") and re.search(
-                    r"dalla sella|in sella|a cavallo", folded) and fig.mentioned):
-                fig.mounted = "horse" in action.props or fig.pose == "ride"
+            fig.mounted = fig.pose == "ride" or (fig.mounted and fig.pose not in ("fall", "lie"))
         self._targets(action)
         if self.model is not None and action.verbs == 0 and action.figures:
             refine_with_model(action, text, self.model, self.rules.poses)
@@ -275,7 +273,7 @@ class BeatParser:
                 if last_rule is not None:
                     objects = [*objects, *people] if not re.search(r"[,;.]|\bche\b|\bmentre\b", before) else people
                     if last_rule.get("patient") and not re.search(r"[,;.]|\bche\b|\bmentre\b", before):
-                        self._pose(people, _patient(last_rule, subject), weak=False)
+                        self._patient(people, _patient(last_rule, subject))
                 last_end = mention.end
                 continue
             rule = mention.rule or {}
@@ -283,12 +281,17 @@ class BeatParser:
             free = [p for p, governed in pending if not governed]
             if rule.get("modifier"):
                 doers = subject or free
+                if rule["pose"] == "ride":  # "spara dalla sella": still shooting, now on horseback
+                    for doer in doers:
+                        doer.mounted = True
+                    doers = [d for d in doers if d.pose not in ("aim", "shoot", "point", "talk", "punch", "fall")]
                 self._pose(doers, rule["pose"], weak=False)
                 if last_rule and last_rule.get("patient") == "same":
-                    self._pose([o for o in objects if o not in doers], rule["pose"], weak=False)
+                    self._patient([o for o in objects if o not in doers], rule["pose"])
                 last_end = mention.end
                 continue
             agent_after = self._agent_after(folded, mention, mentions[index + 1:], figures)
+            agent_after = agent_after or self._inverted(folded, before, mention, mentions[index + 1:], figures)
             if agent_after:
                 doers = agent_after
             elif free:
@@ -297,11 +300,12 @@ class BeatParser:
                 doers = objects
             else:
                 doers = subject
-            quarry = objects or [p for p, governed in pending if governed]
+            quarry = [o for o in objects or [p for p, governed in pending if governed] if o not in doers]
+            quarry = quarry or [s for s in subject if s not in doers]  # "X attacca Y e Y lo stende": lo = X
             pronoun = re.search(r"\b(?:lo|la|li|le)\s*$", before) or re.match(r"(?:lo|la|li|le)\s",
                                                                                   folded[mention.start:])
             if pronoun and rule.get("patient") and quarry:
-                self._pose([o for o in quarry if o not in doers], _patient(rule, doers), weak=False)
+                self._patient([o for o in quarry if o not in doers], _patient(rule, doers))
             pose = rule["pose"]
             if pose == "ride_or_run":
                 pose = "ride" if _has_horse(folded, self.rules) and "a piedi" not in folded else "run"
@@ -320,6 +324,22 @@ class BeatParser:
         if not re.search(r"(?:it|at|ut)[oaie]\b", folded[verb.start:verb.end + 4]):
             return []
         return [self._who(t, figures, folded, rest[0].start) for t in rest[0].who]
+
+    def _inverted(self, folded: str, before: str, verb: Mention, rest: list[Mention],
+                  figures: dict[str, FigureAction]) -> list[FigureAction]:
+        """'dove li aspetta Tex': after a clitic pronoun, a person right after the verb is its subject."""
+        if not re.search(r"\b(?:li|lo|la|le|gli|ci)\s*$", before) or not rest or rest[0].kind != "who":
+            return []
+        if folded[verb.end:rest[0].start].strip():
+            return []
+        return [self._who(t, figures, folded, rest[0].start) for t in rest[0].who]
+
+    @staticmethod
+    def _patient(people: list[FigureAction], pose: str) -> None:
+        """An object takes the verb's patient pose unless it already does something stronger (lying stays)."""
+        for person in people:
+            if pose in ("fall", "lie") or person.pose in ("stand", "talk", "walk", "run") or person.weak:
+                person.pose, person.weak = pose, False
 
     @staticmethod
     def _pose(people: list[FigureAction], pose: str, weak: bool) -> None:

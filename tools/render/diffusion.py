@@ -25,7 +25,7 @@ from tools.errors import MissingDependencyError, ModelLoadError
 from tools.models.image import ArtContext, PanelArt
 from tools.models.spec import ModelSpec
 from tools.render.palette import canonical_name, profile_character
-from tools.render.storyboard import StoryboardArtist, estimate_figures
+from tools.render.storyboard import StoryboardArtist, estimate_figures, stage_for
 from tools.render.user_art import load_user_art
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,32 @@ def describe_character(name: str, context: ArtContext) -> str:
     return f"{name} ({words})" if words else name
 
 
+POSE_PROMPTS = {
+    "stand": "standing", "walk": "walking", "run": "running", "ride": "riding a horse", "aim": "aiming a gun",
+    "shoot": "firing a gun, muzzle flash", "punch": "throwing a punch", "fall": "falling backwards",
+    "lie": "lying on the ground", "sit": "sitting", "crouch": "crouching", "point": "pointing",
+    "talk": "talking, gesturing",
+}
+PROP_PROMPTS = {"horse": "horses", "rifle": "winchester rifle", "revolver": "colt revolver", "rope": "lasso rope",
+                "bottle": "whisky bottle", "cards": "playing cards", "torch": "burning torch",
+                "campfire": "campfire", "wagon": "covered wagon"}
+LIGHT_PROMPTS["lamp"] = "interior lit by an oil lamp"
+
+
+def action_words(panel: PanelSpec, context: ArtContext) -> tuple[str, str, str]:
+    """The staged beat in prompt words: who does what, which props, under which light (the storyboard's plan)."""
+    stage = stage_for(panel, context)
+    doings = [f"{describe_character(a.name, context) if a.label else a.name} {POSE_PROMPTS.get(a.pose, a.pose)}"
+              for a in stage.actors]
+    props = [PROP_PROMPTS[p] for p in stage.action.props if p in PROP_PROMPTS]
+    return "; ".join(doings), ", ".join(props), LIGHT_PROMPTS.get(stage.light, "")
+
+
 def prompt_for(panel: PanelSpec, context: ArtContext) -> str:
-    """The text prompt of a panel: style, framing, what happens, where, when, and who (with their sheets)."""
-    cast = [describe_character(canonical_name(f.name, context.profile), context) for f in panel.figures]
-    parts = [SHOT_PROMPTS.get(panel.shot, ""), panel.description, "; ".join(cast), panel.setting,
-             LIGHT_PROMPTS.get(panel.time_of_day, ""), STYLE]
+    """The text prompt of a panel: framing, what happens, who does what (with their sheets), props, where, light,
+    style — the same staging the storyboard draws."""
+    doings, props, light = action_words(panel, context)
+    parts = [SHOT_PROMPTS.get(panel.shot, ""), panel.description, doings, props, panel.setting, light, STYLE]
     return ", ".join(p for p in parts if p)
 
 
@@ -220,5 +241,6 @@ class DiffusersArtist:
             call["controlnet_conditioning_scale"] = self.options.control_scale
         result = pipe(**call).images[0]
         ink = ImageOps.autocontrast(result.convert("L").resize(size, Image.Resampling.LANCZOS), cutoff=1)
-        return PanelArt(image=ink, figures=estimate_figures(panel, size, context.profile),
+        return PanelArt(image=ink, figures=estimate_figures(panel, size, context.profile, context),
+                        plan=stage_for(panel, context).plan(),
                         source=f"diffusers:{self.path.name} seed={seed}" + (f" lead={lead}" if lead else ""))

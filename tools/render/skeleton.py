@@ -87,7 +87,7 @@ POSES: dict[str, Pose] = {
     "aim": Pose("aim", _AIM),
     "shoot": Pose("shoot", _with(_AIM, elbow_f=(0.2, 0.228), hand_f=(0.31, 0.214))),
     "punch": Pose("punch", _PUNCH),
-    "fall": Pose("fall", _FALL, angle=-38.0, pivot=(0.0, 0.96), shift=(-0.05, -0.06)),
+    "fall": Pose("fall", _FALL, angle=-38.0, pivot=(0.0, 0.96), shift=(0.26, -0.03)),
     "lie": Pose("lie", _LIE, angle=90.0, pivot=(0.0, 0.96), shift=(-0.45, -0.085)),
     "sit": Pose("sit", _SIT),
     "crouch": Pose("crouch", _CROUCH),

@@ -159,6 +159,8 @@ def _face(actors: list[Actor], action: BeatAction) -> None:
         target = by_name.get((source.target or "").lower()) if source else None
         if actor.pose in MOVING and len(movers) > 1:
             actor.facing = 1
+        elif actor.pose == "point" and (target is None or target.pose == "stand" or target.pose == "talk"):
+            actor.facing = 1 if actor.x <= 0.5 else -1  # pointing out at the open side, the others look there
         elif target is not None and abs(target.x - actor.x) > 1e-3:
             actor.facing = 1 if target.x > actor.x else -1
         else:

@@ -116,6 +116,7 @@ class StoryboardArtist:
         self._backdrop(sketch, panel, framing, rng, stage)
         figures: list[FigureBox] = []
         drawn: dict[str, object] = {"detail": obj, "silhouette": silhouette}
+        cast: list[Cast] = []
         if obj is not None:
             draw_detail(sketch, obj, rng)
         else:
@@ -124,6 +125,7 @@ class StoryboardArtist:
             figures = [c.drawer.figure_box(c.place, sketch.size) for c in cast]
             figures = _plan_order(figures, stage)
         labels = self._notes(sketch, framing, [f for f in figures if _labelled(f.name, stage)])
+        labels += action_boxes(sketch, cast) if obj is None else []
         ink, regions, tags = sketch.finish()
         plan = {**stage.plan(), **drawn}
         return PanelArt(image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels,
@@ -150,8 +152,16 @@ class StoryboardArtist:
         if "wagon" in stage.scene_props:
             far = ground - (ground - framing.horizon * H) * 0.55 if ground > framing.horizon * H else ground
             x = W * _free_x(stage, [0.5, 0.3, 0.7])
-            wagon(sketch, x, far, base * 0.55, 1, line)
-            visible += ["wagon"] if 0 < far - base * 0.55 < H else []
+            if not stage.actors:  # a wagon on its own is the subject: bigger, on the front ground
+                far, x = ground, W * 0.42
+            size = base * (0.55 if stage.actors else 0.75)
+            if "horse" in stage.action.props:  # a stagecoach or a wagon train is drawn by its team
+                team = HorseDrawer(sketch, x + size * 1.5 * 0.95, far, size * 0.62, 1,
+                                   bool(GALLOP_WORDS.search(stage_text(stage))))
+                team.draw_body()
+                visible += ["horse"] if _on_panel(team.bounds(), sketch) else []
+            wagon(sketch, x, far, size, 1, line)
+            visible += ["wagon"] if 0 < far - size < H else []
         if "horse" in stage.scene_props and cast:
             lead = cast[0]
             side = 1 if lead.place.cx < W / 2 else -1  # the horse waits on the roomier side, a step behind
@@ -179,6 +189,9 @@ class StoryboardArtist:
         if not fire_done:
             campfire(sketch, W * _fire_x(stage), ground - base * 0.02, base * 0.32, line)
             visible += ["campfire"] if ground - base * 0.3 < H else []
+        named_guns = [g for g in ("rifle", "revolver") if g in stage.action.props]
+        if named_guns and not any(g in visible for g in named_guns):
+            visible.append(offscreen_shot(sketch, named_guns[0], cast, line))
         return {"visible": sorted(set(visible))}
 
     @staticmethod
@@ -250,6 +263,51 @@ class StoryboardArtist:
         ]
 
 
+def action_boxes(sketch: Sketch, cast: list[Cast]) -> list[tuple[int, int, int, int]]:
+    """Where the action is (a gun hand, a fist, a pointing hand): balloons are kept off it like off the notes."""
+    k, out = sketch.scale, []
+    for c in cast:
+        if c.drawer.pose_name not in ("aim", "shoot", "punch", "point") and not c.drawer.holds:
+            continue
+        x, y = Posed(c.place, c.drawer.pose).at(*c.drawer.joints["hand_f"])
+        r = c.place.height * (0.14 if {"rifle", "revolver"} & set(c.drawer.holds) else 0.06)
+        x0, y0 = max(0.0, x - r), max(0.0, y - r * 0.6)
+        x1, y1 = min(float(sketch.width), x + r), min(float(sketch.height), y + r * 0.6)
+        if x1 > x0 and y1 > y0:
+            out.append((int(x0 / k), int(y0 / k), int((x1 - x0) / k) + 1, int((y1 - y0) / k) + 1))
+    return out
+
+
+def stage_text(stage: Stage) -> str:
+    return " ".join(a.pose for a in stage.actors) + " " + " ".join(stage.action.props)
+
+
+def offscreen_shot(s: Sketch, gun: str, cast: list[Cast], line: float) -> str:
+    """A gun the beat names that nobody in the panel holds: a barrel and its flash entering from the side edge,
+    aimed at the first actor (the shooter stands outside the frame)."""
+    W, H = s.width, s.height
+    target = cast[0] if cast else None
+    side = -target.place.facing if target is not None else 1
+    ty = target.place.top + target.place.height * 0.35 if target is not None else H * 0.5
+    edge = W if side > 0 else 0.0
+    y = min(max(ty - H * 0.15, H * 0.12), H * 0.6)
+    length = W * (0.3 if gun == "rifle" else 0.16)
+    tip = edge - side * length
+    thick = max(2.0, H * 0.018)
+    s.polygon([(edge, y - thick), (tip, y - thick * 0.7), (tip, y + thick * 0.2), (edge, y + thick * 1.4)],
+              scene("metal"), line)
+    if gun == "rifle":
+        s.polygon([(edge, y + thick * 0.8), (edge - side * length * 0.3, y + thick * 0.6),
+                   (edge - side * length * 0.3, y + thick * 2.2), (edge, y + thick * 3.2)], scene("wood"), line)
+    flash = []
+    for k in range(14):
+        r = thick * (3.2 if k % 2 == 0 else 1.3)
+        a = math.pi * 2 * k / 14
+        flash.append((tip - side * thick * 2.5 + r * math.cos(a), y + r * math.sin(a)))
+    s.polygon(flash, scene("fire"), line * 0.8)
+    return gun
+
+
 def _labelled(name: str, stage: Stage) -> bool:
     return any(a.name == name and a.label for a in stage.actors)
 
@@ -316,8 +374,30 @@ def cast_actors(sketch: Sketch, panel: PanelSpec, framing: Framing, stage: Stage
             place = Placement(cx=sx, top=sy - 0.47 * h, height=h, facing=actor.facing)
         else:
             place = Placement(cx=cx, top=ground - h, height=h, facing=actor.facing)
+            place = _keep_hand_in(place, drawer, W)
         out.append(Cast(actor=actor, drawer=drawer, place=place, horse=horse, ground=ground))
     return out
+
+
+def _keep_hand_in(place: Placement, drawer: FigureDrawer, width: float) -> Placement:
+    """A close shot moves a figure that aims, shoots, punches or points so its working hand stays in the panel
+    (its head stays in too)."""
+    if drawer.pose_name not in ("aim", "shoot", "punch", "point") and not drawer.holds:
+        return place
+    posed = Posed(place, drawer.pose)
+    hand = posed.at(*drawer.joints["hand_f"])[0]
+    reach = 0.12 * place.height if {"revolver", "rifle"} & set(drawer.holds) else 0.03 * place.height
+    tip = hand + place.facing * reach
+    margin = 0.04 * width
+    shift = 0.0
+    if tip > width - margin:
+        shift = width - margin - tip
+    elif tip < margin:
+        shift = margin - tip
+    body = place.cx + shift
+    if not 0.22 * width <= body <= 0.78 * width:  # never push the body out of the panel for a gun's sake
+        shift -= body - min(max(body, 0.22 * width), 0.78 * width)
+    return Placement(cx=place.cx + shift, top=place.top, height=place.height, facing=place.facing)
 
 
 def _width(actor: Actor) -> float:
