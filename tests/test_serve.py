@@ -83,6 +83,20 @@ def test_memory_search_finds_what_was_read(served: Served, read_volume: dict) ->
         assert lines[0]["provenance"]["volume"] == read_volume["name"] and lines[0]["provenance"]["page_id"]
 
 
+def test_a_second_reading_is_searchable_at_once(served: Served, read_volume: dict, tmp_path: Path) -> None:
+    """Embedded Chroma keeps each process's index in memory: after the worker wrote the memory the server
+    opens it again, so a volume read now is found by the next search."""
+    cbz = synth_volume(tmp_path, pages=1, seed=8)
+    query = {"q": read_volume["words"][0], "kind": "line", "volume": cbz.stem, "k": 5}
+    with served.client() as api:
+        assert api.ok("GET", "/api/search", params={**query, "volume": read_volume["name"]})["hits"]
+        with cbz.open("rb") as handle:
+            job = api.ok("POST", "/api/uploads", files={"files": (cbz.name, handle)}, data={"use_llm": "false"})["job"]
+        assert api.finished(job["id"])["status"] == "done"
+        hits = api.ok("GET", "/api/search", params=query)["hits"]
+    assert hits and {h["provenance"]["volume"] for h in hits} == {cbz.stem}, hits
+
+
 def test_write_a_one_page_issue_and_read_it(served: Served) -> None:
     plot = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
     with served.client() as api:

@@ -1,5 +1,5 @@
-"""A write-issue job survives its worker: `kill -9` of the worker mid-node, then a server restart; the run
-resumes from its checkpoints, nodes that had finished are not run again and no page is duplicated."""
+"""A write-issue job survives its worker: after `kill -9` of the worker mid-node the run resumes from its
+checkpoints, nodes that had finished are not run again and no page is duplicated."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ def open_node(log: Path) -> str | None:
     return started[-1] if calls else None
 
 
-def test_kill_9_and_restart_resume_the_run(tmp_path: Path) -> None:
+def test_kill_9_of_the_worker_resumes_the_run(tmp_path: Path) -> None:
+    """The server starts a new worker, which finds the job cut short and resumes it. (A server restart
+    takes the same path: the new server's worker finds the job still marked running.)"""
     home = tmp_path / "home"
-    served = start_server(home, tmp_path, delay=0.1)
+    served = start_server(home, tmp_path, delay=0.05)
     try:
         with served.client() as api:
             job = api.ok("POST", "/api/issues", json={"plot": PLOT, "pages": 1, "seed": 7})["job"]
@@ -48,30 +50,20 @@ def test_kill_9_and_restart_resume_the_run(tmp_path: Path) -> None:
             pid = api.ok("GET", "/api/health")["worker"]["pid"]
             os.kill(pid, signal.SIGKILL)
             ended_before = {e["stage"] for e in read_run_log(log) if e["kind"] == "node_end"}
-            worker = lambda: api.ok("GET", "/api/health")["worker"]  # noqa: E731
-            new_pid = wait_for(lambda: worker()["pid"] not in (None, pid) and worker()["pid"], "a new worker")
-            assert worker()["restarts"] == 1
-            wait_for(lambda: sum(e["kind"] == "run_resume" for e in read_run_log(log)) == 1, "the run to resume")
-    finally:
-        served.stop()  # the server goes down with the run unfinished; its worker is stopped too
-    assert new_pid != pid
-    with_server_down = read_run_log(log)
-    restarted = start_server(home, tmp_path, delay=0.1)
-    try:
-        with restarted.client() as api:
             done = api.finished(job["id"])
+            health = api.ok("GET", "/api/health")["worker"]
             events = [e["kind"] for e in api.ok("GET", f"/api/jobs/{job['id']}")["events"]]
             issue = api.ok("GET", f"/api/issues/{job['id']}")
     finally:
-        restarted.stop()
+        served.stop()
     assert done["status"] == "done", done
-    assert events.count("interrupted") >= 1 and done["attempts"] >= 2
+    assert health["restarts"] == 1 and health["pid"] != pid
+    assert events.count("interrupted") == 1 and done["attempts"] == 2
     run_log = read_run_log(log)
+    assert sum(e["kind"] == "run_resume" for e in run_log) == 1
     starts = Counter(e["stage"] for e in run_log if e["kind"] == "node_start")
     assert all(starts[stage] == 1 for stage in ended_before), (ended_before, starts)
-    assert starts[killed_in] >= 2  # the killed node ran again from its start
-    if any(e["kind"] == "node_end" and e["stage"] == "illustrate" for e in with_server_down):
-        raise AssertionError("the run finished before the server restart: make the scripted model slower")
+    assert starts[killed_in] == 2  # the killed node ran again from its start, once
     script = json.loads((home / "issues" / job["id"] / "script.json").read_text())
-    numbers = [page["number"] for page in script["pages"]]
-    assert numbers == [1] and issue["pages"] == 1 and "cbz" in issue["downloads"]
+    assert [page["number"] for page in script["pages"]] == [1]
+    assert issue["pages"] == 1 and "cbz" in issue["downloads"]
