@@ -1,5 +1,6 @@
-"""A write-issue job survives its worker: after `kill -9` of the worker mid-node the run resumes from its
-checkpoints, nodes that had finished are not run again and no page is duplicated."""
+"""A write-issue job survives its worker: after `kill -9` of the worker mid-node and a server restart the
+run resumes from its checkpoints, nodes that had finished are not run again and no page is duplicated; and
+the server starts a killed worker again."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ def open_node(log: Path) -> str | None:
     return started[-1] if calls else None
 
 
-def test_kill_9_of_the_worker_resumes_the_run(tmp_path: Path) -> None:
-    """The server starts a new worker, which finds the job cut short and resumes it. (A server restart
-    takes the same path: the new server's worker finds the job still marked running.)"""
+def test_kill_9_then_a_server_restart_resumes_the_run(tmp_path: Path) -> None:
+    """The worker is killed mid-node and the server stopped at once; the next server's worker finds the job
+    still marked running and resumes it."""
     home = tmp_path / "home"
     served = start_server(home, tmp_path, delay=0.05)
     try:
@@ -49,15 +50,19 @@ def test_kill_9_of_the_worker_resumes_the_run(tmp_path: Path) -> None:
             killed_in = wait_for(lambda: open_node(log), "a node in progress")
             pid = api.ok("GET", "/api/health")["worker"]["pid"]
             os.kill(pid, signal.SIGKILL)
-            ended_before = {e["stage"] for e in read_run_log(log) if e["kind"] == "node_end"}
+    finally:
+        served.stop()
+    ended_before = {e["stage"] for e in read_run_log(log) if e["kind"] == "node_end"}
+    assert "illustrate" not in ended_before
+    restarted = start_server(home, tmp_path)
+    try:
+        with restarted.client() as api:
             done = api.finished(job["id"])
-            health = api.ok("GET", "/api/health")["worker"]
             events = [e["kind"] for e in api.ok("GET", f"/api/jobs/{job['id']}")["events"]]
             issue = api.ok("GET", f"/api/issues/{job['id']}")
     finally:
-        served.stop()
+        restarted.stop()
     assert done["status"] == "done", done
-    assert health["restarts"] == 1 and health["pid"] != pid
     assert events.count("interrupted") == 1 and done["attempts"] == 2
     run_log = read_run_log(log)
     assert sum(e["kind"] == "run_resume" for e in run_log) == 1
@@ -67,3 +72,23 @@ def test_kill_9_of_the_worker_resumes_the_run(tmp_path: Path) -> None:
     script = json.loads((home / "issues" / job["id"] / "script.json").read_text())
     assert [page["number"] for page in script["pages"]] == [1]
     assert issue["pages"] == 1 and "cbz" in issue["downloads"]
+
+
+def test_the_supervisor_starts_a_killed_worker_again(tmp_path: Path) -> None:
+    import sys
+
+    from agent.server.supervisor import WorkerSupervisor
+
+    command = [sys.executable, "-c", "import sys, time; print(sys.argv[1:], flush=True); time.sleep(60)"]
+    supervisor = WorkerSupervisor(tmp_path, ("narrator=fake",), command, check_every=0.05)
+    log = tmp_path / "server" / "worker.log"
+    supervisor.start()
+    try:
+        first = wait_for(lambda: log.is_file() and log.read_text().count("--home") == 1 and supervisor.pid, "a worker")
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: log.read_text().count("--home") == 2, "a new worker")
+        assert supervisor.restarts == 1 and supervisor.pid not in (None, first)
+    finally:
+        supervisor.stop()
+    assert supervisor.pid is None
+    assert "'--parent'" in log.read_text() and "'narrator=fake'" in log.read_text()
