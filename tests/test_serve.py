@@ -229,3 +229,29 @@ def test_the_web_page_reads_searches_writes_and_shows_the_issue(served: Served, 
     download = page.request.get(served.url + cbz_link)
     assert download.ok and download.body()[:2] == b"PK"
     assert not problems, problems
+
+
+def test_the_page_asks_for_the_token_off_localhost(browser, tmp_path: Path) -> None:
+    """Served on another address, the page opens the login dialog, refuses a wrong token, and takes the
+    right one typed in or given in the address (#token=...), which it then removes from the address."""
+    from agent.server.security import new_token, stored_digest
+
+    token = new_token(tmp_path)
+    running = start_server(tmp_path, tmp_path, host="0.0.0.0", token_digest=stored_digest(tmp_path), worker=False)
+    try:
+        page = browser.new_page()
+        page.goto(running.url + "/")
+        page.wait_for_selector("#login[open]")
+        page.fill("#login-token", "wrong")
+        page.click("#login-form button")
+        page.wait_for_selector("#login-error:has-text('wrong token')")
+        page.fill("#login-token", token)
+        page.click("#login-form button")
+        page.wait_for_selector("#volumes td:has-text('nothing read yet')")
+        assert not page.is_visible("#login")
+        other = browser.new_page()
+        other.goto(f"{running.url}/#token={token}")
+        other.wait_for_selector("#volumes td:has-text('nothing read yet')")
+        assert "token" not in other.url
+    finally:
+        running.stop()

@@ -56,7 +56,7 @@ class Served:
 
 
 def start_server(home: Path, tmp: Path, *, delay: float = 0.0, limits: Any = None, host: str = "127.0.0.1",
-                 token_digest: str | None = None) -> Served:
+                 token_digest: str | None = None, worker: bool = True) -> Served:
     """`nuvola serve` as create_app + uvicorn in a thread; the worker runs the scripted fake writers."""
     import uvicorn
 
@@ -67,7 +67,7 @@ def start_server(home: Path, tmp: Path, *, delay: float = 0.0, limits: Any = Non
     script.write_text(WORKER.format(repo=str(REPO), delay=delay))
     config = ServeConfig(home=home, host=host, models=FAKE_ROLES, limits=limits or Limits(),
                          worker_command=[sys.executable, str(script)], token_digest=token_digest,
-                         poll_seconds=0.1)
+                         poll_seconds=0.1, start_worker=worker)
     app = create_app(config)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

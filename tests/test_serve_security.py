@@ -156,6 +156,10 @@ def test_malformed_and_invalid_json(api: Api) -> None:
     refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "artist": "diffusers:/etc"}),
             422, "artist")
     refused(api.post("/api/issues", json=["not", "an", "object"]), 422)
+    refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "cast": ["x" * 61]}), 422, "cast")
+    upload = {"files": ("page.png", png_bytes())}
+    refused(api.post("/api/uploads", files=upload, data={"volume": "../../etc"}), 422, "slashes")
+    refused(api.post("/api/uploads", files=upload, data={"engine": "vlm:/etc/passwd"}), 422, "engine")
     refused(api.post("/api/chat/nope/messages", json={"text": "ciao"}), 404, "nope")
     refused(api.get("/api/search", params={"q": "Tex", "k": 0}), 422, "k")
 

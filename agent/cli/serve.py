@@ -35,7 +35,8 @@ def serve_command(app: AppContext, host: str, port: int, new_token: bool, max_up
             token = make_token(home)
             digest = stored_digest(home)
             console.print(f"[bold]access token[/] (shown once, only its hash is kept): {token}", soft_wrap=True)
-            console.print(f"[dim]log in on the page, or send: Authorization: Bearer {token}[/]", soft_wrap=True)
+            console.print(f"[dim]log in on the page (or open http://HOST:{port}/#token={token}), or send "
+                          f"Authorization: Bearer {token}[/]", soft_wrap=True)
         else:
             console.print(f"[dim]access token: the one made before (hash in {home / 'server' / 'token.json'}); "
                           "`nuvola serve --new-token` makes another[/]", soft_wrap=True)

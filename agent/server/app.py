@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -69,9 +69,9 @@ class WriteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     plot: str = Field(min_length=10, max_length=2000, description="the storyline, in a sentence or two")
     pages: int = Field(ge=1, le=MAX_PAGES)
-    cast: list[str] = Field(default_factory=list, max_length=12)
+    cast: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=12)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    notes: list[str] = Field(default_factory=list, max_length=10)
+    notes: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=10)
     color: bool = True
     artist: Literal["storyboard", "remix"] | None = None
     strict: bool = False
@@ -233,8 +233,8 @@ async def _form(request: Request) -> Any:
 def _read_options(form: Any) -> dict[str, Any]:
     volume = str(form.get("volume") or "").strip()
     engine = str(form.get("engine") or "").strip() or None
-    if len(volume) > 100 or any(ord(c) < 32 for c in volume):
-        raise ApiError(422, "volume: at most 100 printable characters")
+    if len(volume) > 100 or any(ord(c) < 32 or c in "/\\" for c in volume):
+        raise ApiError(422, "volume: at most 100 printable characters, no slashes")
     if engine is not None and not ENGINE.match(engine):
         raise ApiError(422, f"engine: {engine!r} is not an OCR engine name (e.g. tesseract or rapidocr,tesseract)")
     use_llm = str(form.get("use_llm", "true")).lower() not in ("false", "0", "no", "off")

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from memory.errors import MemoryStoreError
 from tools.errors import InputFileError, NuvolaError, UnknownVolumeError
 
 
@@ -69,6 +70,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputFileError)
     async def bad_input(request: Request, exc: InputFileError) -> JSONResponse:
         return json_error(422, str(exc))
+
+    @app.exception_handler(MemoryStoreError)
+    async def memory_unavailable(request: Request, exc: MemoryStoreError) -> JSONResponse:
+        return json_error(503, f"the memory cannot be used: {exc}")
 
     @app.exception_handler(NuvolaError)
     async def nuvola_error(request: Request, exc: NuvolaError) -> JSONResponse:
