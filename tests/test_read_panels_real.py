@@ -115,3 +115,19 @@ def test_evaluate_folder_reads_page_types_beside_the_images(tmp_path):
     (tmp_path / "page_001.json").write_text(json.dumps({"page_type": "story"}))
     report = evaluate_folder(truth_path, tmp_path)
     assert report.page_types == {"page_001.png": "story"} and report.baseline is None
+
+
+def test_tight_page_template_with_hairline_gutters():
+    """An empty Franco-Belgian template (four tiers, gutters 0.3% of the page): every frame is a panel."""
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    boxes, y, gutter = [], 80, 6
+    height = (1754 - 160 - 3 * gutter) // 4
+    for count in (2, 3, 2, 4):
+        width, x = (1240 - 140 - (count - 1) * gutter) // count, 70
+        for _ in range(count):
+            boxes.append((x, y, width, height))
+            draw.rectangle([x, y, x + width - 1, y + height - 1], outline=0, width=2)
+            x += width + gutter
+        y += height + gutter
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.95)

@@ -191,7 +191,10 @@ def _segments(page: Page, mask: np.ndarray, box: Box, axis: int) -> list[Box]:
     x, y, w, h = box
     region = mask[y : y + h, x : x + w]
     profile = region.sum(axis=axis, dtype=np.int32)
-    cuts = [0] + [v for a, b in _gutters(page, region, profile, axis) for v in (a, b)] + [len(profile)]
+    gaps = _gutters(page, region, profile, axis)
+    if not gaps and page.clean is not None and mask is page.filled:
+        gaps = _hairlines(page, page.clean[y : y + h, x : x + w], axis)
+    cuts = [0] + [v for a, b in gaps for v in (a, b)] + [len(profile)]
     pieces = []
     for a, b in zip(cuts[::2], cuts[1::2], strict=True):
         sub = (x, y + a, w, b - a) if axis == 1 else (x + a, y, b - a, h)
@@ -211,15 +214,25 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     blank = _runs(profile <= max(1, int(0.003 * length)))
     gaps = []
     for a, b in _runs(coverage <= OBSTRUCTED):
-        inner = [(s, e) for s, e in blank if a <= s and e <= b and e - s >= min_gap]
+        inner = [(s, e) for s, e in blank if a <= s and e <= b and 0 < s and e < len(profile)]
         bounded = 0 < a and b < len(profile) and min_gap <= b - a <= MAX_GUTTER * side
         if bounded and _solid_bounds(page, region, axis, a, b):
             gaps.append((a, b))
         elif inner:
             s, e = max(inner, key=lambda r: r[1] - r[0])
-            if 0 < s and e < len(profile) and _straight_side(page, region, axis, s, e):
+            if e - s >= min_gap and _straight_side(page, region, axis, s, e):
                 gaps.append((s, e))
     return gaps
+
+
+def _hairlines(page: Page, ink: np.ndarray, axis: int) -> list[tuple[int, int]]:
+    """Gutters too thin for the filled mask (its sealing closes them): blank runs of the ink with a
+    straight frame edge on both sides, as on tight page templates."""
+    length = ink.shape[1] if axis == 1 else ink.shape[0]
+    profile = ink.sum(axis=axis, dtype=np.int32)
+    runs = _runs(profile <= max(1, int(0.003 * length)))
+    inside = [(a, b) for a, b in runs if 0 < a and b < len(profile)]
+    return [(a, b) for a, b in inside if _straight_side(page, ink, axis, a, b, both=True)]
 
 
 def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
@@ -236,13 +249,15 @@ def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> 
     return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
 
 
-def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> bool:
-    """True when the art just before or just after the gap [a, b) ends along a straight edge (a frame,
-    a painted panel's border), not raggedly (pieces of one frameless drawing, lines of lettering)."""
+def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int, both: bool = False) -> bool:
+    """True when the art just before or just after the gap [a, b) (`both`: before and after) ends along
+    a straight edge (a frame, a painted panel's border), not raggedly (pieces of one frameless drawing,
+    lines of lettering)."""
     depth = max(2, round(0.02 * (page.height if axis == 1 else page.width)))
     lines = region if axis == 1 else region.T  # rows across the gap direction
     before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
-    return any(_edge_share(band) >= STRAIGHT for band in (before, after))
+    straight = [_edge_share(band) >= STRAIGHT for band in (before, after)]
+    return all(straight) if both else any(straight)
 
 
 def _edge_share(band: np.ndarray) -> float:
