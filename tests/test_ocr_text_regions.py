@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from tools.errors import UnknownModelError
-from tools.ocr.text_regions import configured_text_detector, get_text_detector
-from tools.ocr.transcribe import transcribe_page
+from tools.ocr.engine import OcrEngine, OcrLine, OcrResult
+from tools.ocr.text_regions import TextLine, configured_text_detector, get_text_detector
+from tools.ocr.transcribe import read_located, transcribe_page
 from tools.settings import load_settings
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -62,3 +63,33 @@ def test_text_detector_setting_and_its_override(monkeypatch: pytest.MonkeyPatch)
     assert get_text_detector("none") is None
     with pytest.raises(UnknownModelError, match="unknown text detector"):
         get_text_detector("east")
+
+
+class _ScriptedEngine(OcrEngine):
+    """Reads every crop as the same lines (to test which reading wins)."""
+
+    name = "scripted"
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.crops: list[tuple[int, int]] = []
+
+    def read(self, crop: Image.Image, kind: str = "speech") -> OcrResult:  # type: ignore[override]
+        self.crops.append(crop.size)
+        return OcrResult([OcrLine(text, 0.99) for text in self.lines], self.name)
+
+
+def test_the_reading_with_more_italian_words_wins() -> None:
+    page = Image.new("RGB", (400, 300), "white")
+    detected = [TextLine((100, 100, 120, 20), 0.97, "sì..."), TextLine((90, 124, 140, 22), 0.99, "perfetto!")]
+    wrong = _ScriptedEngine(["a)"])  # a tinted balloon the engine could not read
+    text, lines, _, engine = read_located(wrong, page, (60, 80, 220, 100), "speech", detected)
+    assert (text, lines, engine) == ("sì... perfetto!", ["sì...", "perfetto!"], "text-detector")
+    assert wrong.crops == [(140 + 2 * 6 + 6, 46 + 2 * 6 + 6)]  # the lettering's box, not the balloon's
+    accents = _ScriptedEngine(["ne prendero solo", "quattro"])
+    detected = [TextLine((0, 0, 90, 20), 0.9, "ne prenderò solo"), TextLine((0, 22, 60, 20), 0.9, "quattro")]
+    assert read_located(accents, page, (0, 0, 100, 50), "speech", detected)[0] == "ne prenderò solo quattro"
+    same = _ScriptedEngine(["GRRR..."])
+    detected = [TextLine((0, 0, 90, 20), 0.9, "GRRR.")]  # no more real words either way: the engine's
+    assert read_located(same, page, (0, 0, 100, 50), "speech", detected)[2:] == (0.99, "scripted")
+    assert read_located(same, page, (0, 0, 100, 50), "speech", [])[0] == "GRRR..."

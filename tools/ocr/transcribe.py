@@ -8,6 +8,7 @@ A volume is resumable: balloons that already have a text are skipped unless `for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,8 +178,7 @@ class PageBalloons:
     readings: list[list[Any]] = field(default_factory=list)  # the text detector's lines in each balloon
 
 
-FALLBACK_CONFIDENCE = 0.6  # below this the crop reading gives way to the text detector's own reading
-FALLBACK_LENGTH = 0.3  # ... and so it does when their lengths differ by more than this share
+FALLBACK_LENGTH = 0.3  # the detector's reading wins when the two readings' lengths differ by more than this
 
 
 def _lettering_box(detected: Sequence[Any]) -> Box:
@@ -192,6 +192,20 @@ def _lettering_box(detected: Sequence[Any]) -> Box:
     return (max(0, x0 - pad), max(0, y0 - pad), x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
 
 
+def _known_share(text: str) -> float:
+    """Share of a reading's words that are Italian words (elisions split at the apostrophe): the reading
+    with more real words is the better one when two engines disagree."""
+    from tools.ocr.lexicon import italian_lexicon
+
+    lexicon = italian_lexicon()
+    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
+    parts = [p for p in parts if p]
+    if not parts:
+        return 0.0
+    known = sum(p in lexicon or lexicon.is_elision_prefix(p) or not p.isalpha() for p in parts)
+    return known / len(parts)
+
+
 def read_located(
     ocr: OcrEngine,
     page: Image.Image,
@@ -201,9 +215,9 @@ def read_located(
     cleaner: Any = None,
 ) -> tuple[str, list[str], float, str]:
     """(text, lines, confidence, engine) of one balloon: the crop of its detected lines (its whole box when
-    the detector found none) read by `ocr`, unless the text detector
-    read the same lettering with more confidence, or the two disagree on how much text there is (the crop
-    caught art at its edges, or lost lines on tinted paper): then the detector's lines are used."""
+    the detector found none) read by `ocr`. When the text detector read those lines differently, its
+    reading wins if more of its words are Italian words, or if the two differ in length by more than
+    FALLBACK_LENGTH (and 3 characters; the crop caught art or a neighbour, or lost lines on tinted paper)."""
     if not detected:
         text, lines, confidence = read_balloon(ocr, crop_balloon(page, box), kind, cleaner)
         return text, lines, confidence, ocr.name
@@ -211,8 +225,9 @@ def read_located(
     det_lines = [line.text for line in detected]
     det_text = normalise_lettering(det_lines)
     det_confidence = sum(line.score for line in detected) / len(detected)
-    disagree = abs(len(text) - len(det_text)) > FALLBACK_LENGTH * max(1, len(det_text))
-    if (confidence < FALLBACK_CONFIDENCE and det_confidence > confidence) or disagree:
+    disagree = abs(len(text) - len(det_text)) > max(3, FALLBACK_LENGTH * len(det_text))
+    words, det_words = _known_share(text), _known_share(det_text)
+    if det_text != text and (det_words > words or disagree):
         if cleaner is not None and det_text:
             det_text = cleaner.clean(det_text).text
         return det_text, det_lines, det_confidence, "text-detector"
