@@ -115,3 +115,49 @@ def test_text_that_cannot_fit_is_a_clear_error() -> None:
 def test_uppercase_and_bonelli_accents() -> None:
     assert prepare_text("È  così, città!") == "È COSÌ, CITTÀ!"
     assert prepare_text("È così, città! Perché?", bonelli_accents=True) == "E' COSI', CITTA'! PERCHE'?"
+
+
+@pytest.mark.parametrize("dpi", [100, 150, 300])
+def test_capitals_are_never_under_2_2_mm_at_print_size(dpi: int) -> None:
+    style = LetterStyle(dpi=dpi)
+    smallest = style.sizes()[-1]
+    _, top, _, bottom = lettering_font(smallest).getbbox("E", anchor="ls")
+    assert (bottom - top) / dpi * 25.4 >= 2.2 - 25.4 / dpi  # within a pixel of the measured glyph
+    assert style.glyph_mm(smallest) >= 2.2
+
+
+def _crowded_panel() -> PanelSpec:
+    return PanelSpec(id="p2-t2-3", shot="primo piano", figures=[Figure(name="Tex", x=0.5)],
+                     balloons=[Balloon(speaker="Tex", text="Cerco un carico di fucili. Quanto è la provvigione per "
+                                                        "chi parla? E chi compra le casse al confine?")])
+
+
+def test_a_panel_too_small_asks_the_writer_to_shorten() -> None:
+    asked: list[tuple[str, int]] = []
+
+    def writer(balloon: Balloon, budget: int) -> str:
+        asked.append((balloon.text, budget))
+        return "Quanto è la provvigione?"
+
+    panel = _crowded_panel()
+    art = StoryboardArtist().draw(panel, (230, 300), ArtContext())
+    placed = Letterer(LetterStyle(dpi=150), shorten=writer).layout((230, 300), panel, art.figures, art.free_boxes)
+    assert asked and asked[0][1] < len(panel.balloons[0].text)
+    assert placed[0].cut == {"from": panel.balloons[0].text, "to": "Quanto è la provvigione?", "by": "writer"}
+    assert placed[0].shape.block.lines and " ".join(placed[0].shape.block.lines).startswith("QUANTO È")
+
+
+def test_without_a_writer_the_text_is_cut_at_a_sentence_and_reported() -> None:
+    panel = _crowded_panel()
+    art = StoryboardArtist().draw(panel, (150, 300), ArtContext())
+    refuse = Letterer(LetterStyle(dpi=150), shorten=lambda balloon, budget: balloon.text)  # too long: ignored
+    placed = refuse.layout((150, 300), panel, art.figures, art.free_boxes)
+    assert placed[0].cut is not None and placed[0].cut["by"] == "sentence"
+    assert placed[0].cut["to"].endswith((".", "?", "!", "...")) and placed[0].cut["to"].startswith("Cerco")
+    for fig in art.figures:
+        assert placed[0].box.intersection(Box(*fig.face)) == 0
+
+
+def test_typed_apostrophes_become_accents_but_elisions_stay() -> None:
+    assert prepare_text("Perche' c'e' un po' di fumo laggiu'? L'uomo e' la'!") == \
+        "PERCHÉ C'È UN PO' DI FUMO LAGGIÙ? L'UOMO È LÀ!"

@@ -135,7 +135,7 @@ class Letterer:
                 for index, cut in cuts.items():
                     placed[index].cut = cut
                 return placed
-            current = self._shorter(current, cuts)
+            current = self._shorter(current, cuts, self._capacity(size, len(current.balloons)))
             if current is None:
                 break
         raise LetteringError(
@@ -152,7 +152,14 @@ class Letterer:
                 return placed
         return self._try_layout(size, panel, figures, free, self.style.sizes()[-1], strict=False)
 
-    def _shorter(self, panel: PanelSpec, cuts: dict[int, dict[str, str]]) -> PanelSpec | None:
+    def _capacity(self, size: tuple[int, int], balloons: int) -> int:
+        """Roughly how many characters one balloon can hold in this panel at the smallest lettering (an ellipse
+        fills ~π/4 of its box, balloons may take about half the panel)."""
+        font = self.style.sizes()[-1]
+        return int(0.5 * size[0] * size[1] * 0.785 / (font * font * 1.6) / max(1, balloons))
+
+    def _shorter(self, panel: PanelSpec, cuts: dict[int, dict[str, str]], capacity: int = 10**6
+                 ) -> PanelSpec | None:
         """The panel with its longest balloon shortened by about a third (writer first, then a sentence cut)."""
         candidates = [(len(b.text), i) for i, b in enumerate(panel.balloons) if b.kind != "sfx" and
                       len(b.text.split()) > 1]
@@ -160,18 +167,19 @@ class Letterer:
             return None
         _, index = max(candidates)
         balloon = panel.balloons[index]
-        budget = max(8, int(len(balloon.text) * 0.7))
+        budget = max(8, min(int(len(balloon.text) * 0.7), capacity))
         text, by = None, "sentence"
         if self.shorten is not None:
             offered = self.shorten(balloon, budget)
             if offered and offered.strip() and len(offered.strip()) <= budget:
                 text, by = offered.strip(), "writer"
         if text is None:
-            text = cut_to_budget(balloon.text, budget)
+            text = cut_to_budget(balloon.text, budget) or cut_to_budget(balloon.text, int(len(balloon.text) * 0.7))
         if not text or text == balloon.text:
             return None
-        original = cuts.get(index, {}).get("from", balloon.text)
-        cuts[index] = {"from": original, "to": text, "by": by}
+        earlier = cuts.get(index, {})
+        how = [h for h in dict.fromkeys([*earlier.get("by", "").split("+"), by]) if h]  # "writer+sentence"
+        cuts[index] = {"from": earlier.get("from", balloon.text), "to": text, "by": "+".join(how)}
         balloons = list(panel.balloons)
         balloons[index] = balloon.model_copy(update={"text": text})
         return panel.model_copy(update={"balloons": balloons})

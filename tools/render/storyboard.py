@@ -115,7 +115,7 @@ class StoryboardArtist:
         framing = with_headroom(framing, panel)
         self._backdrop(sketch, panel, framing, rng, stage)
         figures: list[FigureBox] = []
-        drawn: dict[str, object] = {"detail": obj, "silhouette": silhouette}
+        drawn: dict[str, object] = {"detail": obj, "silhouette": silhouette, "visible": [obj] if obj else []}
         cast: list[Cast] = []
         if obj is not None:
             draw_detail(sketch, obj, rng)
