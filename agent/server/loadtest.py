@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 
@@ -63,10 +64,9 @@ def run_load(url: str, *, searches: int = 50, page_views: int = 200, concurrency
         if not pages and page_views:
             raise ValueError(f"{url} has no page to view: read a volume first")
         words = queries or ["Tex", "Carson", "forte", "bandito"]
-        calls: list[tuple[str, Callable[[], None]]] = [
-            ("search", lambda i=i: _ok(client.get("/api/search", params={"q": words[i % len(words)], "k": 10})))
-            for i in range(searches)
-        ] + [("page", lambda i=i: _view(client, pages[i % len(pages)])) for i in range(page_views)]
+        calls: list[tuple[str, Callable[[], None]]] = []
+        calls += [("search", partial(_search, client, words[i % len(words)])) for i in range(searches)]
+        calls += [("page", partial(_view, client, pages[i % len(pages)])) for i in range(page_views)]
         started = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
             for kind, seconds, failure in pool.map(_timed, calls):
@@ -86,6 +86,10 @@ def _timed(call: tuple[str, Callable[[], None]]) -> tuple[str, float, str | None
     except (httpx.HTTPError, AssertionError) as exc:
         failure = f"{type(exc).__name__}: {exc}"
     return kind, time.perf_counter() - start, failure
+
+
+def _search(client: httpx.Client, query: str) -> None:
+    _ok(client.get("/api/search", params={"q": query, "k": 10}))
 
 
 def _view(client: httpx.Client, page_id: str) -> None:

@@ -14,7 +14,6 @@ import fcntl
 import io
 import os
 import shutil
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -102,14 +101,15 @@ class Worker:
                                  seconds=round(time.perf_counter() - started, 2))
 
         resume = job.attempts > 1 and RunPaths.of(self.settings, job.id).checkpoints.is_file()
-        options = {"volume": p.get("volume"), "engine": p.get("engine"), "use_llm": bool(p.get("use_llm", True))}
+        options: dict[str, Any] = {"volume": p.get("volume"), "engine": p.get("engine"),
+                                   "use_llm": bool(p.get("use_llm", True))}
         try:
-            state = read_paths(paths, self.settings, run_id=job.id, resume=resume, on_step=on_step, **options)
+            state = read_paths(list(paths), self.settings, run_id=job.id, resume=resume, on_step=on_step, **options)
         except NothingToReadError:
             if not resume:
                 raise
             self.store.event(job.id, "restart", detail="no checkpoint to resume from; reading again")
-            state = read_paths(paths, self.settings, run_id=job.id, on_step=on_step, **options)
+            state = read_paths(list(paths), self.settings, run_id=job.id, on_step=on_step, **options)
         finally:
             self.store.bump(MEMORY_COUNTER)
         return {"run_id": job.id, "volumes": state["volumes"], "errors": state.get("ingest", {}).get("errors", {})}
@@ -281,4 +281,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

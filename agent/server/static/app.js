@@ -420,6 +420,7 @@ async function route() {
     return;
   }
   viewerKeys = null;
+  say("");
   for (const [pattern, show, tab] of ROUTES) {
     const match = hash.match(pattern);
     if (!match) continue;
