@@ -432,7 +432,7 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
-api("GET", "/api/health")
-  .then((health) => { say(health.worker.pid ? "" : "the worker is not running: jobs wait in the queue"); })
-  .catch(fail)
-  .finally(route);
+route()
+  .then(() => api("GET", "/api/health"))
+  .then((health) => { if (!health.worker.pid) say("the worker is not running: jobs wait in the queue", true); })
+  .catch(fail);
