@@ -97,6 +97,27 @@ def test_a_second_reading_is_searchable_at_once(served: Served, read_volume: dic
     assert hits and {h["provenance"]["volume"] for h in hits} == {cbz.stem}, hits
 
 
+def test_pdf_and_cb7_uploads_read_into_one_volume(served: Served, tmp_path: Path) -> None:
+    """Several files of other formats in one upload: one volume, every page."""
+    import py7zr
+    from PIL import Image
+
+    folder = synth_volume(tmp_path, pages=2, seed=5).parent / "synth-5"
+    first, second = sorted(folder.glob("page_*.png"))
+    pdf, cb7 = tmp_path / "uno.pdf", tmp_path / "due.cb7"
+    Image.open(first).save(pdf, "PDF", resolution=150)
+    with py7zr.SevenZipFile(cb7, "w") as archive:
+        archive.write(second, second.name)
+    with served.client() as api, pdf.open("rb") as a, cb7.open("rb") as b:
+        answer = api.ok("POST", "/api/uploads", files=[("files", (pdf.name, a)), ("files", (cb7.name, b))],
+                        data={"volume": "Misto", "use_llm": "false"})
+        assert answer["pages"] == 2
+        job = api.finished(answer["job"]["id"])
+        assert job["status"] == "done" and job["result"]["volumes"] == ["Misto"], job
+        pages = api.ok("GET", "/api/volumes/Misto/pages")
+    assert [p["source"] for p in pages] == ["uno.pdf/page 0001", "due.cb7/page_002.png"]
+
+
 def test_write_a_one_page_issue_and_read_it(served: Served) -> None:
     plot = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
     with served.client() as api:

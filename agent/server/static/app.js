@@ -200,15 +200,18 @@ function searchView() {
   const kind = h("select", { id: "search-kind" }, h("option", { value: "", text: "any kind" }),
     ["line", "scene", "story", "character", "panel", "passage"].map((k) => h("option", { value: k, text: k })));
   const character = h("input", { type: "text", id: "search-character", placeholder: "character (optional)" });
+  const volume = h("input", { type: "text", id: "search-volume", placeholder: "volume (optional)" });
   const hits = h("ul", { class: "hits", id: "hits" });
   const form = h("form", { class: "panel", id: "search-form" }, h("h2", { text: "Search the memory" }),
     h("label", {}, "Query: ", q), h("label", {}, "Kind: ", kind), h("label", {}, "Character: ", character),
+    h("label", {}, "Volume: ", volume),
     h("button", { type: "submit" }, "Search"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const params = new URLSearchParams({ q: q.value, k: "20" });
     if (kind.value) params.set("kind", kind.value);
     if (character.value) params.set("character", character.value);
+    if (volume.value) params.set("volume", volume.value);
     try {
       const answer = await api("GET", `/api/search?${params}`);
       hits.replaceChildren(...answer.hits.map((hit) => h("li", { class: "hit" },
