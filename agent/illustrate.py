@@ -25,6 +25,13 @@ def _catalogue_for(artist: str, ctx: WriteContext) -> Any:
     return Catalogue.open(ctx.settings)
 
 
+def _shortener(ctx: WriteContext) -> Any:
+    """The voice writer shortens a line the letterer cannot fit (it declines on any model failure)."""
+    from tools.render.shorten import writer_shortener
+
+    return writer_shortener(ctx.llm("voice"))
+
+
 def illustrate(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Draw, colour and letter every page; write pages/*.png, issue.cbz, issue.pdf and index.html."""
     from tools.render import render_issue
@@ -45,6 +52,7 @@ def illustrate(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, A
         catalogue=_catalogue_for(artist, ctx),
         store=ctx.store,
         profile=ctx.profile,
+        shorten=_shortener(ctx),
     )
     files = {"cbz": str(result.cbz), "pdf": str(result.pdf), "html": str(result.html)}
     ctx.log.event("render", artist=artist, pages=len(result.pages), **files)

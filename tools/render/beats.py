@@ -246,6 +246,7 @@ class BeatParser:
             if role not in figures:
                 figures[role] = FigureAction(name=role, role=role, count=_count(folded, at))
             fig = figures[role]
+            fig.count = max(fig.count, _count(folded, at))
             if spec["pose"] and not fig.mentioned and fig.pose == "stand":
                 fig.pose = spec["pose"]
         else:

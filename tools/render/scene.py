@@ -24,12 +24,17 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 _TEXT_ORDER: tuple[SceneKind, ...] = ("interior", "camp", "town", "desert", "mountains", "forest", "river")
 
 
+OUTSIDE = re.compile(r"\b(?:davanti|fuori|dietro|accanto|vicino|presso|intorno|sul tetto)\s+(?:(?:alla|allo|alle|al|"
+                     r"ai|a|dalla|dallo|dal|dai|da|del|della|il|la|lo)\s+|all'|dall'|l')?[\w']+")
+
+
 def scene_kind(panel: PanelSpec) -> SceneKind:
-    """The kind of place: the setting decides first, then the description; open plain when nothing matches."""
-    if panel.time_of_day == "interior":
+    """The kind of place: the setting decides first, then the description; open plain when nothing matches.
+    A building named only as where one stands outside ("davanti alla prigione") does not make an interior."""
+    if panel.time_of_day == "interior" and not OUTSIDE.search(panel.setting.lower()):
         return "interior"
     for text in (panel.setting, panel.description):
-        lowered = text.lower()
+        lowered = OUTSIDE.sub(" ", text.lower())
         for kind in _TEXT_ORDER:
             if any(re.search(rf"\b{re.escape(word)}", lowered) for word in _KEYWORDS[kind]):
                 return kind
