@@ -47,8 +47,11 @@ def ingest(
 
     from tools.ingest.catalogue import Catalogue
     from tools.ingest.pipeline import IngestOptions, ingest_paths
+    from tools.ocr.text_regions import configured_text_detector
 
-    options = IngestOptions(rtl=rtl, debug_dir=debug_dir, crops=not no_crops)
+    options = IngestOptions(
+        rtl=rtl, debug_dir=debug_dir, crops=not no_crops, text_detector=configured_text_detector(app.settings)
+    )
     columns = (
         TextColumn("[bold]ingest"),
         BarColumn(),

@@ -90,6 +90,7 @@ class IngestOptions:
     rtl: bool = False
     debug_dir: Path | None = None
     crops: bool = True
+    text_detector: str = "none"  # page-level text detector for balloons without a closed outline
 
 
 def volume_groups(paths: Sequence[Path], volume: str | None) -> list[tuple[str, list[Path]]]:
@@ -189,6 +190,10 @@ def _ingest_page(
         return PageOutcome(source.name, "duplicate", page_id)
     debug = options.debug_dir / f"{index:04d}-{page_id[:12]}" if options.debug_dir else None
     analysis = analyse_page(decoded.image, rtl=options.rtl, debug_dir=debug)
+    if options.text_detector != "none":
+        from tools.ocr.text_regions import add_text_balloons
+
+        analysis = add_text_balloons(decoded.image, analysis, options.text_detector, options.rtl)
     for stage, seconds in analysis.timings.items():
         summary.time(stage, seconds, analysis.cpu_timings.get(stage, 0.0))
     with summary.timing("store"):

@@ -127,3 +127,23 @@ def get_text_detector(name: str | None) -> TextDetector | None:
 def configured_text_detector(settings: Settings) -> str:
     """The text detector the settings ask for (`text_detector`, env NUVOLA_TEXT_DETECTOR)."""
     return str(getattr(settings, "text_detector", "rapidocr") or "none")
+
+
+def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, rtl: bool = False) -> Any:
+    """A page analysis (tools.panels.PageAnalysis) whose balloons are checked against, and completed by,
+    the lettering the named detector finds (see tools.panels.balloons.merge_text_balloons); unchanged
+    when the detector is "none"."""
+    from dataclasses import replace
+
+    from tools.panels.balloons import balloons_from_text, merge_text_balloons
+
+    handle = get_text_detector(detector)
+    if handle is None:
+        return analysis
+    start, cpu = time.perf_counter(), time.process_time()
+    lines = [line.box for line in handle.detect(image)]
+    grown = balloons_from_text(image, lines)
+    merged = merge_text_balloons(analysis.balloons, grown, lines, [p.box for p in analysis.panels], rtl)
+    timings = {**analysis.timings, "text_balloons": time.perf_counter() - start}
+    cpu_timings = {**analysis.cpu_timings, "text_balloons": time.process_time() - cpu}
+    return replace(analysis, balloons=[b for b, *_ in merged], timings=timings, cpu_timings=cpu_timings)
