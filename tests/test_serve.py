@@ -51,6 +51,8 @@ def test_upload_is_read_with_progress_events(read_volume: dict) -> None:
     assert answer["pages"] == 2 and answer["warnings"] == []
     steps = [e["node"] for e in events if e["event"] == "step"]
     assert steps[:2] == ["ingest", "ocr"] and "remember" in steps and steps[-1] == "finish"
+    figures = {e["node"]: e["figures"] for e in events if e["event"] == "step"}
+    assert figures["ingest"]["added"] == 2 and figures["ocr"]["read"] > 0 and figures["remember"]["added"] > 0
     assert events[-1]["event"] == "done" and job["status"] == "done", job
     assert job["result"]["volumes"] == [read_volume["name"]]
 

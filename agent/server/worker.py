@@ -112,7 +112,9 @@ class Worker:
             state = read_paths(list(paths), self.settings, run_id=job.id, on_step=on_step, **options)
         finally:
             self.store.bump(MEMORY_COUNTER)
-        return {"run_id": job.id, "volumes": state["volumes"], "errors": state.get("ingest", {}).get("errors", {})}
+        errors = state.get("ingest", {}).get("errors", {})
+        return {"run_id": job.id, "volumes": state["volumes"],
+                "errors": {str(where).replace(f"{home}/", ""): causes for where, causes in errors.items()}}
 
     # ---- writing ---------------------------------------------------------------------------------
     def run_write(self, job: Job) -> dict[str, Any]:
@@ -236,16 +238,23 @@ def _closing(session: Any) -> Iterator[Any]:
 
 
 def _plain(figures: Any) -> dict[str, Any]:
-    """Stage figures reduced to what an event shows (numbers and short strings; errors counted)."""
+    """Stage figures reduced to what an event shows: numbers and short strings, the numbers of a nested
+    report (the memory's added/updated/unchanged), and lists or maps (errors by file) counted."""
     if not isinstance(figures, dict):
         return {}
     out: dict[str, Any] = {}
     for key, value in figures.items():
         if isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) < 200):
             out[key] = value
+        elif isinstance(value, dict) and any(_number(v) for v in value.values()):
+            out.update({k: v for k, v in value.items() if _number(v) and k not in figures})
         elif isinstance(value, list | dict):
             out[key] = len(value)
     return out
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @contextmanager
