@@ -131,3 +131,36 @@ def test_tight_page_template_with_hairline_gutters():
             x += width + gutter
         y += height + gutter
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.95)
+
+
+def _strip(border: bool) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """A black-and-white strip of four framed panels with a balloon each, maybe inside an outer border."""
+    page = Image.new("L", (1500, 480), 255)
+    draw = ImageDraw.Draw(page)
+    boxes = []
+    for i in range(4):
+        x = 20 + i * 369
+        boxes.append((x, 20, 353, 440))
+        draw.rectangle([x, 20, x + 352, 459], outline=0, width=3)
+        draw.ellipse([x + 120, 240, x + 180, 300], outline=0, width=3)
+        draw.ellipse([x + 20, 35, x + 310, 130], fill=255, outline=0, width=2)
+        draw.line([(x + 150, 300), (x + 150, 450)], fill=0, width=3)
+    if border:
+        draw.rectangle([4, 4, 1495, 475], outline=0, width=3)
+    return page, boxes
+
+
+@pytest.mark.parametrize("border", [False, True])
+def test_strip_panels_with_and_without_an_outer_border(border):
+    page, boxes = _strip(border)
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
+    if border:  # the contour baseline takes the border for one big panel
+        assert len(baseline_panels(page)) == 1
+
+
+def test_a_single_framed_panel_is_not_a_page_border():
+    page = Image.new("L", (1219, 1600), 255)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([80, 100, 1139, 1500], outline=0, width=4)
+    draw.ellipse([400, 500, 800, 900], outline=0, width=4)
+    _same_boxes([p.box for p in extract_panels(page)], [(80, 100, 1060, 1401)], 0.95)

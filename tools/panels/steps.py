@@ -312,10 +312,41 @@ def gutters(page: Page) -> None:
     assert page.filled is not None
     whole = _trim(page.filled, (0, 0, page.width, page.height))
     leaves: list[Box] = []
-    if whole:
+    inside = _inside_page_frame(page.filled, whole) if whole else None
+    framed = _trim(page.filled, inside) if inside else None
+    if framed:  # a border drawn around several panels is no panel; around one, it is that panel's frame
+        _xy_cut(page, page.filled, framed, rows_first=True, depth=0, out=leaves)
+    if whole and len(leaves) < 2:
+        leaves = []
         _xy_cut(page, page.filled, whole, rows_first=True, depth=0, out=leaves)
     page.cells = [Cell(box) for box in leaves]
     page.debug("gutters", lambda: _draw_cells(page))
+
+
+def _inside_page_frame(mask: np.ndarray, box: Box) -> Box | None:
+    """The box inside a line drawn around all the panels (a strip's outer border), when a blank ring
+    runs inside that line on all four sides; None when there is no such frame."""
+    x, y, w, h = box
+    region = mask[y : y + h, x : x + w]
+    insets = []
+    for band in (region, region[::-1], region.T, region.T[::-1]):  # top, bottom, left, right
+        depth, length = band.shape
+        middle = band[: max(3, depth // 8), length // 20 : length - length // 20]
+        cover = middle.mean(axis=1)
+        touched = np.flatnonzero(cover > 0.003)
+        start = int(touched[0]) if touched.size else len(cover)
+        line = start  # the frame line: rows with ink up to the first blank row (a tilted line spreads)
+        while line < len(cover) and cover[line] > 0.003:
+            line += 1
+        blank = line
+        while blank < len(cover) and cover[blank] <= 0.003:
+            blank += 1
+        thin = 0 < line - start <= max(4, depth // 40)
+        if not (thin and cover[start:line].max() >= 0.8 and blank - line >= 2 and blank < len(cover)):
+            return None
+        insets.append(blank)
+    top, bottom, left, right = insets
+    return (x + left, y + top, w - left - right, h - top - bottom)
 
 
 def _frames(page: Page, box: Box, mask: np.ndarray | None = None) -> list[Box]:
