@@ -236,10 +236,11 @@ class FigureDrawer:
         if self.pose_name not in ("aim", "shoot"):
             dx, dy = (0.3, 0.95)  # held low, muzzle down
         nx, ny = -dy, dx
-        tip = (hx + dx * 0.1, hy + dy * 0.1)
+        tip = (hx + dx * 0.13, hy + dy * 0.13)
         metal = RegionTag("scene", "metal")
-        self.shape(p, [(hx - nx * 0.012, hy - ny * 0.012 - 0.01), (tip[0] - nx * 0.012, tip[1] - ny * 0.012),
-                       (tip[0] + nx * 0.004, tip[1] + ny * 0.004), (hx + nx * 0.01, hy + ny * 0.01)], metal, rounds=0)
+        self.shape(p, [(hx - nx * 0.016, hy - ny * 0.016 - 0.012), (tip[0] - nx * 0.016, tip[1] - ny * 0.016),
+                       (tip[0] + nx * 0.002, tip[1] + ny * 0.002), (hx + nx * 0.012, hy + ny * 0.012)], metal,
+                   ink_fill=150, rounds=0)
         if self.pose_name == "shoot":
             self._flash(p, tip, (dx, dy), 0.05)
 

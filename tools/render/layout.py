@@ -88,6 +88,13 @@ def _split(start: int, length: int, weights: list[float], gutter: int) -> list[t
     return spans
 
 
+def text_room(panel: PanelSpec) -> float:
+    """A wider share of its tier for a panel with much to say (up to 1.5× for 120+ characters of lettering), so
+    that its text fits at a readable size instead of being cut."""
+    chars = sum(len(b.text) for b in panel.balloons if b.kind != "sfx")
+    return 1.0 + 0.35 * min(1.5, max(0.0, (chars - 30) / 60))
+
+
 def layout_page(page: PagePlan, dpi: int) -> list[PanelSlot]:
     """Boxes of every panel of `page`, tier by tier, in reading order."""
     width, height = page_size(dpi)
@@ -96,7 +103,7 @@ def layout_page(page: PagePlan, dpi: int) -> list[PanelSlot]:
     tiers = _split(top, height - top - bottom, [1.0] * len(page.tiers), gutter)
     slots: list[PanelSlot] = []
     for t, (tier, (y, h)) in enumerate(zip(page.tiers, tiers, strict=True)):
-        weights = [SHOT_WIDTH.get(p.shot, 1.0) for p in tier.panels]
+        weights = [SHOT_WIDTH.get(p.shot, 1.0) * text_room(p) for p in tier.panels]
         for panel, (x, w) in zip(tier.panels, _split(side, width - 2 * side, weights, gutter), strict=True):
             slots.append(PanelSlot(panel=panel, box=Box(x, y, w, h), tier=t))
     return slots

@@ -72,9 +72,11 @@ def panel_rng(panel: PanelSpec, seed: int) -> random.Random:
 def with_headroom(framing: Framing, panel: PanelSpec) -> Framing:
     """Close-ups that carry balloons leave the top of the panel to the lettering: the face moves down."""
     spoken = [b for b in panel.balloons if b.kind in ("speech", "thought")]
-    if not spoken or framing.figure < 4.0:
+    chars = sum(len(b.text) for b in spoken)
+    if not spoken or framing.figure < 2.0 or (framing.figure < 4.0 and chars < 40):
         return framing
-    return Framing(framing.figure, framing.top + 0.13, min(0.95, framing.horizon + 0.1), framing.depth,
+    drop = 0.13 if framing.figure >= 4.0 else min(0.14, 0.06 + chars / 1000)
+    return Framing(framing.figure, framing.top + drop, min(0.95, framing.horizon + drop * 0.8), framing.depth,
                    framing.abbreviation)
 
 
