@@ -80,7 +80,9 @@ def _fmt(value: float | None, interval: tuple[float, float] | None = None, pct: 
     if pct:
         text = f"{100 * value:.1f} %"
         return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
-    text = f"{value:.3f}" if value != int(value) or value <= 1 else f"{value:.0f}"
+    if interval is None and value == int(value):
+        return f"{value:.0f}"  # a count
+    text = f"{value:.3f}"
     return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
 
 

@@ -157,12 +157,9 @@ def load_real_pages(
 
 
 def _provenance(folder: Path, split: str, splits_file: Path | str | None) -> str:
-    readme = folder / "README.md"
-    title = (
-        readme.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip() if readme.is_file() else ""
-    )
+    """Where the pages come from: the folder and the split file (see the README files beside them)."""
     where = f"split {split!r} of {splits_file}" if splits_file else "every page"
-    return "; ".join(filter(None, [title, f"{folder}", where]))
+    return f"{folder}; {where}"
 
 
 def load_generated(truth_path: Path | str) -> PageSet:
