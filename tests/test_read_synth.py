@@ -157,3 +157,17 @@ def test_scan_like_pages_are_seeded_and_keep_the_default_generator(tmp_path):
     assert strip.width > 2.5 * strip.height  # a strip, 26 x 8.5 cm
     with pytest.raises(ValueError, match="page kinds"):
         generate_scan_like(tmp_path / "c", pages=1, kinds=("manga",))
+
+
+def test_synth_scan_like_command(tmp_path):
+    from click.testing import CliRunner
+
+    from agent.cli.main import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["synth", str(tmp_path / "s"), "--scan-like", "-n", "1", "--kind", "strip"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "s" / "truth.json").read_text())
+    assert truth["page_types"] == {"scan_001.png": "strip"} and truth["pages"]["scan_001.png"]
+    wrong = runner.invoke(cli, ["synth", str(tmp_path / "t"), "--kind", "strip"])
+    assert wrong.exit_code != 0 and "--scan-like" in wrong.output
