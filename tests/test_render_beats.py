@@ -50,6 +50,8 @@ def test_time_props_and_riders_who_shoot(parser: BeatParser) -> None:
     assert action.time == "night" and action.props == ["campfire"]
     assert parser.parse("Tex risponde al fuoco", ["Tex"]).props == ["revolver"]  # a shot, not a campfire
     assert parser.parse("Tex ascolta il vento", ["Tex"]).props == []
+    assert parser.parse("Tex e Carson entrano nel saloon", ["Tex"]).setting == "interior"
+    assert parser.parse("Tex guarda il canyon", ["Tex"]).setting == "desert"
 
 
 def test_labelled_sets_are_big_enough_and_well_formed(parser: BeatParser) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from tools.errors import InputFileError
+from tools.errors import InputFileError, NuvolaError
 
 RULES_FILE = Path(__file__).with_name("beats.yaml")
 ACTION_POSES = {"walk", "run", "ride", "aim", "shoot", "punch", "fall", "lie", "sit", "crouch", "point"}
@@ -67,6 +67,7 @@ class BeatAction:
     figures: list[FigureAction] = field(default_factory=list)
     props: list[str] = field(default_factory=list)
     time: str | None = None
+    setting: str | None = None  # the kind of place the beat itself names (saloon -> interior, canyon -> desert)
     verbs: int = 0  # pose-giving verbs the rules found
     source: str = "rules"
 
@@ -189,7 +190,7 @@ class BeatParser:
         """The drawable action of one beat; `cast` are the figures the panel's plan already lists."""
         cast = [c for c in cast if c]
         folded = fold(text)
-        action = BeatAction(time=self._time(folded))
+        action = BeatAction(time=self._time(folded), setting=place_named(text))
         figures = self._cast_figures(cast)
         mentions = self._mentions(folded, [c for c in cast if self.role_of(c) is None])
         self._assign(folded, mentions, figures, action)
@@ -271,6 +272,11 @@ class BeatParser:
                 if joined and pending:
                     governed = pending[-1][1]
                 pending += [(p, governed) for p in people]
+                if last_rule is not None and last_rule["pose"] in ("walk", "run", "ride") and re.search(
+                        r"\b(?:con|insieme a|assieme a)\s+(?:(?:il|lo|la|i|gli|le|un|uno|una|suo|sua|l')\s*)*$",
+                        folded[:mention.start]):
+                    for person in people:  # "cavalcano con il prigioniero": companions go the same way
+                        person.pose, person.mounted = last_rule["pose"], last_rule["pose"] == "ride"
                 if last_rule is not None:
                     objects = [*objects, *people] if not re.search(r"[,;.]|\bche\b|\bmentre\b", before) else people
                     if last_rule.get("patient") and not re.search(r"[,;.]|\bche\b|\bmentre\b", before):
@@ -385,6 +391,15 @@ class BeatParser:
             fig.target = victims[0].name
 
 
+def place_named(text: str) -> str | None:
+    """The kind of place a beat names by itself, if any (the scene keywords of tools/render/scene.py)."""
+    from tools.comic_script import PanelSpec
+    from tools.render.scene import scene_kind
+
+    kind = scene_kind(PanelSpec(id="beat", description=text))
+    return None if kind == "plain" else kind
+
+
 def pending_joined(before: str) -> bool:
     """People joined by "e" to the previous person ("Tex e il colonnello") share its subject role."""
     return bool(re.fullmatch(r"\s*(?:e|ed)\s+(?:(?:il|lo|la|i|gli|le|un|uno|una|l'|suo|vecchio)\s*)*", before))
@@ -433,7 +448,6 @@ PERSONAGGI: {names}
 
 def refine_with_model(action: BeatAction, text: str, llm: Any, poses: list[str]) -> None:
     """Ask a completion model for the poses the rules left unknown (`NAME: pose` lines, validated)."""
-    from tools.errors import StructuredOutputError
     from tools.models.structured import generate_parsed, parse_labelled_lines
 
     names = [f.name for f in action.figures]
@@ -449,7 +463,7 @@ def refine_with_model(action: BeatAction, text: str, llm: Any, poses: list[str])
     prompt = MODEL_PROMPT.format(poses=", ".join(poses), action=text.strip(), names=", ".join(names))
     try:
         answer = generate_parsed(llm, prompt, parse, retries=1, what="poses", max_tokens=40, stop=["\n\n", "AZIONE"])
-    except StructuredOutputError:
+    except NuvolaError:  # no usable answer (or no model): the rules' reading stands
         return
     for fig in action.figures:
         pose = answer.get(fig.name.lower())

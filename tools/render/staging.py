@@ -57,6 +57,7 @@ class Stage:
             "place": self.place,
             "light": self.light,
             "time": self.action.time,
+            "setting": self.action.setting,
             "parser": self.action.source,
         }
 
