@@ -462,7 +462,8 @@ def refine_with_model(action: BeatAction, text: str, llm: Any, poses: list[str])
 
     prompt = MODEL_PROMPT.format(poses=", ".join(poses), action=text.strip(), names=", ".join(names))
     try:
-        answer = generate_parsed(llm, prompt, parse, retries=1, what="poses", max_tokens=40, stop=["\n\n", "AZIONE"])
+        answer = generate_parsed(llm, prompt, parse, retries=1, what="poses", max_tokens=min(40, 8 + 8 * len(names)),
+                                 stop=["\n\n", "AZIONE"])
     except NuvolaError:  # no usable answer (or no model): the rules' reading stands
         return
     for fig in action.figures:
