@@ -164,3 +164,16 @@ def test_a_single_framed_panel_is_not_a_page_border():
     draw.rectangle([80, 100, 1139, 1500], outline=0, width=4)
     draw.ellipse([400, 500, 800, 900], outline=0, width=4)
     _same_boxes([p.box for p in extract_panels(page)], [(80, 100, 1060, 1401)], 0.95)
+
+
+def test_painted_panels_on_a_black_page():
+    """Black gutters and margins (night scenes, some web comics): the layout is read from what differs
+    from the background, where the contour baseline sees one dark block."""
+    page = Image.new("RGB", (992, 1401), (10, 10, 12))
+    draw = ImageDraw.Draw(page)
+    boxes = [(41, 41, 911, 420), (41, 490, 440, 420), (511, 490, 441, 420), (41, 940, 911, 420)]
+    for i, (x, y, w, h) in enumerate(boxes):
+        draw.rectangle([x, y, x + w - 1, y + h - 1], fill=(60 + 40 * i, 140, 200 - 30 * i))
+        draw.ellipse([x + w // 3, y + h // 4, x + w // 2, y + h - 20], fill=(20, 20, 25))  # dark art
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.95)
+    assert len(baseline_panels(page)) < len(boxes)

@@ -4,7 +4,8 @@ Line art is found by the ink mask (binarise); painted and toned art also by its 
 is content when it is clearly darker than the paper around it (a paper level estimated over a large
 window, so yellowed or unevenly lit paper stays paper) or when its colour is away from the paper's
 colour (light painted skies). The layout mask is ink or content; `filled` closes hairline gaps and fills
-enclosed holes, so a framed panel of line art becomes a solid block like a painted one.
+enclosed holes, so a framed panel of line art becomes a solid block like a painted one. Pages with
+a dark background (black gutters) are read the other way round: content is what differs from it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 LUM_TOLERANCE = 0.12  # content is this much darker than the local paper level (show-through is less)
 CHROMA_TOLERANCE = 10  # or this far from the paper colour (Lab a*/b* units of OpenCV's 8-bit Lab)
 CONTENT_HEIGHT = 700  # tone and colour are judged at most this many rows tall
+DARK_LEVEL = 90  # a page whose outer ring is darker than this (and even) has a dark background
+DARK_SPREAD = 25  # gray levels: how even that ring is
 MAX_HOLE = 0.6  # of the page area: bigger enclosed areas are not filled
 MIN_HOLE = 0.03  # of the page height: narrower enclosed areas (gutter stretches) are not filled
 OPEN_SHARE = 0.008  # of the page height: content thinner than this is not an area
@@ -68,6 +71,24 @@ def _paper_colour(gray: np.ndarray, ab: np.ndarray, paper: np.ndarray) -> tuple[
     pick = p & (g >= np.percentile(g[p], 75))
     a, b = np.median(c[pick], axis=0)
     return int(a), int(b)
+
+
+def dark_background(gray: np.ndarray) -> int | None:
+    """The gray level of a dark page background (black gutters and margins: the page's outer ring is
+    nearly all one dark tone), or None for pages on light paper."""
+    h, w = gray.shape
+    b = max(2, round(0.015 * min(h, w)))
+    ring = np.concatenate([gray[:b].ravel(), gray[-b:].ravel(), gray[:, :b].ravel(), gray[:, -b:].ravel()])
+    level = int(np.median(ring))
+    even = float((np.abs(ring.astype(np.int16) - level) <= DARK_SPREAD).mean())
+    return level if level < DARK_LEVEL and even >= 0.8 else None
+
+
+def background_content(gray: np.ndarray, level: int) -> np.ndarray:
+    """On a dark background: 1 where a pixel (mask size) is away from the background's tone, in areas."""
+    far = cv2.absdiff(gray, np.full_like(gray, level)) > 2 * DARK_SPREAD
+    k = max(3, round(OPEN_SHARE * gray.shape[0])) | 1
+    return cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
 
 
 def fill_holes(mask: np.ndarray, max_share: float = 1.0, min_side: float = 0.0) -> np.ndarray:

@@ -96,6 +96,7 @@ class Page:
     ink: np.ndarray | None = None  # uint8 0/1, 1 = ink (mask coordinates)
     paper: np.ndarray | None = None  # uint8 0/1, 1 = as light as the paper (mask coordinates)
     clean: np.ndarray | None = None  # ink without specks
+    dark: bool = False  # the page's background is dark (black gutters): layout from content only
     content: np.ndarray | None = None  # uint8 0/1, 1 = tone or colour, not paper (mask coordinates)
     filled: np.ndarray | None = None  # clean ink or content, enclosed areas filled: the layout mask
     cells: list[Cell] = field(default_factory=list)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tools.panels.content import content_mask, filled_layout
+from tools.panels.content import background_content, content_mask, dark_background, filled_layout
 from tools.panels.lettering import holds_only_lettering
 from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
@@ -150,7 +150,11 @@ def binarise(page: Page) -> None:
     page.ink = np.ascontiguousarray(ink)
     page.paper = np.ascontiguousarray(paper)
     small = cv2.resize(page.gray, size, interpolation=cv2.INTER_AREA) if k > 1 else page.gray
-    page.content = content_mask(small, page.ab, paper)
+    level = dark_background(small)
+    page.dark = level is not None
+    page.content = (
+        background_content(small, level) if level is not None else content_mask(small, page.ab, paper)
+    )
     page.debug("binarise", lambda: 255 - ink * 255)
 
 
@@ -164,7 +168,7 @@ def denoise(page: Page) -> None:
     keep[0] = False
     clean = keep[labels].astype(np.uint8)
     page.clean = clean
-    layout = clean | page.content if page.content is not None else clean
+    layout = page.content if page.dark else clean | page.content if page.content is not None else clean
     page.filled = filled_layout(layout, max(3, round(0.005 * page.height)))
     page.debug("denoise", lambda: 255 - clean * 255)
 
@@ -353,6 +357,8 @@ def _frames(page: Page, box: Box, mask: np.ndarray | None = None) -> list[Box]:
     """Boxes of closed, solid rectangular outlines (panel frames) filling a good share of `box`: drawn
     frames in the ink, or with `mask=page.content` the edges of painted rectangles."""
     assert page.clean is not None
+    if mask is None and page.dark:  # on a dark background the ink mask is the background itself
+        return []
     x, y, w, h = box
     region = np.ascontiguousarray((page.clean if mask is None else mask)[y : y + h, x : x + w])
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
