@@ -3,6 +3,7 @@ turn), then per scene the narrating captions and the beats, one per panel."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,12 +84,12 @@ def _outline_scene(
             "narrator",
             prompt,
             lambda text: parse_scene(
-                text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
+                "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
             ),
             what=f"outline scene {index + 1}",
             seed=derive_seed(state.get("seed", 0), "outline", index, state.get("outline_reviews", 0)),
             max_tokens=160,
-            stop=["\nSCENA", "\n\n", "\nSTORIA"],
+            stop=["\nSCENA", "\n\n\n", "\nSTORIA"],
             temperature=0.7,
         )
         scene["cast"] = scene.get("cast") or list(state["cast"])
@@ -195,6 +196,8 @@ def _write_beats(
     beats: list[dict[str, Any]] = []
     index, calls = scene["index"], 0
     while calls < MAX_BEAT_CALLS and len(beats) < target:
+        lead = lead_name(scene, calls) if calls else ""
+        opening = opening_caption(scene) if lead and not beats else None
         prompt = writer_prompt(
             "scene_beats",
             example=example,
@@ -202,8 +205,10 @@ def _write_beats(
             scene=scene,
             constraints=state.get("constraints", []),
             beats=beats,
+            opening=opening,
+            lead=lead,
         )
-        parse = _beats_parser(ctx, state, scene, example, beats)
+        parse = _beats_parser(ctx, state, scene, example, beats, lead)
         calls += 1
         try:
             beats += generate_lines(
@@ -232,13 +237,17 @@ def _beats_parser(
     scene: dict[str, Any],
     example: dict[str, Any],
     beats: list[dict[str, Any]],
+    lead: str = "",
 ) -> Callable[[str], list[dict[str, Any]]]:
-    """The parser for the next beats call: the completion continues a DIDASCALIA or an AZIONE line."""
-    prefix = "AZIONE:" if beats else "DIDASCALIA:"
+    """The parser for the next beats call: the completion continues a DIDASCALIA or an AZIONE line (one
+    that starts with `lead`'s name when the prompt gave it)."""
+    prefix = f"AZIONE: {lead}" if lead else "AZIONE:" if beats else "DIDASCALIA:"
     seen = [line["action"] for line in example["lines"]] + [b["action"] for b in beats]
     vocabulary = ctx.vocabulary(state["storyline"])
 
     def parse(text: str) -> list[dict[str, Any]]:
+        if lead and len(re.findall(r"[^\W\d_]{2,}", text.split("\n", 1)[0])) < 2:
+            raise ValueError(f"the action after {lead!r} says nothing ({text[:30]!r})")
         return parse_beats(
             prefix + text, seen, cast=scene["cast"], profile=ctx.profile, vocabulary=vocabulary
         )
@@ -252,6 +261,12 @@ def _scene_memory(ctx: WriteContext, scene: dict[str, Any]) -> list[str]:
         return []
     query = f"{scene['place']}. {scene.get('goal', '')} {scene.get('conflict', '')}"
     return [_snippet(h["text"]) for h in ToolBox(ctx).call("similar_scenes", text=query, k=2)]
+
+
+def lead_name(scene: dict[str, Any], call: int) -> str:
+    """The cast member who starts the action of a continuation call (the cast in turn)."""
+    cast = scene.get("cast") or []
+    return str(cast[(call - 1) % len(cast)]) if cast else ""
 
 
 def min_beats(pages: int) -> int:

@@ -7,7 +7,6 @@ uninterrupted one. `delay` makes each call take time, so a test can kill a run m
 
 from __future__ import annotations
 
-import re
 import time
 import zlib
 from collections import Counter
@@ -56,10 +55,14 @@ class WritingResponder:
         h = _h(prompt, salt=str(self.asked[prompt]))
         if tail.startswith("TITOLO:"):
             return f" LA PISTA DI {PLACES[h % len(PLACES)].split()[-1]}\n"
-        if re.match(r"SCENA \d+", tail):
-            return self.scene(h)
+        if tail == "LUOGO:":
+            return self.scene(h).removeprefix("\nLUOGO:")
         if tail in ("DIDASCALIA:", "AZIONE:"):
             return self.beats(prompt, h, caption=tail == "DIDASCALIA:")
+        if tail.startswith("AZIONE: "):  # the action starts with a cast member's name, given
+            text = self.beats(prompt, h, caption=False)
+            leader = next(name for name in self.cast if text.startswith(name))
+            return text[len(leader) :]
         if tail == "INQUADRATURA:":
             return self.direction(h)
         return self.balloon(h)
