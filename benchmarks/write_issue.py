@@ -271,8 +271,8 @@ def main() -> None:
     if not args.dev_only:
         plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
     runs: list[Run] = []
-    for code, code_dir, seeds in codes:
-        for split, plot, pages in plots:
+    for split, plot, pages in plots:  # plot by plot, before then after: a stopped run still compares
+        for code, code_dir, seeds in codes:
             for seed in range(seeds):
                 name = f"{code}-{split}-{len(runs)}-s{seed}"
                 run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
