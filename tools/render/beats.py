@@ -181,8 +181,8 @@ class BeatParser:
         folded = fold(name)
         if self.profile is not None and getattr(self.profile, "find", None) and self.profile.find(name):
             return None
-        for spec in self.rules.extras.values():
-            if any(p.search(folded) for p in spec["words"]):
+        for spec in self.rules.extras.values():  # a plan may name an extra with or without its article
+            if any(p.search(folded) or p.search(f"un {folded}") for p in spec["words"]):
                 return spec["role"]
         return None
 

@@ -112,7 +112,9 @@ def break_word(word: str, font: ImageFont.FreeTypeFont, max_width: float) -> lis
     rest = word
     while font.getlength(rest) > max_width:
         cut = None
-        for head, _tail in _hyphenator().iterate(rest):  # longest head first
+        for head, tail in _hyphenator().iterate(rest):  # longest head first
+            if len(head) < 2 or len(tail.strip("!?.,;:'\"")) < 3:  # never RANGER-S! or A-MICO
+                continue
             if font.getlength(head + "-") <= max_width:
                 cut = len(head)
                 break
