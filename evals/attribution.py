@@ -1,8 +1,10 @@
 """Authorship attribution: the harness proves its style score on real prose whose authors are known.
 
-Each author's profile is built from the training texts; every test text is cut into N-word chunks and each
-chunk is given to the author with the highest score. The same chunks are attributed by two classic
-baselines (Burrows' Delta and a character n-gram SVM) so the figures can be read side by side.
+Each author's model is built from the training texts; every test text is cut into N-word chunks and each
+chunk is given to the author with the highest score. The harness is `author_lm` (per-author language
+models, evals.author_lm); the earlier profile score and two classic baselines (Burrows' Delta and a
+character n-gram SVM) attribute the same chunks so the figures can be read side by side. Intervals are
+95 % bootstraps over held-out novels (chunks of one novel are not independent).
 """
 
 from __future__ import annotations
@@ -17,13 +19,33 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
+from evals.author_lm import AuthorLM
 from evals.baselines import CharSvmBaseline, burrows_delta_baseline
 from evals.corpus import AuthoredText, Fold, chunk_words, leave_one_novel_out, list_texts
 from evals.style_profile import CharChannel, StyleProfiler, WordChannel
 from tools.errors import InputFileError, NuvolaError
 
-HARNESS = "style_score"
+HARNESS = "author_lm"
+PROFILE = "style_score"
 BASELINES = ("burrows_delta", "char_svm")
+BOOTSTRAP_ROUNDS = 1000
+SPLIT_FILE = Path(__file__).resolve().parent / "gt" / "eltec-ita" / "attribution_split.json"
+
+
+class AttributionSplit(BaseModel):
+    """The fixed dev/frozen split of the two-novel authors (evals/gt/eltec-ita/attribution_split.json)."""
+
+    corpus: str
+    rule: str
+    frozen_authors: list[str]
+    dev_authors: list[str]
+
+
+def load_split(path: Path = SPLIT_FILE) -> AttributionSplit:
+    try:
+        return AttributionSplit.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(Path(path), f"not a readable attribution split ({exc})") from exc
 
 
 class Attributor(Protocol):
@@ -32,6 +54,8 @@ class Attributor(Protocol):
     def fit(self, chunks: Sequence[str], labels: Sequence[str]) -> object: ...
 
     def predict(self, chunks: Sequence[str]) -> np.ndarray: ...
+
+    def scores(self, chunks: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -45,11 +69,13 @@ class AttributionConfig:
     word_weight: float = 0.5
     delta_mfw: int = 300
     svm_c: float = 1.0
-    methods: tuple[str, ...] = (HARNESS, *BASELINES)
+    lm: AuthorLM = field(default_factory=AuthorLM)
+    methods: tuple[str, ...] = (HARNESS, PROFILE, *BASELINES)
 
     def build(self, method: str) -> Attributor:
         factories: dict[str, Callable[[], Attributor]] = {
-            HARNESS: lambda: StyleProfiler(
+            HARNESS: lambda: AuthorLM(**self.lm.config()),  # type: ignore[arg-type]
+            PROFILE: lambda: StyleProfiler(
                 word=WordChannel(mfw=self.word_mfw),
                 char=CharChannel(features=self.char_features),
                 word_weight=self.word_weight,
@@ -68,6 +94,16 @@ class AuthorScore(BaseModel):
     n_chunks: int
 
 
+class Calibration(BaseModel):
+    """How honest the harness's P(author | chunk) is: mean log-loss, Brier score, expected calibration error
+    (10 bins of the top probability), and the mean top probability beside the accuracy."""
+
+    log_loss: float
+    brier: float
+    ece: float
+    mean_confidence: float
+
+
 class MethodResult(BaseModel):
     """Top-1 accuracy of one method over every test chunk, overall and per author."""
 
@@ -75,6 +111,7 @@ class MethodResult(BaseModel):
     macro_accuracy: float = Field(description="mean of the per-author accuracies")
     correct: int
     n_chunks: int
+    interval: tuple[float, float] = Field(description="95 % bootstrap over held-out novels")
     per_author: dict[str, AuthorScore]
     seconds: float
 
@@ -94,6 +131,15 @@ class Confusion(BaseModel):
     matrix: list[list[int]]
 
 
+class ChunkRecord(BaseModel):
+    """One attributed chunk: its novel, true author and each method's answer (for splits and intervals)."""
+
+    novel: str
+    author: str
+    predicted: dict[str, str]
+    confidence: float | None = None
+
+
 class AttributionReport(BaseModel):
     """What `nuvola eval attribution` prints: the harness's figure first, the baselines beside it."""
 
@@ -108,6 +154,11 @@ class AttributionReport(BaseModel):
     errors: list[str]
     folds: list[FoldResult]
     confusion: Confusion | None
+    parts: dict[str, dict[str, MethodResult]] = Field(
+        default={}, description="the same run's figures on the dev and on the frozen authors' novels"
+    )
+    calibration: Calibration | None = None
+    chunks: list[ChunkRecord] = []
     config: dict[str, object]
     seconds: float
 
@@ -117,8 +168,12 @@ class Predictions:
     """Truth and predictions accumulated over folds, per method."""
 
     truth: list[str] = field(default_factory=list)
+    novels: list[str] = field(default_factory=list)
     predicted: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    true_probability: list[float] = field(default_factory=list)
+    top_probability: list[float] = field(default_factory=list)
+    brier: list[float] = field(default_factory=list)
 
     def add(self, method: str, predicted: Sequence[str], seconds: float) -> None:
         self.predicted.setdefault(method, []).extend(predicted)
@@ -126,9 +181,14 @@ class Predictions:
 
 
 def read_chunks(
-    texts: Sequence[AuthoredText], size: int, whole_if_short: bool, errors: list[str]
+    texts: Sequence[AuthoredText],
+    size: int,
+    whole_if_short: bool,
+    errors: list[str],
+    sources: list[str] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Chunks and their authors; an unreadable file is recorded in `errors` and the batch goes on."""
+    """Chunks and their authors (and each chunk's file name in `sources`); an unreadable file is recorded
+    in `errors` and the batch goes on."""
     chunks: list[str] = []
     labels: list[str] = []
     for text in texts:
@@ -142,6 +202,8 @@ def read_chunks(
             pieces = [body]
         chunks.extend(pieces)
         labels.extend([text.author] * len(pieces))
+        if sources is not None:
+            sources.extend([text.path.name] * len(pieces))
     return chunks, labels
 
 
@@ -153,18 +215,23 @@ def run_fold(
     known = set(train_labels)
     skipped = {t.author for t in fold.test if t.author not in known}
     test_texts = [t for t in fold.test if t.author in known]
-    test_chunks, truth = read_chunks(test_texts, config.chunk_words, False, errors)
+    novels: list[str] = []
+    test_chunks, truth = read_chunks(test_texts, config.chunk_words, False, errors, novels)
     accuracy: dict[str, float] = {}
     if len(known) < 2:
         raise NuvolaError(f"fold {fold.index}: attribution needs training texts of at least two authors")
     if test_chunks:
         sink.truth.extend(truth)
+        sink.novels.extend(novels)
         for method in config.methods:
             start = time.perf_counter()
             model = config.build(method)
             model.fit(train_chunks, train_labels)
-            predicted = [str(p) for p in model.predict(test_chunks)]
+            scores = model.scores(test_chunks)
+            predicted = [str(p) for p in model.classes[scores.argmax(axis=1)]]
             sink.add(method, predicted, time.perf_counter() - start)
+            if isinstance(model, AuthorLM):
+                record_probabilities(sink, model, scores, test_chunks, truth)
             accuracy[method] = float(np.mean(np.array(predicted) == np.array(truth)))
     result = FoldResult(
         index=fold.index,
@@ -176,7 +243,53 @@ def run_fold(
     return result, skipped
 
 
-def score_method(truth: Sequence[str], predicted: Sequence[str], seconds: float) -> MethodResult:
+def record_probabilities(
+    sink: Predictions, model: AuthorLM, scores: np.ndarray, chunks: Sequence[str], truth: Sequence[str]
+) -> None:
+    """The harness's calibrated probabilities of the true author and of its answer, for calibration figures."""
+    from evals.corpus import count_words
+
+    probs = model.probabilities_from(scores, [count_words(c) for c in chunks])
+    column = {str(a): i for i, a in enumerate(model.classes)}
+    for row, author in zip(probs, truth, strict=True):
+        p_true = float(row[column[author]])
+        sink.true_probability.append(p_true)
+        sink.top_probability.append(float(row.max()))
+        sink.brier.append(float((row**2).sum() - 2 * p_true + 1))
+
+
+def calibration(sink: Predictions, correct: np.ndarray) -> Calibration | None:
+    if not sink.true_probability:
+        return None
+    top = np.asarray(sink.top_probability)
+    bins = np.minimum((top * 10).astype(int), 9)
+    ece = sum(abs(correct[bins == b].mean() - top[bins == b].mean()) * (bins == b).mean() for b in set(bins))
+    return Calibration(
+        log_loss=round(float(-np.log(np.maximum(sink.true_probability, 1e-12)).mean()), 4),
+        brier=round(float(np.mean(sink.brier)), 4),
+        ece=round(float(ece), 4),
+        mean_confidence=round(float(top.mean()), 4),
+    )
+
+
+def novel_bootstrap(correct: np.ndarray, novels: Sequence[str], seed: int = 0) -> tuple[float, float]:
+    """95 % percentile interval of pooled accuracy, resampling held-out novels with replacement."""
+    names = sorted(set(novels))
+    if not names:
+        return (0.0, 0.0)
+    index = {n: i for i, n in enumerate(names)}
+    which = np.array([index[n] for n in novels])
+    hits = np.bincount(which, weights=correct.astype(float), minlength=len(names))
+    sizes = np.bincount(which, minlength=len(names)).astype(float)
+    draws = np.random.default_rng(seed).integers(0, len(names), size=(BOOTSTRAP_ROUNDS, len(names)))
+    rates = hits[draws].sum(axis=1) / np.maximum(sizes[draws].sum(axis=1), 1.0)
+    low, high = np.percentile(rates, [2.5, 97.5])
+    return (round(float(low), 4), round(float(high), 4))
+
+
+def score_method(
+    truth: Sequence[str], predicted: Sequence[str], seconds: float, novels: Sequence[str] | None = None
+) -> MethodResult:
     truth_arr, pred_arr = np.asarray(truth), np.asarray(predicted)
     per_author = {}
     for author in sorted(set(truth)):
@@ -192,6 +305,7 @@ def score_method(truth: Sequence[str], predicted: Sequence[str], seconds: float)
         macro_accuracy=float(np.mean([a.accuracy for a in per_author.values()])) if per_author else 0.0,
         correct=correct,
         n_chunks=n,
+        interval=novel_bootstrap(truth_arr == pred_arr, novels if novels is not None else list(truth)),
         per_author=per_author,
         seconds=round(seconds, 2),
     )
@@ -217,7 +331,7 @@ def run_folds(folds: Sequence[Fold], config: AttributionConfig) -> AttributionRe
         results.append(result)
         skipped |= fold_skipped
     methods = {
-        m: score_method(sink.truth, sink.predicted.get(m, []), sink.seconds.get(m, 0.0))
+        m: score_method(sink.truth, sink.predicted.get(m, []), sink.seconds.get(m, 0.0), sink.novels)
         for m in config.methods
     }
     main = methods.get(HARNESS) or next(iter(methods.values()))
@@ -233,17 +347,40 @@ def run_folds(folds: Sequence[Fold], config: AttributionConfig) -> AttributionRe
         errors=errors,
         folds=results,
         confusion=confusion(sink.truth, sink.predicted[HARNESS]) if HARNESS in sink.predicted else None,
+        calibration=harness_calibration(sink),
+        chunks=chunk_records(sink),
         config=run_config(config),
         seconds=round(time.perf_counter() - start, 2),
     )
+
+
+def harness_calibration(sink: Predictions) -> Calibration | None:
+    if HARNESS not in sink.predicted:
+        return None
+    return calibration(sink, np.asarray(sink.predicted[HARNESS]) == np.asarray(sink.truth))
+
+
+def chunk_records(sink: Predictions) -> list[ChunkRecord]:
+    confidence = sink.top_probability if len(sink.top_probability) == len(sink.truth) else None
+    return [
+        ChunkRecord(
+            novel=novel,
+            author=author,
+            predicted={m: p[i] for m, p in sink.predicted.items()},
+            confidence=round(confidence[i], 4) if confidence else None,
+        )
+        for i, (novel, author) in enumerate(zip(sink.novels, sink.truth, strict=True))
+    ]
 
 
 def run_config(config: AttributionConfig) -> dict[str, object]:
     """The configuration, seeds and software versions a report is logged with."""
     import sklearn
 
+    plain = {k: v for k, v in vars(config).items() if k != "lm"}
     return {
-        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(config).items()},
+        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in plain.items()},
+        "author_lm": config.lm.config(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scikit_learn": sklearn.__version__,
@@ -256,9 +393,36 @@ def attribute(train_dir: Path | str, test_dir: Path | str, config: AttributionCo
     return run_folds([fold], config)
 
 
-def attribute_leave_one_out(corpus_dir: Path | str, config: AttributionConfig) -> AttributionReport:
-    """Leave-one-novel-out over a corpus folder (see `evals.corpus.leave_one_novel_out`)."""
-    folds = leave_one_novel_out(list_texts(Path(corpus_dir)))
+def attribute_leave_one_out(
+    corpus_dir: Path | str,
+    config: AttributionConfig,
+    split: AttributionSplit | None = None,
+    part: str = "all",
+) -> AttributionReport:
+    """Leave-one-novel-out over a corpus folder (see `evals.corpus.leave_one_novel_out`).
+
+    With a split, part "dev" leaves the frozen authors out altogether (the runs settings may be chosen on);
+    part "all" keeps every text and reports the dev and frozen authors' chunks separately too."""
+    texts = list_texts(Path(corpus_dir))
+    if split is not None and part == "dev":
+        texts = [t for t in texts if t.author not in set(split.frozen_authors)]
+    folds = leave_one_novel_out(texts)
     if not folds:
         raise NuvolaError(f"{corpus_dir}: no author has two or more texts, so nothing can be held out")
-    return run_folds(folds, config)
+    report = run_folds(folds, config)
+    if split is not None:
+        report.parts = split_parts(report, split)
+    return report
+
+
+def split_parts(report: AttributionReport, split: AttributionSplit) -> dict[str, dict[str, MethodResult]]:
+    """Each method's figures on the chunks of the dev authors and of the frozen authors (when present)."""
+    out: dict[str, dict[str, MethodResult]] = {}
+    for name, authors in (("dev", split.dev_authors), ("frozen", split.frozen_authors)):
+        rows = [c for c in report.chunks if c.author in set(authors)]
+        if rows:
+            truth, novels = [c.author for c in rows], [c.novel for c in rows]
+            out[name] = {
+                m: score_method(truth, [c.predicted[m] for c in rows], 0.0, novels) for m in report.methods
+            }
+    return out

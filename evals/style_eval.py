@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from evals.comic_format import FormatComparison, compare_format
+from evals.copies import NgramIndex
 from evals.corpus import chunk_words, count_words
 from evals.judge import JudgeVerdict
 from evals.perplexity import TextPerplexity
@@ -26,6 +27,8 @@ from evals.style_profile import StyleProfiler
 from evals.stylometry import DeltaSpace, profile_delta
 
 MIN_POPULATION_CHUNKS = 5
+MIN_SAMPLE_WORDS = 500
+COPY_WORDS = 8
 MAX_PROFILE_CHUNKS = 300
 REFERENCE_PROFILE = "<reference>"
 
@@ -56,6 +59,16 @@ class ProfileScore(BaseModel):
     nearest: str
 
 
+class AuthorLMScore(BaseModel):
+    """P(reference | candidate) from per-author language models (evals.author_lm) of the reference and of
+    each background profile, scored on the candidate with copied runs of the reference cut out."""
+
+    p_reference: float
+    rank: int
+    profiles: int
+    nearest: str
+
+
 class CandidateScores(BaseModel):
     """Every metric of one candidate."""
 
@@ -67,6 +80,9 @@ class CandidateScores(BaseModel):
     cosine_delta: float | None
     style_probability: StyleProbability | None = None
     style_score: ProfileScore | None = None
+    author_lm: AuthorLMScore | None = None
+    copied_share: float = 0.0
+    short: bool = False
     perplexity: dict[str, TextPerplexity] = {}
     format: FormatComparison
     judge: JudgeVerdict | None = None
@@ -120,6 +136,22 @@ def fit_profiler(
     return StyleProfiler().fit(chunks, labels)
 
 
+def fit_author_models(reference: str, background: Sequence[tuple[str, str]]) -> Any:
+    """Per-author LMs of the reference and of each background profile (at most 150k words each)."""
+    from evals.author_lm import AuthorLM
+
+    by_label: dict[str, list[str]] = {}
+    for label, text in background:
+        by_label.setdefault(label, []).append(text)
+    if not by_label:
+        return None
+    texts = [reference, *("\n".join(v) for v in by_label.values())]
+    labels = [REFERENCE_PROFILE, *by_label]
+    return AuthorLM(
+        max_train_words=150_000, impostor_words=min(1000, max(50, count_words(reference) // 8))
+    ).fit(texts, labels)
+
+
 def reference_self_delta(space: DeltaSpace, chunks: Sequence[str]) -> float | None:
     """Mean Burrows' Delta of the reference's own chunks from its profile: the distance a text of the
     reference itself is typically at (read candidate Deltas against it)."""
@@ -148,6 +180,8 @@ class StyleEvaluator:
     self_delta: float | None = None
     profiler: StyleProfiler | None = None
     classifier: StyleClassifier | None = None
+    author_models: Any = None
+    copies: NgramIndex | None = None
     judge_llm: Any = None
 
     def fit(self) -> StyleEvaluator:
@@ -167,6 +201,8 @@ class StyleEvaluator:
                 seed=self.config.seed,
             ).fit([self.reference.text], [t for _, t in self.background])
             self.profiler = fit_profiler(self.reference_chunks, self.background, size, self.config)
+            self.author_models = fit_author_models(self.reference.text, self.background)
+        self.copies = NgramIndex.build([self.reference.text], COPY_WORDS)
         if self.config.judge_model:
             from tools.models import get_llm
 
@@ -174,7 +210,8 @@ class StyleEvaluator:
         return self
 
     def score(self, sample: TextSample, perplexity: dict[str, TextPerplexity]) -> CandidateScores:
-        assert self.space is not None and self.reference_chunks is not None
+        assert self.space is not None and self.reference_chunks is not None and self.copies is not None
+        clean, copied, words = self.copies.remove_copies(sample.text)
         delta = profile_delta(self.space, self.reference_chunks, [sample.text])
         burrows, cosine = delta["burrows_delta"] or [float("nan")], delta["cosine_delta"]
         scores = CandidateScores(
@@ -186,6 +223,9 @@ class StyleEvaluator:
             cosine_delta=None if cosine is None else round(cosine[0], 4),
             style_probability=self.classifier.probability(sample.text) if self.classifier else None,
             style_score=self.profile_score(sample.text) if self.profiler else None,
+            author_lm=self.author_lm_score(clean) if self.author_models is not None else None,
+            copied_share=round(copied / words, 4) if words else 0.0,
+            short=count_words(sample.text) < MIN_SAMPLE_WORDS,
             perplexity=perplexity,
             format=compare_format(self.reference, sample),
         )
@@ -204,6 +244,20 @@ class StyleEvaluator:
             rank=1 + int((row > row[column]).sum()),
             profiles=len(row),
             nearest=ranked[0],
+        )
+
+    def author_lm_score(self, text: str) -> AuthorLMScore | None:
+        """Calibrated P(reference) of `text` among the reference and background author models."""
+        if not text.strip():
+            return None
+        row = self.author_models.probabilities([text])[0]
+        classes = [str(c) for c in self.author_models.classes]
+        p = float(row[classes.index(REFERENCE_PROFILE)])
+        return AuthorLMScore(
+            p_reference=round(p, 4),
+            rank=1 + int((row > p).sum()),
+            profiles=len(classes),
+            nearest=classes[int(row.argmax())],
         )
 
     def _judge(self, sample: TextSample, scores: CandidateScores) -> None:
@@ -257,6 +311,8 @@ def metric_getters(config: StyleEvalConfig) -> dict[str, Any]:
         "cosine_delta": lambda c: c.cosine_delta,
         "style_probability": lambda c: c.style_probability.probability if c.style_probability else None,
         "style_score": lambda c: c.style_score.score if c.style_score else None,
+        "author_lm_p_reference": lambda c: c.author_lm.p_reference if c.author_lm else None,
+        "copied_share": lambda c: c.copied_share,
         "format_fidelity": lambda c: c.format.fidelity,
         "judge_overall": lambda c: c.judge.overall if c.judge else None,
     }
@@ -280,6 +336,21 @@ def compare(
     return out
 
 
+def sample_notes(scored: Sequence[CandidateScores]) -> list[str]:
+    """Warnings about samples too short to score and samples that copy the reference."""
+    notes = []
+    short = [c.name for c in scored if c.short]
+    if short:
+        notes.append(f"under {MIN_SAMPLE_WORDS} words (style figures are noisy): {', '.join(short)}")
+    copied = [f"{c.name} {c.copied_share:.0%}" for c in scored if c.copied_share > 0]
+    if copied:
+        notes.append(
+            f"copies runs of ≥ {COPY_WORDS} words from the reference (cut out before the author-LM score): "
+            + ", ".join(copied)
+        )
+    return notes
+
+
 def run_style_eval(
     reference: TextSample,
     candidates: Sequence[TextSample],
@@ -297,12 +368,20 @@ def run_style_eval(
             "no --background: Delta is measured in the reference's own spread (cosine Delta needs a population "
             "beyond the reference) and the style classifier (P(reference)) was not run"
         )
+    else:
+        notes.append(
+            "style rank and P(reference) say how much closer a candidate is to the reference than to the "
+            f"background profiles ({', '.join(sorted({label for label, _ in background}))}); if the "
+            "background is another genre (novels against comic dialogue), part of what they measure is genre: "
+            "give other dialogue or comic text as --background to measure style within the genre"
+        )
     if not config.perplexity_models:
         notes.append("no --lm: perplexity was not measured")
     scored = [
         evaluator.score(s, p) for s, p in zip(candidates, with_perplexity(candidates, config), strict=True)
     ]
     base = [evaluator.score(s, p) for s, p in zip(baseline, with_perplexity(baseline, config), strict=True)]
+    notes += sample_notes([*scored, *base])
     bg = SideSummary(
         name=background_name or "background",
         source=background_name,

@@ -149,8 +149,9 @@ def runtime_measures(
     if job.kind == "style":
         from finetune.style_score import style_score_report
 
-        target = "\n".join(e.completion for e in dataset.train)
-        out["style"] = style_score_report([target], job.contrast, base, mine)
+        heldout = "\n".join(e.completion for e in dataset.heldout)  # the target style, never trained on
+        training = "\n".join(e.completion for e in dataset.train)  # only to find copied passages
+        out["style"] = style_score_report([heldout], job.contrast, base, mine, training_texts=[training])
     return out
 
 

@@ -1,9 +1,11 @@
-"""The style-fidelity score of generations with and without an adapter, from the evals style classifier.
+"""The style-fidelity score of generations with and without an adapter, from per-author language models.
 
-`evals.style_profile.StyleProfiler` is fitted on the adapter's training text (the target profile) and on
-contrast texts (other authors or series, one profile each); a generation's score is its standardised
-similarity to the target profile (higher: closer in style). Without contrast texts or without evals/ the
-report says the score is pending instead of inventing one; held-out perplexity then stands alone.
+`evals.author_lm.AuthorLM` is fitted on held-out text of the target style (never the adapter's training
+text) and on contrast texts (one model per other author or series); a group of generations scores
+P(target | text), calibrated over all those models. Before scoring, every run of ≥ 8 words copied from the
+training or the reference text is flagged and cut out, and generations are pooled into samples of at least
+500 words. Two controls are scored by the same models: real target text kept out of the fit (the ceiling)
+and real text of a contrast author kept out of the fit (the floor).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 from finetune.data.examples import read_text
 
 TARGET = "target"
-CHUNK_WORDS = 400
-MAX_CHUNKS_PER_PROFILE = 60
+MIN_SAMPLE_WORDS = 500
+COPY_WORDS = 8
+CONTROL_SHARE = 0.2
+MAX_PROFILE_WORDS = 150_000
 
 
 def profile_label(path: Path) -> str:
@@ -24,65 +28,123 @@ def profile_label(path: Path) -> str:
     return path.stem.split("_")[0]
 
 
-def _chunks(text: str) -> list[str]:
-    from evals.corpus import chunk_words
-
-    chunks = chunk_words(text, CHUNK_WORDS)
-    step = max(1, len(chunks) // MAX_CHUNKS_PER_PROFILE)
-    return chunks[::step][:MAX_CHUNKS_PER_PROFILE]
-
-
-def fit_profiler(target_texts: Sequence[str], contrast: Sequence[Path]) -> Any:
-    """A StyleProfiler over the target style and one profile per contrast author/file."""
-    from evals.style_profile import StyleProfiler
-
-    chunks, labels = [], []
-    for text in target_texts:
-        found = _chunks(text)
-        chunks += found
-        labels += [TARGET] * len(found)
-    for path in contrast:
-        found = _chunks(read_text(path))
-        chunks += found
-        labels += [profile_label(path)] * len(found)
-    return StyleProfiler().fit(chunks, labels)
+def split_tail(text: str, share: float = CONTROL_SHARE) -> tuple[str, str]:
+    """(head, tail) of a text cut at a word, the tail holding `share` of its words (kept out of the fit)."""
+    words = text.split()
+    cut = len(words) - int(len(words) * share)
+    return " ".join(words[:cut]), " ".join(words[cut:])
 
 
-def target_scores(profiler: Any, texts: Sequence[str]) -> list[float]:
-    """Each text's standardised style score for the target profile."""
-    column = list(profiler.classes).index(TARGET)
-    return [float(row[column]) for row in profiler.scores(list(texts))]
+def fit_models(reference: str, contrast: Sequence[tuple[str, str]]) -> Any:
+    """Author LMs over the target style and one per contrast profile (each capped in words)."""
+    from evals.author_lm import AuthorLM
+
+    texts = [reference, *(t for _, t in contrast)]
+    labels = [TARGET, *(label for label, _ in contrast)]
+    return AuthorLM(max_train_words=MAX_PROFILE_WORDS).fit(texts, labels)
+
+
+def strip_copies(texts: Sequence[str], sources: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """The texts without the words covered by ≥ COPY_WORDS-grams found in `sources`, and the flags."""
+    from evals.copies import NgramIndex
+
+    index = NgramIndex.build(sources, COPY_WORDS)
+    kept, copied, total, flagged = [], 0, 0, 0
+    for text in texts:
+        clean, n_copied, n_words = index.remove_copies(text)
+        kept.append(clean)
+        copied, total, flagged = copied + n_copied, total + n_words, flagged + (n_copied > 0)
+    return kept, {"copied_words": copied, "words": total, "flagged_samples": flagged}
+
+
+def pooled_samples(texts: Sequence[str], min_words: int = MIN_SAMPLE_WORDS) -> list[str]:
+    """Consecutive generations joined until each sample holds ≥ `min_words` words (a short tail joins the
+    last sample; fewer words in all give one short sample)."""
+    samples: list[str] = []
+    current: list[str] = []
+    for text in texts:
+        current.append(text)
+        if len(" ".join(current).split()) >= min_words:
+            samples.append(" ".join(current))
+            current = []
+    if current:
+        if samples:
+            samples[-1] += " " + " ".join(current)
+        else:
+            samples.append(" ".join(current))
+    return [s for s in samples if s.strip()]
+
+
+def target_probabilities(models: Any, samples: Sequence[str]) -> list[float]:
+    """Calibrated P(target style) of each sample."""
+    if not samples:
+        return []
+    column = list(models.classes).index(TARGET)
+    return [round(float(row[column]), 4) for row in models.probabilities(list(samples))]
+
+
+def one_probability(models: Any, text: str) -> float | None:
+    probs = target_probabilities(models, [text] if text.strip() else [])
+    return probs[0] if probs else None
+
+
+def side_score(models: Any, texts: Sequence[str], sources: Sequence[str]) -> dict[str, Any]:
+    """Copy check, pooling into ≥ 500-word samples and the mean P(target) of one side's generations."""
+    clean, copies = strip_copies(texts, sources)
+    samples = pooled_samples(clean)
+    probs = target_probabilities(models, samples)
+    words = [len(s.split()) for s in samples]
+    return {
+        "p_target": round(sum(probs) / len(probs), 4) if probs else None,
+        "samples": len(samples),
+        "sample_words": words,
+        "short": bool(words) and min(words) < MIN_SAMPLE_WORDS,
+        "per_sample": probs,
+        **copies,
+    }
 
 
 def style_score_report(
-    target_texts: Sequence[str],
+    reference_texts: Sequence[str],
     contrast: Sequence[Path],
     base_texts: Sequence[str],
     adapter_texts: Sequence[str],
+    training_texts: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """{"status", "scores": {"base", "adapter", ...}}: mean target-style score of each set of generations."""
+    """{"status", "scores"}: P(target style) of base and adapter generations, with the two controls.
+
+    `reference_texts` must be text of the target style the adapter was NOT trained on; `training_texts`
+    (the adapter's training text) is only used to find copied passages."""
     if not contrast:
         return {
-            "status": "pending: give contrast texts (--contrast) for the style classifier to compare against",
+            "status": "pending: give contrast texts (--contrast) for the style models to compare against",
             "scores": {},
         }
     try:
-        profiler = fit_profiler(target_texts, contrast)
+        import evals.author_lm  # noqa: F401
     except ImportError:
-        return {
-            "status": "pending: the evals style classifier (evals.style_profile) is not installed",
-            "scores": {},
-        }
-    base, mine = target_scores(profiler, base_texts), target_scores(profiler, adapter_texts)
-    pooled = target_scores(profiler, [" ".join(base_texts), " ".join(adapter_texts)])
+        return {"status": "pending: the evals author language models are not installed", "scores": {}}
+    reference, target_control = split_tail("\n".join(reference_texts))
+    others = [(profile_label(p), read_text(p)) for p in contrast]
+    first_label, first_text = others[0]
+    kept, other_control = split_tail(first_text)
+    models = fit_models(reference, [(first_label, kept), *others[1:]])
+    sources = [*training_texts, *reference_texts]
+    base = side_score(models, base_texts, sources)
+    mine = side_score(models, adapter_texts, sources)
+    status = (
+        f"evals.author_lm: held-out target text against {len({lab for lab, _ in others})} contrast profile(s)"
+    )
     return {
-        "status": f"evals.style_profile against {len(set(map(profile_label, contrast)))} contrast profile(s)",
+        "status": status,
         "scores": {
-            "base": round(sum(base) / len(base), 4),
-            "adapter": round(sum(mine) / len(mine), 4),
-            "base_pooled": round(pooled[0], 4),
-            "adapter_pooled": round(pooled[1], 4),
-            "adapter_wins": sum(m > b for m, b in zip(mine, base, strict=True)),
-            "samples": len(base),
+            "base": base["p_target"],
+            "adapter": mine["p_target"],
+            "control_target": one_probability(models, target_control),
+            "control_other": one_probability(models, other_control),
+            "control_other_author": first_label,
+            "samples": mine["samples"],
+            "copied_words": base["copied_words"] + mine["copied_words"],
         },
+        "details": {"base": base, "adapter": mine},
     }

@@ -36,7 +36,17 @@ def save_report(data: dict[str, Any], out: Path | None) -> None:
 @click.option("--leave-one-out", "corpus", type=DIR, help="Instead: hold out one novel per author, in turn.")
 @click.option("--chunk-words", default=1000, show_default=True, help="Words per test chunk.")
 @click.option(
-    "--method", "methods", multiple=True, help="Only these methods (style_score, burrows_delta, char_svm)."
+    "--method",
+    "methods",
+    multiple=True,
+    help="Only these methods (author_lm, style_score, burrows_delta, char_svm).",
+)
+@click.option(
+    "--part",
+    type=click.Choice(["all", "dev"]),
+    default="all",
+    show_default=True,
+    help="With --leave-one-out: dev leaves the frozen authors of evals/gt/eltec-ita/attribution_split.json out.",
 )
 @click.option("--seed", default=None, type=int, help="Random seed (default: settings.seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -51,12 +61,13 @@ def eval_attribution(
     corpus: Path | None,
     chunk_words: int,
     methods: tuple[str, ...],
+    part: str,
     seed: int | None,
     as_json: bool,
     out: Path | None,
 ) -> None:
     """Attribute N-word chunks of --test texts to the authors of --train texts, beside two baselines."""
-    from evals.attribution import HARNESS, AttributionConfig, attribute, attribute_leave_one_out
+    from evals.attribution import HARNESS, AttributionConfig, attribute, attribute_leave_one_out, load_split
 
     if chunk_words < 1:
         raise click.BadParameter("must be at least 1", param_hint="--chunk-words")
@@ -68,7 +79,7 @@ def eval_attribution(
         config.methods = (HARNESS, *[m for m in methods if m != HARNESS]) if HARNESS in methods else methods
     with nullcontext() if as_json else console.status("attributing chunks"):
         if corpus is not None:
-            report = attribute_leave_one_out(corpus, config)
+            report = attribute_leave_one_out(corpus, config, load_split(), part)
         else:
             assert train_dir is not None and test_dir is not None
             report = attribute(train_dir, test_dir, config)
@@ -77,6 +88,10 @@ def eval_attribution(
         return
     print_attribution(report)
     save_report(report.model_dump(), out)
+
+
+def interval(bounds: tuple[float, float]) -> str:
+    return f"[{bounds[0]:.0%}–{bounds[1]:.0%}]"
 
 
 def print_attribution(report: Any) -> None:
@@ -92,12 +107,22 @@ def print_attribution(report: Any) -> None:
     table.add_row(
         "[bold]all (top-1)", *[f"[bold]{report.methods[n].accuracy:.1%}" for n in names], str(report.n_chunks)
     )
+    table.add_row("95% (novel bootstrap)", *[interval(report.methods[n].interval) for n in names], "")
+    for part, results in report.parts.items():
+        row = [f"{results[n].accuracy:.1%} {interval(results[n].interval)}" for n in names]
+        table.add_row(f"{part} authors", *row, str(next(iter(results.values())).n_chunks))
     table.add_row("mean per author", *[f"{report.methods[n].macro_accuracy:.1%}" for n in names], "")
     for author, score in sorted(report.methods[names[0]].per_author.items()):
         cells = [f"{report.methods[n].per_author[author].accuracy:.0%}" for n in names]
         table.add_row(author, *cells, str(score.n_chunks))
     table.add_row("seconds", *[f"{report.methods[n].seconds:.0f}" for n in names], "")
     console.print(table)
+    if report.calibration is not None:
+        c = report.calibration
+        console.print(
+            f"{names[0]} calibration: log-loss {c.log_loss:.3f}, Brier {c.brier:.3f}, ECE {c.ece:.3f}, "
+            f"mean top probability {c.mean_confidence:.3f}"
+        )
     if report.skipped_authors:
         console.print(f"[yellow]skipped[/] (no training text): {', '.join(report.skipped_authors)}")
     for error in report.errors:
@@ -219,6 +244,8 @@ def print_style(report: Any) -> None:
         "cosine Δ",
         "P(reference)",
         "style rank",
+        "P(ref) LM",
+        "copied",
         "perplexity",
         "format",
         "judge",
@@ -233,6 +260,8 @@ def print_style(report: Any) -> None:
                 f"{c.cosine_delta:.3f}" if c.cosine_delta is not None else "-",
                 f"{c.style_probability.probability:.2f}" if c.style_probability else "-",
                 f"{c.style_score.rank}/{c.style_score.profiles}" if c.style_score else "-",
+                f"{c.author_lm.p_reference:.2f}" if c.author_lm else "-",
+                f"{c.copied_share:.0%}",
                 " / ".join(f"{p.perplexity:.1f}" for p in c.perplexity.values() if p.perplexity) or "-",
                 f"{c.format.fidelity:.2f}" if c.format.fidelity is not None else "-",
                 f"{c.judge.overall:.2f}" if c.judge else "-",

@@ -1,0 +1,123 @@
+"""Per-author language models: Kneser-Ney sums to one, learns what it saw, attributes constructed styles,
+calibrated probabilities, the impostor z-scaling, and the dev/frozen attribution split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evals.attribution import (
+    SPLIT_FILE,
+    AttributionConfig,
+    AttributionSplit,
+    attribute_leave_one_out,
+    load_split,
+    novel_bootstrap,
+)
+from evals.author_lm import CHAR_BASE, AuthorLM, NgramLM, encode_chars, gram_codes, normalise
+from tests.test_evals_attribution import write_corpus
+from tests.test_evals_metrics import styled_text
+from tools.errors import InputFileError
+
+
+def next_symbol_distribution(lm: NgramLM, context: np.ndarray) -> np.ndarray:
+    code = 0
+    for c in context[-(lm.order - 1) :]:
+        code = code * lm.base + int(c)
+    return np.exp(lm.gram_logprob(np.array([code * lm.base + w for w in range(lm.base)])))
+
+
+@pytest.mark.parametrize("context", ["della ca", "zzqx", "  ", "Tex è"])
+def test_kneser_ney_is_a_distribution_for_seen_and_unseen_contexts(context: str) -> None:
+    lm = NgramLM(4, CHAR_BASE).fit(encode_chars(styled_text("A", 2000, 1)))
+    p = next_symbol_distribution(lm, encode_chars(context))
+    assert p.min() > 0 and p.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_model_predicts_what_it_saw_better_than_what_it_did_not() -> None:
+    lm = NgramLM(5, CHAR_BASE).fit(encode_chars("la casa del vento " * 200))
+    seen = encode_chars("la casa del vento la casa")
+    other = encode_chars("quindici zebre bruciano")
+    bits = lambda s: -lm.gram_logprob(gram_codes(s, 5, CHAR_BASE)).mean()  # noqa: E731
+    assert bits(seen) < 0.1 < 2.0 < bits(other)
+
+
+def test_normalise_unifies_quotes_dashes_digits_and_space() -> None:
+    assert normalise("«Sì» — disse   l’uomo\n nel 1883…") == '"Sì" - disse l\'uomo nel 0000...'
+
+
+def test_gram_codes_overflow_is_refused() -> None:
+    with pytest.raises(ValueError, match="64-bit"):
+        NgramLM(4, 1 << 20).fit(np.arange(10))
+
+
+def test_author_lm_attributes_constructed_styles_with_calibrated_probabilities() -> None:
+    train = [styled_text(s, 3000, 0) for s in "ABC"]
+    model = AuthorLM(char_order=5, word_order=2, impostor_words=300).fit(train, list("ABC"))
+    chunks = [styled_text(s, 400, 7 + k) for s in "ABC" for k in range(3)]
+    assert list(model.predict(chunks)) == [s for s in "ABC" for _ in range(3)]
+    p = model.probabilities(chunks)
+    assert p.shape == (9, 3) and np.allclose(p.sum(axis=1), 1.0)
+    assert (p.argmax(axis=1) == np.repeat(np.arange(3), 3)).all()
+    sharper = AuthorLM(**{**model.config(), "sharpness": 5.0}).fit(train, list("ABC"))
+    assert sharper.probabilities(chunks).max(axis=1).mean() > p.max(axis=1).mean()
+
+
+def test_impostor_z_removes_the_advantage_of_a_bigger_training_text() -> None:
+    """B's model sees 20x more text of the same kind; raw likelihoods prefer it for A's chunks too."""
+    a = styled_text("A", 1500, 0)
+    b = " ".join(styled_text("B", 1500, k) for k in range(20))
+    model = AuthorLM(char_order=6, impostor_words=300).fit([a, b], ["A", "B"])
+    chunks = [styled_text("A", 300, 50 + k) for k in range(6)]
+    assert (model.predict(chunks) == "A").all()
+    assert model.impostors is not None and model.impostors.mean[1] > model.impostors.mean[0]
+
+
+def test_one_author_is_refused() -> None:
+    with pytest.raises(ValueError, match="two authors"):
+        AuthorLM().fit(["testo"], ["A"])
+
+
+def test_novel_bootstrap_interval_covers_and_widens_with_few_novels() -> None:
+    correct = np.array([0] * 10 + [1] * 90)  # the errors sit in the first 10 chunks
+    many = novel_bootstrap(correct, [f"n{i // 5:02d}" for i in range(100)])  # 20 novels, two with errors
+    few = novel_bootstrap(correct, [f"n{i // 25}" for i in range(100)])  # 4 novels, one with errors
+    assert many[0] <= 0.9 <= many[1] and few[0] <= 0.9 <= few[1]
+    assert few[1] - few[0] > many[1] - many[0]
+
+
+def test_split_file_is_fixed_and_disjoint() -> None:
+    split = load_split()
+    assert len(split.frozen_authors) == 7 and len(split.dev_authors) == 8
+    assert not set(split.frozen_authors) & set(split.dev_authors)
+    data = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+    frozen_files = set(data["frozen_files"])
+    assert frozen_files.isdisjoint(data["dev_files"])
+    assert all(f.split("_")[0] in split.frozen_authors for f in frozen_files)
+
+
+def test_bad_split_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "split.json"
+    bad.write_text("{not json")
+    with pytest.raises(InputFileError, match="split.json"):
+        load_split(bad)
+
+
+def test_leave_one_out_dev_part_drops_frozen_authors_and_all_part_reports_both(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    split = AttributionSplit(
+        corpus="test", rule="test", frozen_authors=["Autore-C"], dev_authors=["Autore-A", "Autore-B"]
+    )
+    config = AttributionConfig(chunk_words=500, methods=("author_lm", "burrows_delta"))
+    dev = attribute_leave_one_out(corpus, config, split, part="dev")
+    assert {c.author for c in dev.chunks} == {"Autore-A", "Autore-B"}
+    assert all("Autore-C" not in f for fold in dev.folds for f in fold.train_files + fold.test_files)
+    full = attribute_leave_one_out(corpus, config, split, part="all")
+    assert set(full.parts) == {"dev", "frozen"}
+    assert full.parts["frozen"]["author_lm"].n_chunks == 10 and full.accuracy == 1.0
+    assert full.calibration is not None and 0 <= full.calibration.ece <= 1
+    low, high = full.methods["author_lm"].interval
+    assert low <= full.accuracy <= high
