@@ -109,3 +109,18 @@ def test_render_json_records_what_each_panel_draws_and_letters(tmp_path: Path) -
     assert min(b["glyph_mm"] for b in lettered) >= 2.2
     lines = " ".join(line for b in lettered for line in b["lines"])
     assert "PERCHÉ" in lines and "È LUI" in lines and "E'" not in lines
+
+
+def test_a_talky_panel_gets_a_wider_share_of_its_tier_and_streets_stay_outdoors() -> None:
+    from tools.comic_script import PagePlan, Tier
+    from tools.render.layout import layout_page
+    from tools.render.scene import scene_kind
+
+    quiet = PanelSpec(id="p1-t1-1", shot="primo piano", balloons=[Balloon(speaker="Tex", text="Già.")])
+    talky = PanelSpec(id="p1-t1-2", shot="primo piano",
+                      balloons=[Balloon(speaker="Tex", text="Cerco un carico di fucili. Quanto è la provvigione per "
+                                                          "chi parla? E chi compra le casse al confine?")])
+    slots = layout_page(PagePlan(number=1, tiers=[Tier(panels=[quiet, talky])]), 150)
+    assert slots[1].box.w > 1.3 * slots[0].box.w
+    assert scene_kind(PanelSpec(id="x", setting="strada davanti alla prigione", time_of_day="night")) == "town"
+    assert scene_kind(PanelSpec(id="x", setting="ufficio dello sceriffo", time_of_day="interior")) == "interior"
