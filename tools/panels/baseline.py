@@ -25,15 +25,18 @@ def baseline_panels(image: Any, *, rtl: bool = False) -> list[Box]:
 
     gray = _gray(image)
     paper = float(np.percentile(gray, 99))
-    content = (gray < (1 - PAPER_MARGIN) * paper).astype(np.uint8)
+    dark = (gray < (1 - PAPER_MARGIN) * paper).astype(np.uint8)
     k = max(3, round(min(gray.shape) * 0.004)) | 1
-    content = cv2.morphologyEx(content, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    contours, _ = cv2.findContours(content, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    closed = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     area = gray.shape[0] * gray.shape[1]
-    boxes = [cv2.boundingRect(c) for c in contours]
-    boxes = [b for b in boxes if b[2] * b[3] >= MIN_AREA * area]
+    boxes: list[Box] = []
+    for contour in contours:
+        x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
+        if w * h >= MIN_AREA * area:
+            boxes.append((x, y, w, h))
     boxes = [b for b in boxes if not any(o != b and _inside(b, o) for o in boxes)]
-    return [tuple(int(v) for v in boxes[i]) for i in reading_order(boxes, rtl=rtl)]  # type: ignore[misc]
+    return [boxes[i] for i in reading_order(boxes, rtl=rtl)]
 
 
 def _gray(image: Any) -> np.ndarray:

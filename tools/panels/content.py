@@ -47,17 +47,18 @@ def content_mask(gray: np.ndarray, ab: np.ndarray | None, paper: np.ndarray) -> 
     if f < 1.0:
         gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
         paper = cv2.resize(paper, small, interpolation=cv2.INTER_NEAREST)
-    field = paper_field(gray)
-    dark = cv2.compare(gray, cv2.convertScaleAbs(field, alpha=1 - LUM_TOLERANCE), cv2.CMP_LT)
+    field = paper_field(gray).astype(np.float32)
+    dark = gray < (1 - LUM_TOLERANCE) * field
     if ab is not None:
-        ab = cv2.resize(ab, small, interpolation=cv2.INTER_AREA) if ab.shape[:2] != gray.shape else ab
+        if ab.shape[:2] != gray.shape:
+            ab = cv2.resize(ab, small, interpolation=cv2.INTER_AREA)
         a, b = _paper_colour(gray, ab, paper)
-        far = cv2.max(cv2.absdiff(ab[..., 0], a), cv2.absdiff(ab[..., 1], b))
-        not_lighter = cv2.compare(gray, cv2.convertScaleAbs(field, alpha=0.98), cv2.CMP_LT)
-        dark |= cv2.compare(far, CHROMA_TOLERANCE, cv2.CMP_GT) & not_lighter  # white corners of a
-        # rotated yellowed scan differ in colour but are no art
+        ab16 = np.asarray(ab, np.int16)
+        far = np.maximum(np.abs(ab16[..., 0] - a), np.abs(ab16[..., 1] - b))
+        # never lighter than the paper: white corners of a rotated yellowed scan differ in colour too
+        dark |= (far > CHROMA_TOLERANCE) & (gray < 0.98 * field)
     k = max(3, round(OPEN_SHARE * gray.shape[0])) | 1  # lines (frames, show-through) are the ink's job
-    mask = cv2.morphologyEx((dark > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    mask = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     return cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) if f < 1.0 else mask
 
 

@@ -168,7 +168,8 @@ def denoise(page: Page) -> None:
     keep[0] = False
     clean = keep[labels].astype(np.uint8)
     page.clean = clean
-    layout = page.content if page.dark else clean | page.content if page.content is not None else clean
+    content = page.content if page.content is not None else np.zeros_like(clean)
+    layout = content if page.dark else clean | content
     page.filled = filled_layout(layout, max(3, round(0.005 * page.height)))
     page.debug("denoise", lambda: 255 - clean * 255)
 
