@@ -9,24 +9,31 @@ character n-gram SVM) attribute the same chunks so the figures can be read side 
 
 from __future__ import annotations
 
+import json
 import platform
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from evals.author_lm import AuthorLM
+from evals.author_lm import AuthorLM, softmax
 from evals.baselines import CharSvmBaseline, burrows_delta_baseline
 from evals.corpus import AuthoredText, Fold, chunk_words, leave_one_novel_out, list_texts
-from evals.style_profile import CharChannel, StyleProfiler, WordChannel
+from evals.style_profile import CharChannel, StyleProfiler, WordChannel, standardise_rows
 from tools.errors import InputFileError, NuvolaError
 
-HARNESS = "author_lm"
+HARNESS = "combined"
+AUTHOR_LM = "author_lm"
 PROFILE = "style_score"
+COMBINATION = {AUTHOR_LM: 1.0, PROFILE: 1.0, "char_svm": 0.5}
+"""Weights of the harness's parts (row-standardised scores), chosen on dev fold 0 at 1,000 words."""
+COMBINED_SHARPNESS = 1.5
+"""P(author) = softmax(combined · 1.5 · (words/1000)^0.5): log-loss fit on dev fold 0 at 1,000 words."""
 BASELINES = ("burrows_delta", "char_svm")
 BOOTSTRAP_ROUNDS = 1000
 SPLIT_FILE = Path(__file__).resolve().parent / "gt" / "eltec-ita" / "attribution_split.json"
@@ -70,11 +77,12 @@ class AttributionConfig:
     delta_mfw: int = 300
     svm_c: float = 1.0
     lm: AuthorLM = field(default_factory=AuthorLM)
-    methods: tuple[str, ...] = (HARNESS, PROFILE, *BASELINES)
+    methods: tuple[str, ...] = (HARNESS, AUTHOR_LM, PROFILE, *BASELINES)
 
     def build(self, method: str) -> Attributor:
         factories: dict[str, Callable[[], Attributor]] = {
-            HARNESS: lambda: AuthorLM(**self.lm.config()),  # type: ignore[arg-type]
+            HARNESS: lambda: CombinedAttributor({m: (self.build(m), w) for m, w in COMBINATION.items()}),
+            AUTHOR_LM: lambda: AuthorLM(**self.lm.config()),  # type: ignore[arg-type]
             PROFILE: lambda: StyleProfiler(
                 word=WordChannel(mfw=self.word_mfw),
                 char=CharChannel(features=self.char_features),
@@ -86,6 +94,34 @@ class AttributionConfig:
         if method not in factories:
             raise NuvolaError(f"unknown attribution method {method!r}; choose from {', '.join(factories)}")
         return factories[method]()
+
+
+@dataclass
+class CombinedAttributor:
+    """Weighted sum of its parts' scores, each standardised across authors per chunk (mean 0, spread 1)."""
+
+    parts: dict[str, tuple[Attributor, float]]
+    sharpness: float = COMBINED_SHARPNESS
+    classes: np.ndarray = field(default_factory=lambda: np.array([]))
+
+    def fit(self, chunks: Sequence[str], labels: Sequence[str]) -> CombinedAttributor:
+        for model, _ in self.parts.values():
+            model.fit(chunks, labels)
+        self.classes = np.unique(np.asarray(labels))
+        return self
+
+    def combine(self, part_scores: dict[str, np.ndarray]) -> np.ndarray:
+        return sum(w * standardise_rows(part_scores[m]) for m, (_, w) in self.parts.items())  # type: ignore[return-value]
+
+    def scores(self, chunks: Sequence[str]) -> np.ndarray:
+        return self.combine({m: model.scores(chunks) for m, (model, _) in self.parts.items()})
+
+    def predict(self, chunks: Sequence[str]) -> np.ndarray:
+        return self.classes[self.scores(chunks).argmax(axis=1)]
+
+    def probabilities_from(self, scores: np.ndarray, words: Sequence[int]) -> np.ndarray:
+        length = np.maximum(np.asarray(words, dtype=np.float64), 1.0) / 1000.0
+        return softmax(scores * (self.sharpness * np.sqrt(length))[:, None])
 
 
 class AuthorScore(BaseModel):
@@ -157,7 +193,7 @@ class AttributionReport(BaseModel):
     parts: dict[str, dict[str, MethodResult]] = Field(
         default={}, description="the same run's figures on the dev and on the frozen authors' novels"
     )
-    calibration: Calibration | None = None
+    calibration: dict[str, Calibration] = Field(default={}, description="per method with probabilities")
     chunks: list[ChunkRecord] = []
     config: dict[str, object]
     seconds: float
@@ -171,9 +207,8 @@ class Predictions:
     novels: list[str] = field(default_factory=list)
     predicted: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    true_probability: list[float] = field(default_factory=list)
-    top_probability: list[float] = field(default_factory=list)
-    brier: list[float] = field(default_factory=list)
+    probability_rows: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
+    """Per method: (P(true author), top probability, Brier) of each chunk."""
 
     def add(self, method: str, predicted: Sequence[str], seconds: float) -> None:
         self.predicted.setdefault(method, []).extend(predicted)
@@ -207,6 +242,59 @@ def read_chunks(
     return chunks, labels
 
 
+FITTED_CACHE = 2
+_fitted: OrderedDict[tuple[str, ...], Attributor] = OrderedDict()
+
+
+def fitted(
+    config: AttributionConfig, method: str, fold: Fold, chunks: Sequence[str], labels: Sequence[str]
+) -> Attributor:
+    """A method fitted on the fold's training data. Author LMs learn from whole texts, so they do not depend
+    on the chunk size: the last FITTED_CACHE of them are kept for runs at other sizes (benchmarks)."""
+    model = config.build(method)
+    if not isinstance(model, AuthorLM):
+        return model.fit(chunks, labels)  # type: ignore[return-value]
+    key = (json.dumps(model.config(), sort_keys=True), *sorted(str(t.path) for t in fold.train))
+    if key not in _fitted:
+        readable = [(t.author, body) for t in fold.train if (body := readable_text(t)) is not None]
+        _fitted[key] = model.fit([b for _, b in readable], [a for a, _ in readable])
+        while len(_fitted) > FITTED_CACHE:
+            _fitted.popitem(last=False)
+    _fitted.move_to_end(key)
+    return _fitted[key]
+
+
+def fold_scores(
+    config: AttributionConfig,
+    method: str,
+    fold: Fold,
+    train: Sequence[str],
+    labels: Sequence[str],
+    test: Sequence[str],
+    done: dict[str, np.ndarray],
+) -> tuple[Attributor, np.ndarray]:
+    """A method's fitted model and its scores of the test chunks; the harness fits and scores only the
+    parts not already run in this fold."""
+    if method != HARNESS:
+        model = fitted(config, method, fold, train, labels)
+        return model, model.scores(test)
+    combined = config.build(HARNESS)
+    assert isinstance(combined, CombinedAttributor)
+    for part in combined.parts:
+        if part not in done:
+            done[part] = fitted(config, part, fold, train, labels).scores(test)
+    combined.classes = np.unique(np.asarray(labels))
+    return combined, combined.combine(done)
+
+
+def readable_text(text: AuthoredText) -> str | None:
+    """The text, or None when it cannot be read (read_chunks has already recorded why)."""
+    try:
+        return text.read()
+    except InputFileError:
+        return None
+
+
 def run_fold(
     fold: Fold, config: AttributionConfig, sink: Predictions, errors: list[str]
 ) -> tuple[FoldResult, set[str]]:
@@ -223,15 +311,19 @@ def run_fold(
     if test_chunks:
         sink.truth.extend(truth)
         sink.novels.extend(novels)
-        for method in config.methods:
+        done: dict[str, np.ndarray] = {}
+        elapsed: dict[str, float] = {}
+        for method in sorted(config.methods, key=lambda m: m == HARNESS):  # the harness reuses its parts
             start = time.perf_counter()
-            model = config.build(method)
-            model.fit(train_chunks, train_labels)
-            scores = model.scores(test_chunks)
+            model, scores = fold_scores(config, method, fold, train_chunks, train_labels, test_chunks, done)
+            done[method] = scores
+            elapsed[method] = time.perf_counter() - start
+            if method == HARNESS:  # its parts' time counts too, wherever it was spent
+                elapsed[method] += sum(elapsed.get(part, 0.0) for part in COMBINATION)
             predicted = [str(p) for p in model.classes[scores.argmax(axis=1)]]
-            sink.add(method, predicted, time.perf_counter() - start)
-            if isinstance(model, AuthorLM):
-                record_probabilities(sink, model, scores, test_chunks, truth)
+            sink.add(method, predicted, elapsed[method])
+            if hasattr(model, "probabilities_from"):
+                record_probabilities(sink, method, model, scores, test_chunks, truth)
             accuracy[method] = float(np.mean(np.array(predicted) == np.array(truth)))
     result = FoldResult(
         index=fold.index,
@@ -244,29 +336,31 @@ def run_fold(
 
 
 def record_probabilities(
-    sink: Predictions, model: AuthorLM, scores: np.ndarray, chunks: Sequence[str], truth: Sequence[str]
+    sink: Predictions,
+    method: str,
+    model: Any,
+    scores: np.ndarray,
+    chunks: Sequence[str],
+    truth: Sequence[str],
 ) -> None:
-    """The harness's calibrated probabilities of the true author and of its answer, for calibration figures."""
+    """A method's calibrated probabilities of the true author and of its answer, for calibration figures."""
     from evals.corpus import count_words
 
     probs = model.probabilities_from(scores, [count_words(c) for c in chunks])
     column = {str(a): i for i, a in enumerate(model.classes)}
+    rows = sink.probability_rows.setdefault(method, [])
     for row, author in zip(probs, truth, strict=True):
         p_true = float(row[column[author]])
-        sink.true_probability.append(p_true)
-        sink.top_probability.append(float(row.max()))
-        sink.brier.append(float((row**2).sum() - 2 * p_true + 1))
+        rows.append((p_true, float(row.max()), float((row**2).sum() - 2 * p_true + 1)))
 
 
-def calibration(sink: Predictions, correct: np.ndarray) -> Calibration | None:
-    if not sink.true_probability:
-        return None
-    top = np.asarray(sink.top_probability)
+def calibration(rows: Sequence[tuple[float, float, float]], correct: np.ndarray) -> Calibration:
+    p_true, top, brier = (np.asarray(col) for col in zip(*rows, strict=True))
     bins = np.minimum((top * 10).astype(int), 9)
     ece = sum(abs(correct[bins == b].mean() - top[bins == b].mean()) * (bins == b).mean() for b in set(bins))
     return Calibration(
-        log_loss=round(float(-np.log(np.maximum(sink.true_probability, 1e-12)).mean()), 4),
-        brier=round(float(np.mean(sink.brier)), 4),
+        log_loss=round(float(-np.log(np.maximum(p_true, 1e-12)).mean()), 4),
+        brier=round(float(brier.mean()), 4),
         ece=round(float(ece), 4),
         mean_confidence=round(float(top.mean()), 4),
     )
@@ -347,21 +441,20 @@ def run_folds(folds: Sequence[Fold], config: AttributionConfig) -> AttributionRe
         errors=errors,
         folds=results,
         confusion=confusion(sink.truth, sink.predicted[HARNESS]) if HARNESS in sink.predicted else None,
-        calibration=harness_calibration(sink),
+        calibration={
+            m: calibration(rows, np.asarray(sink.predicted[m]) == np.asarray(sink.truth))
+            for m, rows in sink.probability_rows.items()
+            if len(rows) == len(sink.truth)
+        },
         chunks=chunk_records(sink),
         config=run_config(config),
         seconds=round(time.perf_counter() - start, 2),
     )
 
 
-def harness_calibration(sink: Predictions) -> Calibration | None:
-    if HARNESS not in sink.predicted:
-        return None
-    return calibration(sink, np.asarray(sink.predicted[HARNESS]) == np.asarray(sink.truth))
-
-
 def chunk_records(sink: Predictions) -> list[ChunkRecord]:
-    confidence = sink.top_probability if len(sink.top_probability) == len(sink.truth) else None
+    rows = sink.probability_rows.get(HARNESS, [])
+    confidence = [r[1] for r in rows] if len(rows) == len(sink.truth) else None
     return [
         ChunkRecord(
             novel=novel,

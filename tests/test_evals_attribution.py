@@ -49,10 +49,12 @@ def test_attribution_on_constructed_styles_reports_methods_and_skips(tmp_path: P
     (test / "Autore-C_Rotto_1900.txt").write_bytes(b"\xff\xfe non \xe0 utf-8 " * 50)
     report = attribute(train, test, AttributionConfig(chunk_words=250))
     assert report.n_chunks == 30  # three 2,500-word texts, ten chunks each
-    # styles that differ only in word rates, 2,500 training words: the rate-based profile is exact, the
-    # author LMs (which need more text to see rates through characters) nearly so
-    assert report.methods["style_score"].accuracy == 1.0 and report.accuracy >= 0.9
-    assert set(report.baselines) == {"style_score", "burrows_delta", "char_svm"}
+    # styles that differ only in word rates, 2,500 training words: the rate-based profile and the
+    # combination are exact, the author LMs alone (which need more text to see rates) nearly so
+    assert report.methods["style_score"].accuracy == 1.0 and report.accuracy == 1.0
+    assert report.methods["author_lm"].accuracy >= 0.9
+    assert set(report.calibration) == {"combined", "author_lm"}
+    assert set(report.baselines) == {"author_lm", "style_score", "burrows_delta", "char_svm"}
     assert all(b.n_chunks == 30 for b in report.baselines.values())
     assert {a: s.n_chunks for a, s in report.per_author.items()} == {
         "Autore-A": 10,

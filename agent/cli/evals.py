@@ -39,7 +39,7 @@ def save_report(data: dict[str, Any], out: Path | None) -> None:
     "--method",
     "methods",
     multiple=True,
-    help="Only these methods (author_lm, style_score, burrows_delta, char_svm).",
+    help="Only these methods (combined, author_lm, style_score, burrows_delta, char_svm).",
 )
 @click.option(
     "--part",
@@ -117,10 +117,9 @@ def print_attribution(report: Any) -> None:
         table.add_row(author, *cells, str(score.n_chunks))
     table.add_row("seconds", *[f"{report.methods[n].seconds:.0f}" for n in names], "")
     console.print(table)
-    if report.calibration is not None:
-        c = report.calibration
+    for name, c in report.calibration.items():
         console.print(
-            f"{names[0]} calibration: log-loss {c.log_loss:.3f}, Brier {c.brier:.3f}, ECE {c.ece:.3f}, "
+            f"{name} calibration: log-loss {c.log_loss:.3f}, Brier {c.brier:.3f}, ECE {c.ece:.3f}, "
             f"mean top probability {c.mean_confidence:.3f}"
         )
     if report.skipped_authors:
