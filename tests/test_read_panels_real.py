@@ -177,3 +177,15 @@ def test_painted_panels_on_a_black_page():
         draw.ellipse([x + w // 3, y + h // 4, x + w // 2, y + h - 20], fill=(20, 20, 25))  # dark art
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.95)
     assert len(baseline_panels(page)) < len(boxes)
+
+
+def test_scanner_dark_surround_is_not_a_dark_page(tmp_path):
+    """A page scanned with the lid open: a dark band around the paper. It is cut away, not read as a
+    page with black gutters."""
+    import numpy as np
+
+    truth = json.loads(generate_volume(tmp_path, pages=1, seed=12, height=900).read_text())
+    page = np.asarray(Image.open(tmp_path / "page_001.png").convert("L"))
+    scanned = np.pad(page, ((40, 25), (35, 20)), constant_values=25)
+    expected = [(x + 35, y + 40, w, h) for x, y, w, h in truth["pages"]["page_001.png"]]
+    _same_boxes([p.box for p in extract_panels(Image.fromarray(scanned))], expected, 0.9)

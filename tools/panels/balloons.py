@@ -371,21 +371,22 @@ def _line_gap(a: Box, b: Box) -> tuple[float, float]:
 
 
 def _touching(a: _Grown, b: _Grown) -> bool:
-    """True when two lines are in one balloon: close as lines of one text (a gap of at most JOIN_GAP line
-    heights) and sharing paper of the same colour."""
+    """True when two lines are in one balloon: lettered at one size, close as lines of one text (a gap of
+    at most JOIN_GAP line heights) and sharing paper of the same colour (at least half a line height square of it)."""
     if np.abs(a.colour - b.colour).max() > BACKGROUND_TOLERANCE:
         return False
     gx, gy = _line_gap(a.line, b.line)
     height = min(a.line[3], b.line[3])
-    if gy > JOIN_GAP * height or gx > JOIN_GAP * height:
-        return False
+    if gy > JOIN_GAP * height or gx > JOIN_GAP * height or max(a.line[3], b.line[3]) > 1.5 * height:
+        return False  # apart, or lettered at another size (a title above a balloon)
     ax, ay, aw, ah = a.page_box()
     bx, by, bw, bh = b.page_box()
     ix0, iy0, ix1, iy1 = max(ax, bx), max(ay, by), min(ax + aw, bx + bw), min(ay + ah, by + bh)
     if ix1 <= ix0 or iy1 <= iy0:
         return False
     ys, xs = np.mgrid[iy0:iy1:2, ix0:ix1:2]
-    return bool((_sample(a, xs, ys) & _sample(b, xs, ys)).any())
+    shared = 4 * int((_sample(a, xs, ys) & _sample(b, xs, ys)).sum())  # px: each sample stands for 2 x 2
+    return shared >= (0.5 * height) ** 2  # paper, not a few pixels where an outline is thin
 
 
 def _sample(g: _Grown, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -528,17 +529,39 @@ def _fits_lettering(box: Box, lines: Sequence[Box]) -> bool:
     return text[2] >= 0.5 * box[2] and text[3] >= 0.3 * box[3]
 
 
+def _lobes(grown: TextBalloon, found: Sequence[BalloonBox], lines: Sequence[Box]) -> list[int]:
+    """Outline balloons that share a grown balloon's lines between them, each line in exactly one: the lobes
+    of joined balloons, which the outline finder told apart (empty when there are not two such)."""
+    holders = [n for n, b in enumerate(found) if any(_covers(b.box, _centre(lines[i])) for i in grown.lines)]
+    if len(holders) < 2:
+        return []
+    for i in grown.lines:
+        if sum(_covers(found[n].box, _centre(lines[i])) for n in holders) != 1:
+            return []
+    return holders
+
+
 def reconcile(
     found: Sequence[BalloonBox], text: Sequence[TextBalloon], lines: Sequence[Box]
 ) -> list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]]:
     """Outline balloons checked against the lettering. One that agrees with the single balloon grown from
-    its lines (IoU >= 0.5, holding all its lines) replaces it (it knows its tail); one near no grown
+    its lines (IoU >= 0.5, holding all its lines) replaces it (it knows its tail), and so do outline
+    balloons that split a grown balloon's lines between them (joined balloons); one near no grown
     balloon stays when its lines fill it; one that holds no line is art, and one that spans several grown
     balloons or is a piece of one gives way to them. Returns (box, kind, outline or None, its lines)."""
     kept: list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]] = []
     used: set[int] = set()
-    for balloon in found:
-        near = [i for i, t in enumerate(text) if _box_iou(t.box, balloon.box) > 0]
+    lobes: set[int] = set()
+    for t, grown in enumerate(text):
+        for n in _lobes(grown, found, lines):
+            held = tuple(i for i in grown.lines if _covers(found[n].box, _centre(lines[i])))
+            kept.append((found[n].box, found[n].kind, found[n], held))
+            lobes.add(n)
+            used.add(t)
+    for n, balloon in enumerate(found):
+        if n in lobes:
+            continue
+        near = [i for i, t in enumerate(text) if _box_iou(t.box, balloon.box) > 0 and i not in used]
         if len(near) == 1:
             grown = text[near[0]]
             holds = all(_covers(balloon.box, _centre(lines[i])) for i in grown.lines)

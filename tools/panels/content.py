@@ -74,6 +74,32 @@ def _paper_colour(gray: np.ndarray, ab: np.ndarray, paper: np.ndarray) -> tuple[
     return int(a), int(b)
 
 
+def scan_border(gray: np.ndarray) -> tuple[int, int, int, int]:
+    """Depth (top, bottom, left, right; pixels) of a scanner's dark surround: solid dark bands at the
+    page edges with blank light paper just inside them. Zero on sides without one (a dark band that runs
+    into art instead of paper is a dark page background, not a scanner's lid)."""
+    light = float(np.percentile(gray, 90))
+    top, bottom = (_border_depth(band, light) for band in (gray, gray[::-1]))
+    inner = gray[top : gray.shape[0] - bottom]  # the sides are judged between those bands
+    left, right = (_border_depth(band, light) for band in (inner.T, inner.T[::-1]))
+    return top, bottom, left, right
+
+
+def _border_depth(band: np.ndarray, light: float) -> int:
+    """How many rows from the start of `band` are a solid dark surround followed by blank paper."""
+    rows, length = band.shape
+    middle = band[: rows // 4, length // 20 : length - length // 20]
+    if middle.size == 0:
+        return 0
+    darkish = (middle < 0.5 * light).mean(axis=1)
+    end = int(np.argmax(darkish < 0.85)) if (darkish < 0.85).any() else 0
+    clear = np.flatnonzero(darkish[end : end + 4] <= 0.02)  # past the band's soft edge
+    depth = end + int(clear[0]) if end and clear.size else 0
+    paper = middle[depth : depth + max(2, rows // 50)]
+    thick = depth >= max(6, rows // 60)  # not a frame line drawn at the page's edge
+    return depth if thick and paper.size and (paper >= 0.8 * light).mean() >= 0.97 else 0
+
+
 def dark_background(gray: np.ndarray) -> int | None:
     """The gray level of a dark page background (black gutters and margins: the page's outer ring is
     nearly all one dark tone), or None for pages on light paper."""
@@ -83,6 +109,20 @@ def dark_background(gray: np.ndarray) -> int | None:
     level = int(np.median(ring))
     even = float((np.abs(ring.astype(np.int16) - level) <= DARK_SPREAD).mean())
     return level if level < DARK_LEVEL and even >= 0.8 else None
+
+
+def dark_gutters(gray: np.ndarray, level: int) -> bool:
+    """True when, inside the dark surround, a row or a column is the background's dark tone nearly all
+    across: a gutter of a dark-background page (a scanner's surround has light paper inside it)."""
+    near = np.abs(gray.astype(np.int16) - level) <= DARK_SPREAD
+    rows, cols = near.mean(axis=1) < 0.95, near.mean(axis=0) < 0.95  # lines not all dark
+    if not rows.any() or not cols.any():
+        return False
+    r, c = np.flatnonzero(rows), np.flatnonzero(cols)
+    inside = near[r[0] : r[-1] + 1, c[0] : c[-1] + 1]
+    h, w = inside.shape
+    across = inside[h // 20 : h - h // 20, w // 20 : w - w // 20]
+    return bool(across.size and (across.mean(axis=1).max() >= 0.95 or across.mean(axis=0).max() >= 0.95))
 
 
 def background_content(gray: np.ndarray, level: int) -> np.ndarray:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tools.panels.content import background_content, content_mask, dark_background, filled_layout
+from tools.panels.content import (
+    background_content,
+    content_mask,
+    dark_background,
+    dark_gutters,
+    filled_layout,
+    scan_border,
+)
 from tools.panels.lettering import holds_only_lettering
 from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
@@ -151,10 +158,17 @@ def binarise(page: Page) -> None:
     page.paper = np.ascontiguousarray(paper)
     small = cv2.resize(page.gray, size, interpolation=cv2.INTER_AREA) if k > 1 else page.gray
     level = dark_background(small)
+    top = bottom = left = right = 0
+    if level is not None and not dark_gutters(small, level):  # a scanner's surround, not black gutters
+        top, bottom, left, right = scan_border(small)
+        level = None if top or bottom or left or right else level
     page.dark = level is not None
     page.content = (
         background_content(small, level) if level is not None else content_mask(small, page.ab, paper)
     )
+    for mask in (page.ink, page.content):  # a scanner's dark surround is no art
+        mask[:top], mask[mask.shape[0] - bottom :] = 0, 0
+        mask[:, :left], mask[:, mask.shape[1] - right :] = 0, 0
     page.debug("binarise", lambda: 255 - ink * 255)
 
 
