@@ -8,7 +8,8 @@ panel edge on at least one side (ragged art on both sides is one frameless panel
 or a balloon obstructs but that solid panel edges bound on both sides. Contours then tighten framed
 panels, split cells that a balloon bridged, and find insets; a panel whose frame a figure breaks is fitted
 to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless cells
-that hold only lettering (titles, credits) are dropped.
+that hold only lettering (titles, credits) are dropped. A line drawn around several panels is no panel;
+a page on a dark background is read from what differs from it; a scanner's dark surround is cut away.
 """
 
 from __future__ import annotations
@@ -327,7 +328,8 @@ def _xy_cut(page: Page, mask: np.ndarray, box: Box, rows_first: bool, depth: int
 
 @step("gutters")
 def gutters(page: Page) -> None:
-    """Cut the page along blank gutters, recursively: tiers, then panels, then rows inside them."""
+    """Cut the page along gutters, recursively: tiers, then panels, then rows inside them (inside a
+    border drawn around several panels, when there is one)."""
     assert page.filled is not None
     whole = _trim(page.filled, (0, 0, page.width, page.height))
     leaves: list[Box] = []
