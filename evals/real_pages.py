@@ -177,7 +177,9 @@ def load_generated(truth_path: Path | str) -> PageSet:
             text = item.get("text") or normalise_lettering(lines)
             balloons.append(TruthBalloon(box, box, lines, text, item.get("kind", "speech")))
         boxes = [_box(b, truth_path, f"pages[{image!r}] box") for b in panels]
-        pages.append(TruthPage(Path(image).stem, truth_path.parent / image, "generated", balloons, [], boxes))
+        kind = data.get("page_types", {}).get(image)  # scan-like volumes name each page's kind
+        page_type = f"generated-{kind}" if kind else "generated"
+        pages.append(TruthPage(Path(image).stem, truth_path.parent / image, page_type, balloons, [], boxes))
     folder = truth_path.parent
     return PageSet(folder.name, folder, "generated", pages, f"generated volume {truth_path}")
 

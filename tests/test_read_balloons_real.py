@@ -119,3 +119,22 @@ def test_outline_balloons_give_way_to_the_lettering() -> None:
         ((98, 98, 104, 64), agreeing, (0, 1)),
         ((100, 290, 100, 40), None, (2,)),
     ]
+
+
+def test_joined_balloons_keep_the_lobes_the_outline_finder_told_apart() -> None:
+    lines = [(110, 110, 80, 20), (110, 135, 80, 20), (200, 170, 80, 20)]
+    joined = [TextBalloon((100, 100, 190, 100), "speech", (0, 1, 2))]  # their paper touches: one group
+    lobes = [BalloonBox((100, 100, 100, 60), "speech", 0), BalloonBox((190, 160, 100, 40), "speech", 0)]
+    kept = reconcile(lobes, joined, lines)
+    assert [(outline, held) for _, _, outline, held in kept] == [(lobes[0], (0, 1)), (lobes[1], (2,))]
+
+
+def test_a_title_above_a_balloon_is_not_joined_to_it() -> None:
+    image = _page(fill=(225, 205, 150))  # yellowed paper all round
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([300, 100, 560, 230], fill=(228, 208, 152), outline=(20, 20, 20), width=3)
+    draw.rectangle([360, 96, 500, 110], fill=(227, 207, 151))  # the outline broken under the title
+    title = _letter(draw, 300, 46, ["LA PISTA"], size=60)
+    lines = _letter(draw, 350, 118, ["PAPÀ SARÀ QUI", "PRIMA DI SERA."])
+    found = balloons_from_text(image, title + lines)
+    assert [b.lines for b in found] == [(1, 2)]  # the title, lettered twice as big, stays out
