@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -118,7 +118,8 @@ class TrigramLM:
 
     def save(self, target: Path | BinaryIO) -> None:
         """Arrays and vocabulary in one .npz file (a path or an open binary file)."""
-        np.savez(target, vocab=np.array(self.vocab, dtype=object), **self.a)
+        arrays: dict[str, Any] = {"vocab": np.array(self.vocab, dtype=object), **self.a}
+        np.savez(target, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> TrigramLM:
