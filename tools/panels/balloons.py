@@ -461,7 +461,8 @@ def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
         mask |= _sample(g, xs, ys)
     tx0, ty0 = text[0] - shape[0], text[1] - shape[1]
     tx1, ty1 = tx0 + text[2], ty0 + text[3]
-    rows, cols = mask[ty0:ty1].any(axis=0), mask[:, tx0:tx1].any(axis=1)
+    rows: np.ndarray = np.asarray(mask[ty0:ty1].any(axis=0))
+    cols: np.ndarray = np.asarray(mask[:, tx0:tx1].any(axis=1))
     left = tx0 - int(np.argmax(rows)) if rows.any() else 0
     right = int(len(rows) - np.argmax(rows[::-1])) - tx1 if rows.any() else 0
     top = ty0 - int(np.argmax(cols)) if cols.any() else 0
@@ -497,7 +498,8 @@ def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[TextBalloon]:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
     grown = []
     for index, line in enumerate(lines):
-        g = _grow_line(rgb, tuple(int(v) for v in line))
+        x, y, w, h = (int(v) for v in line)
+        g = _grow_line(rgb, (x, y, w, h))
         if g is not None:
             g.index = index
             grown.append(g)
