@@ -68,7 +68,7 @@ def eval_read(
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Read every page of GT_DIR as `nuvola transcribe` does and score panels (F1), balloons (recall,
+    """Read every page of the --gt folder as `nuvola transcribe` does and score panels (F1), balloons (recall,
     precision), text (CER/WER by page type) and speed; writes report.json and an HTML page per page."""
     from evals.read import evaluate_read, write_html
     from evals.real_pages import GT_DIR, SPLITS_FILE, load_gt_dir
