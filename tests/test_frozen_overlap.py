@@ -171,3 +171,51 @@ def test_split_files_keep_frozen_items_apart(path: Path) -> None:
         if all(item.endswith(".txt") for item in seen + held):  # ELTeC novels: Author-Name_Title_Year.txt
             authors = {item.split("_")[0] for item in seen}
             assert not authors & {item.split("_")[0] for item in held}, f"{path.name}: {name} share an author"
+
+
+def _sketches(folder: Path, seed: int, panels: int) -> list:
+    import numpy as np
+    from PIL import Image
+
+    from tools.concept.synthetic import write_concept_set
+
+    paths = write_concept_set(folder / str(seed), panels, ("tex", "tiger"), 32, seed=seed)
+    return [
+        np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255
+        for p in sorted(paths.sketches.glob("*.png"))
+    ]
+
+
+def test_frozen_concept_scenes_are_new(tmp_path: Path) -> None:
+    """No frozen held-out sketch equals or nearly equals a sketch fine-tuned on or the dev held-out set."""
+    import numpy as np
+    from PIL import Image
+
+    splits = _yaml(DATA / "concept_frozen.yaml")
+    seen_seeds = [11 + 100 * s for s in splits["run_seeds"]] + [splits["dev_held_out_seed"]]
+    assert not set(seen_seeds) & set(splits["frozen_scene_seeds"])
+    assert not set(splits["corpus_seeds"].values()) & set(splits["frozen_scene_seeds"])
+
+    def thumb(a: np.ndarray) -> np.ndarray:
+        return (
+            np.asarray(Image.fromarray((a * 255).astype(np.uint8)).resize((16, 16)), dtype=np.float32) / 255
+        )
+
+    seen = [thumb(a) for s in seen_seeds for a in _sketches(tmp_path, s, 4)]
+    frozen = [thumb(a) for s in splits["frozen_scene_seeds"] for a in _sketches(tmp_path, s, 4)]
+    closest = min(float(np.abs(f - g).mean()) for f in frozen for g in seen)
+    same_scene = float(
+        np.abs(frozen[0] - thumb(_sketches(tmp_path / "again", splits["frozen_scene_seeds"][0], 4)[0])).mean()
+    )
+    assert same_scene < 1e-6 < closest  # the measure sees a copy, and no frozen sketch is one
+    assert closest > 0.01, f"a frozen concept sketch is within {closest:.4f} of a dev sketch"
+
+
+@pytest.mark.parametrize("name", ["acts_dev.yaml", "acts_frozen.yaml"])
+def test_speech_act_sets_use_known_acts(name: str) -> None:
+    from tools.story.acts import ACT_CUES
+
+    rows = _yaml(DATA / name)["lines"]
+    assert len(rows) >= 40 and all(isinstance(r["text"], str) and r["text"].strip() for r in rows)
+    assert {r["act"] for r in rows} <= {*ACT_CUES, None}
+    assert sum(r["act"] is not None for r in rows) >= 10
