@@ -498,7 +498,7 @@ def attribute_leave_one_out(
     part "all" keeps every text and reports the dev and frozen authors' chunks separately too."""
     texts = list_texts(Path(corpus_dir))
     if split is not None and part == "dev":
-        texts = [t for t in texts if t.author not in set(split.frozen_authors)]
+        texts = dev_texts(texts, split)
     folds = leave_one_novel_out(texts)
     if not folds:
         raise NuvolaError(f"{corpus_dir}: no author has two or more texts, so nothing can be held out")
@@ -506,6 +506,11 @@ def attribute_leave_one_out(
     if split is not None:
         report.parts = split_parts(report, split)
     return report
+
+
+def dev_texts(texts: Sequence[AuthoredText], split: AttributionSplit) -> list[AuthoredText]:
+    """The texts the dev protocol may use: every text but the frozen authors'."""
+    return [t for t in texts if t.author not in set(split.frozen_authors)]
 
 
 def split_parts(report: AttributionReport, split: AttributionSplit) -> dict[str, dict[str, MethodResult]]:

@@ -121,3 +121,21 @@ def test_leave_one_out_dev_part_drops_frozen_authors_and_all_part_reports_both(t
     assert set(full.calibration) == {"author_lm"} and 0 <= full.calibration["author_lm"].ece <= 1
     low, high = full.methods["author_lm"].interval
     assert low <= full.accuracy <= high
+
+
+def test_dev_protocol_never_sees_a_frozen_novel(shared_dir: Path) -> None:
+    """On the real corpus: no frozen author's novel is trained on, tested or a candidate in dev runs."""
+    from evals.attribution import dev_texts
+    from evals.corpus import leave_one_novel_out, list_texts
+
+    corpus = shared_dir / "corpus" / "eltec-ita"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus/eltec-ita is not here")
+    split = load_split()
+    frozen = set(json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["frozen_files"])
+    texts = list_texts(corpus)
+    assert frozen <= {t.path.name for t in texts}
+    seen = {
+        t.path.name for fold in leave_one_novel_out(dev_texts(texts, split)) for t in fold.train + fold.test
+    }
+    assert seen and not seen & frozen and not {n.split("_")[0] for n in seen} & set(split.frozen_authors)
