@@ -124,6 +124,13 @@ def style_score_report(
         import evals.author_lm  # noqa: F401
     except ImportError:
         return {"status": "pending: the evals author language models are not installed", "scores": {}}
+    words = sum(len(t.split()) for t in reference_texts)
+    if words < 2 * MIN_SAMPLE_WORDS:
+        return {
+            "status": f"pending: the held-out target text has {words} words; the style models need at least "
+            f"{2 * MIN_SAMPLE_WORDS} (give more --heldout text)",
+            "scores": {},
+        }
     reference, target_control = split_tail("\n".join(reference_texts))
     others = [(profile_label(p), read_text(p)) for p in contrast]
     first_label, first_text = others[0]

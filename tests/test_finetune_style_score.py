@@ -28,6 +28,13 @@ def test_pending_without_contrast_texts() -> None:
     assert report["scores"] == {} and report["status"].startswith("pending")
 
 
+def test_pending_when_the_held_out_target_text_is_too_short(tmp_path: Path) -> None:
+    other = tmp_path / "Altro-Autore_Libro_1900.txt"
+    other.write_text("parole di un altro autore " * 300, encoding="utf-8")
+    report = style_score_report(["poche parole tenute da parte"], [other], ["a"], ["b"])
+    assert report["scores"] == {} and "has 5 words" in report["status"]
+
+
 def test_profile_label_is_the_eltec_author(tmp_path: Path) -> None:
     assert profile_label(Path("Verga-Giovanni_Tigre-reale_1875.txt")) == "Verga-Giovanni"
     assert profile_label(tmp_path / "script.txt") == "script"
