@@ -100,9 +100,7 @@ def _direct_panel(
             ctx,
             "director",
             prompt,
-            lambda text: parse_direction(
-                "INQUADRATURA:" + text, cast, ctx.profile, action=beat["action"], previous=directed
-            ),
+            lambda text: _parse_varied(ctx, "INQUADRATURA:" + text, cast, beat["action"], directed, panel_id),
             what=f"direction {panel_id}",
             seed=derive_seed(state.get("seed", 0), "direct", scene["index"], position),
             max_tokens=48,
@@ -116,6 +114,31 @@ def _direct_panel(
     if not plan["figures"] and plan["shot"] not in ("dettaglio", "campo lunghissimo"):
         plan["figures"] = list(cast)
     return {"id": panel_id, "action": beat["action"], "caption": beat.get("caption"), **plan}, fallbacks
+
+
+def _parse_varied(
+    ctx: WriteContext, text: str, cast: list[str], action: str, directed: list[dict[str, Any]], panel_id: str
+) -> dict[str, Any]:
+    """The model's direction; when only its shot breaks the no-third-in-a-row rule (the small model copies
+    the shots before it), the shot moves one step along the scale and the change is logged, keeping the
+    model's speakers and figures instead of throwing the whole panel away."""
+    try:
+        return parse_direction(text, cast, ctx.profile, action=action, previous=directed)
+    except ValueError as exc:
+        if "in a row" not in str(exc):
+            raise
+    masked = [*directed[:-1], {**directed[-1], "shot": ""}]
+    plan = parse_direction(text, cast, ctx.profile, action=action, previous=masked)
+    shot = varied_shot(plan["shot"])
+    ctx.log.event("shot_varied", where=panel_id, model_shot=plan["shot"], shot=shot)
+    return {**plan, "shot": shot}
+
+
+def varied_shot(shot: str) -> str:
+    """The next shot of the film-grammar rhythm after `shot` that differs from it."""
+    rhythm = writer_data("fallbacks")["shots"]["rhythm"]
+    start = rhythm.index(shot) + 1 if shot in rhythm else 0
+    return next(s for s in rhythm[start:] + rhythm[:start] if s != shot)
 
 
 def fallback_direction(cast: list[str], position: int) -> dict[str, Any]:

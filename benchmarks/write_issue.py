@@ -259,6 +259,7 @@ def main() -> None:
     parser.add_argument("--other-pages", type=int, default=2, help="pages of the frozen plots' issues")
     parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
+    parser.add_argument("--stop-after", type=float, help="start no new run after this many seconds (then score)")
     parser.add_argument("--out", type=Path, help="keep runs and the JSON report here (default: a temp folder)")
     args = parser.parse_args()
     console = Console(width=200)
@@ -271,9 +272,13 @@ def main() -> None:
     if not args.dev_only:
         plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
     runs: list[Run] = []
+    started = time.perf_counter()
     for split, plot, pages in plots:  # plot by plot, before then after: a stopped run still compares
         for code, code_dir, seeds in codes:
             for seed in range(seeds):
+                if args.stop_after and time.perf_counter() - started > args.stop_after:
+                    console.print(f"[yellow]--stop-after: {code} {split} seed {seed} of {plot[:40]!r} not run[/]")
+                    continue
                 name = f"{code}-{split}-{len(runs)}-s{seed}"
                 run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
                 runs.append(run_one(run, code_dir, args.model))

@@ -47,3 +47,18 @@ def test_failed_calls_are_counted_per_role():
     events = [{"kind": "llm", "role": "voice", "status": "failed"}, {"kind": "llm", "role": "voice", "status": "ok"},
               {"kind": "tool"}, {"kind": "llm", "role": "narrator", "status": "ok"}]
     assert failed_calls(events) == {"voice": (1, 2), "narrator": (0, 1)}
+
+
+def test_a_third_identical_shot_is_varied_not_thrown_away():
+    from agent.context import WriteContext, load_series_profile
+    from agent.director import _parse_varied, varied_shot
+    from tools.settings import load_settings
+
+    ctx = WriteContext(settings=load_settings(), profile=load_series_profile("tex"))
+    same = [{"shot": "primo piano", "speakers": ["Tex"], "figures": ["Tex"]}] * 2
+    plan = _parse_varied(ctx, "INQUADRATURA: primo piano\nPARLANO: Kit Carson", ["Tex", "Kit Carson"],
+                         "Carson parla.", same, "p1-t2-1")
+    assert plan["shot"] == varied_shot("primo piano") != "primo piano" and plan["speakers"] == ["Kit Carson"]
+    assert [e["kind"] for e in ctx.log.drain()] == ["shot_varied"]
+    with pytest.raises(ValueError, match="PARLANO"):
+        _parse_varied(ctx, "INQUADRATURA: primo piano", ["Tex"], "", same, "p1-t2-2")
