@@ -139,3 +139,12 @@ def test_dev_protocol_never_sees_a_frozen_novel(shared_dir: Path) -> None:
         t.path.name for fold in leave_one_novel_out(dev_texts(texts, split)) for t in fold.train + fold.test
     }
     assert seen and not seen & frozen and not {n.split("_")[0] for n in seen} & set(split.frozen_authors)
+
+
+def test_combined_harness_fits_its_parts_and_gives_probabilities() -> None:
+    train = [styled_text(s, 2500, 0) for s in "ABC"]
+    chunks = [styled_text(s, 300, 20 + k) for s in "ABC" for k in range(2)]
+    harness = AttributionConfig().build("combined").fit(train, list("ABC"))
+    assert list(harness.predict(chunks)) == [s for s in "ABC" for _ in range(2)]
+    p = harness.probabilities_from(harness.scores(chunks), [300] * len(chunks))  # type: ignore[attr-defined]
+    assert np.allclose(p.sum(axis=1), 1.0) and p.max(axis=1).min() > 1 / 3
