@@ -148,7 +148,16 @@ class SplitScores:
     """Per-balloon (edits, chars) for each engine, and the run's seconds."""
 
     per_engine: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    fonts: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def by_font(self, name: str) -> dict[str, float]:
+        """CER of engine `name` per lettering font of the samples."""
+        totals: dict[str, list[float]] = {}
+        for font, (edits, chars) in zip(self.fonts, self.per_engine.get(name, []), strict=False):
+            total = totals.setdefault(font, [0.0, 0.0])
+            total[0], total[1] = total[0] + edits, total[1] + chars
+        return {font: edits / max(chars, 1) for font, (edits, chars) in totals.items()}
 
     def cer(self, name: str, n: int = 2000, seed: int = 0) -> tuple[float, float, float, int]:
         """CER summed over balloons, with its 95 % bootstrap interval over balloons."""
@@ -182,6 +191,7 @@ def score_split(settings: Any, set_name: str, clean: bool, limit: int | None) ->
     out, start = SplitScores(), time.perf_counter()
     for sample in ocr_set.samples[:limit] if limit else ocr_set.samples:
         scores, _ = score_set(OneSample(ocr_set.root, [sample]), engine, cleaner)
+        out.fonts.append(str(sample.meta.get("font") or sample.meta.get("source") or "?"))
         for name, score in scores.items():
             m = score.normalised
             out.per_engine.setdefault(name, []).append((m.cer * m.chars, m.chars))
@@ -246,6 +256,12 @@ def main() -> None:
     )
     for r in [head, ["-" * w for w in widths], *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+    for split, scores in splits.items():
+        cells = [
+            f"{font} {cer:.2%} / {scores.by_font(engines[0])[font]:.2%}"
+            for font, cer in sorted(scores.by_font("ensemble").items())
+        ]
+        print(f"{split} CER by font or source (ensemble / {engines[0]}): " + "; ".join(cells))
     print(
         f"\nTesseract {per_cpu:.1f} balloons per CPU-second (wall {per_wall:.1f}) on {count} dev balloons; "
         f"target >= {SPEED_TARGET:g}: {'yes' if per_cpu >= SPEED_TARGET else 'no'}"
