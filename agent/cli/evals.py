@@ -66,7 +66,7 @@ def eval_attribution(
     as_json: bool,
     out: Path | None,
 ) -> None:
-    """Attribute N-word chunks of --test texts to the authors of --train texts, beside two baselines."""
+    """Attribute N-word chunks of --test texts to the authors of --train texts (author LMs, profile, baselines)."""
     from evals.attribution import HARNESS, AttributionConfig, attribute, attribute_leave_one_out, load_split
 
     if chunk_words < 1:
