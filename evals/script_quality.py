@@ -101,7 +101,9 @@ def repeats(lines: Sequence[str]) -> tuple[int, int]:
 
 def distinct_2(lines: Sequence[str]) -> float | None:
     """Distinct word bigrams over all bigrams of the lines (None without bigrams)."""
-    grams = [tuple(ws[i : i + 2]) for t in lines for ws in [fold_words(t).split()] for i in range(len(ws) - 1)]
+    grams = [
+        tuple(ws[i : i + 2]) for t in lines for ws in [fold_words(t).split()] for i in range(len(ws) - 1)
+    ]
     return len(set(grams)) / len(grams) if grams else None
 
 
@@ -196,7 +198,10 @@ def measure(
     nll, tokens, unknown, words = fluency.nll(lines)
     exact, near = repeats(lines)
     lettered = lettering(script)
-    plan_texts = [script.title, *(f for s in script.scenes for f in (s.place, s.time, s.goal, s.conflict, s.turn))]
+    plan_texts = [
+        script.title,
+        *(f for s in script.scenes for f in (s.place, s.time, s.goal, s.conflict, s.turn)),
+    ]
     plan_texts += [p.description for p in script.panels]
     measures = ScriptMeasures(
         path=str(path),
@@ -226,7 +231,9 @@ def scene_texts(script: IssueScript) -> list[tuple[str, str]]:
     out = []
     for scene in script.scenes:
         panels = [p for p in script.panels if p.scene == scene.index]
-        body = " ".join([p.description for p in panels] + [b.text.lower() for p in panels for b in p.balloons])
+        body = " ".join(
+            [p.description for p in panels] + [b.text.lower() for p in panels for b in p.balloons]
+        )
         if body.strip():
             out.append((scene.goal, body))
     return out
@@ -310,53 +317,116 @@ def rows(measures: Sequence[ScriptMeasures], ref: Reference) -> list[Row]:
         n = sum(m.fallbacks[part][0] for m in measures)
         total = sum(m.fallbacks[part][1] for m in measures)
         rate = n / total if total else None
-        out.append(Row(metric=f"fallback: {part}", value=rate, target="≤ 5%",
-                       ok=None if rate is None else rate <= FALLBACK_TARGET, detail=f"{n}/{total}"))
+        out.append(
+            Row(
+                metric=f"fallback: {part}",
+                value=rate,
+                target="≤ 5%",
+                ok=None if rate is None else rate <= FALLBACK_TARGET,
+                detail=f"{n}/{total}",
+            )
+        )
     tokens = sum(m.tokens for m in measures)
     ppl = math.exp(sum(m.nll for m in measures) / tokens) if tokens else None
     band = f"{ref.perplexity / PERPLEXITY_BAND:.0f}–{ref.perplexity * PERPLEXITY_BAND:.0f}"
-    out.append(Row(metric="fluency: perplexity per token", value=ppl, target=f"within 1.5× of real ({band})",
-                   reference=ref.perplexity,
-                   ok=None if ppl is None else ref.perplexity / PERPLEXITY_BAND <= ppl <= ref.perplexity * PERPLEXITY_BAND,
-                   detail=f"{tokens} tokens"))
+    out.append(
+        Row(
+            metric="fluency: perplexity per token",
+            value=ppl,
+            target=f"within 1.5× of real ({band})",
+            reference=ref.perplexity,
+            ok=None
+            if ppl is None
+            else ref.perplexity / PERPLEXITY_BAND <= ppl <= ref.perplexity * PERPLEXITY_BAND,
+            detail=f"{tokens} tokens",
+        )
+    )
     words = sum(m.words for m in measures)
     unknown = sum(m.unknown for m in measures) / words if words else None
-    out.append(Row(metric="unknown-word rate", value=unknown, target="≤ real", reference=ref.unknown_rate,
-                   ok=None if unknown is None else unknown <= ref.unknown_rate))
+    out.append(
+        Row(
+            metric="unknown-word rate",
+            value=unknown,
+            target="≤ real",
+            reference=ref.unknown_rate,
+            ok=None if unknown is None else unknown <= ref.unknown_rate,
+        )
+    )
     lines = sum(m.lines for m in measures)
     repeated = sum(m.repeated for m in measures)
     near = sum(m.near_repeated for m in measures)
-    out.append(Row(metric="repeated lines", value=repeated, target="0", ok=repeated == 0, detail=f"of {lines}"))
+    out.append(
+        Row(metric="repeated lines", value=repeated, target="0", ok=repeated == 0, detail=f"of {lines}")
+    )
     out.append(Row(metric="near-repeated lines", value=near, target="0", ok=near == 0, detail=f"of {lines}"))
     d2 = [m.distinct_2 for m in measures if m.distinct_2 is not None]
     ref_d2 = [ref.distinct_2(m.lines) for m in measures if m.distinct_2 is not None]
     ref_d2v = _mean([v for v in ref_d2 if v is not None])
     value = _mean(d2)
-    out.append(Row(metric="distinct-2", value=value, target="≥ real (same number of lines)", reference=ref_d2v,
-                   ok=None if value is None or ref_d2v is None else value >= ref_d2v - 0.02))
+    out.append(
+        Row(
+            metric="distinct-2",
+            value=value,
+            target="≥ real (same number of lines)",
+            reference=ref_d2v,
+            ok=None if value is None or ref_d2v is None else value >= ref_d2v - 0.02,
+        )
+    )
     meta = [w for m in measures for w in m.meta_words]
-    out.append(Row(metric="meta words in lettering", value=len(meta), target="0",
-                   reference=round(ref.meta_per_line * lines, 2), ok=not meta, detail=", ".join(meta[:6])))
+    out.append(
+        Row(
+            metric="meta words in lettering",
+            value=len(meta),
+            target="0",
+            reference=round(ref.meta_per_line * lines, 2),
+            ok=not meta,
+            detail=", ".join(meta[:6]),
+        )
+    )
     markup = [w for m in measures for w in m.markup]
-    out.append(Row(metric="markup leaks", value=len(markup), target="0", ok=not markup, detail=", ".join(markup[:6])))
+    out.append(
+        Row(metric="markup leaks", value=len(markup), target="0", ok=not markup, detail=", ".join(markup[:6]))
+    )
     bad = sum(m.apostrophes[0] for m in measures)
     accented = sum(m.apostrophes[1] for m in measures)
     share = bad / accented if accented else 0.0
-    out.append(Row(metric="accents lettered as apostrophes (E')", value=share, target="0",
-                   reference=ref.apostrophe_share, ok=bad == 0, detail=f"{bad}/{accented}"))
+    out.append(
+        Row(
+            metric="accents lettered as apostrophes (E')",
+            value=share,
+            target="0",
+            reference=ref.apostrophe_share,
+            ok=bad == 0,
+            detail=f"{bad}/{accented}",
+        )
+    )
     plot = _mean([s for m in measures for s in m.plot_similarity])
     goal = _mean([s for m in measures for s in m.goal_similarity])
     control = _mean([s for m in measures for s in m.control_similarity])
     if plot is not None:
-        out.append(Row(metric="plot adherence: scene ~ plot", value=plot, target="> shuffled-plot control",
-                       reference=control, ok=control is not None and plot > control,
-                       detail=f"scene ~ its goal {goal}; control = other plots"))
+        out.append(
+            Row(
+                metric="plot adherence: scene ~ plot",
+                value=plot,
+                target="> shuffled-plot control",
+                reference=control,
+                ok=control is not None and plot > control,
+                detail=f"scene ~ its goal {goal}; control = other plots",
+            )
+        )
     voices = [m.voice_macro for m in measures if m.voice_macro is not None]
     chances = [m.voice_chance for m in measures if m.voice_chance is not None]
     if voices:
-        out.append(Row(metric="voice separability (macro)", value=_mean(voices), target="> chance",
-                       reference=_mean(chances), ok=_mean(voices) > _mean(chances),  # type: ignore[operator]
-                       detail="reference column: chance"))
+        out.append(
+            Row(
+                metric="voice separability (macro)",
+                value=_mean(voices),
+                target="> chance",
+                reference=_mean(chances),
+                ok=_mean(voices) > _mean(chances),  # type: ignore[operator]
+                detail="reference column: chance",
+            )
+        )
     return out
 
 
