@@ -13,17 +13,13 @@ import numpy as np
 PAGE_RATIO = 16 / 21  # width / height of a Bonelli book
 
 
-@dataclass
-class PanelBox:
-    """A panel's box in page pixels and how it is drawn."""
+class BoxEdges:
+    """The `[x, y, w, h]` list and the far edges of anything with integer x, y, w, h fields."""
 
     x: int
     y: int
     w: int
     h: int
-    tier: int
-    frameless: bool = False
-    inset_of: int | None = None  # index (reading order) of the panel this one is inset into
 
     @property
     def box(self) -> list[int]:
@@ -36,6 +32,19 @@ class PanelBox:
     @property
     def bottom(self) -> int:
         return self.y + self.h
+
+
+@dataclass
+class PanelBox(BoxEdges):
+    """A panel's box in page pixels and how it is drawn."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    tier: int
+    frameless: bool = False
+    inset_of: int | None = None  # index (reading order) of the panel this one is inset into
 
 
 @dataclass

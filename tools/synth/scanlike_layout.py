@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tools.synth.layout import _split
+from tools.synth.layout import BoxEdges, _split
 
 PAGE_KINDS = ("bonelli", "franco-belgian", "strip", "splash")
 FORMATS_CM = {
@@ -26,7 +26,7 @@ FRAME_STYLES = ("inked", "broken", "frameless", "bleed")
 
 
 @dataclass
-class ScanPanel:
+class ScanPanel(BoxEdges):
     """A planned panel: its box (page pixels), how its frame is drawn, and what breaks out of it."""
 
     x: int
@@ -37,18 +37,6 @@ class ScanPanel:
     inset_of: int | None = None
     overlaps: bool = False  # drawn over a neighbour's corner
     breakout: bool = False  # a figure's head pokes out over the top frame
-
-    @property
-    def box(self) -> list[int]:
-        return [self.x, self.y, self.w, self.h]
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
 
 
 @dataclass
