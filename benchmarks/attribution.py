@@ -192,7 +192,14 @@ def main() -> None:
         help="also run the dev protocol (frozen authors left out altogether)",
     )
     parser.add_argument("--out", type=Path, help="write every report (with its configuration) as JSON here")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the headline chunk size (1,000 words, every method): what `make bench` runs",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.sizes = args.full_sizes = "1000"
     if not args.corpus.is_dir():
         sys.exit(f"{args.corpus}: corpus folder not found (pass --corpus)")
     full_sizes = {int(s) for s in args.full_sizes.split(",") if s}
