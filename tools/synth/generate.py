@@ -326,8 +326,7 @@ def generate_volume(
     for number in range(1, pages + 1):
         image, page_truth = render_page(number, seed, cursor, height, layout_options, steps)
         name = f"page_{number:0{digits}d}.{image_format}"
-        with atomic_path(out / name) as tmp:
-            image.save(tmp, format=image_format.upper().replace("JPG", "JPEG"), **_save_options(image_format))
+        save_page_image(out / name, image, image_format)
         truth["pages"][name] = page_truth.panels
         truth["balloons"][name] = page_truth.balloons
         info[name] = page_truth.info
@@ -337,14 +336,17 @@ def generate_volume(
     return path
 
 
-def _save_options(image_format: str) -> dict[str, Any]:
-    return (
+def save_page_image(path: Path, image: Image.Image, image_format: str) -> None:
+    """Write a generated page atomically in `image_format` (png, jpg/jpeg, or any format PIL knows)."""
+    options = (
         {"compress_level": 3}
         if image_format == "png"
         else {"quality": 92}
         if image_format in ("jpg", "jpeg")
         else {}
     )
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=image_format.upper().replace("JPG", "JPEG"), **options)
 
 
 def _meta(

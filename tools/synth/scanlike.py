@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tools.atomic import atomic_path, write_text_atomic
+from tools.atomic import write_text_atomic
 from tools.synth.art import INK, PAPER, Canvas, draw_backdrop, draw_figure, hatch, new_canvas
 from tools.synth.balloons import _letter, caption_size, draw_caption, draw_speech, speech_size
-from tools.synth.generate import TRUTH_FILE, StoryCursor, _save_options
+from tools.synth.generate import TRUTH_FILE, StoryCursor, save_page_image
 from tools.synth.lettering import LetteredBlock, bonelli_caps, letter_block, lettering_font, normalised_text
 from tools.synth.scanlike_degrade import choose_scan_degradations, scan_degrade
 from tools.synth.scanlike_layout import DPIS, PAGE_KINDS, ScanLayout, ScanPanel, plan_scan_layout
@@ -475,8 +475,7 @@ def generate_scan_like(
     for number in range(1, pages + 1):
         image, page_truth = render_scan_page(number, seed, cursor, kinds, dpis, degrade)
         name = f"scan_{number:0{digits}d}.{image_format}"
-        with atomic_path(out / name) as tmp:
-            image.save(tmp, format=image_format.upper().replace("JPG", "JPEG"), **_save_options(image_format))
+        save_page_image(out / name, image, image_format)
         truth["pages"][name] = page_truth.panels
         truth["balloons"][name] = page_truth.balloons
         truth["page_types"][name] = page_truth.kind
