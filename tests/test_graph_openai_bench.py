@@ -8,24 +8,25 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.graph_fakes import WritingResponder
+from tests.servers import JsonHandler
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class _Completions(BaseHTTPRequestHandler):
+class _Completions(JsonHandler):
     """POST /v1/completions: the fake writer's answer, cut at the request's stop sequences."""
 
     responder = WritingResponder()
     requests: list[dict] = []
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         type(self).requests.append({"path": self.path, "body": body})
         prompt = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
         text = self.responder(prompt)
@@ -34,15 +35,7 @@ class _Completions(BaseHTTPRequestHandler):
         answer = {"id": "c1", "object": "text_completion", "model": body.get("model"), "created": 0,
                   "choices": [{"text": text, "index": 0, "finish_reason": "stop", "logprobs": None}],
                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-        data = json.dumps(answer).encode()
-        self.send_response(200 if self.path == "/v1/completions" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        return
+        self.send_json(answer, 200 if self.path == "/v1/completions" else 404)
 
 
 @pytest.fixture

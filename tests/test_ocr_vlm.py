@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.servers import JsonHandler
 from tools.errors import ModelLoadError
 from tools.ocr.registry import clear_engines, get_ocr_engine
 from tools.ocr.samples import draw_balloon
@@ -142,22 +142,14 @@ def test_parse_lines_drops_markup() -> None:
     assert parse_lines("```\n1. E' PIU'\n- TARDI\n\"KIT!\"\n```") == ["E' PIU'", "TARDI", "KIT!"]
 
 
-class _VisionServer(BaseHTTPRequestHandler):
+class _VisionServer(JsonHandler):
     requests: list[dict] = []
     answer: dict = {}
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         type(self).requests.append({"path": self.path, "body": body})
-        data = json.dumps(type(self).answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        return
+        self.send_json(type(self).answer)
 
 
 @pytest.fixture
