@@ -146,13 +146,10 @@ def _ingest_volume(
     summary: IngestSummary,
     on_page: Callable[[PageOutcome], None] | None,
 ) -> None:
-    base = _first_index(catalogue, vol, sources)
-    known = catalogue.source_names(vol.id)
-    todo = [(i, s) for i, s in enumerate(sources) if s.name not in known]
-    for source in sources:
-        if source.name in known:
-            summary.present += 1
-            _notify(on_page, PageOutcome(source.name, "present"))
+    todo, present = pages_to_read(catalogue, vol, sources)
+    for source in present:
+        summary.present += 1
+        _notify(on_page, PageOutcome(source.name, "present"))
     index_of = {s: i for i, s in todo}
     pages = read_pages([s for _, s in todo])
     while True:
@@ -165,8 +162,18 @@ def _ingest_volume(
             summary.record_error(decoded)
             _notify(on_page, PageOutcome(source.name, "error", error=decoded.cause))
         else:
-            outcome = _ingest_page(catalogue, vol, base + index_of[source], source, decoded, options, summary)
+            outcome = _ingest_page(catalogue, vol, index_of[source], source, decoded, options, summary)
             _notify(on_page, outcome)
+
+
+def pages_to_read(
+    catalogue: Catalogue, vol: VolumeRecord, sources: Sequence[PageSource]
+) -> tuple[list[tuple[int, PageSource]], list[PageSource]]:
+    """(page index, source) of the pages not yet in the volume, and the sources already there (resume)."""
+    base = _first_index(catalogue, vol, sources)
+    known = catalogue.source_names(vol.id)
+    todo = [(base + i, s) for i, s in enumerate(sources) if s.name not in known]
+    return todo, [s for s in sources if s.name in known]
 
 
 def _notify(on_page: Callable[[PageOutcome], None] | None, outcome: PageOutcome) -> None:
@@ -189,11 +196,7 @@ def _ingest_page(
         summary.duplicates += 1
         return PageOutcome(source.name, "duplicate", page_id)
     debug = options.debug_dir / f"{index:04d}-{page_id[:12]}" if options.debug_dir else None
-    analysis = analyse_page(decoded.image, rtl=options.rtl, debug_dir=debug)
-    if options.text_detector != "none":
-        from tools.ocr.text_regions import add_text_balloons
-
-        analysis = add_text_balloons(decoded.image, analysis, options.text_detector, options.rtl)
+    analysis = analyse_decoded(decoded, options, debug)
     for stage, seconds in analysis.timings.items():
         summary.time(stage, seconds, analysis.cpu_timings.get(stage, 0.0))
     with summary.timing("store"):
@@ -212,6 +215,16 @@ def _ingest_page(
     summary.panels += len(panels)
     summary.balloons += len(balloons)
     return PageOutcome(source.name, "added", page_id, len(panels), len(balloons))
+
+
+def analyse_decoded(decoded: DecodedPage, options: IngestOptions, debug: Path | None = None) -> PageAnalysis:
+    """Panels and balloons of a decoded page (plus balloons grown from text lines with a text detector)."""
+    analysis = analyse_page(decoded.image, rtl=options.rtl, debug_dir=debug)
+    if options.text_detector != "none":
+        from tools.ocr.text_regions import add_text_balloons
+
+        analysis = add_text_balloons(decoded.image, analysis, options.text_detector, options.rtl)
+    return analysis
 
 
 def page_records(page_id: str, analysis: PageAnalysis) -> tuple[list[PanelRecord], list[BalloonRecord]]:
