@@ -201,6 +201,8 @@ def _candidate(page: Page, labels: np.ndarray, index: int, stats: np.ndarray) ->
         return None
     rectangular = filled.sum() >= 0.9 * w * h
     body, tip = (filled, None) if rectangular else _split_tail(filled)
+    if not body.any():
+        return None  # a thin light band (between hatching strokes): nothing left once its tail is cut off
     bys, bxs = np.nonzero(body)
     inside = np.s_[bys.min() : bys.max() + 1, bxs.min() : bxs.max() + 1]
     holes = ((body[inside] > 0) & (region[inside] == 0)).astype(np.uint8)
