@@ -154,6 +154,7 @@ def test_consistency_finetuning_lowers_the_bce_term(style_bundle, classifier: El
     flags = [(True, False), (False, True), (True, True), (False, False), (True, False), (False, True)]
     sketches = to_tensor([normalize_sketch(sketchify(toy_panel(rng, b, d), rng)) for b, d in flags])
     prior = np.array(flags, np.float32)
+    weights = {k: v.detach().clone() for k, v in style_bundle.net.state_dict().items()}
     result = finetune_consistency(
         style_bundle, classifier, sketches, prior, ConsistencyConfig(steps=25, lam=1.0, lr=2e-3, batch=6)
     )
@@ -161,8 +162,12 @@ def test_consistency_finetuning_lowers_the_bce_term(style_bundle, classifier: El
     assert last < first
     assert result.after_report.mean_bce < result.before_report.mean_bce
     assert result.before.shape == result.after.shape == sketches.shape
-    # the original bundle is untouched: fine-tuning works on a copy
-    assert torch.allclose(style_bundle.net(sketches[:1]), result.before[:1], atol=1e-5)
+    # the original bundle is untouched: fine-tuning works on a copy (weights equal; outputs equal up to the
+    # TF32 convolutions a GPU uses for the copy)
+    assert all(torch.equal(v.cpu(), weights[k].cpu()) for k, v in style_bundle.net.state_dict().items())
+    with torch.no_grad():
+        original = style_bundle.net(sketches[:1].to(next(style_bundle.net.parameters()).device))
+    assert torch.allclose(original.cpu(), result.before[:1].cpu(), atol=2e-3)
 
 
 def test_pairwise_cosine_distance() -> None:

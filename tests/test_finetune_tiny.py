@@ -39,7 +39,7 @@ def _train(base: Path, work: Path, steps: int, lr: float = 5e-2, max_minutes: fl
 
 
 def _lora_state(model) -> dict[str, np.ndarray]:
-    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items() if "lora_" in k}
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items() if "lora_" in k}
 
 
 def test_gguf_lora_in_llamacpp_matches_peft(tiny: Path, tmp_path: Path) -> None:
@@ -51,9 +51,10 @@ def test_gguf_lora_in_llamacpp_matches_peft(tiny: Path, tmp_path: Path) -> None:
     tokenizer, model, result = _train(tiny, tmp_path / "work", steps=6)
     ids = tokenizer("Tex galoppa verso il forte.").input_ids
     with torch.no_grad():
-        adapted = model(torch.tensor([ids])).logits[0].numpy()
+        batch = torch.tensor([ids], device=model.device)
+        adapted = model(batch).logits[0].float().cpu().numpy()
         with model.disable_adapter():
-            base = model(torch.tensor([ids])).logits[0].numpy()
+            base = model(batch).logits[0].float().cpu().numpy()
     config = json.loads((tiny / "config.json").read_text())
     gguf_lora = export_gguf_lora(result.peft_dir, config, tmp_path / "adapter.gguf")
     llama_base = llamacpp_logits(str(tiny / "tiny.gguf"), ids)

@@ -20,6 +20,7 @@ from tools.concept.images import as_gray, letterbox, to_tensor
 from tools.concept.loss import bce_matrix
 from tools.concept.nets import ElementNet, pick_device
 from tools.errors import MissingDependencyError, ModelLoadError
+from tools.offline import forbid_downloads
 
 STYLE_PROMPT = "black and white western comic panel, clean ink lines, solid blacks, hatching"
 NEGATIVE_PROMPT = "colour, photo, blurry, text, letters, speech bubble, watermark"
@@ -61,6 +62,7 @@ class DiffusionStylizer:
         model = Path(self.config.model).expanduser()
         if not (model / "model_index.json").is_file():
             raise ModelLoadError(f"{model}: not a diffusers pipeline folder (no model_index.json)")
+        forbid_downloads()
         try:
             import diffusers
         except ImportError as exc:

@@ -14,10 +14,12 @@ from pydantic import PrivateAttr
 
 from tools.errors import MissingDependencyError, ModelLoadError
 from tools.models.spec import cut_at_stop
+from tools.offline import forbid_downloads
 
 
 def load_causal_lm(path: str, gguf_file: str | None = None, adapter: str | None = None) -> tuple[Any, Any]:
     """(tokenizer, model) from a local directory, a GGUF inside it, and an optional peft adapter."""
+    forbid_downloads()
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:

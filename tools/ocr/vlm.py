@@ -25,6 +25,7 @@ from PIL import Image
 from prompts import render
 from tools.errors import MissingDependencyError, ModelLoadError
 from tools.ocr.engine import BalloonKind, OcrEngine, OcrLine, OcrResult
+from tools.offline import forbid_downloads
 
 PATCH = 28  # Qwen2-VL: 14 px patches merged 2x2
 SERVED_PRIOR_CONFIDENCE = 0.8  # for servers that return no log-probabilities
@@ -148,6 +149,7 @@ def _sequence_confidence(scores: Any, tokens: Any) -> float:
 
 def load_qwen_vl(path: Path, device: str = "auto") -> tuple[Any, Any]:
     """(processor, model) for a Qwen2-VL / Qwen2.5-VL folder; clear errors for missing files or packages."""
+    forbid_downloads()
     try:
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor

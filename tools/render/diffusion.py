@@ -24,6 +24,7 @@ from tools.comic_script import PanelSpec
 from tools.errors import MissingDependencyError, ModelLoadError
 from tools.models.image import ArtContext, PanelArt
 from tools.models.spec import ModelSpec
+from tools.offline import forbid_downloads
 from tools.render.palette import canonical_name, profile_character
 from tools.render.storyboard import StoryboardArtist, estimate_figures, stage_for
 from tools.render.user_art import load_user_art
@@ -168,6 +169,7 @@ class DiffusersArtist:
         index = self.path / "model_index.json"
         if not index.is_file():
             raise ModelLoadError(f"{self.path}: not a diffusers pipeline folder (no model_index.json)")
+        forbid_downloads()
         try:
             import diffusers
             import torch
