@@ -67,7 +67,16 @@ def _volume(app: AppContext, volume: str, out_dir: Path | None, translator: Any)
             raise NuvolaError(f"no volume {volume!r} in the catalogue and no such script file; volumes: {names}")
         out = out_dir or home / "editions" / f"{volume}-en"
         return translate_volume(catalogue, volume, out, translator, series=app.settings.series.title(),
-                                progress=_progress)
+                                progress=_progress, page_height_cm=_page_height(app))
+
+
+def _page_height(app: AppContext) -> float:
+    """The printed page height of the series (its profile's format), for lettering sizes on read pages."""
+    from memory.profile import load_profile
+    from tools.translate.reletter import PAGE_HEIGHT_CM
+
+    size = load_profile(app.settings.series).format.size_cm
+    return float(size[1]) if size else PAGE_HEIGHT_CM
 
 
 @click.command("translate")
@@ -121,5 +130,38 @@ def _summary(edition: Any) -> None:
                           "the translation again[/]")
 
 
+@click.command("translation")
+@click.option("--model", "-m", "models", multiple=True, metavar="ROLE=NAME",
+              help="Model override, e.g. translator=openai:http://127.0.0.1:8080/v1#model.")
+@click.option("--pages", "pages_dir", type=click.Path(path_type=Path), default=None,
+              help="The Pepper&Carrot Italian pages (default: ../shared/comics/peppercarrot-it beside the repo).")
+@click.option("--split", "splits", multiple=True, type=click.Choice(["dev", "frozen"]),
+              help="Splits to score (default: both).")
+@click.option("--method", "methods", multiple=True, type=click.Choice(["nuvola", "bare", "copy", "official"]),
+              help="Methods to run (default: all).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the report here.")
+@pass_app
+def eval_translation(app: AppContext, models: tuple[str, ...], pages_dir: Path | None, splits: tuple[str, ...],
+                     methods: tuple[str, ...], json_out: Path | None) -> None:
+    """chrF/BLEU, glossary adherence and overflow after re-lettering, Italian -> English, dev and frozen."""
+    import json
+
+    from evals.translation import METHODS, format_report, run_eval
+    from tools.atomic import write_text_atomic
+
+    settings = app.override_models(models)
+    folder = pages_dir or Path(__file__).resolve().parents[2].parent / "shared" / "comics" / "peppercarrot-it"
+    if not folder.is_dir():
+        raise NuvolaError(f"{folder}: the Pepper&Carrot Italian pages are not there; pass --pages DIR")
+    model = settings.model_for("translator")
+    report = run_eval(model, folder, splits=splits or ("dev", "frozen"), methods=methods or METHODS,
+                      progress=lambda s: err_console.print(f"[dim]{s.split} {s.method}: done[/]"))
+    click.echo(format_report(report))
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps(report, ensure_ascii=False, indent=1))
+        console.print(f"report: {json_out}")
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(translate_command)
+    cli.commands["eval"].add_command(eval_translation)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from tools.errors import InputFileError
 from tools.render.deliver import write_cbz, write_pdf, write_reader
 from tools.translate.context import TranslationUnit, catalogue_units, script_units
 from tools.translate.reletter import (
+    PAGE_HEIGHT_CM,
     LetteredBalloon,
     page_dpi,
     reletter_page,
@@ -69,7 +70,7 @@ def translate_issue(script: IssueScript, out_dir: Path, translator: Translator, 
 
 
 def translate_volume(catalogue: Any, volume: str, out_dir: Path, translator: Translator, *, series: str = "Tex",
-                     progress: Any = None) -> Edition:
+                     progress: Any = None, page_height_cm: float = PAGE_HEIGHT_CM) -> Edition:
     """Translate a read volume's transcribed balloons and re-letter its pages (art kept, lettering replaced)."""
     units = catalogue_units(catalogue, volume)
     if not units:
@@ -83,8 +84,8 @@ def translate_volume(catalogue: Any, volume: str, out_dir: Path, translator: Tra
     for index, page in enumerate(catalogue.pages(volume), start=1):
         balloons = [(b.id, b.box, b.kind, english[b.id]) for b in catalogue.balloons(page.id) if b.id in english]
         with Image.open(catalogue.image_file(page)) as image:
-            sheet, reports = reletter_page(image, balloons)
-        dpi = page_dpi(sheet.height)
+            sheet, reports = reletter_page(image, balloons, page_height_cm)
+        dpi = page_dpi(sheet.height, page_height_cm)
         pages.append(save_page(sheet, pages_dir / PAGE_NAME.format(index)))
         lettered += reports
     plan = IssueScript(series=series, number=1, title=f"{volume} (English)", language="en", writer="Nuvola",

@@ -24,7 +24,7 @@ from tools.render.fonts import lettering_font
 from tools.render.letterer import LetterStyle
 from tools.render.lettering import FittedShape, fit_options, make_block, prepare_text, wrap
 
-PAGE_HEIGHT_CM = 21.0  # a Bonelli page; read pages are letterered as if printed at this height
+PAGE_HEIGHT_CM = 21.0  # a Bonelli page (the series profile's format); read pages print at this height
 FLOOR_GLYPH_MM = 1.6
 RIM_SHARE = 0.08  # the balloon's outline lies in this outer share of its box (at least 5 px): never cleaned
 PLAIN_SHARE = 0.60  # a background is plain when this share of the inside is the paper colour
@@ -47,9 +47,9 @@ class LetteredBalloon:
     overflow: bool = False
 
 
-def page_dpi(height_px: int) -> int:
+def page_dpi(height_px: int, page_height_cm: float = PAGE_HEIGHT_CM) -> int:
     """The DPI at which a read page of this height prints at the series' page height."""
-    return max(50, round(height_px / (PAGE_HEIGHT_CM / 2.54)))
+    return max(50, round(height_px / (page_height_cm / 2.54)))
 
 
 def inner_mask(size: tuple[int, int], kind: str) -> np.ndarray:
@@ -159,11 +159,12 @@ def letter_balloon(image: Image.Image, key: str, box: tuple[int, int, int, int],
     return report
 
 
-def reletter_page(image: Image.Image, balloons: list[tuple[str, tuple[int, int, int, int], str, str]]
-                  ) -> tuple[Image.Image, list[LetteredBalloon]]:
-    """A copy of a read page with each (key, box, kind, English) balloon cleaned and lettered in English."""
+def reletter_page(image: Image.Image, balloons: list[tuple[str, tuple[int, int, int, int], str, str]],
+                  page_height_cm: float = PAGE_HEIGHT_CM) -> tuple[Image.Image, list[LetteredBalloon]]:
+    """A copy of a read page with each (key, box, kind, English) balloon cleaned and lettered in English;
+    glyph sizes are measured as if the page were printed `page_height_cm` tall."""
     page = image.convert("RGB")
-    style = LetterStyle(dpi=page_dpi(page.height))
+    style = LetterStyle(dpi=page_dpi(page.height, page_height_cm))
     reports = [letter_balloon(page, key, _clip(box, page.size), kind, text, style)
                for key, box, kind, text in balloons]
     return page, reports

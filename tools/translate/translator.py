@@ -81,8 +81,10 @@ class Translator:
 
     def __init__(self, llm: Any, glossary: Glossary, *, memory: Any = None, model_name: str = "",
                  target: str = "en", max_tokens: int = 96, examples: tuple[Pair, ...] | None = None,
-                 scene_of: Callable[[TranslationUnit], str] | None = None, style: str = "fewshot") -> None:
+                 scene_of: Callable[[TranslationUnit], str] | None = None, style: str = "fewshot",
+                 context: bool = True) -> None:
         self.llm, self.glossary, self.memory, self.style = llm, glossary, memory, style
+        self.context = context  # False: no previous balloons in the prompt (the eval's bare baseline)
         self.model_name, self.target, self.max_tokens = model_name, target, max_tokens
         self.examples = fixed_examples(target) if examples is None else examples
         self.scene_of = scene_of
@@ -101,7 +103,7 @@ class Translator:
 
     def translate(self, unit: TranslationUnit) -> Translation:
         """The English of one balloon: from the memory when it is known, else from the model, checked."""
-        previous = self.page.for_unit(unit)
+        previous = self.page.for_unit(unit) if self.context else []
         result = self._known(unit) or self._by_model(unit, previous)
         self.page.done.append(Pair(self._model_input(unit.source), result.text))
         if self.memory is not None and result.origin == "model" and result.ok:
