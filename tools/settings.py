@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     text_detector: str = Field(
         "rapidocr", description="page-level text detector for lettering outside found balloons: rapidocr | none"
     )
+    balloon_reader: str = Field(
+        "lines", description="how balloons with detected text lines are read: lines | detector | crop"
+    )
 
     @classmethod
     def settings_customise_sources(
