@@ -69,6 +69,10 @@ class ReadContext:
 
     settings: Settings
     log: RunLog = field(default_factory=RunLog)
+    scale: Any = None
+    """tools.ingest.distributed.ScaleOptions: read pages as Ray tasks (None: one process)."""
+    progress: Any = None
+    """tools.ingest.distributed.PageProgress: per-volume page progress of a run on Ray."""
     _store: Any = None
 
     @contextmanager
@@ -107,9 +111,12 @@ def ingest(state: ReadState, runtime: Runtime[ReadContext]) -> dict[str, Any]:
 
         raise InputFileError(missing[0], "no such file or folder")
     with ctx.catalogue() as catalogue:
-        summary = _timed(
-            ctx, "ingest_paths", lambda: ingest_paths(catalogue, paths, volume=state.get("volume"))
-        )
+        if ctx.scale is None:
+            summary = _timed(
+                ctx, "ingest_paths", lambda: ingest_paths(catalogue, paths, volume=state.get("volume"))
+            )
+        else:
+            summary = _timed(ctx, "ingest_on_ray", lambda: _ingest_on_ray(catalogue, paths, state, ctx))
     figures = {
         "added": summary.added,
         "present": summary.present,
@@ -119,6 +126,16 @@ def ingest(state: ReadState, runtime: Runtime[ReadContext]) -> dict[str, Any]:
         "errors": summary.errors,
     }
     return {"volumes": list(dict.fromkeys(summary.volumes)), "ingest": figures}
+
+
+def _ingest_on_ray(catalogue: Any, paths: list[Path], state: ReadState, ctx: ReadContext) -> Any:
+    """Pages fan out as Ray tasks that also read the balloons (so the OCR stage finds them read)."""
+    from tools.ingest.distributed import OcrTask, ingest_on_ray
+
+    ocr_task = OcrTask(ctx.settings, state.get("engine"))
+    return ingest_on_ray(
+        catalogue, paths, state.get("volume"), scale=ctx.scale, ocr=ocr_task, progress=ctx.progress
+    )
 
 
 def ocr(state: ReadState, runtime: Runtime[ReadContext]) -> dict[str, Any]:
@@ -266,8 +283,12 @@ def read_paths(
     run_id: str | None = None,
     resume: bool = False,
     on_step: Any = None,
+    scale: Any = None,
+    progress: Any = None,
 ) -> dict[str, Any]:
-    """Run (or resume) the reading route; returns the final state (volumes, ingest figures, per-stage figures)."""
+    """Run (or resume) the reading route; returns the final state (volumes, ingest figures, per-stage figures).
+
+    With `scale` (tools.ingest.distributed.ScaleOptions) pages are read and transcribed by Ray tasks."""
     from agent.run import RunNotFoundError, RunPaths, new_run_id
 
     run_id = run_id or new_run_id()
@@ -278,7 +299,7 @@ def read_paths(
     log = RunLog(paths_.run_log)
     log.set_stage("setup")
     log.event("run_resume" if resume else "run_start", run_id=run_id, route="read")
-    ctx = ReadContext(settings=settings, log=log)
+    ctx = ReadContext(settings=settings, log=log, scale=scale, progress=progress)
     payload = (
         None
         if resume

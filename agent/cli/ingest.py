@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,7 +15,75 @@ from agent.cli.context import AppContext, console, pass_app
 
 if TYPE_CHECKING:
     from evals.panels import EvalReport
+    from tools.ingest.distributed import ScaleOptions, ScaleSummary
     from tools.ingest.pipeline import IngestSummary, PageOutcome
+
+
+def scale_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--workers N` and `--ray ADDRESS`: read pages as Ray tasks (shared by `ingest` and `read`)."""
+    command = click.option(
+        "--ray",
+        "ray_address",
+        metavar="ADDRESS",
+        help="Read on this Ray cluster (auto, HOST:6379, ray://HOST:10001); --workers caps pages in flight.",
+    )(command)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Read pages in parallel on a local Ray of N workers (default: one process).",
+    )(command)
+
+
+def scale_from(workers: int | None, ray_address: str | None) -> ScaleOptions | None:
+    """The Ray options for the flags; None (one process, the default) when neither is given."""
+    if workers is None and not ray_address:
+        return None
+    from tools.ingest.distributed import ScaleOptions
+
+    return ScaleOptions(workers=workers, address=ray_address)
+
+
+class VolumeBars:
+    """One progress bar per volume: pages done of the volume's pages, pages/s, the last page."""
+
+    def __init__(self, progress: Any) -> None:
+        self._progress = progress
+        self._tasks: dict[str, Any] = {}
+        self._clock: dict[str, tuple[float, int]] = {}
+
+    def volume(self, name: str, total: int) -> None:
+        self._tasks[name] = self._progress.add_task(name, total=total, rate="", last="")
+
+    def page(self, volume: str, outcome: PageOutcome) -> None:
+        task = self._tasks[volume]
+        self._progress.advance(task)
+        if outcome.status == "present":  # pages skipped on a re-run do not count towards the rate
+            return
+        start, done = self._clock.get(volume, (time.perf_counter(), 0))
+        self._clock[volume] = (start, done + 1)
+        elapsed = time.perf_counter() - start
+        rate = f"{done / elapsed:.1f} pages/s" if done and elapsed > 0 else ""
+        self._progress.update(task, rate=rate, last=outcome.source[-40:])
+
+
+@contextmanager
+def volume_bars(scale: ScaleOptions | None) -> Iterator[VolumeBars | None]:
+    """Per-volume progress bars while reading on Ray; nothing in one process."""
+    if scale is None:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=console) as progress:
+        yield VolumeBars(progress)
 
 
 @click.command("ingest")
@@ -29,6 +99,7 @@ if TYPE_CHECKING:
     help="Save a picture of every detection step of every page into this folder.",
 )
 @click.option("--no-crops", is_flag=True, help="Do not write panel and balloon crops.")
+@scale_flags
 @pass_app
 def ingest(
     app: AppContext,
@@ -37,11 +108,14 @@ def ingest(
     rtl: bool,
     debug_dir: Path | None,
     no_crops: bool,
+    workers: int | None,
+    ray_address: str | None,
 ) -> None:
     """Add scanned comics to the catalogue: images, folders, PDF, CBZ/ZIP, CBR/RAR, CB7/7z, IA *_jp2.zip.
 
     Pages are identified by their pixels, so running it again (or after an interruption) only adds what
-    is missing. Files that cannot be read are listed at the end; the others are ingested.
+    is missing. Files that cannot be read are listed at the end; the others are ingested. With --workers or
+    --ray, pages are read by Ray tasks and committed in page order by this process (the same catalogue).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -52,6 +126,10 @@ def ingest(
     options = IngestOptions(
         rtl=rtl, debug_dir=debug_dir, crops=not no_crops, text_detector=configured_text_detector(app.settings)
     )
+    scale = scale_from(workers, ray_address)
+    if scale is not None:
+        _ingest_on_ray(app, paths, volume, options, scale)
+        return
     columns = (
         TextColumn("[bold]ingest"),
         BarColumn(),
@@ -89,6 +167,33 @@ def ingest(
         _print_summary(summary, catalogue)
     if summary.error_count and not summary.added and not summary.present:
         raise SystemExit(1)
+
+
+def _ingest_on_ray(
+    app: AppContext, paths: tuple[Path, ...], volume: str | None, options: Any, scale: ScaleOptions
+) -> None:
+    """`nuvola ingest --workers/--ray`: pages read by Ray tasks, one bar per volume, the same summary."""
+    from tools.ingest.catalogue import Catalogue
+    from tools.ingest.distributed import ingest_on_ray
+
+    with Catalogue.open(app.settings) as catalogue:
+        with volume_bars(scale) as bars:
+            summary = ingest_on_ray(catalogue, paths, volume, options, scale, progress=bars)
+        _print_summary(summary, catalogue)
+        print_cluster(summary)
+    if summary.error_count and not summary.added and not summary.present:
+        raise SystemExit(1)
+
+
+def print_cluster(summary: ScaleSummary) -> None:
+    """One line on what Ray did: CPUs, pages in flight, worker processes, OCR left to the OCR stage."""
+    deferred = (
+        f"; OCR left to the OCR stage on {len(summary.ocr_deferred)} pages" if summary.ocr_deferred else ""
+    )
+    console.print(
+        f"[dim]ray: {summary.cpus} CPUs, up to {summary.window} pages in flight, "
+        f"{len(summary.workers_seen)} worker processes{deferred}[/]"
+    )
 
 
 def _print_summary(summary: IngestSummary, catalogue) -> None:  # type: ignore[no-untyped-def]

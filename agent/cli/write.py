@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from agent.cli.context import AppContext, console, pass_app
+from agent.cli.ingest import scale_flags, scale_from, volume_bars
 
 STAGE_NAMES = {
     "prepare": "checking the request",
@@ -215,6 +216,7 @@ READ_STAGES = {
 )
 @click.option("--no-llm", is_flag=True, help="Reconstruct with rules only (no narrator model).")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue a stopped reading run.")
+@scale_flags
 @pass_app
 def read_command(
     app: AppContext,
@@ -223,6 +225,8 @@ def read_command(
     engine: str | None,
     no_llm: bool,
     resume_id: str | None,
+    workers: int | None,
+    ray_address: str | None,
 ) -> None:
     """Read comics into the memory: ingest PATHS, OCR the balloons, find speakers, rebuild the stories."""
     from agent.reader import read_paths
@@ -244,16 +248,20 @@ def read_command(
                 f"[green]✓[/] {READ_STAGES[node]} [dim]{_brief(figures)} ({time.perf_counter() - started:.1f}s)[/]"
             )
 
-    state = read_paths(
-        list(paths),
-        app.settings,
-        volume=volume,
-        engine=engine,
-        use_llm=not no_llm,
-        run_id=run_id,
-        resume=bool(resume_id),
-        on_step=on_step,
-    )
+    scale = scale_from(workers, ray_address)
+    with volume_bars(scale) as bars:
+        state = read_paths(
+            list(paths),
+            app.settings,
+            volume=volume,
+            engine=engine,
+            use_llm=not no_llm,
+            run_id=run_id,
+            resume=bool(resume_id),
+            on_step=on_step,
+            scale=scale,
+            progress=bars,
+        )
     console.print(f"read {len(state['volumes'])} volume(s): {', '.join(state['volumes'])}")
     for path, causes in state.get("ingest", {}).get("errors", {}).items():
         console.print(f"[yellow]skipped[/] {path}: {'; '.join(causes)}")
