@@ -68,8 +68,10 @@ def generate_lines(
     temperature: float = 0.7,
     retries: int = 2,
     llm: BaseLLM | None = None,
+    **decoding: Any,
 ) -> R:
-    """Complete `prompt` with the role's model and parse it; StructuredOutputError after `retries` repairs."""
+    """Complete `prompt` with the role's model and parse it; StructuredOutputError after `retries` repairs.
+    `decoding` reaches the model as is (`logit_bias`, `repeat_penalty` for llama.cpp)."""
     model = llm or ctx.llm(role)
     counter, tracked = TokenCounter(), _Tracked(parse)
     start = time.perf_counter()
@@ -86,6 +88,7 @@ def generate_lines(
             stop=stop or ["\n\n"],
             temperature=temperature,
             config={"callbacks": [counter]},
+            **decoding,
         )
     except StructuredOutputError as exc:
         status, error = "failed", str(exc)[:300]

@@ -78,16 +78,22 @@ def _outline_scene(
         last=index == count - 1 and count > 1,
     )
     flat_examples = [s for e in examples for s in e["scenes"]] + previous  # a scene may not repeat another
+    seed = derive_seed(state.get("seed", 0), "outline", index, state.get("outline_reviews", 0))
+
+    def parse(text: str) -> dict[str, Any]:
+        text = _continue_scene(ctx, prompt, text, index, seed)
+        return parse_scene(
+            "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
+        )
+
     try:
         scene = generate_lines(
             ctx,
             "narrator",
             prompt,
-            lambda text: parse_scene(
-                "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
-            ),
+            parse,
             what=f"outline scene {index + 1}",
-            seed=derive_seed(state.get("seed", 0), "outline", index, state.get("outline_reviews", 0)),
+            seed=seed,
             max_tokens=160,
             stop=["\nSCENA", "\n\n\n", "\nSTORIA"],
             temperature=0.7,
@@ -97,6 +103,53 @@ def _outline_scene(
     except StructuredOutputError as exc:
         entry = use_fallback(ctx, f"scene {index + 1}", "outline scene", exc)
         return fallback_scene(state, index, count), [entry]
+
+
+SCENE_LABELS = ("TEMPO", "PERSONAGGI", "OBIETTIVO", "CONFLITTO", "SVOLTA")
+"""The outline block's labels after LUOGO, in the order the prompt shows them."""
+
+
+def _continue_scene(ctx: WriteContext, prompt: str, text: str, index: int, seed: int) -> str:
+    """A block that stopped before its goal (the 270M model often ends after PERSONAGGI) is continued
+    from its last usable line with the next label written out, once; other blocks come back as they are."""
+    lines = _scene_lines(text)
+    labels = [line.split(":", 1)[0].strip().upper() for line in lines[1:]]
+    if not lines or "OBIETTIVO" in labels or len(lines[0].split(":", 1)[0]) > 60:
+        return text
+    missing = [label for label in SCENE_LABELS if label not in labels]
+    head = "\n".join(lines) + f"\n{missing[0]}:"
+    try:
+        tail = generate_lines(
+            ctx,
+            "narrator",
+            prompt + head,
+            lambda more: more if more.strip() else _empty(),
+            what=f"outline scene {index + 1} (continued at {missing[0]})",
+            seed=seed + 7,
+            retries=1,
+            max_tokens=120,
+            stop=["\nSCENA", "\n\n", "\nSTORIA"],
+            temperature=0.7,
+        )
+    except StructuredOutputError:
+        return text
+    return head + tail
+
+
+def _scene_lines(text: str) -> list[str]:
+    """The completion's lines up to the first one that is not a scene field (the place line first)."""
+    lines = text.split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        label = line.split(":", 1)[0].strip().upper() if ":" in line else ""
+        if label not in SCENE_LABELS:
+            break
+        kept.append(line.rstrip())
+    return kept if kept[0].strip() else []
+
+
+def _empty() -> str:
+    raise ValueError("the continuation is empty")
 
 
 def _complete_scene(scene: dict[str, Any], index: int) -> dict[str, Any]:

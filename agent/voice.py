@@ -39,6 +39,11 @@ CANDIDATES = 2
 """Usable candidates written per balloon before the ranker picks one."""
 ATTEMPTS = 4
 """Seeds tried per balloon to find the candidates."""
+META_WORD_FORMS = (
+    "scena", "scene", "vignetta", "vignette", "personaggio", "personaggi", "didascalia", "didascalie",
+    "inquadratura", "fumetto", "fumetti", "sceneggiatura", "nuvoletta", "battuta", "battute",
+)
+"""Words about the comic that a balloon may not say: banned at decoding where they are one token."""
 
 
 def character_role(character: str) -> str:
@@ -182,6 +187,7 @@ class SceneVoices:
         vocabulary = self.ctx.vocabulary(self.state["storyline"])
         seen = [*examples, *own, *self.canon, *self.used]
         seed = derive_seed(self.state.get("seed", 0), "voice", panel["id"], number)
+        llm = voice_llm(self.ctx, card.name)
         try:
             candidates = generate_candidates(
                 self.ctx,
@@ -194,13 +200,14 @@ class SceneVoices:
                 max_tokens=48,
                 stop=["»", "\n"],
                 temperature=0.8,
-                llm=voice_llm(self.ctx, card.name),
+                llm=llm,
+                **decoding_bias(llm),
             )
         except StructuredOutputError as exc:
             self.fallbacks.append(use_fallback(self.ctx, where, f"{card.name}'s line", exc))
             return self.fallback_line(card)
         context = f"{situation} {self.scene.get('goal', '')} {self.state['storyline']}"
-        return LineRanker(context, vocabulary, speech_model()).best(candidates)
+        return LineRanker(context, vocabulary, speech_model(), earlier=[*self.used, *examples]).best(candidates)
 
     def fallback_line(self, card: CharacterCard) -> str:
         """An unused line of the character's own (profile samples), else an unused generic line."""
@@ -210,6 +217,33 @@ class SceneVoices:
             if fold(candidate) not in used:
                 return letter(candidate)
         return letter(candidates[len(self.used) % len(candidates)])
+
+
+def decoding_bias(llm: BaseLLM) -> dict[str, Any]:
+    """`logit_bias` that bans the meta words at decoding, for a llama.cpp model (its tokenizer is here);
+    nothing for other backends (their token ids are unknown here; the parser still rejects the words)."""
+    client = getattr(llm, "client", None) if getattr(llm, "_llm_type", "") == "llamacpp" else None
+    if client is None:
+        return {}
+    if id(client) not in _BIASES:
+        _BIASES[id(client)] = meta_word_tokens(client.tokenize, client.detokenize)
+    return {"logit_bias": {token: -100.0 for token in _BIASES[id(client)]}} if _BIASES[id(client)] else {}
+
+
+_BIASES: dict[int, list[int]] = {}
+
+
+def meta_word_tokens(tokenize: Callable[..., list[int]], detokenize: Callable[[list[int]], bytes]) -> list[int]:
+    """Token ids that spell a whole meta word (`scena`, ` Scena`, ` SCENA`...); words split into several
+    tokens are left to the parser, since banning a piece would ban ordinary words sharing it."""
+    found: set[int] = set()
+    for word in META_WORD_FORMS:
+        for form in (word, word.capitalize(), word.upper()):
+            for text in (form, " " + form):
+                ids = tokenize(text.encode("utf-8"), add_bos=False)
+                if len(ids) == 1 and detokenize(ids).decode("utf-8", "ignore").strip().lower() == word:
+                    found.add(ids[0])
+    return sorted(found)
 
 
 def cast_names(profile: Any, cast: list[str]) -> list[str]:

@@ -1,0 +1,61 @@
+"""Issue 16 writers: an outline block that stops before its goal is continued; meta words are banned at
+decoding; the ranker treats fluency as a floor and prefers new, situated lines."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from agent.context import WriteContext, load_series_profile
+from agent.narrator import outline
+from agent.rerank import LineRanker
+from agent.voice import meta_word_tokens
+from tools.dialogue.ngram import TrigramLM
+from tools.settings import load_settings
+
+PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
+
+
+def test_an_outline_block_cut_before_its_goal_is_continued(fake_llm):
+    fake_llm.enqueue(
+        " Il guado del fiume\nTEMPO: all'alba\nPERSONAGGI: Tex, Kit Carson\nSCENA 2",  # stops before the goal
+        " Tex vuole sapere dove passano i carri.\nCONFLITTO: I contrabbandieri sparano dal bosco.",
+    )
+    fake_llm.default = "Il carico dei fucili"
+    ctx = WriteContext(settings=load_settings(), profile=load_series_profile("tex"), models={"narrator": fake_llm})
+    state = {"storyline": PLOT, "cast": ["Tex", "Kit Carson"], "pages": 1, "seed": 0}
+    update = outline(state, SimpleNamespace(context=ctx))
+    scene = update["outline"][0]
+    assert scene["place"] == "IL GUADO DEL FIUME" and scene["time"] == "ALL'ALBA"
+    assert scene["goal"] == "Tex vuole sapere dove passano i carri."
+    assert scene["conflict"] == "I contrabbandieri sparano dal bosco."
+    assert not [f for f in update["fallbacks"] if f["what"] == "outline scene"]
+    continued = fake_llm.prompts[1]
+    assert continued.endswith("PERSONAGGI: Tex, Kit Carson\nOBIETTIVO:") and "SCENA 2" not in continued[-80:]
+    events = [e["what"] for e in ctx.log.drain() if e["kind"] == "llm"]
+    assert "outline scene 1 (continued at OBIETTIVO)" in events
+
+
+def test_meta_words_are_banned_only_where_one_token_spells_them():
+    vocab = {"scena": 1, " scena": 2, " Scena": 3, "vign": 4, "etta": 5, " scende": 6}
+
+    def tokenize(data: bytes, add_bos: bool = False) -> list[int]:
+        text = data.decode()
+        if text in vocab:
+            return [vocab[text]]
+        return [4, 5] if "vignetta" in text.lower() else [99, 98]
+
+    def detokenize(ids: list[int]) -> bytes:
+        names = {v: k for k, v in vocab.items()}
+        return "".join(names.get(i, "?") for i in ids).encode()
+
+    assert meta_word_tokens(tokenize, detokenize) == [1, 2, 3]
+
+
+def test_ranker_fluency_is_a_floor_and_new_situated_lines_win():
+    lm = TrigramLM.fit(["Non lo so. Il fiume è lontano. I carri passano il guado di notte. Non lo so."] * 3, 1)
+    said = ["Non lo so."]
+    ranker = LineRanker("I carri dei contrabbandieri passano il guado.", model=lm, earlier=said, floor=-6.0)
+    assert ranker.best(["Non lo so.", "I carri passano il guado di notte."]) == "I carri passano il guado di notte."
+    assert ranker.novelty("Non lo so.") == 0.0 and ranker.novelty("Il fiume è lontano.") == 1.0
+    garbled = LineRanker("Il fiume.", model=lm, floor=-1.0)
+    assert garbled.disfluency("Guado fiume notte carri il.") < garbled.disfluency("Il fiume è lontano.") <= 0.0
