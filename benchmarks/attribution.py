@@ -175,6 +175,27 @@ def print_targets(rows: list[dict[str, object]], timing: dict[str, float]) -> No
     )
 
 
+def fit_fusion(corpus: Path) -> None:
+    """Fit the harness's fusion weights on the dev protocol at 1,000 words (never the frozen authors) and
+    check them fold against fold; the printed weights are what COMBINATION in evals/attribution.py holds."""
+    from evals.attribution import COMBINATION
+    from evals.attribution_fusion import cross_fit, fit_weights, leave_one_out_scores
+
+    parts = list(COMBINATION)
+    folds = leave_one_out_scores(corpus, AttributionConfig(chunk_words=1000), parts, part="dev")
+    print(f"fusion weights fitted on the dev protocol ({sum(len(f.truth) for f in folds)} chunks):")
+    print("  " + json.dumps(fit_weights(folds, parts)))
+    for check in cross_fit(folds, parts):
+        print(
+            f"  fitted on fold {check.fitted_on} {json.dumps(check.weights)}: fold {check.tested_on} "
+            f"top-1 {check.accuracy:.1%}, log-loss {check.log_loss:.3f}"
+        )
+    for i, fold in enumerate(folds):
+        fused = sum(fold.stacked(parts)[:, :, k] * COMBINATION[m] for k, m in enumerate(parts))
+        right = (fused.argmax(axis=1) == fold.truth).mean()
+        print(f"  fold {i} with the committed weights: top-1 {right:.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -197,7 +218,15 @@ def main() -> None:
         action="store_true",
         help="only the headline chunk size (1,000 words, every method): what `make bench` runs",
     )
+    parser.add_argument(
+        "--fit-fusion",
+        action="store_true",
+        help="only fit the harness's fusion weights on the dev protocol (1,000 words) and check them",
+    )
     args = parser.parse_args()
+    if args.fit_fusion:
+        fit_fusion(args.corpus)
+        return
     if args.quick:
         args.sizes = args.full_sizes = "1000"
     if not args.corpus.is_dir():

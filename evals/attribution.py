@@ -30,10 +30,11 @@ from tools.errors import InputFileError, NuvolaError
 HARNESS = "combined"
 AUTHOR_LM = "author_lm"
 PROFILE = "style_score"
-COMBINATION = {AUTHOR_LM: 1.0, PROFILE: 1.0, "char_svm": 0.5}
-"""Weights of the harness's parts (row-standardised scores), chosen on dev fold 0 at 1,000 words."""
-COMBINED_SHARPNESS = 1.5
-"""P(author) = softmax(combined · 1.5 · (words/1000)^0.5): log-loss fit on dev fold 0 at 1,000 words."""
+COMBINATION = {AUTHOR_LM: 1.677, PROFILE: 1.383, "char_svm": 0.562}
+"""Weights of the harness's parts (row-standardised scores): a conditional logit fitted by maximum likelihood
+on both dev folds at 1,000 words (evals.attribution_fusion; `benchmarks/attribution.py --fit-fusion`)."""
+COMBINED_SHARPNESS = 1.0
+"""P(author) = softmax(combined · (words/1000)^0.5): the fitted weights already carry the sharpness."""
 BASELINES = ("burrows_delta", "char_svm")
 BOOTSTRAP_ROUNDS = 1000
 SPLIT_FILE = Path(__file__).resolve().parent / "gt" / "eltec-ita" / "attribution_split.json"

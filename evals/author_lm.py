@@ -1,9 +1,9 @@
 """Per-author n-gram language models: a chunk goes to the author whose own model predicts it best.
 
-Each author gets an interpolated modified Kneser-Ney model (Chen & Goodman 1999) over characters and,
-optionally, over word/punctuation tokens, counted exactly with numpy (every n-gram is one int64 code).
-A chunk's score for an author is its log-likelihood under that author's models; scores become calibrated
-probabilities with one softmax temperature that shrinks as chunks grow (fitted on the dev split).
+Each author gets interpolated modified Kneser-Ney models (Chen & Goodman 1999) over word/punctuation tokens
+(proper names masked) and, optionally, over characters, counted exactly with numpy (every n-gram is one
+int64 code). A chunk's score for an author is how much better than usual that author's models predict it;
+scores become calibrated probabilities with one softmax temperature that shrinks as chunks grow.
 
 KenLM was considered: its Python package only queries ARPA files and its trainer is a separate C++ build,
 so the counts and smoothing are done here in a few vectorised steps instead.
@@ -234,28 +234,32 @@ class Impostors:
 
 @dataclass
 class AuthorLM:
-    """One character LM (and optionally one word LM) per author; a chunk's score for an author is how much
-    better than usual that author's model predicts it (log-likelihood per character, z-scored on impostors).
+    """One word LM and/or one character LM per author; a chunk's score for an author is the weighted sum over
+    channels of how much better than usual that author's model predicts it (log-likelihood per character,
+    z-scored per channel on impostors).
 
     `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness · (words/1000)^power):
-    evidence grows with the chunk. The defaults (orders, weights, sharpness 7 by log-loss at 1,000 words, power
-    0.5 assumed) were chosen on dev fold 0 of the ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json).
+    evidence grows with the chunk. The defaults (word trigrams with names masked, the character channel off,
+    sharpness 6.5 by log-loss at 1,000 words, power 0.5 assumed) were chosen on both dev folds of the
+    ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the figures.
     """
 
     char_order: int = 6
-    word_order: int = 2
-    word_weight: float = 0.5
+    word_order: int = 3
+    char_weight: float = 0.0
+    word_weight: float = 1.0
     max_train_words: int = 0
     mask_names: bool = False
+    word_mask_names: bool = True
     impostor_chunks: int = 8
     impostor_words: int = 1000
-    sharpness: float = 7.0
+    sharpness: float = 6.5
     sharpness_power: float = 0.5
     classes: np.ndarray = field(default_factory=lambda: np.array([]))
     char_models: list[NgramLM] = field(default_factory=list)
     word_models: list[NgramLM] = field(default_factory=list)
     vocabulary: Vocabulary | None = None
-    impostors: Impostors | None = None
+    impostors: dict[str, Impostors] = field(default_factory=dict)
     names: NameLexicon | None = None
 
     def fit(self, chunks: Sequence[str], labels: Sequence[str]) -> AuthorLM:
@@ -264,24 +268,33 @@ class AuthorLM:
         self.classes = np.unique(labels_arr)
         if len(self.classes) < 2:
             raise ValueError("author language models need texts of at least two authors to compare")
+        if self.char_weight <= 0 and (self.word_order <= 0 or self.word_weight <= 0):
+            raise ValueError("author language models need a channel: a positive char_weight or word_weight")
         texts = [" ".join(c for c, lab in zip(chunks, labels, strict=True) if lab == a) for a in self.classes]
-        self.names = NameLexicon.fit(texts) if self.mask_names else None
-        texts = self._masked(texts)
+        self.names = NameLexicon.fit(texts) if self.mask_names or self.word_mask_names else None
         train = [self._capped(t) for t in texts]
-        self.char_models = [NgramLM(self.char_order, CHAR_BASE).fit(encode_chars(t)) for t in train]
+        self.char_models = []
+        if self.char_weight > 0:
+            char_train = self._masked(train, self.mask_names)
+            self.char_models = [NgramLM(self.char_order, CHAR_BASE).fit(encode_chars(t)) for t in char_train]
         self.word_models = []
         if self.word_order > 0 and self.word_weight > 0:
-            self.vocabulary = Vocabulary.fit(train)
+            word_train = self._masked(train, self.word_mask_names)
+            self.vocabulary = Vocabulary.fit(word_train)
             base = self.vocabulary.base
-            self.word_models = [NgramLM(self.word_order, base).fit(self.vocabulary.encode(t)) for t in train]
-        self.impostors = None
+            self.word_models = [
+                NgramLM(self.word_order, base).fit(self.vocabulary.encode(t)) for t in word_train
+            ]
         probe, owners = self._impostor_probe(texts)
-        self.impostors = Impostors.fit(self.per_char(probe), owners, self.classes)
+        self.impostors = {
+            name: Impostors.fit(per_char, owners, self.classes)
+            for name, per_char in self.per_char(probe).items()
+        }
         return self
 
-    def _masked(self, texts: Sequence[str]) -> list[str]:
+    def _masked(self, texts: Sequence[str], mask: bool) -> list[str]:
         """Proper names (mostly Title-case words) replaced by one mark: names belong to a novel, not a style."""
-        return [self.names.mask(t) for t in texts] if self.names is not None else list(texts)
+        return [self.names.mask(t) for t in texts] if mask and self.names is not None else list(texts)
 
     def _capped(self, text: str) -> str:
         if self.max_train_words <= 0 or count_words(text) <= self.max_train_words:
@@ -300,13 +313,14 @@ class AuthorLM:
 
     def channel_logliks(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
         """Log-likelihood of each chunk (rows) under each author's model (columns), per channel."""
-        if not self.char_models:
+        if not self.char_models and not self.word_models:
             raise RuntimeError("AuthorLM used before fit")
-        chunks = self._masked(chunks)
-        seqs = [encode_chars(c) for c in chunks]
-        out = {"char": self._logliks(seqs, self.char_models, self.char_order, CHAR_BASE)}
+        out = {}
+        if self.char_models:
+            seqs = [encode_chars(c) for c in self._masked(chunks, self.mask_names)]
+            out["char"] = self._logliks(seqs, self.char_models, self.char_order, CHAR_BASE)
         if self.word_models and self.vocabulary is not None:
-            words = [self.vocabulary.encode(c) for c in chunks]
+            words = [self.vocabulary.encode(c) for c in self._masked(chunks, self.word_mask_names)]
             out["word"] = self._logliks(words, self.word_models, self.word_order, self.vocabulary.base)
         return out
 
@@ -317,19 +331,21 @@ class AuthorLM:
         grams = ChunkGrams.build(seqs, order, base, pad=1 if base == CHAR_BASE else UNKNOWN)
         return np.column_stack([grams.loglik(m) for m in models])
 
-    def per_char(self, chunks: Sequence[str]) -> np.ndarray:
-        """Combined log-likelihood per character of each chunk under each author's models."""
-        channels = self.channel_logliks(chunks)
-        total = (
-            channels["char"] + self.word_weight * channels["word"] if "word" in channels else channels["char"]
-        )
+    def per_char(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per channel, the log-likelihood per character of each chunk under each author's model."""
         lengths = np.array([max(len(normalise(c)), 1) for c in chunks], dtype=np.float64)
-        return total / lengths[:, None]
+        return {name: ll / lengths[:, None] for name, ll in self.channel_logliks(chunks).items()}
+
+    def channel_scores(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per channel, the impostor z-score of each chunk for each author (higher: more that author's)."""
+        if not self.impostors:
+            raise RuntimeError("AuthorLM used before fit")
+        return {name: self.impostors[name].z(pc) for name, pc in self.per_char(chunks).items()}
 
     def scores(self, chunks: Sequence[str]) -> np.ndarray:
-        """Impostor z-score of each chunk for each author (higher: more that author's)."""
-        per_char = self.per_char(chunks)
-        return self.impostors.z(per_char) if self.impostors is not None else per_char
+        """Weighted sum of the channels' impostor z-scores (each channel is z-scaled on its own)."""
+        weights = {"char": self.char_weight, "word": self.word_weight}
+        return sum(weights[name] * z for name, z in self.channel_scores(chunks).items())  # type: ignore[return-value]
 
     def probabilities_from(self, scores: np.ndarray, words: Sequence[int]) -> np.ndarray:
         length = np.maximum(np.asarray(words, dtype=np.float64), 1.0) / 1000.0
@@ -343,5 +359,6 @@ class AuthorLM:
         return self.classes[self.scores(chunks).argmax(axis=1)]
 
     def config(self) -> dict[str, object]:
-        keys = ("char_order", "word_order", "word_weight", "max_train_words", "mask_names", "impostor_chunks")
+        keys = ("char_order", "word_order", "char_weight", "word_weight", "max_train_words", "mask_names")
+        keys += ("word_mask_names", "impostor_chunks")
         return {k: getattr(self, k) for k in (*keys, "impostor_words", "sharpness", "sharpness_power")}

@@ -70,10 +70,28 @@ def test_impostor_z_removes_the_advantage_of_a_bigger_training_text() -> None:
     """B's model sees 20x more text of the same kind; raw likelihoods prefer it for A's chunks too."""
     a = styled_text("A", 1500, 0)
     b = " ".join(styled_text("B", 1500, k) for k in range(20))
-    model = AuthorLM(char_order=6, impostor_words=300).fit([a, b], ["A", "B"])
-    chunks = [styled_text("A", 300, 50 + k) for k in range(6)]
-    assert (model.predict(chunks) == "A").all()
-    assert model.impostors is not None and model.impostors.mean[1] > model.impostors.mean[0]
+    for channel in ({"char_weight": 1.0, "word_weight": 0.0}, {}):  # the character channel, then the default
+        model = AuthorLM(char_order=6, impostor_words=300, **channel).fit([a, b], ["A", "B"])  # type: ignore[arg-type]
+        chunks = [styled_text("A", 300, 50 + k) for k in range(6)]
+        assert (model.predict(chunks) == "A").all()
+        (impostors,) = model.impostors.values()
+        assert impostors.mean[1] > impostors.mean[0]
+
+
+def test_word_channel_does_not_see_which_names_a_novel_uses() -> None:
+    """Proper names are masked: renaming the characters of a chunk leaves every author's score unchanged."""
+    train = [styled_text(s, 2000, 0) + " Giacinta disse. Andrea rispose a Giacinta." * 30 for s in "AB"]
+    model = AuthorLM(impostor_words=300).fit(train, ["A", "B"])
+    chunk = styled_text("A", 300, 9) + " Giacinta guardò Andrea."
+    renamed = chunk.replace("Giacinta", "Ersilia").replace("Andrea", "Tommaso")
+    assert np.allclose(model.scores([chunk]), model.scores([renamed]))
+    unmasked = AuthorLM(impostor_words=300, word_mask_names=False).fit(train, ["A", "B"])
+    assert not np.allclose(unmasked.scores([chunk]), unmasked.scores([renamed]))
+
+
+def test_a_model_without_channels_is_refused() -> None:
+    with pytest.raises(ValueError, match="channel"):
+        AuthorLM(char_weight=0.0, word_weight=0.0).fit(["uno due", "tre quattro"], ["A", "B"])
 
 
 def test_one_author_is_refused() -> None:
