@@ -178,3 +178,23 @@ def test_eval_translation_controls_on_the_real_pages(shared_dir, tmp_path):
     assert score["n"] == 13 and 0 < score["chrf"] < 40  # Italian against English shares names only
     assert score["chrf_ci"][0] <= score["chrf"] <= score["chrf_ci"][1]
     assert score["balloons"] == 12 and "frozen" in result.output
+
+
+def test_translate_cli_on_a_read_volume(completions_server, isolated_home, tmp_path):
+    from tests.test_translate import catalogue_from_synth
+    from tools.models import clear_cache
+    from tools.synth import generate_volume
+
+    clear_cache()
+    catalogue_from_synth(isolated_home, generate_volume(tmp_path / "synth", pages=1, seed=2)).close()
+    result = _nuvola("translate", "synth", "-m", f"translator=openai:{completions_server}#mt", "-m",
+                     "embedder=fake")
+    assert result.exit_code == 0, result.output
+    out = isolated_home / "editions" / "synth-en"
+    report = json.loads((out / "translation.json").read_text())
+    assert report["balloons"] and all("lettering" in b for b in report["balloons"])
+    assert all(b["lettering"]["cleaned"] == "fill" for b in report["balloons"])
+    with zipfile.ZipFile(out / "issue.cbz") as archive:
+        assert "<LanguageISO>en</LanguageISO>" in archive.read("ComicInfo.xml").decode()
+    assert (out / "issue.pdf").stat().st_size > 0 and (out / "index.html").is_file()
+    clear_cache()

@@ -66,6 +66,11 @@ def _volume(app: AppContext, volume: str, out_dir: Path | None, translator: Any)
             names = ", ".join(v.name for v in catalogue.volumes()) or "none"
             raise NuvolaError(f"no volume {volume!r} in the catalogue and no such script file; volumes: {names}")
         out = out_dir or home / "editions" / f"{volume}-en"
+        if (home / "memory").is_dir() or app.settings.memory.mode == "server":
+            from memory.store import MemoryStore
+            from tools.translate.context import memory_scenes
+
+            translator.scene_of = memory_scenes(MemoryStore.open(app.settings), volume)
         return translate_volume(catalogue, volume, out, translator, series=app.settings.series.title(),
                                 progress=_progress, page_height_cm=_page_height(app))
 
