@@ -250,6 +250,16 @@ def fallback_reasons(runs: list[Run]) -> list[tuple[str, str, int]]:
     return sorted(((c, r, n) for (c, r), n in found.items()), key=lambda x: (x[0], -x[2]))
 
 
+def run_order(codes: list[tuple[str, Path, int]], plots: list[tuple[str, str, int]]) -> list[tuple[Any, ...]]:
+    """Seed by seed, then plot by plot, before then after: a run stopped by --stop-after has every plot
+    at the first seeds in both columns rather than every seed of the first plots."""
+    order = []
+    for seed in range(max(seeds for _, _, seeds in codes)):
+        for plot in plots:
+            order += [(code, folder, seed, plot) for code, folder, seeds in codes if seed < seeds]
+    return order
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per plot for the working tree")
@@ -273,17 +283,15 @@ def main() -> None:
         plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
     runs: list[Run] = []
     started = time.perf_counter()
-    for split, plot, pages in plots:  # plot by plot, before then after: a stopped run still compares
-        for code, code_dir, seeds in codes:
-            for seed in range(seeds):
-                if args.stop_after and time.perf_counter() - started > args.stop_after:
-                    console.print(f"[yellow]--stop-after: {code} {split} seed {seed} of {plot[:40]!r} not run[/]")
-                    continue
-                name = f"{code}-{split}-{len(runs)}-s{seed}"
-                run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
-                runs.append(run_one(run, code_dir, args.model))
-                status = f"[red]{run.error}[/]" if run.error else "ok"
-                console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
+    for code, code_dir, seed, (split, plot, pages) in run_order(codes, plots):
+        if args.stop_after and time.perf_counter() - started > args.stop_after:
+            console.print(f"[yellow]--stop-after: {code} {split} seed {seed} of {plot[:40]!r} not run[/]")
+            continue
+        name = f"{code}-{split}-{len(runs)}-s{seed}"
+        run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
+        runs.append(run_one(run, code_dir, args.model))
+        status = f"[red]{run.error}[/]" if run.error else "ok"
+        console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
     from tools.settings import load_settings, parse_model_overrides
 
     settings = load_settings(home=out / "eval-home", models=parse_model_overrides(args.model))

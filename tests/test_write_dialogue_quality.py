@@ -59,3 +59,18 @@ def test_ranker_fluency_is_a_floor_and_new_situated_lines_win():
     assert ranker.novelty("Non lo so.") == 0.0 and ranker.novelty("Il fiume è lontano.") == 1.0
     garbled = LineRanker("Il fiume.", model=lm, floor=-1.0)
     assert garbled.disfluency("Guado fiume notte carri il.") < garbled.disfluency("Il fiume è lontano.") <= 0.0
+
+
+def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "write_issue.py"
+    spec = importlib.util.spec_from_file_location("bench_write_issue", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    codes = [("before", Path("b"), 1), ("after", Path("a"), 2)]
+    plots = [("dev", "p0", 4), ("frozen", "p1", 2)]
+    order = [(code, seed, plot[1]) for code, _, seed, plot in bench.run_order(codes, plots)]
+    assert order == [("before", 0, "p0"), ("after", 0, "p0"), ("before", 0, "p1"), ("after", 0, "p1"),
+                     ("after", 1, "p0"), ("after", 1, "p1")]
