@@ -63,11 +63,13 @@ def test_ranker_fluency_is_a_floor_and_new_situated_lines_win():
 
 def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
     import importlib.util
+    import sys
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "write_issue.py"
     spec = importlib.util.spec_from_file_location("bench_write_issue", path)
     bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
     spec.loader.exec_module(bench)
     codes = [("before", Path("b"), 1), ("after", Path("a"), 2)]
     plots = [("dev", "p0", 4), ("frozen", "p1", 2)]
