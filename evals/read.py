@@ -163,12 +163,15 @@ def read_page_image(
     image: Any, settings: Settings, engine: Any, text_detector: str
 ) -> tuple[list[list[int]], list[FoundBalloon]]:
     """Panels and read balloons of one page, by the same route as `nuvola transcribe` (without speakers)."""
-    from tools.ocr.transcribe import locate_balloons, read_located
+    from tools.ocr.transcribe import configured_reader, locate_balloons, read_located
 
     located = locate_balloons(image, text_detector)
+    reader = configured_reader(settings)
     found = []
     for balloon, source, detected in zip(located.balloons, located.sources, located.readings, strict=True):
-        text, lines, _, _ = read_located(engine, image, balloon.box, balloon.kind, detected)
+        text, lines, _, _ = read_located(
+            engine, image, balloon.box, balloon.kind, detected, reader=reader, settings=settings
+        )
         found.append(FoundBalloon(list(balloon.box), balloon.kind, text, source, lines))
     return [list(p) for p in located.panels], found
 

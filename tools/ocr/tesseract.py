@@ -97,6 +97,19 @@ class TesseractEngine(OcrEngine):
             lines.extend(line for line in read_symbols(api) if line.text.strip())
         return lines
 
+    def read_line(self, image: Image.Image) -> OcrLine:
+        """One line of lettering, already cropped and binarised, read as a single line (PSM 7)."""
+        import tesserocr
+
+        with self._lock:
+            api = self._ensure_api()
+            api.SetPageSegMode(tesserocr.PSM.SINGLE_LINE)
+            api.SetImage(image)
+            lines = [line for line in read_symbols(api) if line.text.strip()]
+        if not lines:
+            return OcrLine("", 0.0)
+        return OcrLine(" ".join(line.text.strip() for line in lines), min(line.confidence for line in lines))
+
     def close(self) -> None:
         with self._lock:
             if self._api is not None:

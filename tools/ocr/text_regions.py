@@ -129,6 +129,20 @@ def configured_text_detector(settings: Settings) -> str:
     return str(getattr(settings, "text_detector", "rapidocr") or "none")
 
 
+ELLIPSIS = "..."
+
+
+def page_lines(image: Image.Image, handle: TextDetector) -> tuple[list[TextLine], list[int]]:
+    """The detector's lines plus pseudo-lines round lone rows of dots (balloons holding only `...`, which
+    the detector does not propose), and the indexes of those pseudo-lines."""
+    from tools.panels.ellipsis import ellipsis_lines
+
+    detected = handle.detect(image)
+    dots = ellipsis_lines(image, [line.box for line in detected])
+    marks = list(range(len(detected), len(detected) + len(dots)))
+    return detected + [TextLine(box, 1.0, ELLIPSIS) for box in dots], marks
+
+
 def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, rtl: bool = False) -> Any:
     """A page analysis (tools.panels.PageAnalysis) whose balloons are checked against, and completed by,
     the lettering the named detector finds (see tools.panels.balloons.merge_text_balloons); unchanged
@@ -141,8 +155,9 @@ def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, r
     if handle is None:
         return analysis
     start, cpu = time.perf_counter(), time.process_time()
-    lines = [line.box for line in handle.detect(image)]
-    grown = balloons_from_text(image, lines)
+    detected, marks = page_lines(image, handle)
+    lines = [line.box for line in detected]
+    grown = balloons_from_text(image, lines, marks)
     merged = merge_text_balloons(analysis.balloons, grown, lines, [p.box for p in analysis.panels], rtl)
     timings = {**analysis.timings, "text_balloons": time.perf_counter() - start}
     cpu_timings = {**analysis.cpu_timings, "text_balloons": time.process_time() - cpu}

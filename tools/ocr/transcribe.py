@@ -8,7 +8,6 @@ A volume is resumable: balloons that already have a text are skipped unless `for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,17 +192,10 @@ def _lettering_box(detected: Sequence[Any]) -> Box:
 
 
 def _known_share(text: str) -> float:
-    """Share of a reading's words that are Italian words (elisions split at the apostrophe): the reading
-    with more real words is the better one when two engines disagree."""
-    from tools.ocr.lexicon import italian_lexicon
+    """Share of a reading's words that are Italian words (see tools.ocr.line_reading.known_share)."""
+    from tools.ocr.line_reading import known_share
 
-    lexicon = italian_lexicon()
-    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
-    parts = [p for p in parts if p]
-    if not parts:
-        return 0.0
-    known = sum(p in lexicon or lexicon.is_elision_prefix(p) or not p.isalpha() for p in parts)
-    return known / len(parts)
+    return known_share(text)
 
 
 def read_located(
@@ -213,14 +205,26 @@ def read_located(
     kind: str,
     detected: Sequence[Any],
     cleaner: Any = None,
+    reader: str = "crop",
+    settings: Settings | None = None,
 ) -> tuple[str, list[str], float, str]:
-    """(text, lines, confidence, engine) of one balloon: the crop of its detected lines (its whole box when
-    the detector found none) read by `ocr`. When the text detector read those lines differently, its
-    reading wins if more of its words are Italian words, or if the two differ in length by more than
-    FALLBACK_LENGTH (and 3 characters; the crop caught art or a neighbour, or lost lines on tinted paper)."""
+    """(text, lines, confidence, engine) of one balloon. Without detected lines: its whole box read by
+    `ocr`. With them, by `reader` (tools/ocr/line_reading.py): `lines` or `detector` read line by line;
+    `crop` reads the crop of its detected lines with `ocr`, and when the text detector read those lines
+    differently, its reading wins if more of its words are Italian words, or if the two differ in length by
+    more than FALLBACK_LENGTH (and 3 characters; the crop caught art or a neighbour, or lost lines on
+    tinted paper)."""
+    from tools.ocr.line_reading import check_reader, read_detected_lines
+
     if not detected:
         text, lines, confidence = read_balloon(ocr, crop_balloon(page, box), kind, cleaner)
         return text, lines, confidence, ocr.name
+    if check_reader(reader) != "crop":
+        lines, confidence, engine = read_detected_lines(page, detected, reader, settings)
+        text = normalise_lettering(lines)
+        if cleaner is not None and text:
+            text = cleaner.clean(text).text
+        return text, lines, confidence, engine
     text, lines, confidence = read_balloon(ocr, crop_balloon(page, _lettering_box(detected)), kind, cleaner)
     det_lines = [line.text for line in detected]
     det_text = normalise_lettering(det_lines)
@@ -234,19 +238,37 @@ def read_located(
     return text, lines, confidence, ocr.name
 
 
+def configured_reader(settings: Settings) -> str:
+    """The balloon reader the settings ask for (`balloon_reader`, env NUVOLA_BALLOON_READER)."""
+    from tools.ocr.line_reading import check_reader
+
+    return check_reader(str(getattr(settings, "balloon_reader", "lines") or "lines"))
+
+
+def lines_in(box: Sequence[int], detected: Sequence[Any]) -> list[Any]:
+    """The detected lines whose centre lies in a balloon's box, top to bottom."""
+    x, y, w, h = box
+    inside = [
+        line
+        for line in detected
+        if x <= line.box[0] + line.box[2] / 2 <= x + w and y <= line.box[1] + line.box[3] / 2 <= y + h
+    ]
+    return sorted(inside, key=lambda line: (line.box[1], line.box[0]))
+
+
 def locate_balloons(page: Image.Image, text_detector: str | None = None) -> PageBalloons:
     """Balloons found by their outline, plus (with a text detector, see tools/ocr/text_regions.py) balloons
     grown from lettering that no found balloon holds, so text whose outline is open or missing is kept."""
-    from tools.ocr.text_regions import get_text_detector
+    from tools.ocr.text_regions import get_text_detector, page_lines
     from tools.panels.balloons import balloons_from_text, merge_text_balloons
 
     panels, balloons = find_balloons(page)
     detector = get_text_detector(text_detector)
     if detector is None:
         return PageBalloons(panels, balloons, ["outline"] * len(balloons), [[] for _ in balloons])
-    detected = detector.detect(page)
+    detected, marks = page_lines(page, detector)
     lines = [line.box for line in detected]
-    grown = balloons_from_text(page, lines)
+    grown = balloons_from_text(page, lines, marks)
     merged = merge_text_balloons(balloons, grown, lines, panels)
     readings = [
         sorted((detected[i] for i in held), key=lambda line: (line.box[1], line.box[0]))
@@ -275,9 +297,12 @@ def transcribe_page(
     ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
     located = locate_balloons(page, text_detector or configured_text_detector(settings))
     panels = located.panels
+    reader = configured_reader(settings)
     items = []
     for found, source, detected in zip(located.balloons, located.sources, located.readings, strict=True):
-        text, lines, confidence, read_by = read_located(ocr, page, found.box, found.kind, detected, cleaner)
+        text, lines, confidence, read_by = read_located(
+            ocr, page, found.box, found.kind, detected, cleaner, reader, settings
+        )
         tail = list(found.tail) if found.tail else None
         items.append(
             BalloonTranscript(
@@ -329,6 +354,7 @@ def transcribe_volume(
                 page,
                 ocr,
                 done,
+                settings=settings,
                 force=force,
                 speakers=speakers,
                 cleaner=cleaner,
@@ -343,12 +369,21 @@ def transcribe_volume(
     return done
 
 
+def page_text_lines(image: Image.Image, settings: Settings) -> list[Any]:
+    """The configured text detector's lines on a page (with lone `...` rows); none when it is "none"."""
+    from tools.ocr.text_regions import configured_text_detector, get_text_detector, page_lines
+
+    handle = get_text_detector(configured_text_detector(settings))
+    return page_lines(image, handle)[0] if handle is not None else []
+
+
 def _transcribe_catalogued_page(
     catalogue: Any,
     page: Any,
     ocr: OcrEngine,
     done: VolumeProgress,
     *,
+    settings: Settings,
     force: bool,
     speakers: bool,
     cleaner: Any,
@@ -361,9 +396,13 @@ def _transcribe_catalogued_page(
     if not todo and not (speakers and any(b.speaker is None and b.kind == "speech" for b in balloons)):
         return
     image = open_page(catalogue.image_file(page))
+    detected = page_text_lines(image, settings) if todo else []
+    reader = configured_reader(settings)
     for balloon in todo:
-        text, lines, confidence = read_balloon(ocr, crop_balloon(image, balloon.box), balloon.kind, cleaner)
-        catalogue.set_transcript(balloon.id, text, lines, confidence, ocr.name)
+        text, lines, confidence, engine = read_located(
+            ocr, image, balloon.box, balloon.kind, lines_in(balloon.box, detected), cleaner, reader, settings
+        )
+        catalogue.set_transcript(balloon.id, text, lines, confidence, engine)
         done.read += 1
     if speakers and balloons:
         _store_speakers(catalogue, page, image, cast, llm)

@@ -427,11 +427,11 @@ def _union(boxes: list[Box]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def _group_balloon(group: list[_Grown]) -> tuple[Box, str] | None:
+def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str] | None:
     """The balloon box of a group of lines and its kind, or None when the lines do not sit in a balloon:
     paper no wider than the lettering (text on art), or paper open on three sides or more (text on a page
     margin or a light background, not in a shape). Open sides (a balloon crossing into a gutter) are
-    bounded at a usual balloon margin of 0.8 line heights."""
+    bounded at a usual balloon margin of 0.8 line heights; with `closed`, any open side drops the group."""
     text = _union([g.line for g in group])
     height = float(np.median([g.line[3] for g in group]))
     margins = _cross_margins(group, text)
@@ -439,7 +439,7 @@ def _group_balloon(group: list[_Grown]) -> tuple[Box, str] | None:
         return None
     reach = TEXT_GROWTH * height
     open_sides = [m >= OPEN_SIDE * reach for m in margins]
-    if sum(open_sides) >= 3:
+    if sum(open_sides) >= (1 if closed else 3):
         return None
     pad = int(round(0.8 * height))
     x0, y0, x1, y1 = (min(m, pad) if is_open else m for m, is_open in zip(margins, open_sides, strict=True))
@@ -492,9 +492,10 @@ class TextBalloon:
     lines: tuple[int, ...]
 
 
-def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[TextBalloon]:
+def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[int] = ()) -> list[TextBalloon]:
     """Balloons around text lines: each line grows through the paper colour under it, lines sharing paper
-    join, and groups without a paper margin around them are dropped."""
+    join, and groups without a paper margin around them are dropped. A group made only of `marks_only`
+    lines (pseudo-lines round a lone `...`, tools/panels/ellipsis.py) must be closed on every side."""
     rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     if rgb.ndim == 2:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
@@ -507,7 +508,7 @@ def balloons_from_text(image: Any, lines: Sequence[Box]) -> list[TextBalloon]:
             grown.append(g)
     out = []
     for group in _groups(grown):
-        balloon = _group_balloon(group)
+        balloon = _group_balloon(group, closed=all(g.index in marks_only for g in group))
         if balloon is not None:
             out.append(TextBalloon(balloon[0], balloon[1], tuple(sorted(g.index for g in group))))
     return out
