@@ -77,7 +77,7 @@ class TranslationMemory:
         key = normalise(source)
         if not key:
             return None
-        got = self.collection.get(ids=[record_id(key)], include=["documents", "metadatas"])
+        got: dict[str, Any] = dict(self.collection.get(ids=[record_id(key)], include=["documents", "metadatas"]))
         if not got["ids"]:
             return None
         meta: dict[str, Any] = dict(got["metadatas"][0] or {})
@@ -90,8 +90,8 @@ class TranslationMemory:
         if not total or not source.strip():
             return []
         query = self.store.embedding_function.embed_query([source])
-        res = self.collection.query(query_embeddings=query, n_results=min(k, total),
-                                    include=["documents", "metadatas", "distances"])
+        res: dict[str, Any] = dict(self.collection.query(query_embeddings=query, n_results=min(k, total),
+                                                         include=["documents", "metadatas", "distances"]))
         hits = []
         for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True):
             score = 1.0 - float(dist)
@@ -125,6 +125,6 @@ class TranslationMemory:
         return int(self.collection.count())
 
     def corrections(self) -> list[TranslationHit]:
-        got = self.collection.get(where={"origin": USER}, include=["documents", "metadatas"])
+        got: dict[str, Any] = dict(self.collection.get(where={"origin": USER}, include=["documents", "metadatas"]))
         return [TranslationHit(d, str(m["target"]), USER, 1.0, str(m.get("where", "")))
                 for d, m in zip(got["documents"], got["metadatas"], strict=True)]

@@ -88,8 +88,9 @@ def translate_volume(catalogue: Any, volume: str, out_dir: Path, translator: Tra
         dpi = page_dpi(sheet.height, page_height_cm)
         pages.append(save_page(sheet, pages_dir / PAGE_NAME.format(index)))
         lettered += reports
-    plan = IssueScript(series=series, number=1, title=f"{volume} (English)", language="en", writer="Nuvola",
-                       storyline=f"English edition of the read volume {volume}, translated by Nuvola.")
+    plan = IssueScript.model_validate({
+        "series": series, "number": 1, "title": f"{volume} (English)", "language": "en", "writer": "Nuvola",
+        "storyline": f"English edition of the read volume {volume}, translated by Nuvola."})
     edition = Edition(out_dir, pages, write_cbz(pages, plan, out_dir / "issue.cbz", colour=True, artist="scan"),
                       write_pdf(pages, out_dir / "issue.pdf", dpi), write_reader(pages, plan, out_dir / "index.html"),
                       done, lettered)
