@@ -3,10 +3,20 @@ probabilities sum to one, and the fold-against-fold check judges weights on chun
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from evals.attribution_fusion import FoldScores, cross_fit, fit_weights, negative_log_likelihood
+from evals.attribution import AttributionConfig
+from evals.attribution_fusion import (
+    FoldScores,
+    cross_fit,
+    fit_weights,
+    leave_one_out_scores,
+    negative_log_likelihood,
+)
+from tests.test_evals_attribution import write_corpus
 
 
 def synthetic_fold(seed: int, chunks: int = 300, authors: int = 6) -> FoldScores:
@@ -43,3 +53,16 @@ def test_no_chunks_is_refused() -> None:
     empty = FoldScores({"signal": np.zeros((0, 3))}, np.zeros(0, dtype=int))
     with pytest.raises(ValueError, match="no scored chunks"):
         fit_weights([empty], ["signal"])
+
+
+def test_leave_one_out_scores_give_one_matrix_per_method_and_fold(tmp_path: Path) -> None:
+    """On a constructed corpus: the fold scores line up with the truth and the fit trusts the right part."""
+    corpus = write_corpus(tmp_path / "corpus")
+    config = AttributionConfig(chunk_words=250)
+    folds = leave_one_out_scores(corpus, config, ["author_lm", "burrows_delta"], part="all")
+    assert len(folds) == 2
+    for fold in folds:
+        assert len(fold.truth) == 30 and set(fold.truth) == {0, 1, 2}  # A, B, C held out; D is a distractor
+        assert all(s.shape == (30, 4) for s in fold.scores.values())
+        assert (fold.scores["author_lm"].argmax(axis=1) == fold.truth).mean() >= 0.9
+    assert fit_weights(folds, ["author_lm"])["author_lm"] > 1.0
