@@ -47,8 +47,10 @@ def albo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+def quick_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake embedder, and balloons read from their crops (no page-level text detector: ~2 s a page)."""
     monkeypatch.setenv("NUVOLA_MODELS__EMBEDDER", "fake")
+    monkeypatch.setenv("NUVOLA_TEXT_DETECTOR", "none")
 
 
 def catalogue_rows(home: Path) -> dict[str, list[tuple]]:
@@ -106,7 +108,7 @@ class Recorder:
 
 
 def test_read_on_two_workers_gives_the_same_catalogue_and_memory(
-    ray_local, albo, isolated_home, fake_embedder, monkeypatch, tmp_path
+    ray_local, albo, isolated_home, quick_reading, monkeypatch, tmp_path
 ):
     runner = CliRunner()
     one = runner.invoke(cli, ["read", str(albo), "--volume", "albo", "--no-llm"], catch_exceptions=False)
@@ -210,8 +212,7 @@ def test_bad_pages_in_a_batch_give_the_same_per_file_errors(ray_local, albo, iso
     assert "not an image" in causes["page_005.jpg"]
 
 
-def test_ingest_resumes_after_kill_9_of_the_driver(ray_local, albo, isolated_home, monkeypatch):
-    monkeypatch.setenv("NUVOLA_TEXT_DETECTOR", "none")  # panels and balloons only: quick pages
+def test_ingest_resumes_after_kill_9_of_the_driver(ray_local, albo, isolated_home, quick_reading):
     address = ray_local.get_runtime_context().gcs_address
     driver = subprocess.Popen(
         [sys.executable, "-m", "agent.cli.main", "ingest", str(albo), "--ray", address, "--workers", "2"],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -162,7 +163,7 @@ def read_page(job: PageJob, options: IngestOptions, ocr: OcrTask | None = None) 
     result = PageResult(job.source.name, page, panels, balloons, files, cpu=cpu, worker=os.getpid())
     if ocr is not None and balloons:
         with _cpu(cpu, "ocr"):
-            _transcribe(result, ocr, ocr_page(decoded, files[0][1]))
+            _transcribe(result, ocr)
     return result
 
 
@@ -205,31 +206,77 @@ def _png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def ocr_page(decoded: DecodedPage, stored: bytes) -> Image.Image:
-    """The page as the OCR stage sees it: the stored image opened as RGB (alpha dropped, not composited)."""
-    with Image.open(io.BytesIO(stored)) as opened:
-        if opened.mode in ("L", "RGB"):
-            return decoded.image.convert("RGB")  # the same pixels, without decoding again
-        return opened.convert("RGB")
+def _transcribe(result: PageResult, ocr: OcrTask) -> None:
+    """Run the OCR stage itself (`transcribe_volume`, no speakers) on this one page, held in memory."""
+    from tools.ocr.transcribe import transcribe_volume
 
-
-def _transcribe(result: PageResult, ocr: OcrTask, image: Image.Image) -> None:
-    """Fill the balloons' text, lines, confidence and engine as `transcribe_volume` would."""
-    from tools.ocr.registry import get_ocr_engine
-    from tools.ocr.transcribe import crop_balloon, read_balloon
-
-    try:
-        engine = get_ocr_engine(ocr.engine, ocr.settings)
-        read = []
-        for balloon in result.balloons:
-            text, lines, confidence = read_balloon(engine, crop_balloon(image, balloon.box), balloon.kind)
-            read.append(
-                replace(balloon, text=text, lines=list(lines), ocr_confidence=confidence, engine=engine.name)
+    assert result.page is not None
+    with tempfile.TemporaryDirectory(prefix="nuvola-page-") as folder:
+        image_file = Path(folder) / Path(result.page.image_path).name
+        image_file.write_bytes(result.files[0][1])
+        view = OnePageCatalogue(result.page, result.panels, result.balloons, image_file)
+        try:
+            progress = transcribe_volume(
+                view, OnePageCatalogue.VOLUME, ocr.settings, ocr.engine, speakers=False
             )
-    except Exception as exc:  # noqa: BLE001 - any engine failure: the OCR stage reads this page later
-        result.ocr_error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - any engine failure: the OCR stage reads this page later
+            result.ocr_error = f"{type(exc).__name__}: {exc}"
+            return
+    if progress.errors:
+        result.ocr_error = "; ".join(progress.errors)
         return
-    result.balloons = read
+    result.balloons = view.balloon_records()
+
+
+class OnePageCatalogue:
+    """The part of `Catalogue` that `transcribe_volume` uses, over one page in memory, so a task reads
+    its page's balloons with exactly the OCR stage's code (and the driver commits what it read)."""
+
+    VOLUME = "(page)"
+
+    def __init__(
+        self,
+        page: PageRecord,
+        panels: Sequence[PanelRecord],
+        balloons: Sequence[BalloonRecord],
+        image_file: Path,
+    ) -> None:
+        self._page, self._panels, self._image_file = page, list(panels), image_file
+        self._balloons = {b.id: b for b in balloons}
+
+    def pages(self, volume_name: str) -> list[PageRecord]:
+        return [self._page]
+
+    def panels(self, page_id: str) -> list[PanelRecord]:
+        return list(self._panels)
+
+    def balloons(self, page_id: str) -> list[BalloonRecord]:
+        return self.balloon_records()
+
+    def balloon_records(self) -> list[BalloonRecord]:
+        return sorted(self._balloons.values(), key=lambda b: b.reading_order)
+
+    def image_file(self, page: PageRecord) -> Path:
+        return self._image_file
+
+    def set_transcript(
+        self,
+        balloon_id: str,
+        text: str | None,
+        lines: Sequence[str] | None,
+        confidence: float | None,
+        engine: str | None,
+    ) -> None:
+        lines_ = list(lines) if lines is not None else None
+        self._update(balloon_id, text=text, lines=lines_, ocr_confidence=confidence, engine=engine)
+
+    def set_speaker(self, balloon_id: str, speaker: str | None, confidence: float | None) -> None:
+        self._update(balloon_id, speaker=speaker, speaker_confidence=confidence)
+
+    def _update(self, balloon_id: str, **values: Any) -> None:
+        if balloon_id not in self._balloons:
+            raise KeyError(f"no balloon {balloon_id!r} on page {self._page.id}")
+        self._balloons[balloon_id] = replace(self._balloons[balloon_id], **values)
 
 
 # ---- the driver --------------------------------------------------------------------------------
