@@ -20,7 +20,7 @@ from agent.tools import ToolBox
 from tools.errors import StructuredOutputError
 
 MEMORY_SNIPPET_CHARS = 240
-MAX_BEAT_CALLS = 4
+MAX_BEAT_CALLS = 6
 """Calls per scene (each with one repair) that continue the beats before the rest is filled by the fallback."""
 
 
@@ -249,8 +249,8 @@ def _write_beats(
     beats: list[dict[str, Any]] = []
     index, calls = scene["index"], 0
     while calls < MAX_BEAT_CALLS and len(beats) < target:
-        lead = lead_name(scene, calls) if calls else ""
-        opening = opening_caption(scene) if lead and not beats else None
+        lead = lead_name(scene, calls + 1)
+        opening = opening_caption(scene) if not beats else None
         prompt = writer_prompt(
             "scene_beats",
             example=example,
@@ -264,7 +264,7 @@ def _write_beats(
         parse = _beats_parser(ctx, state, scene, example, beats, lead)
         calls += 1
         try:
-            beats += generate_lines(
+            batch = generate_lines(
                 ctx,
                 "narrator",
                 prompt,
@@ -277,6 +277,9 @@ def _write_beats(
             )
         except StructuredOutputError:
             continue  # a fresh call (new seed) may still continue the scene
+        if opening and not batch[0].get("caption"):
+            batch[0]["caption"] = opening  # the prompt opened the scene with the classic caption
+        beats += batch
     if len(beats) >= min_beats(len(scene["pages"])):
         return beats[:target], []
     filler = fallback_beats(scene, target - len(beats))
@@ -292,8 +295,8 @@ def _beats_parser(
     beats: list[dict[str, Any]],
     lead: str = "",
 ) -> Callable[[str], list[dict[str, Any]]]:
-    """The parser for the next beats call: the completion continues a DIDASCALIA or an AZIONE line (one
-    that starts with `lead`'s name when the prompt gave it)."""
+    """The parser for the next beats call: the completion continues an AZIONE line that starts with
+    `lead`'s name (a DIDASCALIA or a bare AZIONE line without a lead)."""
     prefix = f"AZIONE: {lead}" if lead else "AZIONE:" if beats else "DIDASCALIA:"
     seen = [line["action"] for line in example["lines"]] + [b["action"] for b in beats]
     vocabulary = ctx.vocabulary(state["storyline"])
