@@ -95,8 +95,8 @@ def test_too_few_beats_are_topped_up_visibly(tmp_path, fake_llm):
 
     def stingy(prompt: str) -> str:
         tail = prompt.rstrip().splitlines()[-1]
-        if tail == "DIDASCALIA:":
-            return " ALL'ALBA, AL CONFINE...\nAZIONE: Tex scruta la pianura col binocolo.\nAZIONE: @@@@\n"
+        if tail == "AZIONE: Tex" and "scruta" not in prompt:  # the first call, after the opening caption
+            return " scruta la pianura col binocolo.\nAZIONE: @@@@\n"
         if tail.startswith("AZIONE:"):  # a continuation, with or without the name it starts with
             return " ?????\n"
         return good(prompt)
