@@ -5,8 +5,9 @@
 Columns: dev (may be tuned on) and frozen (never looked at while changing code; only scored here), with
 95 % bootstrap intervals over pages. In the same run: the contour panel baseline (tools/panels/baseline.py)
 and, as the control for balloons and text, the outline-only route (no page-level text detector, as before
-issue 15). Generated volumes (plain, and scan-like from tools/synth/scanlike.py) are read as smoke rows
-(figures on pages we draw are not accuracy).
+issue 15); as the control for the balloon reader, the same route with `balloon_reader = "crop"`.
+Generated volumes (plain, and scan-like from tools/synth/scanlike.py) are read as smoke rows (figures on
+pages we draw are not accuracy). A table by page type follows.
 Targets (issue 15, frozen split): panel F1 >= 0.95, balloon recall >= 0.95, CER <= 5 %; generated CER <= 1 %.
 """
 
@@ -103,6 +104,7 @@ def main() -> None:
     settings = load_settings()
     results: dict[str, dict] = {}
     speeds: dict[str, tuple[float, float]] = {}
+    types: dict[str, dict[str, dict[str, float | int | None]]] = {}
     provenance = ""
     if args.pages.is_dir():
         for split in ("dev", "frozen"):
@@ -113,15 +115,74 @@ def main() -> None:
                 report, det_s = run(pages, settings, detector)
                 results[f"{split}/{detector}"] = measure(report, args.rounds)
                 speeds[f"{split}/{detector}"] = (report.seconds_per_page(), det_s)
+                types[f"{split}/{detector}"] = by_type(report)
+            # control for the balloon reader: the same route reading each balloon's lettering crop
+            crop = settings.model_copy(update={"balloon_reader": "crop"})
+            report, det_s = run(pages, crop, args.detector)
+            results[f"{split}/{args.detector}+crop"] = measure(report, args.rounds)
+            speeds[f"{split}/{args.detector}+crop"] = (report.seconds_per_page(), det_s)
     else:
         console.print(f"[yellow]real pages not found at {args.pages}: real rows skipped[/]")
     generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
     _print(results, speeds, generated, args.detector, provenance)
+    _print_types(types, args.detector)
     if args.json:
         from tools.atomic import write_text_atomic
 
-        data = {"real": results, "speed": speeds, "generated": {k: v[0] for k, v in generated.items()}}
+        data = {
+            "real": results,
+            "speed": speeds,
+            "by_type": types,
+            "generated": {k: v[0] for k, v in generated.items()},
+        }
         write_text_atomic(args.json, json.dumps(data, indent=1, default=list) + "\n")
+
+
+def by_type(report: ReadReport) -> dict[str, dict[str, float | int | None]]:
+    """Per page type: pages, GT balloons, recall, precision, phantoms, CER, seconds per page."""
+    out: dict[str, dict[str, float | int | None]] = {}
+    for kind, pages in sorted(report.by_type().items()):
+        balloons, text = report.balloons(pages), report.text(pages)
+        out[kind] = {
+            "pages": len(pages),
+            "balloons": balloons.gt,
+            "recall": balloons.recall if balloons.gt else None,
+            "precision": balloons.precision if balloons.predicted else None,
+            "phantoms": sum(p.phantoms for p in pages),
+            "cer": text.cer if text.chars else None,
+            "seconds": sum(p.seconds for p in pages) / len(pages),
+        }
+    return out
+
+
+def _print_types(types: dict, detector: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(
+        "split / route",
+        "page type",
+        "pages",
+        "GT balloons",
+        "recall",
+        "precision",
+        "phantoms",
+        "CER",
+        "s/page",
+        title="by page type",
+        title_justify="left",
+    )
+    for key, kinds in types.items():
+        for kind, row in kinds.items():
+            table.add_row(
+                key,
+                kind,
+                str(row["pages"]),
+                str(row["balloons"]),
+                _fmt(row["recall"]),
+                _fmt(row["precision"]),
+                str(row["phantoms"]),
+                _fmt(row["cer"], pct=True),
+                f"{row['seconds']:.2f}",
+            )
+    console.print(table)
 
 
 def smoke_rows(settings, pages: int, scan_pages: int, detector: str, rounds: int) -> dict:  # type: ignore[no-untyped-def]
@@ -164,10 +225,11 @@ def _print(results: dict, speeds: dict, generated: dict, detector: str, provenan
         row("balloon precision (outline only)", "balloon_precision", "none")
         row(f"phantom detections, no lettering ({detector})", "phantoms", detector)
         row("phantom detections (outline only)", "phantoms", "none")
-        row(f"CER end to end ({detector})", "cer", detector, "<= 5 %", pct=True)
+        row(f"CER end to end ({detector}, line reader)", "cer", detector, "<= 5 %", pct=True)
+        row(f"CER end to end ({detector}, crop reader: control)", "cer", f"{detector}+crop", "", pct=True)
         row("CER end to end (outline only)", "cer", "none", "", pct=True)
         row(f"WER end to end ({detector})", "wer", detector, "", pct=True)
-        for route in (detector, "none"):
+        for route in (detector, f"{detector}+crop", "none"):
             cells = [
                 f"{speeds[f'{s}/{route}'][0]:.2f} (text det. {speeds[f'{s}/{route}'][1]:.2f})"
                 if f"{s}/{route}" in speeds
