@@ -184,7 +184,8 @@ def test_a_note_at_a_scene_rewrites_it_with_a_new_seed(writer):
     said = chat.say("Kit Carson deve essere più ironico")
     assert "Riscrivo la scena 1 con la nota «Kit Carson deve essere più ironico»" in said
     assert chat.values["constraints"] == ["Kit Carson deve essere più ironico"] and chat.values["seed"] == 1
-    assert any("NOTA: Kit Carson deve essere più ironico" in p for p in writer.prompts if p.endswith("DIDASCALIA:"))
+    assert any("NOTA: Kit Carson deve essere più ironico" in p for p in writer.prompts
+               if p.splitlines()[-1].startswith("AZIONE:"))  # the narrator's beats prompts
     assert balloons(chat.values["scene_dialogue"]["0"]["pages"]) != first
     chat.say("/undo")
     assert balloons(chat.values["scene_dialogue"]["0"]["pages"]) == first and chat.values["seed"] == 0
