@@ -43,6 +43,9 @@ def test_bonelli_lettering_conventions(lines: list[str], expected: str) -> None:
         ("GIA FATTO", "GIÀ FATTO"),  # a lost apostrophe, restored because GIA is no word and GIÀ is
         ("TEX !", "TEX!"),
         ("AL FORTE. ©", "AL FORTE."),
+        (".Oh accidenti", "...Oh accidenti"),  # an opening ellipsis read as one dot
+        ("...... domani?", "... domani?"),  # and read with extra dots
+        ("E. POI", "E. POI"),
     ],
 )
 def test_ocr_confusions_are_repaired_to_words(ocr: str, expected: str) -> None:

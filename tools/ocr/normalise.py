@@ -46,6 +46,8 @@ _STRAY_TABLE = str.maketrans("", "", STRAY_MARKS)
 _FRAGMENT_END_RE = re.compile(r"(?<![\w'])([^\W\d_]+)[.:,_~]?$")
 _FRAGMENT_START_RE = re.compile(r"([^\W\d_]+)")
 _TWO_DOTS_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
+_MANY_DOTS_RE = re.compile(r"\.{4,}")  # lettering has no four-dot mark: an ellipsis read with extra dots
+_LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: an ellipsis that lost two
 _EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)I(?=\s|$)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:!?])")
@@ -191,6 +193,7 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
     text = restore_dropped_accents(text, lexicon)
     text = text.translate(_STRAY_TABLE)
     text = _TWO_DOTS_RE.sub("...", text)  # lettering has no two-dot mark: a dot of an ellipsis was lost
+    text = _MANY_DOTS_RE.sub("...", _LEADING_DOT_RE.sub("...", text))
     text = _EXCLAIM_RE.sub(lambda m: _exclaim_fix(m, lexicon), text)
     if is_capital_lettering(text):
         text = text.upper()
