@@ -140,3 +140,24 @@ def test_volume_transcription_reads_catalogued_balloons_line_by_line(tmp_path: P
     text, engine = catalogue.stored["p1:b0"]
     assert text == "CHI VA LÀ? RISPONDI SUBITO, STRANIERO" and engine == "text-detector+tesseract-lines"
     assert catalogue.stored["p1:b1"][0] == "..."
+
+
+@pytest.mark.real
+def test_the_silent_balloon_of_a_real_dev_page_is_found_and_read(shared_dir: Path) -> None:
+    """Pepper&Carrot E03P02 (dev split): a small balloon holding only `...`, joined by its paper to the
+    balloon above it, which neither the outline finder nor the text detector found before."""
+    from evals.panels import match_alternatives
+    from evals.real_pages import load_real_pages
+    from tools.ocr.transcribe import transcribe_page
+
+    folder = shared_dir / "comics" / "peppercarrot-it"
+    if not folder.is_dir():
+        pytest.skip("Pepper&Carrot pages not in ../shared")
+    truth = next(p for p in load_real_pages(folder, "dev").pages if p.name.endswith("E03P02"))
+    silent = [b for b in truth.balloons if b.text == "..."]
+    assert len(silent) == 1
+    read = transcribe_page(
+        truth.image, load_settings(), "tesseract", speakers=False, text_detector="rapidocr"
+    )
+    matched = match_alternatives([silent[0].boxes], [item.bbox for item in read])
+    assert len(matched) == 1 and read[matched[0][1]].text == "..."
