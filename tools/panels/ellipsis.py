@@ -20,55 +20,57 @@ DARK = 110  # gray level: dots are inked as dark as the lettering
 CLEAR = 0.8  # lettering heights of blank paper round the row (no other mark: not a word, not texture)
 
 
-def _marks(gray: np.ndarray) -> np.ndarray:
-    """x, y, w, h, area of every dark mark of the page (8-connected)."""
+def _marks(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and x, y, w, h, area of every dark mark of the page (8-connected; row 0 is the paper)."""
     dark = (gray < DARK).astype(np.uint8)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    return np.asarray(stats[1:])
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    return labels, np.asarray(stats)
 
 
-def _dots(marks: np.ndarray, height: float) -> np.ndarray:
-    """x, y, w, h of the small, round, filled marks among `marks`."""
-    boxes, area = marks[:, :4], marks[:, 4]
-    w, h = boxes[:, 2], boxes[:, 3]
+def _dot_ids(stats: np.ndarray, height: float) -> np.ndarray:
+    """Labels of the small, round, filled marks (dots) among the page's marks."""
+    w, h, area = stats[:, 2], stats[:, 3], stats[:, 4]
     lo, hi = max(1.0, DOT_SIZE[0] * height), DOT_SIZE[1] * height
     keep = (h >= lo) & (h <= hi) & (w >= lo) & (w <= hi) & (w <= 2.5 * h) & (h <= 2.5 * w)
-    return boxes[keep & (area >= 0.5 * w * h)]
+    keep &= area >= 0.5 * w * h
+    keep[0] = False
+    return np.flatnonzero(keep)
 
 
-def _rows(dots: np.ndarray) -> list[np.ndarray]:
-    """Runs of 2-4 dots of one size side by side on one baseline, evenly and closely spaced."""
-    order = dots[np.argsort(dots[:, 0])]
-    rows: list[np.ndarray] = []
-    used: set[int] = set()
-    for i in range(len(order)):
-        if i in used:
-            continue
-        run = [i]
-        for j in range(i + 1, len(order)):
-            a, b = order[run[-1]], order[j]
-            size = max(a[2], a[3], b[2], b[3])
-            gap = b[0] - (a[0] + a[2])
-            if gap > 2.5 * size:
-                break  # sorted by x: nothing further along can continue this row
-            same_row = abs((a[1] + a[3]) - (b[1] + b[3])) <= max(1.5, 0.5 * size)
-            if same_row and gap >= 0 and max(a[3], b[3]) <= 2 * min(a[3], b[3]) and j not in used:
-                run.append(j)
-        if 2 <= len(run) <= 4:
-            rows.append(order[run])
-            used.update(run)
+def _rows(labels: np.ndarray, stats: np.ndarray, dots: np.ndarray, height: float) -> list[np.ndarray]:
+    """Runs of 2-4 dots of one size on one baseline, at most half a lettering height apart: the dots are
+    smeared sideways by that gap and each smear holding 2-4 dots on one row is a run (linear time, so a
+    halftone screen of a million dots costs no more than a blank page)."""
+    lut = np.zeros(len(stats), np.uint8)
+    lut[dots] = 1
+    mask = lut[labels]
+    gap = max(2, int(round(0.25 * height)))  # smeared by this on each side: dots up to 2 x gap apart join
+    smear = cv2.dilate(mask, np.ones((1, 2 * gap + 1), np.uint8))
+    _, groups = cv2.connectedComponents(smear, connectivity=8)
+    cx = (stats[dots, 0] + stats[dots, 2] // 2).astype(int)
+    cy = (stats[dots, 1] + stats[dots, 3] // 2).astype(int)
+    group = groups[cy, cx]
+    counts = np.bincount(group)
+    rows = []
+    for g in np.unique(group[(counts[group] >= 2) & (counts[group] <= 4)]):
+        row = stats[dots[group == g], :4]
+        bottoms, tall = row[:, 1] + row[:, 3], row[:, 3]
+        if np.ptp(bottoms) <= max(1.5, 0.5 * tall.max()) and tall.max() <= 2 * tall.min():
+            rows.append(row)
     return rows
 
 
-def _isolated(marks: np.ndarray, row: Box, clear: int, height: float) -> bool:
-    """True when no letter-sized mark but the row's own dots lies within `clear` px of it (outlines and
-    art strokes longer than 1.5 lettering heights do not count: a small balloon's outline is close)."""
-    x, y, w, h = row
-    bx, by, bw, bh = marks[:, 0], marks[:, 1], marks[:, 2], marks[:, 3]
-    near = (bx < x + w + clear) & (bx + bw > x - clear) & (by < y + h + clear) & (by + bh > y - clear)
-    own = (bx >= x) & (by >= y) & (bx + bw <= x + w) & (by + bh <= y + h)
-    small = (bw <= 1.5 * height) & (bh <= 1.5 * height)
-    return not (near & small & ~own).any()
+def _isolated(small: np.ndarray, row: np.ndarray, clear: int) -> bool:
+    """True when the letter-sized marks (`small`, an integral image) within `clear` px of the row are only
+    its own dots (outlines and strokes longer than 1.5 lettering heights are not in `small`)."""
+    x0, y0 = int(row[:, 0].min()), int(row[:, 1].min())
+    x1, y1 = int((row[:, 0] + row[:, 2]).max()), int((row[:, 1] + row[:, 3]).max())
+    height, width = small.shape[0] - 1, small.shape[1] - 1
+    a, b = max(0, y0 - clear), min(height, y1 + clear)
+    c, d = max(0, x0 - clear), min(width, x1 + clear)
+    around = small[b, d] - small[a, d] - small[b, c] + small[a, c]
+    own = small[y1, x1] - small[y0, x1] - small[y1, x0] + small[y0, x0]
+    return bool(around == own)
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -83,13 +85,16 @@ def ellipsis_lines(image: Any, lines: Sequence[Box]) -> list[Box]:
     rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     height = float(np.median([line[3] for line in lines]))
-    marks = _marks(gray)
+    labels, stats = _marks(gray)
+    letter = (stats[:, 2] <= 1.5 * height) & (stats[:, 3] <= 1.5 * height)
+    letter[0] = False
+    small = cv2.integral(letter[labels].astype(np.uint8))
     out = []
-    for row in _rows(_dots(marks, height)):
+    for row in _rows(labels, stats, _dot_ids(stats, height), height):
+        if not _isolated(small, row, int(round(CLEAR * height))):
+            continue
         x0, y0 = int(row[:, 0].min()), int(row[:, 1].min())
         x1, y1 = int((row[:, 0] + row[:, 2]).max()), int((row[:, 1] + row[:, 3]).max())
-        if not _isolated(marks, (x0, y0, x1 - x0, y1 - y0), int(round(CLEAR * height)), height):
-            continue
         cy, tall = (y0 + y1) / 2, int(round(height))
         box = (x0, int(round(cy - tall / 2)), x1 - x0, tall)
         if not any(_overlaps(box, line) for line in lines):
