@@ -161,3 +161,22 @@ def test_the_silent_balloon_of_a_real_dev_page_is_found_and_read(shared_dir: Pat
     )
     matched = match_alternatives([silent[0].boxes], [item.bbox for item in read])
     assert len(matched) == 1 and read[matched[0][1]].text == "..."
+
+
+@pytest.mark.real
+def test_a_balloon_of_marks_alone_is_kept_only_when_closed() -> None:
+    """`?!` in a closed balloon is a balloon (the word filter used to drop it); on open paper it is not."""
+    from tools.ocr.transcribe import locate_balloons
+
+    image = Image.new("RGB", (900, 1200), (120, 90, 70))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((80, 80, 520, 300), fill="white", outline="black", width=3)
+    _letter(draw, 150, 140, ["CHI VA LA'? RISPONDI", "SUBITO, STRANIERO"])
+    draw.ellipse((600, 400, 700, 480), fill="white", outline="black", width=3)
+    _letter(draw, 635, 425, ["?!"], size=28)
+    draw.rectangle((0, 900, 900, 1200), fill="white")
+    _letter(draw, 400, 1000, ["?!"], size=28)
+    found = locate_balloons(image, "rapidocr")
+    marks = [(b.box, [line.text for line in r]) for b, r in zip(found.balloons, found.readings, strict=True)]
+    held = [box for box, texts in marks if texts == ["?!"]]
+    assert len(held) == 1 and 590 <= held[0][0] <= 615 and 390 <= held[0][1] <= 415, marks

@@ -24,6 +24,7 @@ from PIL import Image
 
 from tools.errors import UnknownModelError
 from tools.ocr.engine import OcrLine
+from tools.ocr.text_regions import only_marks
 
 READERS = ("lines", "detector", "crop")
 LINE_GLYPH = 48  # px: a line crop is scaled so its box stands this tall before Tesseract reads it
@@ -91,7 +92,7 @@ def read_detected_lines(
         tess = _tesseract(settings)
         chosen = []
         for line, own in zip(detected, recognised, strict=True):
-            if own.text.strip(".…· ") == "":  # an ellipsis: nothing for Tesseract to add
+            if only_marks(own.text):  # `...`, `?!`: nothing for Tesseract to add
                 chosen.append(own)
                 continue
             chosen.append(pick_line(own, tess.read_line(Image.fromarray(line_crop(page, line.box)))))

@@ -56,6 +56,13 @@ def _looks_like_words(text: str) -> bool:
     return alnum >= 2 and usual >= 0.8 * max(1, len(text))
 
 
+def only_marks(text: str) -> bool:
+    """A short reading made only of `?`, `!` and dots: the whole lettering of a balloon of surprise or
+    silence (kept, but its balloon must be closed on every side: see `page_lines`)."""
+    stripped = text.replace(" ", "")
+    return 0 < len(stripped) <= 6 and all(ch in "?!.…" for ch in stripped)
+
+
 class RapidTextDetector(TextDetector):
     """PP-OCR detection (DBNet, packaged with rapidocr) plus a recogniser check of every proposed line."""
 
@@ -99,7 +106,7 @@ class RapidTextDetector(TextDetector):
             xs, ys = np.asarray(quad)[:, 0], np.asarray(quad)[:, 1]
             box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
             text = str(text).strip()
-            if score < self.min_score or not _looks_like_words(text):
+            if score < self.min_score or not (_looks_like_words(text) or only_marks(text)):
                 continue
             if box[3] < MIN_HEIGHT_SHARE * image.height or box[2] < box[3] * 0.5:
                 continue  # specks, and tall narrow marks (vertical art strokes)
@@ -134,13 +141,14 @@ ELLIPSIS = "..."
 
 def page_lines(image: Image.Image, handle: TextDetector) -> tuple[list[TextLine], list[int]]:
     """The detector's lines plus pseudo-lines round lone rows of dots (balloons holding only `...`, which
-    the detector does not propose), and the indexes of those pseudo-lines."""
+    the detector does not propose), and the indexes of the lines made only of marks (those pseudo-lines,
+    and lines such as `?!`): a balloon of marks alone must be closed on every side."""
     from tools.panels.ellipsis import ellipsis_lines
 
     detected = handle.detect(image)
-    dots = ellipsis_lines(image, [line.box for line in detected])
-    marks = list(range(len(detected), len(detected) + len(dots)))
-    return detected + [TextLine(box, 1.0, ELLIPSIS) for box in dots], marks
+    worded = [line.box for line in detected if not only_marks(line.text)]
+    lines = detected + [TextLine(box, 1.0, ELLIPSIS) for box in ellipsis_lines(image, worded)]
+    return lines, [i for i, line in enumerate(lines) if only_marks(line.text)]
 
 
 def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, rtl: bool = False) -> Any:
