@@ -1,7 +1,7 @@
 """Benchmark `write-issue`: script quality before/after on four plots and several seeds, and stage timing.
 
     .venv/bin/python benchmarks/write_issue.py [--seeds 3] [--before REF] [--before-seeds 1]
-        [--pages 4] [--other-pages 2] [-m ROLE=NAME ...] [--out DIR]
+        [--pages 4] [--other-pages 2] [--dev-only | --frozen-only] [--stop-after S] [-m ROLE=NAME ...] [--out DIR]
 
 Every run is a `nuvola write-issue --no-render` in a fresh NUVOLA_HOME (no memory: the profile alone),
 run as a subprocess of the code under test: the working tree ("after"), and with --before REF the same
@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4, help="pages of the dev (demo) plot's issues")
     parser.add_argument("--other-pages", type=int, default=2, help="pages of the frozen plots' issues")
     parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
+    parser.add_argument("--frozen-only", action="store_true", help="only the frozen plots (a second process)")
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
     parser.add_argument("--stop-after", type=float, help="start no new run after this many seconds (then score)")
     parser.add_argument("--out", type=Path, help="keep runs and the JSON report here (default: a temp folder)")
@@ -278,7 +279,7 @@ def main() -> None:
     codes = [("after", REPO, args.seeds)]
     if args.before:
         codes.insert(0, ("before", extract_ref(args.before, out), args.before_seeds))
-    plots = [("dev", p, args.pages) for p in DEV_PLOTS]
+    plots = [] if args.frozen_only else [("dev", p, args.pages) for p in DEV_PLOTS]
     if not args.dev_only:
         plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
     runs: list[Run] = []
