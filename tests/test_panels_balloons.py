@@ -45,3 +45,43 @@ def test_lettered_oval_is_still_a_balloon():
     assert blob is not None and blob.kind == "speech"
     x, y, w, h = blob.box
     assert abs(x - 150) <= 6 and abs(y - 330) <= 6 and abs(w - 301) <= 12 and abs(h - 141) <= 12
+
+
+def _lettered(draw, x: int, y: int, lines: list[str], align: str = "centre") -> list[tuple]:  # noqa: ANN001
+    """Lines of 24 px capitals, centred on x (or flush left at x); their boxes as a text detector gives."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 24)
+    boxes = []
+    for n, line in enumerate(lines):
+        width = draw.textlength(line, font=font)
+        left = x - width / 2 if align == "centre" else x
+        x0, t, r, b = draw.textbbox((left, y + n * 31), line, font=font)
+        draw.text((left, y + n * 31), line, font=font, fill=(10, 10, 10))
+        boxes.append((int(x0), int(t), int(r - x0), int(b - t)))
+    return boxes
+
+
+def test_joined_lobes_split_where_their_lines_stop_aligning():
+    """Two lobes of a joined balloon, each lettered centred on its own lobe and offset from the other,
+    are two balloons; a centred balloon of lines of any width, and a caption set flush left, stay one."""
+    from PIL import Image, ImageDraw
+
+    from tools.panels.balloons import balloons_from_text
+
+    image = Image.new("RGB", (1000, 1200), (120, 90, 70))
+    draw = ImageDraw.Draw(image)
+    for oval in ((130, 60, 350, 185), (215, 125, 455, 250)):  # joined lobes: outlines, then one paper
+        draw.ellipse(oval, fill="white", outline="black", width=3)
+    for x0, y0, x1, y1 in ((130, 60, 350, 185), (215, 125, 455, 250)):
+        draw.ellipse((x0 + 3, y0 + 3, x1 - 3, y1 - 3), fill="white")
+    lobes = _lettered(draw, 240, 95, ["ALLA... ALLA", "VECCHIA"]) + _lettered(
+        draw, 335, 155, ["MINIERA", "ESPERANZA!"]
+    )
+    draw.ellipse((110, 410, 530, 560), fill="white", outline="black", width=3)
+    centred = _lettered(draw, 320, 440, ["UNA RIGA LUNGA LUNGA", "CORTA", "MEDIA RIGA"])
+    draw.rectangle((600, 400, 940, 540), fill="white", outline="black", width=3)
+    caption = _lettered(draw, 625, 425, ["INTANTO, AL FORTE", "DEFIANCE IL CAPITANO", "ASPETTA..."], "left")
+    lines = lobes + centred + caption
+    found = sorted(b.lines for b in balloons_from_text(image, lines))
+    assert found == [(0, 1), (2, 3), (4, 5, 6), (7, 8, 9)]

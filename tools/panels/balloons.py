@@ -300,6 +300,7 @@ MIN_BACKGROUND = 150  # the paper under lettering is at least this light (gray l
 MAX_INK = 120  # balloon lettering is dark (gray level of the lettering's Otsu class at most this)
 JOIN_GAP = 0.8  # line heights between lines of one balloon (further apart: two balloons)
 OPEN_SIDE = 0.9  # a side whose paper reaches this share of the growth limit is open (gutter, art)
+ALIGNMENT = 3.0  # line heights: lines of one balloon align centres or ends this closely (lobes: further)
 
 
 @dataclass
@@ -372,6 +373,20 @@ def _line_gap(a: Box, b: Box) -> tuple[float, float]:
     return gx, gy
 
 
+def _misaligned(a: Box, b: Box) -> bool:
+    """True when two lines one above the other share no alignment: neither their centres nor their left
+    nor their right ends within ALIGNMENT line heights (lettering in one balloon is centred, or set flush
+    left or right), and their centres are further apart than that. Lines side by side on one row never are."""
+    height = min(a[3], b[3])
+    overlap = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if overlap >= 0.5 * height:
+        return False
+    tolerance = ALIGNMENT * height
+    centres = abs((a[0] + a[2] / 2) - (b[0] + b[2] / 2))
+    lefts, rights = abs(a[0] - b[0]), abs((a[0] + a[2]) - (b[0] + b[2]))
+    return min(centres, lefts, rights) > tolerance
+
+
 def _touching(a: _Grown, b: _Grown) -> bool:
     """True when two lines are in one balloon: lettered at one size, close as lines of one text (a gap of
     at most JOIN_GAP line heights) and sharing paper of the same colour (at least half a line height square of it)."""
@@ -381,6 +396,8 @@ def _touching(a: _Grown, b: _Grown) -> bool:
     height = min(a.line[3], b.line[3])
     if gy > JOIN_GAP * height or gx > JOIN_GAP * height or max(a.line[3], b.line[3]) > 1.5 * height:
         return False  # apart, or lettered at another size (a title above a balloon)
+    if _misaligned(a.line, b.line):
+        return False  # the lobes of a joined balloon: each centred on its own lobe
     ax, ay, aw, ah = a.page_box()
     bx, by, bw, bh = b.page_box()
     ix0, iy0, ix1, iy1 = max(ax, bx), max(ay, by), min(ax + aw, bx + bw), min(ay + ah, by + bh)
