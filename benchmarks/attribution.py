@@ -5,11 +5,13 @@ sizes, with dev and frozen figures side by side.
     .venv/bin/python benchmarks/attribution.py [--corpus ../shared/corpus/eltec-ita]
         [--sizes 250,500,1000,2000,5000] [--full-sizes 1000] [--out report.json]
 
-Split (evals/gt/eltec-ita/attribution_split.json): settings were chosen on the dev protocol (leave-one-novel-out
-without the 7 frozen authors, fold 0); the table shows the dev authors' and the frozen authors' novels of the
-leave-one-novel-out run on all 70 novels side by side, and that whole run (the issue's acceptance figure);
---dev-runs adds the dev protocol itself. Intervals: 95 % bootstrap over held-out novels. Every method runs at
---full-sizes; elsewhere only the author LMs and Burrows' Delta (the SVM and the profile are the slow parts).
+Split (evals/gt/eltec-ita/attribution_split.json): settings were chosen on the dev protocol
+(leave-one-novel-out without the 7 frozen authors; the first version on fold 0, the second on both folds);
+the table shows the dev authors' and the frozen authors' novels of the leave-one-novel-out run on all 70
+novels side by side, and that whole run (the issue's acceptance figure); --dev-runs adds the dev protocol
+itself; --fit-fusion only refits the harness's weights there. Intervals: 95 % bootstrap over held-out
+novels. Every method runs at --full-sizes; elsewhere only the author LMs and Burrows' Delta (the SVM and the
+profile are the slow parts).
 
 Targets (issue #23): at 1,000 words on all 70 novels, top-1 ≥ 0.80 and ≥ 10 points over the better
 baseline of the same run; training the author models on the 70 novels ≤ 15 minutes on two cores.
