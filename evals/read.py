@@ -91,6 +91,7 @@ class ReadReport:
     provenance: str
     text_detector: str
     pages: list[PageResult]
+    reader: str = "lines"  # how balloons with detected lines were read (setting balloon_reader)
 
     def balloons(self, pages: Sequence[PageResult] | None = None) -> DetectionScore:
         score = DetectionScore()
@@ -152,6 +153,7 @@ class ReadReport:
             "split": self.split,
             "provenance": self.provenance,
             "text_detector": self.text_detector,
+            "balloon_reader": self.reader,
             "seconds_per_page": round(self.seconds_per_page(), 3),
             "overall": summary(self.pages),
             "by_type": {kind: summary(pages) for kind, pages in sorted(self.by_type().items())},
@@ -240,7 +242,10 @@ def evaluate_read(
         results.append(_evaluate_page(truth, settings, ocr, detector, baseline, baseline_panels))
         if progress:
             progress(number, len(pages))
-    return ReadReport(page_set.name, page_set.split, page_set.provenance, detector, results)
+    from tools.ocr.transcribe import configured_reader
+
+    reader = configured_reader(settings)
+    return ReadReport(page_set.name, page_set.split, page_set.provenance, detector, results, reader)
 
 
 def _evaluate_page(
@@ -340,7 +345,8 @@ def write_html(report: ReadReport, out_dir: Path | str) -> Path:
         "<style>body{font-family:sans-serif;max-width:1100px}section{margin:2em 0}"
         "td{border-bottom:1px solid #ddd;padding:2px 8px;vertical-align:top}</style>"
         f"<h1>Reading report: {html.escape(report.name)} ({html.escape(report.split)})</h1>"
-        f"<p>{html.escape(report.provenance)}</p><p>text detector: {html.escape(report.text_detector)}; "
+        f"<p>{html.escape(report.provenance)}</p><p>text detector: {html.escape(report.text_detector)}, "
+        f"balloon reader: {html.escape(report.reader)}; "
         f"{report.seconds_per_page():.2f} s/page. Boxes: <b style='color:#0a0'>truth</b>, "
         "<b style='color:#d00'>balloon found by outline</b>, <b style='color:#f80'>found from text</b>, "
         f"<b style='color:#25f'>panel found</b>.</p><pre>{html.escape(summary)}</pre>" + "".join(rows)

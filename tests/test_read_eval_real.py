@@ -113,3 +113,17 @@ def test_eval_read_rejects_a_folder_without_ground_truth(tmp_path: Path) -> None
     assert isinstance(result.exception, InputFileError) and "no per-page ground truth" in str(
         result.exception
     )
+
+
+@pytest.mark.real
+def test_eval_read_and_transcribe_take_the_balloon_reader(tmp_path: Path) -> None:
+    """`--reader` picks how balloons with detected lines are read; the report says which was used."""
+    generate_volume(tmp_path / "gen", pages=1, seed=7)
+    args = ["eval", "read", "--gt", str(tmp_path / "gen"), "--text-detector", "rapidocr", "--json"]
+    result = CliRunner().invoke(cli, [*args, "--reader", "detector", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert data["balloon_reader"] == "detector" and data["overall"]["text"]["cer"] <= 0.05
+    page = next((tmp_path / "gen").glob("*.png"))
+    bad = CliRunner().invoke(cli, ["transcribe", str(page), "--reader", "magic"])
+    assert bad.exit_code == 2 and "magic" in bad.output

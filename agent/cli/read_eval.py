@@ -47,6 +47,11 @@ if TYPE_CHECKING:
     type=click.Choice(["rapidocr", "none"]),
     help="Page-level text detector (default: the `text_detector` setting).",
 )
+@click.option(
+    "--reader",
+    type=click.Choice(["lines", "detector", "crop"]),
+    help="How balloons with detected text lines are read (default: the `balloon_reader` setting).",
+)
 @click.option("--limit", type=int, help="Read only the first N pages.")
 @click.option(
     "--out",
@@ -64,6 +69,7 @@ def eval_read(
     panels_dir: Path | None,
     engine: str | None,
     text_detector: str | None,
+    reader: str | None,
     limit: int | None,
     out_dir: Path | None,
     as_json: bool,
@@ -79,7 +85,8 @@ def eval_read(
     )
     out = out_dir or Path(app.settings.home) / "reports" / f"read-{pages.split}"
     with console.status(f"reading {len(pages.pages)} pages"):
-        report = evaluate_read(pages, app.settings, engine=engine, text_detector=text_detector, limit=limit)
+        settings = app.settings.model_copy(update={"balloon_reader": reader}) if reader else app.settings
+        report = evaluate_read(pages, settings, engine=engine, text_detector=text_detector, limit=limit)
     data = report.as_dict()
     write_text_atomic(out / "report.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     html = write_html(report, out)

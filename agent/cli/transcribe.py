@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from agent.cli.context import AppContext, console, err_console, pass_app
+from tools.settings import Settings
 
 
 def _cleaner(app: AppContext, clean: bool) -> Any:
@@ -34,24 +35,37 @@ def _cleaner(app: AppContext, clean: bool) -> Any:
 )
 @click.option("--speakers/--no-speakers", default=True, show_default=True, help="Attribute speakers.")
 @click.option("--force", is_flag=True, help="Volumes: read again balloons that already have a text.")
+@click.option(
+    "--reader",
+    type=click.Choice(["lines", "detector", "crop"]),
+    help="How balloons with detected text lines are read (default: the `balloon_reader` setting).",
+)
 @pass_app
 def transcribe(
-    app: AppContext, target: str, engine: str | None, as_json: bool, clean: bool, speakers: bool, force: bool
+    app: AppContext,
+    target: str,
+    engine: str | None,
+    as_json: bool,
+    clean: bool,
+    speakers: bool,
+    force: bool,
+    reader: str | None,
 ) -> None:
     """Read the balloons of TARGET: a page or panel image (printed in reading order) or an ingested volume."""
+    settings = app.settings.model_copy(update={"balloon_reader": reader}) if reader else app.settings
     cleaner = _cleaner(app, clean)
     if Path(target).is_file():
-        _transcribe_image(app, Path(target), engine, as_json, cleaner, speakers)
+        _transcribe_image(settings, Path(target), engine, as_json, cleaner, speakers)
     else:
-        _transcribe_volume(app, target, engine, cleaner, speakers, force)
+        _transcribe_volume(settings, target, engine, cleaner, speakers, force)
 
 
 def _transcribe_image(
-    app: AppContext, path: Path, engine: str | None, as_json: bool, cleaner: Any, speakers: bool
+    settings: Settings, path: Path, engine: str | None, as_json: bool, cleaner: Any, speakers: bool
 ) -> None:
     from tools.ocr.transcribe import transcribe_page
 
-    items = transcribe_page(path, app.settings, engine, speakers=speakers, cleaner=cleaner)
+    items = transcribe_page(path, settings, engine, speakers=speakers, cleaner=cleaner)
     if as_json:
         click.echo(json.dumps({"balloons": [item.as_json() for item in items]}, ensure_ascii=False, indent=1))
         return
@@ -61,14 +75,14 @@ def _transcribe_image(
 
 
 def _transcribe_volume(
-    app: AppContext, volume: str, engine: str | None, cleaner: Any, speakers: bool, force: bool
+    settings: Settings, volume: str, engine: str | None, cleaner: Any, speakers: bool, force: bool
 ) -> None:
     from rich.progress import Progress
 
     from tools.ingest.catalogue import Catalogue
     from tools.ocr.transcribe import transcribe_volume
 
-    with Catalogue.open(app.settings) as catalogue:
+    with Catalogue.open(settings) as catalogue:
         if not catalogue.has_volume(volume):
             raise click.BadParameter(
                 f"{volume!r} is neither an image file nor an ingested volume", param_hint="TARGET"
@@ -78,7 +92,7 @@ def _transcribe_volume(
             done = transcribe_volume(
                 catalogue,
                 volume,
-                app.settings,
+                settings,
                 engine,
                 force=force,
                 speakers=speakers,
