@@ -20,6 +20,7 @@ RUN pip install -U pip wheel setuptools \
  && pip install torch==2.14.1 torchvision==0.29.1 --index-url https://download.pytorch.org/whl/cpu
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY cli cli
 COPY agent agent
 COPY tools tools
 COPY prompts prompts

@@ -48,7 +48,7 @@ def _as_text(value: Any) -> str:
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, list | tuple | set):
         return "; ".join(_as_text(v) for v in value)
-    if hasattr(value, "to") and hasattr(value, "kind"):  # memory.profile.Relation
+    if hasattr(value, "to") and hasattr(value, "kind"):  # tools.series.profile.Relation
         return f"{value.kind} di {value.to}"
     return str(value)
 

@@ -1,51 +1,36 @@
-"""Run configuration handed to every node through LangGraph's runtime context (never checkpointed).
+"""The run context every graph shares (never checkpointed): settings, models injected by role, the run log,
+the series profile and the memory, handed to nodes through LangGraph's runtime context.
 
-It carries handles (settings, the series profile, the memory store, the run log, models) so nodes and
-tools get them injected instead of reaching for globals; a resumed run rebuilds it from the settings.
+Nodes and tools get these handles injected instead of reaching for globals; a resumed run rebuilds the
+context from the settings. agent.write.context and agent.read.context add what their route needs.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseLLM
 
 from agent.runlog import RunLog
+from tools.errors import NuvolaError
 from tools.settings import Settings
-
-WRITER_ROLES = ("narrator", "director", "voice")
 
 
 @dataclass
-class WriteContext:
-    """Handles for one write-issue run."""
+class RunContext:
+    """Handles for one run of a graph."""
 
     settings: Settings
-    profile: Any
-    """The series profile (memory.profile.SeriesProfile)."""
+    profile: Any = None
+    """The series profile (tools.series.profile.SeriesProfile)."""
     store: Any | None = None
     """The memory store (memory.MemoryStore), or None when nothing has been remembered yet."""
     log: RunLog = field(default_factory=RunLog)
-    interactive: bool = False
-    """When true the coordinator may ask the user a question (a LangGraph interrupt)."""
-    strict: bool = False
-    """When true unusable model output fails the run instead of being replaced by a logged fallback."""
     models: dict[str, BaseLLM] = field(default_factory=dict)
     """Ready models by role or by model name; they win over the settings (tests, the chat session)."""
-    _vocabularies: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def vocabulary(self, storyline: str) -> Any:
-        """The lexicon check for this story (agent.formats.Vocabulary), built once per run."""
-        if storyline not in self._vocabularies:
-            from agent.formats import story_vocabulary
-            from agent.prompts import writer_data
-
-            data = writer_data("examples")
-            vocabulary = story_vocabulary(storyline, self.profile, data["genre_words"], data["anachronisms"])
-            self._vocabularies[storyline] = vocabulary
-        return self._vocabularies[storyline]
 
     def model_name(self, role: str) -> str:
         """The model name for `role`, with the role's LoRA adapter (e.g. the narrator's `style:<series>`)
@@ -68,6 +53,14 @@ class WriteContext:
 
         return get_llm(name)
 
+    def open_store(self) -> Any:
+        """The memory store, opened on first use (reading fills it even when it does not exist yet)."""
+        if self.store is None:
+            from memory.store import MemoryStore
+
+            self.store = MemoryStore.open(self.settings)
+        return self.store
+
 
 def derive_seed(base: int, *where: object) -> int:
     """A seed fixed by the run seed and the place in the story, so a resumed node writes the same thing."""
@@ -75,17 +68,10 @@ def derive_seed(base: int, *where: object) -> int:
     return (base * 1_000_003 + zlib.crc32(key)) % 2_147_483_647
 
 
-def load_series_profile(name: str) -> Any:
-    """The series profile (memory.profile.load_profile), imported when first needed."""
-    from memory.profile import load_profile
-
-    return load_profile(name)
-
-
 def open_memory(settings: Settings, log: RunLog | None = None) -> Any | None:
     """The memory store, or None when the embedded memory has never been written (nothing ingested yet)."""
     if settings.memory.mode == "embedded":
-        folder = settings.memory.path or settings.home / "memory"
+        folder = settings.memory_dir
         if not folder.is_dir() or not any(folder.iterdir()):
             if log is not None:
                 log.event(
@@ -98,3 +84,29 @@ def open_memory(settings: Settings, log: RunLog | None = None) -> Any | None:
     if log is not None:
         log.event("memory", status="open", detail=settings.memory.mode)
     return store
+
+
+def open_archives(settings: Settings, artist: str, warn: Callable[[str], None]) -> tuple[Any, Any]:
+    """The catalogue (and the memory, when there is one) for the remix artist; (None, None) otherwise."""
+    if not artist.startswith("remix"):
+        return None, None
+    from pathlib import Path
+
+    from tools.ingest.catalogue import CATALOGUE_FILE, Catalogue
+
+    home = Path(settings.home)
+    if not (home / CATALOGUE_FILE).is_file():
+        raise NuvolaError(
+            f"the remix artist needs ingested comics, but {home / CATALOGUE_FILE} does not exist: "
+            "run `nuvola ingest` first or use --artist storyboard"
+        )
+    catalogue = Catalogue.open(settings)
+    store = None
+    if settings.memory.mode == "server" or settings.memory_dir.is_dir():
+        try:
+            from memory.store import MemoryStore
+
+            store = MemoryStore.open(settings)
+        except NuvolaError as exc:
+            warn(f"memory unavailable ({exc}); remixing from the catalogue alone")
+    return catalogue, store

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from langchain_core.tools import BaseTool, InjectedToolArg, tool
 
 from agent.characters import card_for
-from agent.context import WriteContext
-from agent.layout import tier_patterns
+from agent.write.context import WriteContext
+from agent.write.layout import tier_patterns
 
 
 def _hits(hits: Any) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ def speed(folder: Path, pages: int) -> tuple[float, dict[str, float], int]:
     import cv2
 
     from tools.ingest.catalogue import Catalogue
-    from tools.ingest.pipeline import ingest_paths
+    from tools.ingest.ingest_paths import ingest_paths
 
     cv2.setNumThreads(1)
     files = sorted(folder.glob("page_*.png"))[:pages]

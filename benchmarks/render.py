@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.comic_script import IssueScript  # noqa: E402
 from tools.render import render_issue  # noqa: E402
 from tools.render.beats import BeatAction, BeatParser, FigureAction, load_labelled, score_beats  # noqa: E402
-from tools.render.palette import load_series_profile  # noqa: E402
+from tools.series.profile import load_series_profile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "tools/render/samples/bench"

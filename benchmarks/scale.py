@@ -79,7 +79,7 @@ def settings_for(home: Path, args: argparse.Namespace):  # type: ignore[no-untyp
 def one_process(volume: Path, home: Path, args: argparse.Namespace) -> tuple[Run, dict[str, float]]:
     """The default path (ingest, then the OCR stage), then the driver's serial stages, timed."""
     from tools.ingest.catalogue import Catalogue
-    from tools.ingest.pipeline import ingest_paths
+    from tools.ingest.ingest_paths import ingest_paths
     from tools.ocr.transcribe import transcribe_volume
 
     settings = settings_for(home, args)

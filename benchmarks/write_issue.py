@@ -137,9 +137,18 @@ def extract_ref(ref: str, into: Path) -> Path:
     return folder
 
 
+ENTRY = """
+try:
+    from cli.main import cli
+except ModuleNotFoundError:  # a tree from before issue 18, where the CLI lived in agent/cli
+    from agent.cli.main import cli
+cli()
+"""
+
+
 def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     """`nuvola write-issue --no-render` of one code version in its own home; the script path on success."""
-    args = [sys.executable, "-c", "from agent.cli.main import cli; cli()", "--home", str(run.home), "write-issue",
+    args = [sys.executable, "-c", ENTRY, "--home", str(run.home), "write-issue",
             "--plot", run.plot, "--pages", str(run.pages), "--out", str(run.script.parent),
             "--seed", str(run.seed), "--no-render"]
     for model in models:
@@ -194,7 +203,7 @@ def columns(runs: list[Run]) -> dict[str, list[Run]]:
 
 
 def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console) -> dict[str, Any]:
-    from agent.cli.script_eval import _figure
+    from cli.script_eval import _figure
 
     measured = {name: quality(runs, settings) for name, runs in groups.items()}
     names = [n for n in groups if measured[n][0]]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.fallback import PARTS, fallback_counts
+from agent.write.fallback import PARTS, fallback_counts
 from tools.comic_script import IssueScript
 from tools.dialogue.ngram import WORD, TrigramLM, unletter
 from tools.errors import InputFileError, NuvolaError

@@ -95,7 +95,7 @@ def run_sample(ctx: SuiteContext) -> TextSample:
 
 def profile_sample(settings: Settings) -> TextSample:
     """The series profile's sample lines (with speakers): the reference of last resort."""
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     profile = load_profile(settings.series)
     upper = "maiuscol" in (profile.format.lettering or "").lower()  # the series letters in capitals

@@ -206,7 +206,7 @@ def lines_from_file(path: Path) -> ReferenceLines:
 
 def lines_from_profile(settings: Settings, characters: Sequence[str]) -> ReferenceLines:
     """The sample lines the series profile writes for each character."""
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     profile = load_profile(settings.series)
     found = [profile.find(c) for c in characters]
@@ -252,7 +252,7 @@ def reference_lines(settings: Settings, characters: Sequence[str]) -> ReferenceL
 
 def canonical_dialogue(settings: Settings, lines: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Speakers renamed to the series profile's canonical names (aliases such as `Willer` become `Tex`)."""
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     profile = load_profile(settings.series)
 

@@ -11,7 +11,7 @@ from typing import Any
 from finetune.data.examples import TrainingSet
 from finetune.data.ocr_clean import REAL_READINGS, ocr_clean_set
 from finetune.data.style import style_set_from_files, style_set_from_memory
-from finetune.data.voice import voice_set
+from finetune.data.voice_sets import voice_set
 from tools.errors import InputFileError
 from tools.models.spec import ModelSpec, parse_model_name
 
@@ -40,7 +40,7 @@ def build_style_set(settings: Any, sources: Sequence[str], heldout: Sequence[str
 
 def profile_character(settings: Any, character: str) -> Any:
     """The series profile's entry for `character` (name or alias), or None when unknown."""
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     try:
         return load_profile(settings.series).find(character)
@@ -50,7 +50,7 @@ def profile_character(settings: Any, character: str) -> Any:
 
 def build_voice_set(settings: Any, character: str, sources: Sequence[str]) -> tuple[str, TrainingSet]:
     """The character's canonical name and voice set; default sources: the memory and the profile's samples."""
-    from memory.profile import name_key
+    from tools.series.profile import name_key
 
     found = profile_character(settings, character)
     canonical = found.name if found is not None else character.strip()

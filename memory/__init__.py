@@ -6,5 +6,4 @@
 - `ingest.py`     remember_story / remember_profile / add_text
 - `retrieval.py`  what agents ask: search, character_lines, similar_scenes, panels_like, character_sheet
 - `transfer.py`   JSONL export / import
-- `profile.py`    series profiles (`profiles/*.yaml`)
 """

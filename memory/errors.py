@@ -9,7 +9,3 @@ class MemoryStoreError(NuvolaError):
 
 class EmbedderMismatchError(MemoryStoreError):
     """The memory was built with another embedder than the one configured now."""
-
-
-class ProfileError(NuvolaError):
-    """A series profile is unknown or invalid."""

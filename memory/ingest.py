@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from memory.passages import chunk_prose
-from memory.profile import CharacterProfile, SeriesProfile
 from memory.records import Kind, MemoryRecord, Provenance
 from memory.store import MemoryStore, UpsertReport
 from tools.errors import InputFileError
+from tools.series.profile import CharacterProfile, SeriesProfile
 from tools.story.model import CharacterVoice, ReconstructedStory, StoryLine, StoryPanel, StoryScene
 
 SCENE_TEXT_CHARS = 1200

@@ -6,14 +6,16 @@ Every function takes the store first (agents receive it injected, never as a glo
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from memory.profile import SeriesProfile
 from memory.records import KINDS, Kind, MemoryRecord, Provenance
 from memory.store import MemoryStore, where_all
+from tools.series.profile import SeriesProfile
 
 
 class MemoryHit(BaseModel):
@@ -165,6 +167,16 @@ class CharacterSheet(BaseModel):
         return "\n".join(lines)
 
 
+def art_lookups(store: MemoryStore | None) -> dict[str, Any]:
+    """The lookups an artist may make, bound to `store`, as keyword arguments of render_issue/ArtContext."""
+    if store is None:
+        return {}
+    return {
+        "panels_like": functools.partial(panels_like, store),
+        "character_sheet": functools.partial(character_sheet, store),
+    }
+
+
 def character_sheet(store: MemoryStore, profile: SeriesProfile | None, name: str) -> CharacterSheet:
     """The profile's sheet for `name` (alias accepted) merged with the voices remembered per volume."""
     profile = profile or store.profile
@@ -202,3 +214,17 @@ def _volume_voice(record: MemoryRecord) -> VolumeVoice:
         frequent_expressions=list(meta.get("frequent_expressions") or []),  # type: ignore[arg-type]
         samples=samples,
     )
+
+
+def scene_lookup(store: MemoryStore, volume: str | None = None) -> Callable[[Any], str]:
+    """A `scene_of(unit)` for the translator (tools.translate): the remembered scene nearest to the balloon's
+    line (one look-up per page, the first balloon's text as the query), or "" when the memory holds no scenes."""
+    cache: dict[str, str] = {}
+
+    def scene_of(unit: Any) -> str:
+        if unit.page not in cache:
+            hits = similar_scenes(store, unit.source, k=1, volume=volume) if store.count("scene") else []
+            cache[unit.page] = " ".join(hits[0].text.split()[:40]) if hits else ""
+        return cache[unit.page]
+
+    return scene_of

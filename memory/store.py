@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from memory.profile import SeriesProfile
+    from tools.series.profile import SeriesProfile
     from tools.settings import Settings
 
 COLLECTIONS: dict[Kind, str] = {
@@ -98,7 +98,7 @@ class MemoryStore:
         if cfg.mode == "server":
             client, location = _http_client(cfg.host, cfg.port), f"http://{cfg.host}:{cfg.port}"
         else:
-            path = Path(cfg.path).expanduser() if cfg.path else settings.home / "memory"
+            path = settings.memory_dir
             client, location = _persistent_client(path), str(path)
         return cls(client, embedder=embedder, location=location, series=settings.series)
 
@@ -354,7 +354,7 @@ class MemoryStore:
     def profile(self) -> SeriesProfile | None:
         """The series profile of `settings.series`, for alias resolution; None when it is not shipped."""
         if self._profile is False:
-            from memory.profile import load_profile
+            from tools.series.profile import load_profile
 
             try:
                 self._profile = load_profile(self.series)

@@ -11,10 +11,10 @@ from rich.console import Console
 from agent.chat.app import ChatApp
 from agent.chat.commands import handle
 from memory.ingest import remember_profile, remember_story
-from memory.profile import load_profile
 from memory.store import MemoryStore
 from tests.memory_fixtures import fill_catalogue, load_volume
 from tools.ingest.catalogue import Catalogue
+from tools.series.profile import load_profile
 from tools.settings import load_settings
 from tools.story.reconstruct import reconstruct_volume
 
@@ -48,7 +48,7 @@ def ask(settings, *questions: str) -> str:
 
 def test_what_we_know_of_mefisto_comes_with_volume_and_page(remembered):
     said = ask(remembered, "cosa sappiamo di Mefisto?")
-    assert "Dal profilo della serie (memory/profiles/tex.yaml)" in said
+    assert "Dal profilo della serie (tools/series/profiles/tex.yaml)" in said
     assert "Dalla memoria" in said and "LE MIE OMBRE" in said.upper()
     assert f"({VOLUME}, p. 8, balloon" in said, "a remembered line shows its volume and page"
     assert "profile:tex" not in said, "the profile is quoted from the profile, not twice from memory"

@@ -8,10 +8,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from agent.chat.store import SessionPaths, load_meta
+from agent.chat.sessions import SessionPaths, load_meta
 from agent.chat.story import StoryThread
 from agent.chat.transcript import Transcript
-from agent.cli.main import cli
+from cli.main import cli
 
 PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
 

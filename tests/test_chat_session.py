@@ -14,10 +14,10 @@ from rich.console import Console
 
 from agent.chat.app import ChatApp
 from agent.chat.commands import handle
-from agent.chat.store import SessionPaths, load_meta
+from agent.chat.sessions import SessionPaths, load_meta
 from agent.chat.story import StoryThread
 from agent.chat.transcript import Transcript
-from agent.cli.main import cli
+from cli.main import cli
 from tests.graph_fakes import WritingResponder
 from tools.models import clear_cache, get_llm
 from tools.settings import load_settings
@@ -108,7 +108,7 @@ def test_co_writing_exchange_saved_then_resumed_and_finished(registry_fake, isol
 
 
 def test_resume_of_an_unknown_session_is_a_clear_error():
-    from agent.chat.store import SessionNotFoundError
+    from agent.chat.sessions import SessionNotFoundError
 
     result = CliRunner().invoke(cli, ["chat", "--resume", "nope"])
     assert isinstance(result.exception, SessionNotFoundError) and "no chat session 'nope'" in str(result.exception)
@@ -241,7 +241,7 @@ def test_edit_of_the_outline_and_a_rejected_page_edit_kept_as_a_draft(writer):
 def test_memory_questions_and_the_need_for_a_larger_model_on_the_embedded_default(writer):
     chat = Driver(writer)
     said = chat.say("cosa sappiamo di Mefisto?")
-    assert "memory/profiles/tex.yaml" in said and "nemico giurato di Tex" in said
+    assert "tools/series/profiles/tex.yaml" in said and "nemico giurato di Tex" in said
     assert "La memoria non contiene ancora nulla" in said
     said = chat.say("How does Kit Carson talk?")
     assert "borbotta e protesta" in said and "The memory holds nothing yet" in said

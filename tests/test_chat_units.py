@@ -9,7 +9,7 @@ from agent.chat.editing import EditError, outline_to_text, page_to_text, text_to
 from agent.chat.freechat import needs_larger_model
 from agent.chat.intents import detect, page_count, without_page_count
 from agent.chat.messages import detect_language, message
-from memory.profile import load_profile
+from tools.series.profile import load_profile
 
 TEX = load_profile("tex")
 

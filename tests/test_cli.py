@@ -3,7 +3,7 @@
 from click.testing import CliRunner
 
 from agent import __version__
-from agent.cli.main import cli
+from cli.main import cli
 from tools.models import get_llm
 
 

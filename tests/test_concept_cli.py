@@ -11,7 +11,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -74,7 +74,7 @@ def test_missing_pipeline_folder_is_a_load_error(tmp_path: Path) -> None:
 def test_cli_stylize_with_diffusion_selects_and_reports(
     tiny: dict[str, Path], tmp_path: Path, control: bool
 ) -> None:
-    from agent.cli.main import cli
+    from cli.main import cli
 
     out = tmp_path / "out"
     args = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from evals.attribution import AttributionConfig, attribute
 from tests.test_evals_metrics import styled_text
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from evals.judge import JudgeVerdict, judge
 from evals.perplexity import PerplexityError, log_softmax_rows, perplexities, summarise
 from tests.test_evals_metrics import styled_text
@@ -109,7 +109,7 @@ def test_eval_voices_on_a_run_with_reference_lines(isolated_home: Path, tmp_path
 
 
 def test_eval_voices_falls_back_to_profile_lines(isolated_home: Path) -> None:
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     profile = load_profile("tex")
     lines = [(c.name, c.sample_lines[0]) for c in profile.characters if c.sample_lines][:4]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from evals.reference import MemoryQuery, ReferenceError, load_reference
 from evals.voices import evaluate_voices
 from memory.ingest import remember_story

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tools.models.adapters import get_adapter, list_adapters
 
 

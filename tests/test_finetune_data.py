@@ -20,7 +20,7 @@ from finetune.data.ocr_clean import (
 )
 from finetune.data.ocr_noise import NoiseRates, add_ocr_noise, lettering_form
 from finetune.data.style import split_passages, style_set_from_files
-from finetune.data.voice import parse_script, story_bank_scenes, voice_examples, voice_set
+from finetune.data.voice_sets import parse_script, story_bank_scenes, voice_examples, voice_set
 from tools.errors import InputFileError
 
 SCRIPT = """Arizona, 1878. Due cavalieri nel deserto.

@@ -86,7 +86,7 @@ def test_finetune_command_registers_an_adapter_the_runtime_uses(
 ) -> None:
     from click.testing import CliRunner
 
-    from agent.cli.main import cli
+    from cli.main import cli
     from tools.models import get_llm
     from tools.models.adapters import get_adapter, model_for_role_with_adapter
     from tools.settings import load_settings

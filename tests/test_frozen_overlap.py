@@ -40,7 +40,7 @@ def story_bank_texts() -> Iterator[tuple[str, str]]:
 
 
 def profile_texts() -> Iterator[tuple[str, str]]:
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     for character in load_profile("tex").characters:
         yield from ((f"profile sample lines ({character.name})", line) for line in character.sample_lines)

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tests.graph_fakes import WritingResponder
 from tools.models import clear_cache, get_llm
 
@@ -53,7 +53,7 @@ def test_write_issue_needs_a_plot_or_a_run_to_resume():
 
 
 def test_resume_of_an_unknown_run_is_a_clear_error():
-    from agent.run import RunNotFoundError
+    from agent.runs import RunNotFoundError
 
     result = CliRunner().invoke(cli, ["write-issue", "--resume", "nope"])
     assert isinstance(result.exception, RunNotFoundError) and "no run 'nope'" in str(result.exception)

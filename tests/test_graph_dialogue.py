@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.fallback import failed_calls
-from agent.formats import letter, parse_balloon, sentence_case
-from agent.rerank import LineRanker
+from agent.write.fallback import failed_calls
+from agent.write.line_formats import letter, parse_balloon, sentence_case
+from agent.write.rerank import LineRanker
 from tools.dialogue.bank import LineBank, usable_line
 from tools.dialogue.ngram import TrigramLM
 
@@ -50,11 +50,12 @@ def test_failed_calls_are_counted_per_role():
 
 
 def test_a_third_identical_shot_is_varied_not_thrown_away():
-    from agent.context import WriteContext, load_series_profile
-    from agent.director import _parse_varied, varied_shot
+    from agent.specialists.director import _parse_varied, varied_shot
+    from agent.write.context import WriteContext
+    from tools.series.profile import load_profile
     from tools.settings import load_settings
 
-    ctx = WriteContext(settings=load_settings(), profile=load_series_profile("tex"))
+    ctx = WriteContext(settings=load_settings(), profile=load_profile("tex"))
     same = [{"shot": "primo piano", "speakers": ["Tex"], "figures": ["Tex"]}] * 2
     plan = _parse_varied(ctx, "INQUADRATURA: primo piano\nPARLANO: Kit Carson", ["Tex", "Kit Carson"],
                          "Carson parla.", same, "p1-t2-1")

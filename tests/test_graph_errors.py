@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
-from agent.run import RunPaths, write_issue
 from agent.runlog import read_run_log
-from agent.voice import ATTEMPTS
+from agent.runs import RunPaths
+from agent.specialists.voice import ATTEMPTS
+from agent.write.run import write_issue
 from tests.graph_fakes import WritingResponder
 from tools.comic_script import IssueScript
 from tools.errors import StructuredOutputError

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
-from agent.reader import NothingToReadError, read_paths
-from agent.run import RunPaths, write_issue
+from agent.read.run import NothingToReadError, read_paths
 from agent.runlog import read_run_log
+from agent.runs import RunPaths
+from agent.write.run import write_issue
+from cli.main import cli
 from tests.graph_fakes import WritingResponder
 from tools.settings import load_settings
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.run import RunPaths, write_issue
 from agent.runlog import read_run_log
+from agent.runs import RunPaths
+from agent.write.run import write_issue
 from tools.settings import load_settings
 
 PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"

@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from agent.run import RunPaths, open_graph, write_issue
 from agent.runlog import read_run_log
+from agent.runs import RunPaths
+from agent.write.run import open_graph, write_issue
 from tests.graph_fakes import WritingResponder
 from tools.models import get_llm
 from tools.settings import load_settings
@@ -21,7 +22,7 @@ ROLES = ("narrator", "director", "voice")
 CHILD = """
 import sys
 sys.path.insert(0, {repo!r})
-from agent.run import write_issue
+from agent.write.run import write_issue
 from tests.graph_fakes import WritingResponder
 from tools.models.fake import FakeLLM
 from tools.settings import load_settings

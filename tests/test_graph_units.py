@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from agent.characters import match_cast, mentioned_characters, resolve_cast
-from agent.coordinator import next_step
-from agent.formats import (
+from agent.runlog import RunLog, read_run_log
+from agent.specialists.voice import character_role, register_voice_resolver, voice_model_name
+from agent.write.coordinator import next_step
+from agent.write.layout import (
+    allocate_pages,
+    choose_pattern,
+    scene_count,
+    splash_allowed,
+    split_beats,
+    tier_patterns,
+)
+from agent.write.line_formats import (
     check_text,
     fit_balloon,
     match_shot,
@@ -15,18 +25,8 @@ from agent.formats import (
     parse_direction,
     parse_scene,
 )
-from agent.layout import (
-    allocate_pages,
-    choose_pattern,
-    scene_count,
-    splash_allowed,
-    split_beats,
-    tier_patterns,
-)
-from agent.runlog import RunLog, read_run_log
-from agent.voice import character_role, register_voice_resolver, voice_model_name
-from memory.profile import load_profile
 from tools.comic_script import SHOTS
+from tools.series.profile import load_profile
 from tools.settings import load_settings
 
 PROFILE = load_profile("tex")
@@ -170,7 +170,7 @@ def test_voice_model_per_character_from_settings_and_resolvers(monkeypatch):
     try:
         assert voice_model_name(settings, "Tex") == "llamacpp:gemma3-270m?lora=/a/tex.gguf"
     finally:
-        from agent import voice
+        from agent.specialists import voice
 
         voice._RESOLVERS.remove(adapter_registry)
 
@@ -225,7 +225,7 @@ def test_direction_rules_reject_inconsistent_panels():
 
 
 def test_lexicon_accepts_lettering_accents_and_story_words():
-    from agent.formats import check_words, story_vocabulary
+    from agent.write.line_formats import check_words, story_vocabulary
 
     vocabulary = story_vocabulary("Tex insegue i bandidos di Nogales", PROFILE, ["saloon"])
     assert check_words("PERCHE' PIU' GIU' NEL SALOON DI NOGALES, CARSON?", "line", vocabulary)
@@ -241,7 +241,7 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
 
 
 def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
-    from agent.context import WriteContext
+    from agent.write.context import WriteContext
     from tools.models.adapters import AdapterRecord, adapter_dir, register_adapter
 
     settings = load_settings()

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from agent.run import RunPaths, write_issue
 from agent.runlog import read_run_log
+from agent.runs import RunPaths
+from agent.write.run import write_issue
 from tests.graph_fakes import WritingResponder
 from tools.comic_script import IssueScript
 from tools.settings import load_settings
@@ -86,7 +87,7 @@ def test_tool_calls_are_logged_without_handles(tmp_path, writer):
 
 
 def test_state_in_checkpoints_holds_the_run_log(tmp_path, writer):
-    from agent.run import open_graph
+    from agent.write.run import open_graph
 
     run(tmp_path, writer, pages=2)
     with open_graph(RunPaths.of(load_settings(), "r1")) as graph:
@@ -140,8 +141,8 @@ def test_interactive_review_reaches_the_narrator(tmp_path, writer):
 
 
 def test_bad_requests_fail_clearly(tmp_path, writer):
-    from agent.coordinator import WriteRequestError
-    from agent.run import RunExistsError, RunNotFoundError
+    from agent.runs import RunExistsError, RunNotFoundError
+    from agent.write.coordinator import WriteRequestError
 
     with pytest.raises(WriteRequestError, match="storyline"):
         write_issue("Tex", 1, tmp_path, settings=load_settings(), models={r: writer for r in ROLES})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tools.synth import generate_volume
 
 pytestmark = [pytest.mark.real, pytest.mark.slow]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from memory.passages import chunk_prose, paragraphs, split_long
 from memory.store import MemoryStore
 from tools.settings import load_settings

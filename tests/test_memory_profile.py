@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
-from memory.errors import ProfileError
-from memory.profile import HEX_COLOUR, available_profiles, load_profile
+from cli.main import cli
 from memory.retrieval import character_sheet
 from memory.store import MemoryStore
 from tools.errors import InputFileError
+from tools.series.profile import HEX_COLOUR, ProfileError, available_profiles, load_profile
 from tools.settings import load_settings
 
 MAIN_CAST = [

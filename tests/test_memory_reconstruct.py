@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from memory.ingest import remember_story
 from memory.store import MemoryStore
 from tests.memory_fixtures import fill_catalogue, load_volume
 from tools.errors import UnknownVolumeError
 from tools.ingest.catalogue import Catalogue
 from tools.settings import load_settings
-from tools.story.narrator import parse_sentence, parse_verdict
 from tools.story.reconstruct import NothingTranscribedError, reconstruct_volume, vocative
+from tools.story.summarise import parse_sentence, parse_verdict
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from memory.ingest import remember_profile, remember_story
-from memory.profile import load_profile
 from memory.retrieval import character_lines, character_sheet, panels_like, search, similar_scenes
 from memory.store import MemoryStore
 from tests.memory_fixtures import fill_catalogue, labelled_records, labelled_set, load_volume, recall_at
 from tools.ingest.catalogue import Catalogue
+from tools.series.profile import load_profile
 from tools.settings import load_settings
 from tools.story.reconstruct import reconstruct_volume
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from memory.errors import MemoryStoreError
 from memory.records import MemoryRecord, Provenance
 from memory.retrieval import search

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from agent.cli.main import cli
+from cli.main import cli
 
 
 @pytest.fixture(scope="module")

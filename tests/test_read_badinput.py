@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from tools.errors import InputFileError
 from tools.ingest.catalogue import Catalogue
 from tools.ingest.decode import decode_image
-from tools.ingest.pipeline import ingest_paths
+from tools.ingest.ingest_paths import ingest_paths
 
 
 def _page_png(seed: int = 0) -> bytes:

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tools.ingest.catalogue import Catalogue
 from tools.settings import load_settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from evals.read import FoundBalloon, ReadReport, bootstrap, score_page
 from evals.real_pages import load_gt_dir, load_real_pages, load_split
 from tools.errors import InputFileError

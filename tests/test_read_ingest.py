@@ -19,7 +19,7 @@ from PIL import Image
 
 from tools.ingest.catalogue import Catalogue
 from tools.ingest.formats import natural_key, plan_sources
-from tools.ingest.pipeline import ingest_paths
+from tools.ingest.ingest_paths import ingest_paths
 from tools.synth import generate_volume
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,7 +190,7 @@ def test_kill_9_mid_ingest_then_rerun_has_no_duplicate_and_no_missing_page(tmp_p
     generate_volume(folder, pages=pages, seed=8, height=1400)
     home = tmp_path / "home"
     env = {**os.environ, "NUVOLA_HOME": str(home)}
-    command = [sys.executable, "-m", "agent.cli.main", "ingest", str(folder), "--volume", "v"]
+    command = [sys.executable, "-m", "cli.main", "ingest", str(folder), "--volume", "v"]
     proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while _page_count(home) < 2 and proc.poll() is None and time.time() < deadline:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
-from agent.cli.main import cli
+from cli.main import cli
 from evals.panels import PanelScore, bootstrap_f1, evaluate_folder, iou
 from tools.panels import extract_panels
 from tools.panels.baseline import baseline_panels

@@ -162,7 +162,7 @@ def test_scan_like_pages_are_seeded_and_keep_the_default_generator(tmp_path):
 def test_synth_scan_like_command(tmp_path):
     from click.testing import CliRunner
 
-    from agent.cli.main import cli
+    from cli.main import cli
 
     runner = CliRunner()
     result = runner.invoke(cli, ["synth", str(tmp_path / "s"), "--scan-like", "-n", "1", "--kind", "strip"])

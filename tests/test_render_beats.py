@@ -8,7 +8,7 @@ import pytest
 
 from tools.errors import InputFileError
 from tools.render.beats import BeatParser, BeatRules, load_labelled, parse_beat, score_beats
-from tools.render.palette import load_series_profile
+from tools.series.profile import load_series_profile
 
 DATA = Path(__file__).resolve().parents[1] / "evals" / "data"
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tools.comic_script import Figure, PanelSpec
-from tools.models.image import ArtContext, get_artist
+from tools.render.art import ArtContext
+from tools.render.artists import get_artist
 from tools.render.samples import load_sample, sample_path
 from tools.render.storyboard import FRAMINGS, StoryboardArtist
 

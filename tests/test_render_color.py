@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from tools.comic_script import Figure, PanelSpec
 from tools.errors import UnknownModelError
-from tools.models.image import ArtContext, FigureBox, PanelArt
+from tools.render.art import ArtContext, FigureBox, PanelArt
 from tools.render.colorist import PaletteColorist, get_colorist
 from tools.render.layout import layout_page
 from tools.render.palette import (
@@ -19,10 +19,10 @@ from tools.render.palette import (
     PaletteBook,
     character_palette,
     hex_to_rgb,
-    load_series_profile,
 )
 from tools.render.samples import load_sample
 from tools.render.storyboard import StoryboardArtist
+from tools.series.profile import load_series_profile
 
 
 def _part_colours(art: PanelArt, image: Image.Image) -> dict[tuple[str, str], tuple[int, int, int]]:

@@ -9,10 +9,11 @@ import pytest
 
 from tools.comic_script import Balloon, Figure, PanelSpec
 from tools.errors import ModelLoadError, UnknownModelError
-from tools.models.image import ArtContext, get_artist, parse_artist_name
+from tools.render.art import ArtContext
+from tools.render.artists import get_artist, parse_artist_name
 from tools.render.diffusion import DiffusionOptions, character_seed, generation_size, lead_of, prompt_for
-from tools.render.palette import load_series_profile
 from tools.render.samples import load_sample
+from tools.series.profile import load_series_profile
 
 CROSS = 8  # text-encoder width = UNet cross-attention width
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from tools.comic_script import Balloon, Figure, PanelSpec
-from tools.models.image import ArtContext, FigureBox
+from tools.render.art import ArtContext, FigureBox
 from tools.render.fonts import lettering_font
 from tools.render.layout import Box, layout_page
 from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon

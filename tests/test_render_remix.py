@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from tools.ingest.catalogue import Catalogue
-from tools.models.image import ArtContext
 from tools.render import render_issue
 from tools.render.archive import archive_rendered_issue
+from tools.render.art import ArtContext
 from tools.render.remix import RemixArtist, RemixError, balloon_mask, remix_image
 from tools.render.samples import load_sample
 
@@ -78,6 +78,7 @@ def test_remix_needs_an_archive(tmp_path: Path) -> None:
 @pytest.mark.real
 def test_memory_ranks_the_remembered_panel_first(archive: Catalogue, tmp_path: Path) -> None:
     from memory.records import MemoryRecord, Provenance
+    from memory.retrieval import art_lookups
     from memory.store import MemoryStore
     from tools.settings import load_settings
 
@@ -93,5 +94,5 @@ def test_memory_ranks_the_remembered_panel_first(archive: Catalogue, tmp_path: P
                                provenance=Provenance(volume="Tex di prova", panel_id=chosen.panel_id,
                                                      page_id=chosen.page_id))])
     panel = load_sample().pages[1].tiers[2].panels[0]  # Tex, piano americano, in the saloon
-    context = ArtContext(catalogue=archive, store=store)
+    context = ArtContext(catalogue=archive, **art_lookups(store))
     assert artist.choose(panel, (300, 360), context).panel_id == chosen.panel_id

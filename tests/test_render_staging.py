@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 
 from tools.comic_script import Balloon, Figure, IssueScript, PanelSpec
-from tools.models.image import ArtContext
 from tools.render import render_issue
+from tools.render.art import ArtContext
 from tools.render.figures import FigureDrawer, Placement
 from tools.render.looks import FigureLook
-from tools.render.palette import character_palette, graded_palette, load_series_profile
+from tools.render.palette import character_palette, graded_palette
 from tools.render.skeleton import POSES
 from tools.render.sketch import Sketch
 from tools.render.storyboard import StoryboardArtist
+from tools.series.profile import load_series_profile
 
 BENCH = Path(__file__).resolve().parents[1] / "tools" / "render" / "samples" / "bench"
 

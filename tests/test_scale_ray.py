@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tools.ingest.catalogue import Catalogue
 from tools.ingest.distributed import ScaleOptions, ingest_on_ray, local_ray_args
-from tools.ingest.pipeline import PageOutcome, ingest_paths
+from tools.ingest.ingest_paths import PageOutcome, ingest_paths
 from tools.settings import load_settings
 
 PAGES = 30
@@ -82,7 +82,7 @@ def read_done(home: Path) -> dict:
     """The `done` figures of the one reading run under `home` (from its checkpoint)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from agent.reader import build_reader_graph
+    from agent.read.graph import build_reader_graph
 
     (run,) = (home / "runs").iterdir()
     with SqliteSaver.from_conn_string(str(run / "checkpoints.sqlite")) as saver:
@@ -215,7 +215,7 @@ def test_bad_pages_in_a_batch_give_the_same_per_file_errors(ray_local, albo, iso
 def test_ingest_resumes_after_kill_9_of_the_driver(ray_local, albo, isolated_home, quick_reading):
     address = ray_local.get_runtime_context().gcs_address
     driver = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli.main", "ingest", str(albo), "--ray", address, "--workers", "2"],
+        [sys.executable, "-m", "cli.main", "ingest", str(albo), "--ray", address, "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=os.environ.copy(),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli.ingest import scale_from
-from agent.cli.main import cli
+from cli.ingest import scale_from
+from cli.main import cli
 from tools.ingest.catalogue import Catalogue
 from tools.ingest.distributed import (
     OcrTask,
@@ -21,7 +21,7 @@ from tools.ingest.distributed import (
     plan_jobs,
     read_page,
 )
-from tools.ingest.pipeline import IngestOptions, ingest_paths
+from tools.ingest.ingest_paths import IngestOptions, ingest_paths
 from tools.settings import load_settings
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from agent.fallback import fallback_counts
+from agent.write.fallback import fallback_counts
 from evals.script_quality import (
     Fluency,
     accent_apostrophes,
@@ -123,7 +123,7 @@ def test_plot_adherence_beats_the_shuffled_control():
 
 
 def test_eval_script_cli_on_the_real_corpus(shared_dir, tmp_path, monkeypatch):
-    from agent.cli.main import cli
+    from cli.main import cli
 
     corpus = shared_dir / "corpus" / "eltec-ita"
     if not corpus.is_dir():

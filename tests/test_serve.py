@@ -145,7 +145,9 @@ def test_chat_session_with_the_chat_commands(served: Served) -> None:
     storyline = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
     with served.client() as api:
         session = api.finished(api.ok("POST", "/api/chat", json={"pages": 1})["job"]["id"])["result"]["session"]
-        say = lambda **body: api.finished(api.ok("POST", f"/api/chat/{session}/messages", json=body)["job"]["id"])  # noqa: E731
+        def say(**body):
+            return api.finished(api.ok("POST", f"/api/chat/{session}/messages", json=body)["job"]["id"])
+
         assert say(text=storyline)["status"] == "done"
         state = api.ok("GET", f"/api/chat/{session}")
         assert state["stage"] == "outline" and any(t["kind"] == "outline" for t in state["turns"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from agent.cli.main import cli
+from cli.main import cli
 from tests.test_serve_harness import REPO
 
 

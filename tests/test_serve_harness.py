@@ -131,7 +131,7 @@ class Api(httpx.Client):
 
 def synth_volume(out: Path, pages: int = 2, seed: int = 0) -> Path:
     """`nuvola synth` pages (small), packed as a CBZ; returns the CBZ (truth.json lies beside the pages)."""
-    from agent.cli.main import cli
+    from cli.main import cli
 
     folder = out / f"synth-{seed}"
     args = ["synth", str(folder), "--pages", str(pages), "--seed", str(seed), "--height", "900"]

@@ -62,7 +62,7 @@ def catalogue_from_synth(home: Path, truth_file: Path, volume: str = "synth") ->
 
 @pytest.fixture(scope="module")
 def tex_glossary():
-    from memory.profile import load_profile
+    from tools.series.profile import load_profile
 
     return build_glossary(load_profile("tex"))
 
@@ -202,7 +202,7 @@ def test_lettering_over_art_is_inpainted():
 
 
 def test_written_issue_is_rendered_again_in_english(tmp_path, tex_glossary):
-    from agent.cli.render import load_script
+    from cli.render import load_script
     from tools.translate.edition import translate_issue
 
     script = load_script(Path("tools/render/samples/il_carro_bruciato.json"))

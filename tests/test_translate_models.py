@@ -90,7 +90,7 @@ def completions_server() -> Iterator[str]:
 
 
 def _nuvola(*args: str, catch: bool = False) -> object:
-    from agent.cli.main import cli
+    from cli.main import cli
 
     return CliRunner().invoke(cli, list(args), catch_exceptions=catch)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from agent.context import WriteContext, load_series_profile
-from agent.narrator import outline
-from agent.rerank import LineRanker
-from agent.voice import meta_word_tokens
+from agent.specialists.narrator import outline
+from agent.specialists.voice import meta_word_tokens
+from agent.write.context import WriteContext
+from agent.write.rerank import LineRanker
 from tools.dialogue.ngram import TrigramLM
+from tools.series.profile import load_profile as load_series_profile
 from tools.settings import load_settings
 
 PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     def model_for(self, role: str) -> str:
         return self.models.get(role)
 
+    @property
+    def memory_dir(self) -> Path:
+        """The folder of the embedded memory: `memory.path` when set, else `home/memory`."""
+        return Path(self.memory.path).expanduser() if self.memory.path else self.home / "memory"
+
 
 def parse_model_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     """`["narrator=fake", "voice=llamacpp:/m.gguf"]` -> role map; a malformed pair is a ConfigError."""

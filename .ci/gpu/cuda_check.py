@@ -42,7 +42,8 @@ def stable_diffusion() -> str:
     import numpy as np
 
     from tests.test_render_diffusers import build_tiny_pipeline
-    from tools.models.image import ArtContext, get_artist
+    from tools.render.art import ArtContext
+    from tools.render.artists import get_artist
     from tools.render.samples import load_sample
 
     paths = build_tiny_pipeline(TMP / "sd")

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from agent.chat.commands import Editor, Outcome, handle, open_in_editor
 from agent.chat.session import ChatSession, session_title
-from agent.chat.store import CHATS
+from agent.chat.sessions import CHATS
 from agent.chat.terminal import PROMPTS, LineReader
 from tools.errors import NuvolaError
 from tools.settings import Settings

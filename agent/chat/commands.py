@@ -7,14 +7,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.text import Text
 
-from agent.chat import freechat, voices
+from agent.chat import freechat, voice_samples
 from agent.chat.intents import Intent, detect, without_page_count
 from agent.chat.session import ChatSession, session_title
-from agent.chat.store import list_sessions
+from agent.chat.sessions import list_sessions
 from agent.chat.story import partial_script
 from tools.errors import NuvolaError
 
@@ -85,7 +86,7 @@ def _voice(session: ChatSession, args: str, editor: Editor) -> None:
     """Sample lines in a character's voice, written by the graph's voice writer."""
     values = session.thread.values
     cast = list(values.get("cast", []))
-    name, situation = voices.split_request(args, session.profile, cast)
+    name, situation = voice_samples.split_request(args, session.profile, cast)
     if not args.strip():
         session.view.say("usage", usage="/voice PERSONAGGIO [situazione]")
         return
@@ -98,11 +99,11 @@ def _voice(session: ChatSession, args: str, editor: Editor) -> None:
     session.log.set_stage("voice")
     try:
         with session.working():
-            model, samples = voices.sample_lines(session.ctx, values, name, situation, scene)
+            model, samples = voice_samples.sample_lines(session.ctx, values, name, situation, scene)
     except KeyboardInterrupt:
         session.view.say("stopped", style="yellow")
         return
-    where = situation or (values["outline"][scene]["place"] if scene is not None else voices.DEFAULT_SCENE["place"])
+    where = situation or (values["outline"][scene]["place"] if scene is not None else voice_samples.DEFAULT_SCENE["place"])
     out = Text(session.view.text("voice_header", name=name, model=model, situation=where) + "\n", style="bold")
     for sample in samples:
         out.append(f"  {name.upper()}: {sample.text}")
@@ -113,6 +114,7 @@ def _voice(session: ChatSession, args: str, editor: Editor) -> None:
 
 def _render(session: ChatSession, args: str, editor: Editor) -> None:
     """Draw the pages written so far and print where the files are."""
+    from memory.retrieval import art_lookups
     from tools.render import render_issue
 
     script = partial_script(session.thread.values, session.ctx, session.meta.id)
@@ -128,7 +130,7 @@ def _render(session: ChatSession, args: str, editor: Editor) -> None:
     try:
         with session.view.console.status("…"):
             result = render_issue(script, session.paths.render, color=color, artist=artist, seed=script.seed,
-                                  catalogue=catalogue, store=store)
+                                  catalogue=catalogue, **art_lookups(store))
     except (NuvolaError, KeyboardInterrupt) as exc:
         session.view.say("error", style="red", error=str(exc) or "interrupted")
         return
@@ -145,18 +147,20 @@ def _plural(session: ChatSession, count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def _archives(session: ChatSession, artist: str) -> tuple[object, object]:
+def _archives(session: ChatSession, artist: str) -> tuple[Any, Any]:
     """Catalogue and memory for the remix artist (it paints from the read pages); none otherwise."""
     if not artist.startswith("remix"):
         return None, None
-    from agent.cli.context import AppContext
-    from agent.cli.render import open_archives
+    from agent.context import open_archives
 
-    return open_archives(AppContext(_settings=session.settings), artist)
+    def warn(warning: str) -> None:
+        session.view.console.print(f"[yellow]{warning}[/]")
+
+    return open_archives(session.settings, artist, warn)
 
 
 def _save(session: ChatSession, args: str, editor: Editor) -> None:
-    from agent.deliver import write_outputs
+    from agent.write.deliver import write_outputs
 
     session.save()
     script = partial_script(session.thread.values, session.ctx, session.meta.id)

@@ -9,21 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.characters import card_for, fold, speaker_label
-from agent.coordinator import MAX_PAGES
-from agent.director import figures_at
-from agent.formats import BALLOON_MAX_CHARS, CAPTION_MAX_CHARS, match_shot
+from agent.specialists.director import figures_at
+from agent.write.line_formats import BALLOON_MAX_CHARS, CAPTION_MAX_CHARS, SCENE_FIELDS, match_shot
+from agent.write.state import MAX_PAGES
 from tools.comic_script import SHOTS, PagePlan
 from tools.errors import NuvolaError
 
-OUTLINE_FIELDS = {
-    "LUOGO": "place",
-    "TEMPO": "time",
-    "PERSONAGGI": "cast",
-    "OBIETTIVO": "goal",
-    "CONFLITTO": "conflict",
-    "SVOLTA": "turn",
-    "PAGINE": "pages",
-}
+OUTLINE_FIELDS = {**SCENE_FIELDS, "PAGINE": "pages"}
+"""The narrator's scene fields (agent.write.line_formats) plus the pages the user gives each scene."""
 CAPTION_LABELS = {"didascalia", "caption"}
 _FIELD = re.compile(r"^\s*([A-Za-zÀ-ÿ' .-]{1,40}?)\s*:\s*(.*?)\s*$")
 _SCENE = re.compile(r"^\s*SCENA\b.*$", re.IGNORECASE)

@@ -14,7 +14,7 @@ SNIPPET_CHARS = 200
 
 
 def profile_source(profile: Any) -> str:
-    return f"memory/profiles/{getattr(profile, 'name', 'tex')}.yaml"
+    return f"tools/series/profiles/{getattr(profile, 'name', 'tex')}.yaml"
 
 
 def _read_hits(hits: list[Any]) -> list[Any]:

@@ -14,15 +14,18 @@ from rich.text import Text
 
 from agent.chat import editing, lookup
 from agent.chat.messages import detect_language
-from agent.chat.store import SessionMeta, SessionPaths, load_meta, new_session_id, save_meta
+from agent.chat.sessions import SessionMeta, SessionPaths, load_meta, new_session_id, save_meta
 from agent.chat.story import Stage, StoryThread, written_pages
 from agent.chat.streaming import TokenTicker, ticking
 from agent.chat.transcript import Transcript
 from agent.chat.view import Timer, View, flagged_panels, outline_text, page_text, pages_label, scene_text
-from agent.context import WriteContext, load_series_profile, open_memory
-from agent.coordinator import MAX_PAGES, MAX_REVIEWS
+from agent.context import open_memory
 from agent.runlog import RunLog
+from agent.write.context import WriteContext
+from agent.write.coordinator import MAX_REVIEWS
+from agent.write.state import STAGE_NAMES, pages_problem
 from tools.errors import NuvolaError
+from tools.series.profile import load_profile
 from tools.settings import ModelRoles, Settings
 
 Action = Callable[[Callable[[str, dict[str, Any]], None]], None]
@@ -46,7 +49,7 @@ class ChatSession:
         self.view = View(console, self.transcript, lambda: self.meta.lang)
         self.injected = dict(models or {})
         self.log = RunLog(paths.run_log)
-        self.profile = load_series_profile(settings.series)
+        self.profile = load_profile(settings.series)
         self.store = open_memory(settings, self.log)
         self.ctx = self._context()
         self.thread = StoryThread(paths, meta.head)
@@ -178,8 +181,8 @@ class ChatSession:
     # ---- the story ------------------------------------------------------------------------------
     def start_story(self, storyline: str, pages: int | None) -> None:
         pages = pages or self.meta.pages
-        if not 1 <= pages <= MAX_PAGES:
-            self.view.say("error", style="red", error=f"pages must be between 1 and {MAX_PAGES}, not {pages}")
+        if problem := pages_problem(pages):
+            self.view.say("error", style="red", error=problem)
             return
         self.meta.pages = pages
         request = {
@@ -228,8 +231,8 @@ class ChatSession:
     def set_pages(self, pages: int) -> None:
         """`4 pagine`: remembered for the story to come, or the outline written again at that length."""
         stage = self.stage()
-        if not 1 <= pages <= MAX_PAGES:
-            self.view.say("error", style="red", error=f"pages must be between 1 and {MAX_PAGES}, not {pages}")
+        if problem := pages_problem(pages):
+            self.view.say("error", style="red", error=problem)
         elif stage.kind == "new":
             self.meta.pages = pages
             self.view.say("needs_story")
@@ -240,8 +243,7 @@ class ChatSession:
             self.view.say("pages_changed", pages=pages)
 
             def rewrite(on_step: Callable[[str, dict[str, Any]], None]) -> None:
-                self.thread.update({"pages": pages, "outline": []}, as_node="prepare")
-                self.thread.run(None, self.ctx, on_step=on_step)
+                self.thread.set_pages(pages, self.ctx, on_step)
 
             if self.act(rewrite, self.view.text("edit_outline_what")):
                 self.show_stage()
@@ -271,21 +273,18 @@ class ChatSession:
             return
         values = self.thread.values
         seed = int(values.get("seed", 0)) + 1
-        update: dict[str, Any]
+        changes: dict[str, Any]
         if dialogue_only:
             self.view.say("rewrite_dialogue", scene=scene + 1)
-            node, as_node, update = "voice", "direct", {"seed": seed}
+            move, changes = self.thread.rewrite_dialogue, {"seed": seed}
         else:
             with_note = self.view.text("with_note", note=note) if note else ""
             self.view.say("rewrite_scene", scene=scene + 1, note=with_note)
             constraints = [*values.get("constraints", []), *([note] if note else [])]
-            node, as_node, update = "narrate", "narrate", {"seed": seed, "constraints": constraints}
+            move, changes = self.thread.rewrite_scene, {"seed": seed, "constraints": constraints}
 
         def again(on_step: Callable[[str, dict[str, Any]], None]) -> None:
-            if not self.thread.fork_before(node, scene):
-                raise NuvolaError(f"scene {scene + 1} has no checkpoint to start again from")
-            self.thread.update(update, as_node=as_node)
-            self.thread.run(None, self.ctx, on_step=on_step)
+            move(scene, changes, self.ctx, on_step)
 
         self.meta.focus = f"scene:{scene + 1}"
         if self.act(again, f"{self.view.text('scene_word')} {scene + 1}"):
@@ -421,8 +420,8 @@ class ChatSession:
         self.meta.pages = pages
 
         def apply(on_step: Callable[[str, dict[str, Any]], None]) -> None:
-            self.thread.update({"title": title, "outline": outline, "cast": cast, "pages": pages}, as_node="outline")
-            self.thread.run(None, self.ctx, on_step=on_step)
+            edited = {"title": title, "outline": outline, "cast": cast, "pages": pages}
+            self.thread.edit_outline(edited, self.ctx, on_step)
 
         what = self.view.text("edit_outline_what")
         if self.act(apply, what):
@@ -454,9 +453,7 @@ class ChatSession:
         label = ", ".join(self.view.text("edit_page_what", number=p["number"]) for p in new_pages)
 
         def apply(on_step: Callable[[str, dict[str, Any]], None]) -> None:
-            self.thread.update({"scene_dialogue": update}, as_node="voice")
-            if stage.kind == "done":  # the issue was delivered: deliver it again with the edit
-                self.thread.run(None, self.ctx, pause=False, on_step=on_step)
+            self.thread.edit_dialogue(update, self.ctx, on_step)
 
         if self.act(apply, label):
             self.view.say("edit_saved", style="green", what=label)
@@ -487,9 +484,7 @@ class ChatSession:
         self.view.say("model_set", role=role, name=name)
 
 
-STEP_NAMES = {
-    f"step_{n}" for n in ("prepare", "outline", "review", "narrate", "direct", "voice", "deliver", "illustrate")
-}
+STEP_NAMES = {f"step_{node}" for node in STAGE_NAMES}
 
 
 def _pages_hint(lang: str) -> str:

@@ -6,6 +6,9 @@ after the voice writer, the end of every scene. Every other move is LangGraph ti
 thread: an edit is `update_state` on the checkpoint the user is looking at (the *head*), a rewrite forks
 from the checkpoint before the scene's first node, and /undo moves the head back to an earlier checkpoint
 (the next run forks from there).
+
+StoryThread is the chat's one way into the graph (start, answer, advance, set_pages, rewrite_scene,
+rewrite_dialogue, edit_outline, edit_dialogue, restore): the only code that names the graph's nodes.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, StateSnapshot
 
-from agent.chat.store import SessionPaths
-from agent.context import WriteContext
-from agent.coordinator import next_step
-from agent.run import RECURSION_LIMIT, RunPaths, open_graph
+from agent.chat.sessions import SessionPaths
+from agent.runs import RunPaths
+from agent.write.context import WriteContext
+from agent.write.coordinator import next_step
+from agent.write.run import RECURSION_LIMIT, open_graph
 from tools.comic_script import IssueScript
+from tools.errors import NuvolaError
 
 StageKind = Literal["new", "outline", "scene", "stopped", "done"]
 StepCallback = Callable[[str, dict[str, Any]], None]
@@ -79,7 +84,7 @@ def written_pages(values: dict[str, Any]) -> list[dict[str, Any]]:
 
 def partial_script(values: dict[str, Any], ctx: WriteContext, run_id: str) -> IssueScript | None:
     """The IssueScript of the scenes written so far (None before the first scene is written)."""
-    from agent.deliver import assemble
+    from agent.write.deliver import assemble
 
     done = written_scenes(values)
     if not done:
@@ -154,6 +159,52 @@ class StoryThread:
     def advance(self, ctx: WriteContext, *, to_end: bool = False, on_step: StepCallback | None = None) -> None:
         """Go on from a scene boundary or a stop: to the next scene's end, or (to_end) to the delivery."""
         self.run(None, ctx, pause=not to_end, on_step=on_step)
+
+    # ---- the moves of the chat: the only code that names the story graph's nodes --------------------
+    def set_pages(self, pages: int, ctx: WriteContext, on_step: StepCallback | None = None) -> None:
+        """Write the outline again at `pages` pages (as if the request had asked for them)."""
+        self.update({"pages": pages, "outline": []}, as_node="prepare")
+        self.run(None, ctx, on_step=on_step)
+
+    def rewrite_scene(
+        self, scene: int, changes: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None
+    ) -> None:
+        """Write scene `scene` again from its beats on, with `changes` (seed, constraints) to the state."""
+        self._rewrite("narrate", "narrate", scene, changes, ctx, on_step)
+
+    def rewrite_dialogue(
+        self, scene: int, changes: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None
+    ) -> None:
+        """Write only the balloons of scene `scene` again (its pages and panels stay), with `changes`."""
+        self._rewrite("voice", "direct", scene, changes, ctx, on_step)
+
+    def _rewrite(
+        self,
+        node: str,
+        as_node: str,
+        scene: int,
+        changes: dict[str, Any],
+        ctx: WriteContext,
+        on_step: StepCallback | None,
+    ) -> None:
+        if not self.fork_before(node, scene):
+            raise NuvolaError(f"scene {scene + 1} has no checkpoint to start again from")
+        self.update(changes, as_node=as_node)
+        self.run(None, ctx, on_step=on_step)
+
+    def edit_outline(self, outline: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None) -> None:
+        """Put the user's outline (title, outline, cast, pages) in the narrator's place and run on."""
+        self.update(outline, as_node="outline")
+        self.run(None, ctx, on_step=on_step)
+
+    def edit_dialogue(
+        self, scene_dialogue: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None
+    ) -> None:
+        """Put the user's balloons in the voice writer's place; a delivered issue is delivered again."""
+        delivered = self.stage().kind == "done"
+        self.update({"scene_dialogue": scene_dialogue}, as_node="voice")
+        if delivered:
+            self.run(None, ctx, pause=False, on_step=on_step)
 
     def update(self, values: dict[str, Any], as_node: str) -> None:
         """Write `values` as if `as_node` had returned them: a new checkpoint after the head becomes the head.

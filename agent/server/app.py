@@ -32,11 +32,11 @@ from agent.server.library import Library, checked_id
 from agent.server.security import SESSION_COOKIE, SESSION_SECONDS, Guard, GuardMiddleware, Limits
 from agent.server.supervisor import WorkerSupervisor
 from agent.server.uploads import UploadFolder, check_saved, sniff_kind, volume_from
+from agent.write.state import MAX_PAGES
 from tools.settings import Settings, load_settings, parse_model_overrides
 
 STATIC = Path(__file__).parent / "static"
 MAX_FILES = 200
-MAX_PAGES = 240
 ENGINE = re.compile(r"^[a-z0-9_-]+(,[a-z0-9_-]+)*$")
 KINDS = Literal["story", "scene", "line", "character", "panel", "passage"]
 
@@ -214,7 +214,7 @@ def _shelf_routes(app: FastAPI, library: Library, jobs: JobStore, config: ServeC
 
 
 def jobs_id() -> str:
-    from agent.run import new_run_id
+    from agent.runs import new_run_id
 
     return new_run_id()
 
@@ -339,7 +339,7 @@ def _known(call: Any, *args: Any) -> Any:
 
 
 def _session_call(call: Any, *args: Any) -> Any:
-    from agent.chat.store import SessionNotFoundError
+    from agent.chat.sessions import SessionNotFoundError
 
     try:
         return call(*args)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.run import new_run_id
+from agent.runs import new_run_id
 from tools.errors import NuvolaError
 
 JobKind = Literal["read", "write", "chat"]

@@ -140,7 +140,7 @@ class Library:
     # ---- chat sessions -------------------------------------------------------------------------
     def sessions(self) -> list[dict[str, Any]]:
         from agent.chat.session import session_title
-        from agent.chat.store import list_sessions
+        from agent.chat.sessions import list_sessions
 
         return [{**m.model_dump(include={"id", "updated", "stage", "pages", "written_pages"}),
                  "title": session_title(m)} for m in list_sessions(self.settings)]
@@ -149,7 +149,7 @@ class Library:
         """A session's record, its transcript (what was said, as the terminal showed it) and what is drawn."""
         from dataclasses import asdict as turn_dict
 
-        from agent.chat.store import SessionPaths, load_meta
+        from agent.chat.sessions import SessionPaths, load_meta
         from agent.chat.transcript import Transcript
 
         paths = SessionPaths.of(self.settings, checked_id(session_id, "chat session"))
@@ -161,7 +161,7 @@ class Library:
 
     def _session_folder(self, session_id: str) -> Path:
         """The delivered issue of a session (its out_dir) when drawn, else what /render drew."""
-        from agent.chat.store import SessionPaths, load_meta
+        from agent.chat.sessions import SessionPaths, load_meta
 
         paths = SessionPaths.of(self.settings, checked_id(session_id, "chat session"))
         delivered = Path(load_meta(paths).out_dir or paths.root)

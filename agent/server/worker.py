@@ -1,5 +1,5 @@
 """The worker process of `nuvola serve`: takes queued jobs one at a time and runs them through the same
-library calls as the CLI (agent.reader.read_paths, agent.run.write_issue, the chat's command handler).
+library calls as the CLI (agent.read.run.read_paths, agent.write.run.write_issue, the chat's command handler).
 
 Progress goes to the job's events. A job found `running` when a worker starts was cut short (kill -9,
 a crash, a server restart): it is queued again and resumed from the graph's SQLite checkpoints.
@@ -85,9 +85,9 @@ class Worker:
     # ---- reading ---------------------------------------------------------------------------------
     def run_read(self, job: Job) -> dict[str, Any]:
         """`nuvola read` on the uploaded files: ingest, OCR, speakers, reconstruction, memory."""
-        from agent.cli.write import READ_STAGES
-        from agent.reader import NothingToReadError, read_paths
-        from agent.run import RunPaths
+        from agent.read.run import NothingToReadError, read_paths
+        from agent.read.state import READ_STAGES
+        from agent.runs import RunPaths
 
         p = job.params
         home = Path(self.settings.home)
@@ -119,7 +119,8 @@ class Worker:
     # ---- writing ---------------------------------------------------------------------------------
     def run_write(self, job: Job) -> dict[str, Any]:
         """`nuvola write-issue` into NUVOLA_HOME/issues/<run id>, resumed when the run has checkpoints."""
-        from agent.run import RunPaths, write_issue
+        from agent.runs import RunPaths
+        from agent.write.run import write_issue
 
         p, run = job.params, RunPaths.of(self.settings, job.id)
         resume = job.attempts > 1 and run.checkpoints.is_file()
@@ -162,7 +163,7 @@ class Worker:
     def _chat_message(self, chat: Any, p: dict[str, Any]) -> dict[str, Any]:
         from agent.chat.commands import Outcome, handle, story_from
         from agent.chat.session import ChatSession
-        from agent.chat.store import SessionPaths, load_meta
+        from agent.chat.sessions import SessionPaths, load_meta
 
         text = str(p["text"])
         with _closing(ChatSession.open(self.settings, p["session"], chat.console)) as session:
@@ -212,7 +213,7 @@ class WriteProgress:
     """The write-issue graph's node updates as job events: node, label, scene, and the expected total."""
 
     def __init__(self, store: JobStore, job_id: str):
-        from agent.cli.write import STAGE_NAMES
+        from agent.write.state import STAGE_NAMES
 
         self.store, self.job_id, self.names = store, job_id, STAGE_NAMES
         self.started = time.perf_counter()

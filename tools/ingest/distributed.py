@@ -5,7 +5,7 @@
 
 The driver (this process) stays the only writer of the catalogue and of the data home's files: a task
 returns the page's rows (balloon texts already read) and the bytes of its image and crops, and the driver
-commits the pages in page order, one SQLite transaction each, as `tools.ingest.pipeline` does. So a
+commits the pages in page order, one SQLite transaction each, as `tools.ingest.ingest_paths` does. So a
 catalogue read on Ray is the catalogue read in one process, and a run killed at any moment (`kill -9` of
 the driver or of a worker) carries on when run again: committed pages are skipped, a task whose worker
 died is retried by Ray (`max_retries`), and a page is only ever added once (its id is its pixels' hash).
@@ -42,7 +42,7 @@ from tools.ingest.catalogue import (
 )
 from tools.ingest.decode import pixel_hash
 from tools.ingest.formats import DecodedPage, PageSource, plan_sources, read_pages
-from tools.ingest.pipeline import (
+from tools.ingest.ingest_paths import (
     IngestOptions,
     IngestSummary,
     PageOutcome,

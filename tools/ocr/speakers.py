@@ -73,7 +73,7 @@ def cast_from_profile(series: str = "tex", extra: Sequence[str] = ()) -> list[Ca
     """The series profile's characters (names and aliases) plus extra names, in profile order."""
     members: list[CastMember] = []
     try:
-        from memory.profile import load_profile
+        from tools.series.profile import load_profile
 
         profile = load_profile(series)
         members = [

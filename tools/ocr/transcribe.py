@@ -286,10 +286,12 @@ def transcribe_page(
     cleaner: Any = None,
     cast: Sequence[CastMember] | None = None,
     text_detector: str | None = None,
+    speaker_model: Any = None,
 ) -> list[BalloonTranscript]:
     """Find the balloons of a page image, read them in reading order and attribute their speakers.
 
-    `text_detector` ("rapidocr" | "none") defaults to the `text_detector` setting."""
+    `text_detector` ("rapidocr" | "none") defaults to the `text_detector` setting; `engine` and
+    `speaker_model` may be ready models (else the `ocr` and `speakers` roles of `settings`)."""
     from tools.ocr.registry import get_ocr_engine
     from tools.ocr.text_regions import configured_text_detector
 
@@ -323,7 +325,7 @@ def transcribe_page(
             panels,
             items,
             cast if cast is not None else cast_from_profile(settings.series),
-            speaker_llm(settings),
+            speaker_model if speaker_model is not None else speaker_llm(settings),
         )
     return items
 
@@ -338,13 +340,17 @@ def transcribe_volume(
     speakers: bool = True,
     cleaner: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    speaker_model: Any = None,
 ) -> VolumeProgress:
-    """Read every catalogued balloon of `volume` and store text, lines and speaker; resumable, page by page."""
+    """Read every catalogued balloon of `volume` and store text, lines and speaker; resumable, page by page.
+
+    `engine` and `speaker_model` are ready models (the reading graph injects them); a name or None builds
+    the configured ones from `settings` (the `ocr` and `speakers` roles)."""
     from tools.ocr.registry import get_ocr_engine
 
     ocr = engine if isinstance(engine, OcrEngine) else get_ocr_engine(engine, settings)
     cast = cast_from_profile(settings.series)
-    llm = speaker_llm(settings) if speakers else None
+    llm = (speaker_model if speaker_model is not None else speaker_llm(settings)) if speakers else None
     pages = catalogue.pages(volume)
     done = VolumeProgress()
     for number, page in enumerate(pages, start=1):

@@ -24,6 +24,7 @@ from PIL import Image
 from tools.atomic import atomic_path, write_text_atomic
 from tools.errors import InputFileError, NuvolaError
 from tools.ocr.normalise import normalise_lettering
+from tools.ocr.transcribe import crop_balloon
 from tools.settings import Settings
 
 SET_FILE = "set.jsonl"
@@ -126,19 +127,6 @@ def _save_crop(root: Path, sample_id: str, image: Image.Image) -> str:
     return relative
 
 
-def crop_box(page: Image.Image, bbox: list[int], margin: int = 2) -> Image.Image:
-    """The balloon's box from a page, a little margin around it, clipped to the page."""
-    x, y, w, h = bbox
-    return page.crop(
-        (
-            max(0, x - margin),
-            max(0, y - margin),
-            min(page.width, x + w + margin),
-            min(page.height, y + h + margin),
-        )
-    )
-
-
 def samples_from_truth(truth_path: Path, root: Path, prefix: str) -> list[OcrSample]:
     """Crop every balloon of a generated volume (contract 2 truth.json) into the set folder."""
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
@@ -148,7 +136,7 @@ def samples_from_truth(truth_path: Path, root: Path, prefix: str) -> list[OcrSam
             page = opened.convert("RGB")
             for n, balloon in enumerate(balloons):
                 sample_id = f"{prefix}-{Path(page_name).stem}-b{n}"
-                crop = _save_crop(root, sample_id, crop_box(page, balloon["bbox"]))
+                crop = _save_crop(root, sample_id, crop_balloon(page, balloon["bbox"], margin=2))
                 meta = {
                     "source": prefix,
                     "speaker": balloon.get("speaker"),
@@ -237,7 +225,7 @@ def sample_image(ocr_set: OcrSet, sample: OcrSample) -> Image.Image:
     """The sample's crop; Pepper&Carrot samples are cut from their page by the stored box."""
     image = sample.image(ocr_set.root)
     box = sample.meta.get("bbox") if sample.meta.get("source") == "peppercarrot" else None
-    return crop_box(image, box, margin=6) if box else image
+    return crop_balloon(image, box, margin=6) if box else image
 
 
 # ---- export for correction, import of corrected sets -----------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from tools.models.image import RegionTag
+from tools.render.art import RegionTag
 from tools.render.scene import SceneKind
 from tools.render.sketch import Point, Sketch
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from tools.comic_script import PanelSpec
 from tools.errors import UnknownModelError
-from tools.models.image import FigureBox, PanelArt, RegionTag
+from tools.render.art import FigureBox, PanelArt, RegionTag
 from tools.render.palette import PAPER, RGB, PaletteBook, scene_palette
 from tools.render.scene import scene_kind
 

@@ -22,12 +22,12 @@ from PIL import Image, ImageOps
 
 from tools.comic_script import PanelSpec
 from tools.errors import MissingDependencyError, ModelLoadError
-from tools.models.image import ArtContext, PanelArt
 from tools.models.spec import ModelSpec
 from tools.offline import forbid_downloads
-from tools.render.palette import canonical_name, profile_character
+from tools.render.art import ArtContext, PanelArt
 from tools.render.storyboard import StoryboardArtist, estimate_figures, stage_for
 from tools.render.user_art import load_user_art
+from tools.series.profile import canonical_name, profile_character
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,9 @@ def lead_of(panel: PanelSpec, profile: Any) -> str | None:
 def describe_character(name: str, context: ArtContext) -> str:
     """A few words from the character sheet: memory's sheet when there is a store, else the series profile."""
     character: Any = None
-    if context.store is not None and context.profile is not None:
+    if context.character_sheet is not None and context.profile is not None:
         try:
-            from memory.retrieval import character_sheet
-
-            character = character_sheet(context.store, context.profile, name)
+            character = context.character_sheet(context.profile, name)
         except Exception as exc:  # the memory is optional here: fall back to the profile  # noqa: BLE001
             log.warning("character sheet of %s unavailable: %s", name, exc)
     character = character or profile_character(context.profile, name)

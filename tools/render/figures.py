@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tools.models.image import FigureBox, RegionTag
+from tools.render.art import FigureBox, RegionTag
 from tools.render.looks import FigureLook
 from tools.render.skeleton import Pose, pose_for, transform
 from tools.render.sketch import Point, Sketch, smooth

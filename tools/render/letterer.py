@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from tools.comic_script import Balloon, PanelSpec
-from tools.models.image import FigureBox
+from tools.render.art import FigureBox
 from tools.render.fonts import lettering_font
 from tools.render.layout import Box, mm_to_px
 from tools.render.lettering import (

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from tools.errors import InputFileError
-from tools.render.palette import profile_character
+from tools.series.profile import profile_character
 
 LOOKS_FILE = Path(__file__).with_name("looks.yaml")
 

@@ -1,6 +1,6 @@
 """Colours: scene palettes (day, night, desert, interior, dawn, dusk) and each character's canonical palette.
 
-A character's colours come from the series profile (`memory.profile.load_profile(series).characters[].palette`,
+A character's colours come from the series profile (`tools.series.profile.load_profile(series).characters[].palette`,
 `{part: "#rrggbb"}`); parts the profile does not give are derived from the name, so they are the same in
 every panel and every run.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.comic_script import PanelSpec
-from tools.errors import NuvolaError
 from tools.render.scene import scene_kind
+from tools.series.profile import canonical_name, profile_character
 
 log = logging.getLogger(__name__)
 
@@ -118,19 +118,6 @@ def _fallback_colour(name: str, part: str) -> RGB:
     return hex_to_rgb(choices[digest[0] % len(choices)])
 
 
-def profile_character(profile: Any, name: str) -> Any:
-    """The profile's CharacterProfile for a name or alias, or None (unknown names are new characters)."""
-    if profile is None:
-        return None
-    find = getattr(profile, "find", None)
-    if find is not None:
-        return find(name)
-    try:
-        return profile.character(name)
-    except (LookupError, ValueError, NuvolaError):
-        return None
-
-
 def _profile_colours(profile: Any, name: str) -> dict[str, RGB]:
     """Colours the series profile gives for `name`, keyed by our part names; bad entries are skipped."""
     character = profile_character(profile, name)
@@ -157,12 +144,6 @@ def character_palette(name: str, profile: Any = None) -> CharacterPalette:
     known = _profile_colours(profile, name)
     colours = {part: known.get(part) or _fallback_colour(name, part) for part in PART_SOURCES}
     return CharacterPalette(name=name, colours=colours)
-
-
-def canonical_name(name: str, profile: Any = None) -> str:
-    """The profile's name for `name` (aliases resolve: "Aquila della Notte" -> "Tex"), else `name` itself."""
-    character = profile_character(profile, name)
-    return str(getattr(character, "name", None) or name)
 
 
 # Place sets the base colours (daylight), light grades them: dawn, dusk and night pull every scene colour towards
@@ -233,16 +214,3 @@ class PaletteBook:
         if key not in self._cache:
             self._cache[key] = character_palette(canonical_name(name, self.profile), self.profile)
         return self._cache[key]
-
-
-def load_series_profile(series: str) -> Any:
-    """The series profile (contract 4) or None when the memory package or the profile is not available."""
-    try:
-        from memory.profile import load_profile
-    except ImportError:
-        return None
-    try:
-        return load_profile(series.lower())
-    except (NuvolaError, ValueError, OSError) as exc:
-        log.warning("no series profile for %r (%s): colours are derived from names", series, exc)
-        return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from tools.models.image import RegionTag
+from tools.render.art import RegionTag
 from tools.render.sketch import Point, Sketch, smooth
 
 HORSE_SCALE = 1.35  # a horse's design unit in figure heights (withers ~0.8 of a man)

@@ -1,7 +1,7 @@
 """The remix artist: reuses ingested panels whose cast and framing match, their lettering in-painted away.
 
-Candidates come from the catalogue (contract 1): every panel with the speakers of its balloons. When a memory
-store is given (contract 4), `memory.retrieval.panels_like` ranks panels by description and cast too. The
+Candidates come from the catalogue (contract 1): every panel with the speakers of its balloons. When the context
+holds the memory's `panels_like` lookup (contract 4, bound by memory.retrieval.art_lookups), it ranks panels by description and cast too. The
 chosen panel is cropped from its page, its balloons are masked and removed with OpenCV in-painting, and it is
 fitted to the new panel's box. Each source panel is used once per issue.
 """
@@ -20,10 +20,10 @@ from PIL import Image
 
 from tools.comic_script import PanelSpec
 from tools.errors import NuvolaError
-from tools.models.image import ArtContext, PanelArt
-from tools.render.palette import canonical_name
+from tools.render.art import ArtContext, PanelArt
 from tools.render.storyboard import estimate_figures
 from tools.render.user_art import fit_cover
+from tools.series.profile import canonical_name
 
 log = logging.getLogger(__name__)
 INPAINT_RADIUS = 4
@@ -130,14 +130,13 @@ class RemixArtist:
 
     def _remembered(self, panel: PanelSpec, wanted: set[str], context: ArtContext) -> dict[str, float]:
         """Panel ids the memory finds for this description and cast, with a bonus by rank and shot."""
-        if context.store is None:
+        panels_like = context.panels_like
+        if panels_like is None:
             return {}
-        from memory.retrieval import panels_like
-
         query = " ".join(t for t in (panel.description, panel.setting, panel.shot) if t)
         cast = [f.name for f in panel.figures] or None
         try:
-            hits = panels_like(context.store, query, cast=cast, k=8) or panels_like(context.store, query, k=8)
+            hits = panels_like(query, cast=cast, k=8) or panels_like(query, k=8)
         except NuvolaError as exc:
             log.warning("memory search for panel %s failed: %s", panel.id, exc)
             return {}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tools.models.image import RegionTag
+from tools.render.art import RegionTag
 
 SUPERSAMPLE = 2
 Point = tuple[float, float]

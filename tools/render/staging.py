@@ -14,8 +14,8 @@ from typing import Any
 from tools.comic_script import PanelSpec
 from tools.render.beats import BeatAction, BeatParser, FigureAction
 from tools.render.figures import HELD
-from tools.render.palette import canonical_name
 from tools.render.scene import SceneKind, scene_kind
+from tools.series.profile import canonical_name
 
 MAX_ACTORS = 7
 MOVING = ("walk", "run", "ride")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from tools.comic_script import PanelSpec
-from tools.models.image import ArtContext, FigureBox, PanelArt, RegionTag
+from tools.render.art import ArtContext, FigureBox, PanelArt, RegionTag
 from tools.render.backgrounds import Backdrop, scene
 from tools.render.beats import BeatParser
 from tools.render.figures import FigureDrawer, Placement, Posed

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tools.comic_script import PanelSpec
 from tools.errors import InputFileError
-from tools.models.image import ArtContext, PanelArt
+from tools.render.art import ArtContext, PanelArt
 
 
 def fit_cover(gray: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:

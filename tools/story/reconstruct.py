@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from memory.profile import SeriesProfile, load_profile, name_key
 from tools.errors import InputFileError, NuvolaError
+from tools.series.profile import SeriesProfile, load_profile, name_key
 from tools.story.acts import speech_act
 from tools.story.model import CharacterVoice, ReconstructedStory, StoryLine, StoryPanel, StoryScene
-from tools.story.narrator import Narrator
 from tools.story.scenes import segment_scenes
+from tools.story.speech_habits import character_voices
+from tools.story.summarise import Narrator
 from tools.story.text import sentence_case, words
-from tools.story.voice import character_voices
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseLLM
@@ -103,7 +103,7 @@ def reconstruct_volume(
 
 
 def _series_profile(series: str) -> SeriesProfile | None:
-    from memory.errors import ProfileError
+    from tools.series.profile import ProfileError
 
     try:
         return load_profile(series)

@@ -29,21 +29,16 @@ def prompt_style(llm: Any) -> str:
     return "fewshot"
 
 
-def make_translator(settings: Any, *, model: str | None = None, target: str = "en", memory: bool = True,
+def make_translator(settings: Any, *, model: str | None = None, target: str = "en", translation_memory: Any = None,
                     glossary_file: Path | None = None, series: str | None = None) -> Translator:
-    """A Translator for the `translator` role (or `model`), the series glossary and the translation memory."""
-    from memory.profile import load_profile
+    """A Translator for the `translator` role (or `model`), the series glossary and `translation_memory`
+    (memory.translations.TranslationMemory, made by the caller that owns the store; None: none)."""
     from tools.models import get_llm
+    from tools.series.profile import load_profile
 
     name = model or settings.model_for("translator")
     glossary = build_glossary(load_profile(series or settings.series), target)
     if glossary_file is not None:
         glossary = glossary.extend(load_glossary_file(glossary_file))
-    store = None
-    if memory:
-        from memory.store import MemoryStore
-        from memory.translations import TranslationMemory
-
-        store = TranslationMemory(MemoryStore.open(settings), target)
     llm = get_llm(name)
-    return Translator(llm, glossary, memory=store, model_name=name, target=target, style=prompt_style(llm))
+    return Translator(llm, glossary, memory=translation_memory, model_name=name, target=target, style=prompt_style(llm))

@@ -88,19 +88,3 @@ def catalogue_units(catalogue: Any, volume: str) -> list[TranslationUnit]:
                 units.append(TranslationUnit(key=balloon.id, source=balloon.text, kind=balloon.kind,
                                              speaker=balloon.speaker, page=page.id))
     return units
-
-
-def memory_scenes(store: Any, volume: str | None = None) -> Any:
-    """A `scene_of(unit)` for the translator: the remembered scene nearest to the balloon's line (one look-up
-    per page, the first balloon's text as the query), or "" when the memory holds no scenes."""
-    from memory.retrieval import similar_scenes
-
-    cache: dict[str, str] = {}
-
-    def scene_of(unit: TranslationUnit) -> str:
-        if unit.page not in cache:
-            hits = similar_scenes(store, unit.source, k=1, volume=volume) if store.count("scene") else []
-            cache[unit.page] = " ".join(hits[0].text.split()[:40]) if hits else ""
-        return cache[unit.page]
-
-    return scene_of

@@ -13,7 +13,7 @@ from PIL import Image
 from tools.atomic import write_text_atomic
 from tools.comic_script import IssueScript
 from tools.errors import InputFileError
-from tools.render.deliver import write_cbz, write_pdf, write_reader
+from tools.render.comic_files import write_cbz, write_pdf, write_reader
 from tools.translate.context import TranslationUnit, catalogue_units, script_units
 from tools.translate.reletter import (
     PAGE_HEIGHT_CM,

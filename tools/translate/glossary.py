@@ -1,7 +1,7 @@
 """The translation glossary: series names kept, series terms translated by rule, checked after translation.
 
 `build_glossary(profile)` takes the character names, aliases, places and series words from the series profile
-(`memory/profiles/*.yaml`) and the English rules in `glossary_en.yaml` beside this file: a term in the rules'
+(`tools/series/profiles/*.yaml`) and the English rules in `glossary_en.yaml` beside this file: a term in the rules'
 `translate` or `phrases` is translated, every other name or series word is kept as it is.
 """
 
@@ -90,7 +90,7 @@ def _rules(target: str) -> dict[str, dict[str, str]]:
 
 
 def build_glossary(profile: object, target: str = "en") -> Glossary:
-    """The glossary of a series profile (a `memory.profile.SeriesProfile`) for `target`."""
+    """The glossary of a series profile (a `tools.series.profile.SeriesProfile`) for `target`."""
     rules = _rules(target)
     translated = {k.lower(): v for k, v in rules["translate"].items()}
     entries: list[GlossaryEntry] = []

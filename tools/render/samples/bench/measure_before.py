@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(OLD))
 from tools.comic_script import IssueScript
 from tools.render import render_issue
-from tools.render.pipeline import make_renderer
+from tools.render.issue import make_renderer
 from tools.render.layout import layout_page, Box
 from tools.render.storyboard import figure_placements, FRAMINGS
 from tools.render.sketch import Sketch
@@ -32,7 +32,7 @@ def cap_mm(px, dpi):
 out = {}
 for name in ("demo", "stage", "navajo", "jail"):
     script = IssueScript.model_validate(json.loads((HERE / f"{name}.json").read_text()))
-    r = make_renderer(script, color=True, artist="storyboard", dpi=150, seed=7, catalogue=None, store=None, profile=None, bonelli_accents=False)
+    r = make_renderer(script, color=True, artist="storyboard", dpi=150, seed=7, catalogue=None, profile=None, bonelli_accents=False)
     pages, horse, gun, fall, covered, sizes, accents, balloons = [], [0, 0], [0, 0], [0, 0], 0, [], 0, 0
     for page in script.pages:
         poses = set()

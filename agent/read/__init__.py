@@ -1,0 +1,1 @@
+"""The reading route: ingest -> transcriber -> narrator (reconstruction) -> memory, as a checkpointed graph."""

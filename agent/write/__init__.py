@@ -1,0 +1,1 @@
+"""The write route: the story graph (coordinator, narrator, director, voice, deliver, illustrate) and its run."""
