@@ -49,7 +49,8 @@ bench: setup
 	  echo "== $$b $$q"; $(BIN)/python $$b $$q || exit 1; done
 
 lint: setup
-	$(BIN)/ruff check cli agent tools memory finetune evals tests benchmarks
+	$(BIN)/ruff check cli agent tools memory prompts finetune evals tests benchmarks
+	$(BIN)/ruff format --check cli agent tools memory prompts finetune evals tests benchmarks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

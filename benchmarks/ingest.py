@@ -39,7 +39,12 @@ def generated_set(folder: Path, pages: int, seed: int, height: int, degrade: boo
     truth = folder / "truth.json"
     if truth.is_file():
         meta = json.loads(truth.read_text())["meta"]
-        if (meta["pages"], meta["seed"], meta["height"], bool(meta["degrade"])) == (pages, seed, height, degrade):
+        if (meta["pages"], meta["seed"], meta["height"], bool(meta["degrade"])) == (
+            pages,
+            seed,
+            height,
+            degrade,
+        ):
             return truth
     return generate_volume(folder, pages=pages, seed=seed, degrade=degrade, height=height)
 
@@ -99,7 +104,9 @@ def _quality_rows(table: Table, name: str, report: EvalReport, f1_target: float)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=200, help="generated pages per set (clean, degraded)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--height", type=int, default=1600)
@@ -114,8 +121,10 @@ def main() -> int:
     clean_dir, rough_dir = args.workdir / f"clean-{args.seed}", args.workdir / f"degraded-{args.seed}"
     with console.status(f"generating {args.pages} clean and {args.pages} degraded pages (cached)"):
         with ProcessPoolExecutor(2) as pool:
-            jobs = [pool.submit(generated_set, d, args.pages, args.seed + i, args.height, bool(i))
-                    for i, d in enumerate((clean_dir, rough_dir))]
+            jobs = [
+                pool.submit(generated_set, d, args.pages, args.seed + i, args.height, bool(i))
+                for i, d in enumerate((clean_dir, rough_dir))
+            ]
             clean_truth, rough_truth = (job.result() for job in jobs)
     with console.status("scoring clean pages"):
         clean = evaluate_folder(clean_truth, clean_dir)
@@ -126,22 +135,37 @@ def main() -> int:
     with console.status("real pages"):
         real = peppercarrot_balloons(args.peppercarrot)
 
-    table = Table("measure", "value", "target", "", title="Reading scans (benchmarks/ingest.py)", title_justify="left")
+    table = Table(
+        "measure", "value", "target", "", title="Reading scans (benchmarks/ingest.py)", title_justify="left"
+    )
     ok = _quality_rows(table, "clean", clean, TARGETS["panel_f1_clean"])
     ok &= _quality_rows(table, "degraded", rough, TARGETS["panel_f1_degraded"])
-    ok &= _row(table, f"ingest speed, pages/s per core ({timed} pages, {args.height} px)", rate,
-               TARGETS["pages_per_core_s"], "{:.2f}")
+    ok &= _row(
+        table,
+        f"ingest speed, pages/s per core ({timed} pages, {args.height} px)",
+        rate,
+        TARGETS["pages_per_core_s"],
+        "{:.2f}",
+    )
     for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
         table.add_row(f"  {stage}", f"{seconds * 1000:.1f} ms/page", "", "")
     if real is None:
         table.add_row("Pepper&Carrot balloons", "skipped (pages not in ../shared)", "", "")
     else:
-        table.add_row(f"Pepper&Carrot balloon recall / precision ({real[2]} balloons)",
-                      f"{real[0]:.3f} / {real[1]:.3f}", "(report)", "")
+        table.add_row(
+            f"Pepper&Carrot balloon recall / precision ({real[2]} balloons)",
+            f"{real[0]:.3f} / {real[1]:.3f}",
+            "(report)",
+            "",
+        )
     if args.gt and args.images:
         own = evaluate_folder(args.gt, args.images)
-        table.add_row(f"your GT: panel P / R / F1 ({own.panels.pages} pages)",
-                      f"{own.panels.precision:.3f} / {own.panels.recall:.3f} / {own.panels.f1:.3f}", "", "")
+        table.add_row(
+            f"your GT: panel P / R / F1 ({own.panels.pages} pages)",
+            f"{own.panels.precision:.3f} / {own.panels.recall:.3f} / {own.panels.f1:.3f}",
+            "",
+            "",
+        )
         table.add_row("your GT: reading order", f"{own.panels.reading_order:.3f}", "", "")
     console.print(table)
     console.print("[green]all targets met[/]" if ok else "[red]some targets missed[/]")

@@ -21,8 +21,7 @@ PROMPT = (
     "Didascalie di un fumetto western italiano.\n"
     "DIDASCALIA: AL TRAMONTO, I DUE PARDS RAGGIUNGONO IL VECCHIO FORTE ABBANDONATO SUL RIO PECOS.\n"
     "DIDASCALIA: INTANTO, A TUCSON, UN UOMO DAL CAPPELLO NERO ENTRA NEL SALOON.\n"
-    "DIDASCALIA: LA NOTTE CALA SUL DESERTO. ATTORNO AL FUOCO, I NAVAJOS ATTENDONO.\n" * 4
-    + "DIDASCALIA:"
+    "DIDASCALIA: LA NOTTE CALA SUL DESERTO. ATTORNO AL FUOCO, I NAVAJOS ATTENDONO.\n" * 4 + "DIDASCALIA:"
 )
 
 
@@ -41,7 +40,9 @@ def timed_stream(chunks: Iterable[str]) -> tuple[float, float, int]:
     return (first or end) - start, end - (first or end), count
 
 
-def measure(paths: dict[str, Callable[[], Iterable[str]]], runs: int) -> dict[str, tuple[float, float, float]]:
+def measure(
+    paths: dict[str, Callable[[], Iterable[str]]], runs: int
+) -> dict[str, tuple[float, float, float]]:
     """Median (prefill s, decode tok/s, total s) per path; paths alternate run by run, so drifting
     background load falls on both alike."""
     samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in paths}
@@ -49,7 +50,10 @@ def measure(paths: dict[str, Callable[[], Iterable[str]]], runs: int) -> dict[st
         for name, run in paths.items():
             first, rest, n = timed_stream(run())
             samples[name].append((first, n / rest if rest > 0 else 0.0, first + rest))
-    return {name: tuple(statistics.median(col) for col in zip(*rows, strict=True)) for name, rows in samples.items()}
+    return {
+        name: tuple(statistics.median(col) for col in zip(*rows, strict=True))
+        for name, rows in samples.items()
+    }
 
 
 def main() -> None:
@@ -63,10 +67,17 @@ def main() -> None:
     from llama_cpp import Llama
 
     with native_stderr_silenced():
-        raw = Llama(model_path=str(packaged_model_path("gemma3-270m")), n_ctx=seam.n_ctx, seed=0, verbose=False)
+        raw = Llama(
+            model_path=str(packaged_model_path("gemma3-270m")), n_ctx=seam.n_ctx, seed=0, verbose=False
+        )
     n_prompt = len(raw.tokenize(PROMPT.encode()))
-    params = {"max_tokens": args.tokens, "temperature": 0.0, "seed": 0, "top_p": seam.top_p,
-              "repeat_penalty": seam.repeat_penalty}
+    params = {
+        "max_tokens": args.tokens,
+        "temperature": 0.0,
+        "seed": 0,
+        "top_p": seam.top_p,
+        "repeat_penalty": seam.repeat_penalty,
+    }
 
     def raw_run() -> Iterable[str]:
         raw.reset()  # no prompt cache between runs: measure real prefill
@@ -80,7 +91,9 @@ def main() -> None:
     _ = seam.client  # load before timing
     rows = measure({"raw llama-cpp-python": raw_run, "Nuvola seam": seam_run}, args.runs)
 
-    table = Table(title=f"LLM speed: packaged Gemma 3 270M, prompt {n_prompt} tokens, {args.tokens} new tokens")
+    table = Table(
+        title=f"LLM speed: packaged Gemma 3 270M, prompt {n_prompt} tokens, {args.tokens} new tokens"
+    )
     for col in ("path", "prefill tok/s", "decode tok/s", "total s"):
         table.add_column(col, justify="right")
     for name, (prefill, decode, total) in rows.items():

@@ -42,16 +42,22 @@ TARGETS = {"accuracy": 0.85, "poses_per_page": 4, "glyph_mm": 2.2, "seconds": 10
 # What a beat names, read independently of the parser's rules (the same patterns measured the "before" path).
 NAMES = {
     "horse": re.compile(r"\bcavall|\bsella\b|\bin sella|galopp|cavalc|diligenza"),
-    "gun": re.compile(r"\bcolt\b|pistol(?!er)|fucil|winchester|\bspar[aoi]|fa fuoco|fanno fuoco|aprono il fuoco|"
-                      r"spian|\bmira\b"),
+    "gun": re.compile(
+        r"\bcolt\b|pistol(?!er)|fucil|winchester|\bspar[aoi]|fa fuoco|fanno fuoco|aprono il fuoco|"
+        r"spian|\bmira\b"
+    ),
     "fall": re.compile(r"\bcade\b|\bcadono\b|crolla|precipit|stramazz|ucciso|giace|svenuto"),
 }
 ACCENT_MISS = re.compile(r"(?<!\bPO)(?<!\bMO)[AEIOU]'(?![A-Z])")
 # The pre-issue storyboard's pose keywords (tools/render/figures.py before issue 17), mapped to the new names.
-OLD_POSES = (("stand", ("mani in alto", "alza le mani", "si arrende")), ("aim", ("fucile", "winchester", "carabina")),
-             ("aim", ("pistola", "spara", "colt", "revolver", "impugna", "mira", "estrae")),
-             ("point", ("indica", "punta il dito", "mostra")), ("talk", ("saluta", "agita", "chiama")),
-             ("stand", ("fianchi", "braccia conserte", "incrociate", "aspetta")))
+OLD_POSES = (
+    ("stand", ("mani in alto", "alza le mani", "si arrende")),
+    ("aim", ("fucile", "winchester", "carabina")),
+    ("aim", ("pistola", "spara", "colt", "revolver", "impugna", "mira", "estrae")),
+    ("point", ("indica", "punta il dito", "mostra")),
+    ("talk", ("saluta", "agita", "chiama")),
+    ("stand", ("fianchi", "braccia conserte", "incrociate", "aspetta")),
+)
 
 
 def wilson(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
@@ -74,8 +80,10 @@ def before_keywords(text: str, cast: list[str]) -> BeatAction:
     pose = "stand"
     if len(cast) == 1:
         lowered = text.lower()
-        pose = next((p for p, words in OLD_POSES if any(re.search(rf"\b{re.escape(w)}", lowered) for w in words)),
-                    "stand")
+        pose = next(
+            (p for p, words in OLD_POSES if any(re.search(rf"\b{re.escape(w)}", lowered) for w in words)),
+            "stand",
+        )
     return BeatAction(figures=[FigureAction(name=c, pose=pose) for c in cast])
 
 
@@ -89,8 +97,10 @@ def accuracy_table(show_misses: bool) -> list[str]:
             for part, score in scores.items():
                 low, high = wilson(score.right, score.total)
                 mark = ("ok" if score.accuracy >= TARGETS["accuracy"] else "LOW") if method == "rules" else ""
-                rows.append(f"{split:8} {method:12} {part:6} {score.accuracy:8.3f} [{low:.3f}, {high:.3f}] "
-                            f"{score.total:5}  {mark}")
+                rows.append(
+                    f"{split:8} {method:12} {part:6} {score.accuracy:8.3f} [{low:.3f}, {high:.3f}] "
+                    f"{score.total:5}  {mark}"
+                )
                 if show_misses and method == "rules" and split == "dev":
                     rows += [f"{'':10}miss: {m}" for m in score.misses]
     return rows
@@ -107,9 +117,11 @@ def page_checks(render_json: Path) -> dict[str, Any]:
         plan, text = panel["plan"], descriptions[panel["id"]].lower()
         visible = set(plan.get("visible", []))
         poses.setdefault(panel["page"], set()).update(v[5:] for v in visible if v.startswith("pose:"))
-        drawn = {"horse": "horse" in visible,
-                 "gun": bool({"rifle", "revolver"} & visible) or plan.get("detail") in ("rifle", "revolver"),
-                 "fall": bool({"pose:fall", "pose:lie"} & visible)}
+        drawn = {
+            "horse": "horse" in visible,
+            "gun": bool({"rifle", "revolver"} & visible) or plan.get("detail") in ("rifle", "revolver"),
+            "fall": bool({"pose:fall", "pose:lie"} & visible),
+        }
         for key, pattern in NAMES.items():
             if pattern.search(text):
                 named[key][0] += 1
@@ -121,9 +133,17 @@ def page_checks(render_json: Path) -> dict[str, Any]:
                 glyphs.append(balloon["glyph_mm"])
             accents += any(ACCENT_MISS.search(line) for line in balloon["lines"])
             cuts += "cut" in balloon
-    return {"poses_per_page": [len(poses[p]) for p in sorted(poses)], "horse": named["horse"], "gun": named["gun"],
-            "fall": named["fall"], "faces_covered": faces, "min_glyph_mm": min(glyphs), "accent_violations": accents,
-            "balloons": balloons, "cuts": cuts}
+    return {
+        "poses_per_page": [len(poses[p]) for p in sorted(poses)],
+        "horse": named["horse"],
+        "gun": named["gun"],
+        "fall": named["fall"],
+        "faces_covered": faces,
+        "min_glyph_mm": min(glyphs),
+        "accent_violations": accents,
+        "balloons": balloons,
+        "cuts": cuts,
+    }
 
 
 def _descriptions(data: dict[str, Any]) -> dict[str, str]:
@@ -159,8 +179,10 @@ def check_rows(before: dict[str, Any], after: dict[str, dict[str, Any]]) -> list
         ]
         for key in ("horse", "gun", "fall"):
             ok = a[key][1] == a[key][0]
-            rows.append(f"{name:7} {'names a ' + key + ': drawn':28} {frac(b[key]):>16} {frac(a[key]):>16}  all "
-                        f"{'ok' if ok else 'MISS'}")
+            rows.append(
+                f"{name:7} {'names a ' + key + ': drawn':28} {frac(b[key]):>16} {frac(a[key]):>16}  all "
+                f"{'ok' if ok else 'MISS'}"
+            )
         rows += [
             f"{name:7} {'faces covered by balloons':28} {b['faces_covered']:>16} {a['faces_covered']:>16}  0 "
             f"{'ok' if a['faces_covered'] == 0 else 'FAIL'}",
@@ -216,12 +238,16 @@ def main() -> None:
         if args.images:
             for path in save_images(Path(tmp) / "demo", args.images):
                 print(f"wrote {path}")
-    print(f"\nPages at {args.dpi} dpi: before = pre-issue storyboard path (commit {before['commit'][:8]}), "
-          "after = this checkout")
+    print(
+        f"\nPages at {args.dpi} dpi: before = pre-issue storyboard path (commit {before['commit'][:8]}), "
+        "after = this checkout"
+    )
     print("\n".join(check_rows(before, after)))
     verdict = "ok" if wall <= TARGETS["seconds"] else "SLOW"
-    print(f"\nrender 4-page issue (pages+CBZ+PDF+HTML): {wall:.2f} s wall, {cpu:.2f} s CPU ({pinned}); "
-          f"before {before['demo_seconds']:.2f} s; target <= {TARGETS['seconds']:.0f} s {verdict}")
+    print(
+        f"\nrender 4-page issue (pages+CBZ+PDF+HTML): {wall:.2f} s wall, {cpu:.2f} s CPU ({pinned}); "
+        f"before {before['demo_seconds']:.2f} s; target <= {TARGETS['seconds']:.0f} s {verdict}"
+    )
 
 
 if __name__ == "__main__":

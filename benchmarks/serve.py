@@ -33,8 +33,11 @@ TARGET_ERRORS = 0
 def start(home: Path, port: int) -> tuple[object, threading.Thread]:
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(ServeConfig(home=home, port=port)), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ServeConfig(home=home, port=port)), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -52,8 +55,15 @@ def generated_cbz(folder: Path, pages: int) -> tuple[Path, list[str]]:
     with zipfile.ZipFile(cbz, "w") as archive:
         for page in sorted((folder / "pages").glob("page_*.png")):
             archive.write(page, page.name)
-    words = sorted({w.strip(".,!?;:'\"…").lower() for b in truth["balloons"].values() for x in b
-                    for w in x["text"].split() if len(w) >= 7})
+    words = sorted(
+        {
+            w.strip(".,!?;:'\"…").lower()
+            for b in truth["balloons"].values()
+            for x in b
+            for w in x["text"].split()
+            if len(w) >= 7
+        }
+    )
     return cbz, words[:20]
 
 
@@ -75,8 +85,13 @@ def main() -> None:
             first = time.perf_counter()
             httpx.get(f"{url}/api/search", params={"q": words[0]}, timeout=600).raise_for_status()
             first = time.perf_counter() - first
-            report = run_load(url, searches=args.searches, page_views=args.page_views,
-                              concurrency=args.concurrency, queries=words)
+            report = run_load(
+                url,
+                searches=args.searches,
+                page_views=args.page_views,
+                concurrency=args.concurrency,
+                queries=words,
+            )
         finally:
             server.should_exit = True  # type: ignore[attr-defined]
             thread.join(30)
@@ -84,7 +99,9 @@ def main() -> None:
     print(f"load: {args.searches} searches + {args.page_views} page views, {args.concurrency} at a time")
     print(report.table())
     print(f"first search after the reading (memory reopened): {1000 * first:.0f} ms")
-    print(f"errors: {report.errors} (target {TARGET_ERRORS}) {'ok' if report.errors == TARGET_ERRORS else 'MISSED'}")
+    print(
+        f"errors: {report.errors} (target {TARGET_ERRORS}) {'ok' if report.errors == TARGET_ERRORS else 'MISSED'}"
+    )
     for failure in report.failures[:5]:
         print("  failed:", failure)
 
@@ -96,8 +113,12 @@ def read(url: str, cbz: Path) -> float:
         client.get("/api/csrf")
         headers = {"X-CSRF-Token": client.cookies["nuvola_csrf"]}
         with cbz.open("rb") as handle:
-            answer = client.post("/api/uploads", files={"files": (cbz.name, handle)}, data={"use_llm": "false"},
-                                 headers=headers)
+            answer = client.post(
+                "/api/uploads",
+                files={"files": (cbz.name, handle)},
+                data={"use_llm": "false"},
+                headers=headers,
+            )
         answer.raise_for_status()
         job_id = answer.json()["job"]["id"]
         while (job := client.get(f"/api/jobs/{job_id}").json())["status"] not in ("done", "failed"):

@@ -90,14 +90,33 @@ def summarise(events: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def report(rows: dict[str, dict[str, float]], total: float, graph_wall: float, console: Console) -> None:
     table = Table(title="write-issue benchmark")
-    for column in ("stage", "wall s", "LLM s", "tools s", "other s", "calls", "attempts", "tokens", "fallbacks"):
+    for column in (
+        "stage",
+        "wall s",
+        "LLM s",
+        "tools s",
+        "other s",
+        "calls",
+        "attempts",
+        "tokens",
+        "fallbacks",
+    ):
         table.add_column(column, justify="right" if column != "stage" else "left")
     order = ["prepare", "outline", "review", "narrate", "direct", "voice", "deliver"]
     for stage in [s for s in order if s in rows]:
         r = rows[stage]
         other = r["wall"] - r["llm"] - r["tools"]
-        table.add_row(stage, f"{r['wall']:.2f}", f"{r['llm']:.2f}", f"{r['tools']:.3f}", f"{other:.3f}",
-                      f"{r['calls']:.0f}", f"{r['attempts']:.0f}", f"{r['tokens']:.0f}", f"{r['fallbacks']:.0f}")
+        table.add_row(
+            stage,
+            f"{r['wall']:.2f}",
+            f"{r['llm']:.2f}",
+            f"{r['tools']:.3f}",
+            f"{other:.3f}",
+            f"{r['calls']:.0f}",
+            f"{r['attempts']:.0f}",
+            f"{r['tokens']:.0f}",
+            f"{r['fallbacks']:.0f}",
+        )
     console.print(table)
     llm = sum(r["llm"] for r in rows.values())
     load = rows["setup"]["load"] if "setup" in rows else 0.0
@@ -112,8 +131,14 @@ def report(rows: dict[str, dict[str, float]], total: float, graph_wall: float, c
     figures.add_row("model + lexicon load", f"{load:.2f} s", "")
     figures.add_row("graph run (first node to deliver)", f"{graph_wall:.1f} s", "")
     figures.add_row("LLM time", f"{llm:.1f} s", "")
-    figures.add_row("graph + tools + parsing + checkpoints", f"{overhead:.2f} s ({share:.1%} of LLM) {verdict}", f"≤ {OVERHEAD_TARGET:.0%}")
-    figures.add_row("tokens generated", f"{tokens:.0f} ({tokens / llm if llm else 0:.1f} tok/s of LLM time)", "")
+    figures.add_row(
+        "graph + tools + parsing + checkpoints",
+        f"{overhead:.2f} s ({share:.1%} of LLM) {verdict}",
+        f"≤ {OVERHEAD_TARGET:.0%}",
+    )
+    figures.add_row(
+        "tokens generated", f"{tokens:.0f} ({tokens / llm if llm else 0:.1f} tok/s of LLM time)", ""
+    )
     figures.add_row("parts written by fallback", f"{sum(r['fallbacks'] for r in rows.values()):.0f}", "")
     console.print(figures)
 
@@ -148,9 +173,23 @@ cli()
 
 def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     """`nuvola write-issue --no-render` of one code version in its own home; the script path on success."""
-    args = [sys.executable, "-c", ENTRY, "--home", str(run.home), "write-issue",
-            "--plot", run.plot, "--pages", str(run.pages), "--out", str(run.script.parent),
-            "--seed", str(run.seed), "--no-render"]
+    args = [
+        sys.executable,
+        "-c",
+        ENTRY,
+        "--home",
+        str(run.home),
+        "write-issue",
+        "--plot",
+        run.plot,
+        "--pages",
+        str(run.pages),
+        "--out",
+        str(run.script.parent),
+        "--seed",
+        str(run.seed),
+        "--no-render",
+    ]
     for model in models:
         args += ["-m", model]
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
@@ -158,7 +197,11 @@ def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     done = subprocess.run(args, cwd=code_dir, env=env, capture_output=True, text=True)
     run.seconds = time.perf_counter() - start
     if done.returncode or not run.script.is_file():
-        run.error = (done.stderr or done.stdout).strip().splitlines()[-1:][0][:200] if (done.stderr or done.stdout) else "failed"
+        run.error = (
+            (done.stderr or done.stdout).strip().splitlines()[-1:][0][:200]
+            if (done.stderr or done.stdout)
+            else "failed"
+        )
     runs = sorted((run.home / "runs").glob("*")) if (run.home / "runs").is_dir() else []
     run.run_id = runs[-1].name if runs else ""
     return run
@@ -226,7 +269,9 @@ def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console)
             elif r.metric.startswith("plot"):
                 extra = f" (control {_figure(r.reference, r.metric)})"
             cells.append(f"{_figure(r.value, r.metric)}{extra} {mark}")
-        reference = "" if row.metric.startswith(("plot", "voice", "fallback")) else _figure(row.reference, row.metric)
+        reference = (
+            "" if row.metric.startswith(("plot", "voice", "fallback")) else _figure(row.reference, row.metric)
+        )
         table.add_row(row.metric, row.target, reference, *cells)
     for role in ("narrator", "director", "voice"):
         cells = []
@@ -238,7 +283,9 @@ def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console)
     table.add_row("seconds per run", "", "", *cells)
     console.print(table)
     report = measured[names[0]][1]
-    console.print(f"[dim]real dialogue: {report.reference_lines} quoted lines of held-out novels; {report.reference_rule}[/]")
+    console.print(
+        f"[dim]real dialogue: {report.reference_lines} quoted lines of held-out novels; {report.reference_rule}[/]"
+    )
     return {name: [r.model_dump() for r in measured[name][0]] for name in names}
 
 
@@ -279,8 +326,12 @@ def main() -> None:
     parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
     parser.add_argument("--frozen-only", action="store_true", help="only the frozen plots (a second process)")
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
-    parser.add_argument("--stop-after", type=float, help="start no new run after this many seconds (then score)")
-    parser.add_argument("--out", type=Path, help="keep runs and the JSON report here (default: a temp folder)")
+    parser.add_argument(
+        "--stop-after", type=float, help="start no new run after this many seconds (then score)"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="keep runs and the JSON report here (default: a temp folder)"
+    )
     args = parser.parse_args()
     console = Console(width=200)
     out = args.out or Path(tempfile.mkdtemp(prefix="nuvola-bench-"))
@@ -315,11 +366,23 @@ def main() -> None:
     after = [r for r in runs if r.code == "after" and not r.error]
     if after:
         events = [e for r in after for e in read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")]
-        report(summarise(events), sum(r.seconds for r in after), sum(graph_span(
-            read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")) for r in after), console)
-    (out / "report.json").write_text(json.dumps({"runs": [r.__dict__ | {"script": str(r.script), "home": str(r.home)}
-                                                          for r in runs], "quality": figures},
-                                                ensure_ascii=False, indent=1, default=str))
+        report(
+            summarise(events),
+            sum(r.seconds for r in after),
+            sum(graph_span(read_run_log(r.home / "runs" / r.run_id / "run_log.jsonl")) for r in after),
+            console,
+        )
+    (out / "report.json").write_text(
+        json.dumps(
+            {
+                "runs": [r.__dict__ | {"script": str(r.script), "home": str(r.home)} for r in runs],
+                "quality": figures,
+            },
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        )
+    )
     console.print(f"runs and report.json in {out}")
 
 

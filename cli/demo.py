@@ -88,8 +88,13 @@ def demo(app: AppContext, out: Path, pages: int, volume_pages: int, seed: int) -
 
 def _paths_table(issue_dir: Path, seconds: float) -> Table:
     table = Table(title=f"Nuvola demo finished in {seconds:.0f} s", show_header=False)
-    for label, name in (("script", "script.md"), ("comic (CBZ)", "issue.cbz"), ("PDF", "issue.pdf"),
-                        ("HTML reader", "index.html"), ("pages", "pages")):
+    for label, name in (
+        ("script", "script.md"),
+        ("comic (CBZ)", "issue.cbz"),
+        ("PDF", "issue.pdf"),
+        ("HTML reader", "index.html"),
+        ("pages", "pages"),
+    ):
         path = issue_dir / name
         table.add_row(label, str(path) if path.exists() else f"[red]missing: {path}[/]")
     return table

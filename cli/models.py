@@ -60,7 +60,9 @@ def _check_embedder(name: str) -> tuple[str, str]:
 
 
 @models_group.command("check")
-@click.option("--role", "roles", multiple=True, help="Only these roles (default: every LLM role and the embedder).")
+@click.option(
+    "--role", "roles", multiple=True, help="Only these roles (default: every LLM role and the embedder)."
+)
 @pass_app
 def check_models(app: AppContext, roles: tuple[str, ...]) -> None:
     """Load each configured model once and run a tiny generation or embedding."""
@@ -105,7 +107,9 @@ def _run_check(role: str, name: str) -> tuple[str, str, float, str]:
 @click.option("--temperature", default=0.7, show_default=True)
 @click.option("--seed", default=None, type=int, help="Random seed (default: settings.seed).")
 @pass_app
-def complete(app: AppContext, text: str, role: str, max_tokens: int, temperature: float, seed: int | None) -> None:
+def complete(
+    app: AppContext, text: str, role: str, max_tokens: int, temperature: float, seed: int | None
+) -> None:
     """Stream a plain completion of TEXT from the role's model."""
     llm = get_llm(app.settings.model_for(role))
     seed = app.settings.seed if seed is None else seed

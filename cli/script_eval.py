@@ -29,18 +29,28 @@ def quality_table(rows: list[Any], title: str) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows:
         verdict = {True: "[green]yes[/]", False: "[red]no[/]", None: "–"}[row.ok]
-        table.add_row(row.metric, _figure(row.value, row.metric), row.target,
-                      _figure(row.reference, row.metric), verdict, row.detail)
+        table.add_row(
+            row.metric,
+            _figure(row.value, row.metric),
+            row.target,
+            _figure(row.reference, row.metric),
+            verdict,
+            row.detail,
+        )
     return table
 
 
 @click.command("script")
-@click.argument("scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "scripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-embed", is_flag=True, help="Skip plot adherence (no embedding model).")
 @click.option("--no-voices", is_flag=True, help="Skip voice separability.")
 @pass_app
-def eval_script(app: AppContext, scripts: tuple[Path, ...], as_json: bool, no_embed: bool, no_voices: bool) -> None:
+def eval_script(
+    app: AppContext, scripts: tuple[Path, ...], as_json: bool, no_embed: bool, no_voices: bool
+) -> None:
     """Measure script.json file(s): fallbacks, fluency against real held-out dialogue, repeats, leaks, plot."""
     from evals.script_quality import evaluate_scripts
 
@@ -49,7 +59,9 @@ def eval_script(app: AppContext, scripts: tuple[Path, ...], as_json: bool, no_em
         click.echo(json.dumps(report.model_dump(), ensure_ascii=False, indent=1))
         return
     console.print(quality_table(report.rows, f"Script quality: {len(report.scripts)} script(s)"))
-    console.print(f"[dim]real dialogue: {report.reference_lines} quoted lines of held-out novels ({report.reference_rule})[/]")
+    console.print(
+        f"[dim]real dialogue: {report.reference_lines} quoted lines of held-out novels ({report.reference_rule})[/]"
+    )
     for note in report.notes:
         console.print(f"[dim]{note}[/]")
 

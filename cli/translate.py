@@ -13,8 +13,10 @@ from tools.errors import NuvolaError
 
 def _progress(translation: Any) -> None:
     mark = "[green]✓[/]" if translation.ok else f"[yellow]! {'; '.join(translation.problems)}[/]"
-    console.print(f"  {translation.unit.key}: {translation.unit.source!r} -> {translation.text!r} "
-                  f"[dim]({translation.origin})[/] {mark}")
+    console.print(
+        f"  {translation.unit.key}: {translation.unit.source!r} -> {translation.text!r} "
+        f"[dim]({translation.origin})[/] {mark}"
+    )
 
 
 def _correct(app: AppContext, pair: tuple[str, str], target: str) -> None:
@@ -42,7 +44,9 @@ def _is_issue(target: str) -> bool:
     return path.suffix == ".json" or (path.is_dir() and (path / "script.json").is_file())
 
 
-def _issue(app: AppContext, target: str, out_dir: Path | None, translator: Any, render: dict[str, Any]) -> Any:
+def _issue(
+    app: AppContext, target: str, out_dir: Path | None, translator: Any, render: dict[str, Any]
+) -> Any:
     from cli.render import load_script
     from tools.translate.edition import translate_issue
 
@@ -59,20 +63,31 @@ def _volume(app: AppContext, volume: str, out_dir: Path | None, translator: Any)
 
     home = Path(app.settings.home)
     if not (home / CATALOGUE_FILE).is_file():
-        raise NuvolaError(f"{volume!r} is not an issue plan (script.json) and there is no catalogue at "
-                          f"{home / CATALOGUE_FILE}: ingest and transcribe the volume first")
+        raise NuvolaError(
+            f"{volume!r} is not an issue plan (script.json) and there is no catalogue at "
+            f"{home / CATALOGUE_FILE}: ingest and transcribe the volume first"
+        )
     with Catalogue.open(app.settings) as catalogue:
         if not catalogue.has_volume(volume):
             names = ", ".join(v.name for v in catalogue.volumes()) or "none"
-            raise NuvolaError(f"no volume {volume!r} in the catalogue and no such script file; volumes: {names}")
+            raise NuvolaError(
+                f"no volume {volume!r} in the catalogue and no such script file; volumes: {names}"
+            )
         out = out_dir or home / "editions" / f"{volume}-en"
         if app.settings.memory_dir.is_dir() or app.settings.memory.mode == "server":
             from memory.retrieval import scene_lookup
             from memory.store import MemoryStore
 
             translator.scene_of = scene_lookup(MemoryStore.open(app.settings), volume)
-        return translate_volume(catalogue, volume, out, translator, series=app.settings.series.title(),
-                                progress=_progress, page_height_cm=_page_height(app))
+        return translate_volume(
+            catalogue,
+            volume,
+            out,
+            translator,
+            series=app.settings.series.title(),
+            progress=_progress,
+            page_height_cm=_page_height(app),
+        )
 
 
 def _translation_memory(settings: Any, language: str) -> Any:
@@ -94,23 +109,58 @@ def _page_height(app: AppContext) -> float:
 
 @click.command("translate")
 @click.argument("target", required=False)
-@click.option("--to", "language", default="en", show_default=True, type=click.Choice(["en"]), help="Target language.")
-@click.option("--model", "-m", "models", multiple=True, metavar="ROLE=NAME",
-              help="Model override, e.g. translator=openai:http://127.0.0.1:8080/v1#model.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the English edition (default: beside the script, or NUVOLA_HOME/editions).")
-@click.option("--glossary", "glossary_file", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Extra glossary YAML (keep: [...], translate: {...}, phrases: {...}).")
+@click.option(
+    "--to", "language", default="en", show_default=True, type=click.Choice(["en"]), help="Target language."
+)
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    metavar="ROLE=NAME",
+    help="Model override, e.g. translator=openai:http://127.0.0.1:8080/v1#model.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the English edition (default: beside the script, or NUVOLA_HOME/editions).",
+)
+@click.option(
+    "--glossary",
+    "glossary_file",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Extra glossary YAML (keep: [...], translate: {...}, phrases: {...}).",
+)
 @click.option("--no-memory", is_flag=True, help="Do not read or write the translation memory.")
-@click.option("--correct", nargs=2, default=None, metavar="ITALIAN ENGLISH",
-              help="Store your translation of a line; it is reused from then on.")
+@click.option(
+    "--correct",
+    nargs=2,
+    default=None,
+    metavar="ITALIAN ENGLISH",
+    help="Store your translation of a line; it is reused from then on.",
+)
 @click.option("--corrections", "show_corrections", is_flag=True, help="List the stored corrections.")
 @click.option("--color/--no-color", default=True, show_default=True, help="Written issues: palette colours.")
-@click.option("--dpi", default=150, show_default=True, type=click.IntRange(50, 1200), help="Written issues: DPI.")
+@click.option(
+    "--dpi", default=150, show_default=True, type=click.IntRange(50, 1200), help="Written issues: DPI."
+)
 @pass_app
-def translate_command(app: AppContext, target: str | None, language: str, models: tuple[str, ...],
-                      out_dir: Path | None, glossary_file: Path | None, no_memory: bool,
-                      correct: tuple[str, str] | None, show_corrections: bool, color: bool, dpi: int) -> None:
+def translate_command(
+    app: AppContext,
+    target: str | None,
+    language: str,
+    models: tuple[str, ...],
+    out_dir: Path | None,
+    glossary_file: Path | None,
+    no_memory: bool,
+    correct: tuple[str, str] | None,
+    show_corrections: bool,
+    color: bool,
+    dpi: int,
+) -> None:
     """Translate TARGET (a read volume's name, or an issue's script.json / run folder) and re-letter it."""
     from tools.translate import make_translator
 
@@ -123,8 +173,12 @@ def translate_command(app: AppContext, target: str | None, language: str, models
         if not (correct or show_corrections):
             raise click.UsageError("give a volume or an issue to translate, or --correct ITALIAN ENGLISH")
         return
-    translator = make_translator(settings, target=language, glossary_file=glossary_file,
-                                 translation_memory=None if no_memory else _translation_memory(settings, language))
+    translator = make_translator(
+        settings,
+        target=language,
+        glossary_file=glossary_file,
+        translation_memory=None if no_memory else _translation_memory(settings, language),
+    )
     console.print(f"translating {target} into {language} with {translator.model_name}")
     if _is_issue(target):
         edition = _issue(app, target, out_dir, translator, {"color": color, "dpi": dpi})
@@ -135,28 +189,61 @@ def translate_command(app: AppContext, target: str | None, language: str, models
 
 def _summary(edition: Any) -> None:
     problems = edition.problems
-    console.print(f"{len(edition.translations)} balloon(s) translated, {len(problems)} with problems left, "
-                  f"{edition.overflow} overflowing after re-lettering")
+    console.print(
+        f"{len(edition.translations)} balloon(s) translated, {len(problems)} with problems left, "
+        f"{edition.overflow} overflowing after re-lettering"
+    )
     for path in (edition.cbz, edition.pdf, edition.html, edition.out_dir / "translation.json"):
         console.print(f"  {path}")
     if problems:
-        err_console.print("[yellow]fix a line with: nuvola translate --correct 'ITALIANO' 'ENGLISH', then run "
-                          "the translation again[/]")
+        err_console.print(
+            "[yellow]fix a line with: nuvola translate --correct 'ITALIANO' 'ENGLISH', then run "
+            "the translation again[/]"
+        )
 
 
 @click.command("translation")
-@click.option("--model", "-m", "models", multiple=True, metavar="ROLE=NAME",
-              help="Model override, e.g. translator=openai:http://127.0.0.1:8080/v1#model.")
-@click.option("--pages", "pages_dir", type=click.Path(path_type=Path), default=None,
-              help="The Pepper&Carrot Italian pages (default: ../shared/comics/peppercarrot-it beside the repo).")
-@click.option("--split", "splits", multiple=True, type=click.Choice(["dev", "frozen"]),
-              help="Splits to score (default: both).")
-@click.option("--method", "methods", multiple=True, type=click.Choice(["nuvola", "bare", "copy", "official"]),
-              help="Methods to run (default: all).")
-@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the report here.")
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    metavar="ROLE=NAME",
+    help="Model override, e.g. translator=openai:http://127.0.0.1:8080/v1#model.",
+)
+@click.option(
+    "--pages",
+    "pages_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The Pepper&Carrot Italian pages (default: ../shared/comics/peppercarrot-it beside the repo).",
+)
+@click.option(
+    "--split",
+    "splits",
+    multiple=True,
+    type=click.Choice(["dev", "frozen"]),
+    help="Splits to score (default: both).",
+)
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    type=click.Choice(["nuvola", "bare", "copy", "official"]),
+    help="Methods to run (default: all).",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the report here."
+)
 @pass_app
-def eval_translation(app: AppContext, models: tuple[str, ...], pages_dir: Path | None, splits: tuple[str, ...],
-                     methods: tuple[str, ...], json_out: Path | None) -> None:
+def eval_translation(
+    app: AppContext,
+    models: tuple[str, ...],
+    pages_dir: Path | None,
+    splits: tuple[str, ...],
+    methods: tuple[str, ...],
+    json_out: Path | None,
+) -> None:
     """chrF/BLEU, glossary adherence and overflow after re-lettering, Italian -> English, dev and frozen."""
     import json
 
@@ -168,8 +255,13 @@ def eval_translation(app: AppContext, models: tuple[str, ...], pages_dir: Path |
     if not folder.is_dir():
         raise NuvolaError(f"{folder}: the Pepper&Carrot Italian pages are not there; pass --pages DIR")
     model = settings.model_for("translator")
-    report = run_eval(model, folder, splits=splits or ("dev", "frozen"), methods=methods or METHODS,
-                      progress=lambda s: err_console.print(f"[dim]{s.split} {s.method}: done[/]"))
+    report = run_eval(
+        model,
+        folder,
+        splits=splits or ("dev", "frozen"),
+        methods=methods or METHODS,
+        progress=lambda s: err_console.print(f"[dim]{s.split} {s.method}: done[/]"),
+    )
     click.echo(format_report(report))
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(report, ensure_ascii=False, indent=1))

@@ -119,7 +119,9 @@ def _summary(script: Any, out: Path, seconds: float, settings: Any) -> Table:
 )
 @click.option("--no-render", is_flag=True, help="Write the script only; draw nothing.")
 @click.option("--no-color", is_flag=True, help="Keep the Bonelli black and white.")
-@click.option("--artist", help="Panel art backend: storyboard, remix or diffusers:/path (default: the artist role).")
+@click.option(
+    "--artist", help="Panel art backend: storyboard, remix or diffusers:/path (default: the artist role)."
+)
 @pass_app
 def write_issue_command(
     app: AppContext,
@@ -147,7 +149,8 @@ def write_issue_command(
     run_id = resume_id or new_run_id()
     verb = "resuming" if resume_id else "starting"
     console.print(
-        f"{verb} run [bold]{run_id}[/] [dim](if it stops: nuvola write-issue --resume {run_id})[/]", soft_wrap=True
+        f"{verb} run [bold]{run_id}[/] [dim](if it stops: nuvola write-issue --resume {run_id})[/]",
+        soft_wrap=True,
     )
     started = time.perf_counter()
     columns = (
@@ -188,8 +191,6 @@ def _stored_out(settings: Any, run_id: str) -> str:
     from agent.runs import RunPaths
 
     return json.loads(RunPaths.of(settings, run_id).request.read_text(encoding="utf-8"))["out_dir"]
-
-
 
 
 @click.command("read")

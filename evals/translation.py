@@ -65,7 +65,9 @@ def gt_dir() -> Path:
 def load_parallel(pages_dir: Path, gt: Path | None = None) -> list[ParallelLine]:
     """The parallel lines, the Italian read from the real-page ground truth beside the repo."""
     gt = gt or gt_dir()
-    rows = [json.loads(line) for line in (gt / "parallel.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in (gt / "parallel.jsonl").read_text("utf-8").splitlines() if line.strip()
+    ]
     out, cache = [], {}
     for row in rows:
         page, ref = row["id"].split(":")
@@ -74,7 +76,9 @@ def load_parallel(pages_dir: Path, gt: Path | None = None) -> list[ParallelLine]
             try:
                 cache[page] = json.loads(path.read_text("utf-8"))
             except OSError as exc:
-                raise InputFileError(path, f"cannot read the page's ground truth ({exc.strerror or exc})") from exc
+                raise InputFileError(
+                    path, f"cannot read the page's ground truth ({exc.strerror or exc})"
+                ) from exc
         items = cache[page]["balloons" if ref[0] == "b" else "text_blocks_without_balloon"]
         item = items[int(ref[1:])]
         box = tuple(item["body_bbox"]) if ref[0] == "b" else None
@@ -98,8 +102,10 @@ def chrf_interval(hyps: list[str], refs: list[str], seed: int = 0) -> tuple[floa
 def text_scores(hyps: list[str], refs: list[str]) -> tuple[float, float]:
     from sacrebleu.metrics import BLEU, CHRF
 
-    return (round(CHRF().corpus_score(hyps, [refs]).score, 1),
-            round(BLEU(effective_order=True).corpus_score(hyps, [refs]).score, 1))
+    return (
+        round(CHRF().corpus_score(hyps, [refs]).score, 1),
+        round(BLEU(effective_order=True).corpus_score(hyps, [refs]).score, 1),
+    )
 
 
 def glossary_adherence(lines: list[ParallelLine], hyps: list[str], glossary: Any) -> tuple[int, int]:
@@ -129,8 +135,10 @@ def translators(llm: Any, glossary: Any) -> dict[str, Any]:
     from tools.translate.glossary import Glossary
     from tools.translate.translator import Translator
 
-    return {"nuvola": Translator(llm, glossary),
-            "bare": Translator(llm, Glossary(), examples=(), context=False)}
+    return {
+        "nuvola": Translator(llm, glossary),
+        "bare": Translator(llm, Glossary(), examples=(), context=False),
+    }
 
 
 def outputs_for(method: str, lines: list[ParallelLine], translator: Any) -> list[str]:
@@ -140,13 +148,16 @@ def outputs_for(method: str, lines: list[ParallelLine], translator: Any) -> list
         return [line.it for line in lines]
     if method == "official":
         return [line.en for line in lines]
-    units = [TranslationUnit(line.id, line.it, "speech" if line.box else "caption", page=line.page)
-             for line in lines]
+    units = [
+        TranslationUnit(line.id, line.it, "speech" if line.box else "caption", page=line.page)
+        for line in lines
+    ]
     return [t.text for t in translator.translate_all(units)]
 
 
-def score_method(split: str, method: str, lines: list[ParallelLine], translator: Any, glossary: Any,
-                 pages_dir: Path) -> MethodScore:
+def score_method(
+    split: str, method: str, lines: list[ParallelLine], translator: Any, glossary: Any, pages_dir: Path
+) -> MethodScore:
     started = time.perf_counter()
     hyps = outputs_for(method, lines, translator)
     elapsed = time.perf_counter() - started
@@ -157,13 +168,21 @@ def score_method(split: str, method: str, lines: list[ParallelLine], translator:
         result.chrf_ci = chrf_interval(hyps, refs)
     result.glossary_kept, result.glossary_lines = glossary_adherence(lines, hyps, glossary)
     result.balloons, result.overflow, result.undersize = overflow_counts(lines, hyps, pages_dir)
-    result.outputs = [{"id": line.id, "it": line.it, "en": line.en, "out": hyp}
-                      for line, hyp in zip(lines, hyps, strict=True)]
+    result.outputs = [
+        {"id": line.id, "it": line.it, "en": line.en, "out": hyp}
+        for line, hyp in zip(lines, hyps, strict=True)
+    ]
     return result
 
 
-def run_eval(model: str, pages_dir: Path, *, splits: tuple[str, ...] = ("dev", "frozen"),
-             methods: tuple[str, ...] = METHODS, progress: Any = None) -> dict[str, Any]:
+def run_eval(
+    model: str,
+    pages_dir: Path,
+    *,
+    splits: tuple[str, ...] = ("dev", "frozen"),
+    methods: tuple[str, ...] = METHODS,
+    progress: Any = None,
+) -> dict[str, Any]:
     """Every method on every split; the report as a dict (see `format_report`)."""
     from tools.models import get_llm
     from tools.translate.glossary import load_glossary_file
@@ -179,21 +198,28 @@ def run_eval(model: str, pages_dir: Path, *, splits: tuple[str, ...] = ("dev", "
             scores.append(score_method(split, method, chosen, translator, glossary, pages_dir))
             if progress is not None:
                 progress(scores[-1])
-    return {"model": model, "set": "Pepper&Carrot ep. 1-3, it->en (evals/gt/translation)",
-            "frozen_provenance": "E03P04-P07, official English text layer (CC BY 4.0); never tuned on",
-            "scores": [asdict(s) for s in scores]}
+    return {
+        "model": model,
+        "set": "Pepper&Carrot ep. 1-3, it->en (evals/gt/translation)",
+        "frozen_provenance": "E03P04-P07, official English text layer (CC BY 4.0); never tuned on",
+        "scores": [asdict(s) for s in scores],
+    }
 
 
 def format_report(report: dict[str, Any]) -> str:
-    rows = [f"model: {report['model']}   set: {report['set']}",
-            f"{'split':7} {'method':9} {'n':>3} {'chrF':>6} {'95% CI':>13} {'BLEU':>6} {'glossary':>9} "
-            f"{'overflow':>9} {'<2.2mm':>7} {'s/line':>7}"]
+    rows = [
+        f"model: {report['model']}   set: {report['set']}",
+        f"{'split':7} {'method':9} {'n':>3} {'chrF':>6} {'95% CI':>13} {'BLEU':>6} {'glossary':>9} "
+        f"{'overflow':>9} {'<2.2mm':>7} {'s/line':>7}",
+    ]
     for s in report["scores"]:
         chrf = f"{s['chrf']:6.1f}" if s["chrf"] is not None else "     -"
         ci = f"[{s['chrf_ci'][0]:5.1f},{s['chrf_ci'][1]:5.1f}]" if s["chrf_ci"] else "            -"
         bleu = f"{s['bleu']:6.1f}" if s["bleu"] is not None else "     -"
-        rows.append(f"{s['split']:7} {s['method']:9} {s['n']:>3} {chrf} {ci:>13} {bleu} "
-                    f"{s['glossary_kept']:>4}/{s['glossary_lines']:<4} {s['overflow']:>4}/{s['balloons']:<4} "
-                    f"{s['undersize']:>7} {s['seconds_per_line']:>7.2f}")
+        rows.append(
+            f"{s['split']:7} {s['method']:9} {s['n']:>3} {chrf} {ci:>13} {bleu} "
+            f"{s['glossary_kept']:>4}/{s['glossary_lines']:<4} {s['overflow']:>4}/{s['balloons']:<4} "
+            f"{s['undersize']:>7} {s['seconds_per_line']:>7.2f}"
+        )
     rows.append(f"frozen: {report['frozen_provenance']}")
     return "\n".join(rows)

@@ -77,12 +77,19 @@ class TranslationMemory:
         key = normalise(source)
         if not key:
             return None
-        got: dict[str, Any] = dict(self.collection.get(ids=[record_id(key)], include=["documents", "metadatas"]))
+        got: dict[str, Any] = dict(
+            self.collection.get(ids=[record_id(key)], include=["documents", "metadatas"])
+        )
         if not got["ids"]:
             return None
         meta: dict[str, Any] = dict(got["metadatas"][0] or {})
-        return TranslationHit(got["documents"][0], str(meta["target"]), str(meta.get("origin", "")), 1.0,
-                              str(meta.get("where", "")))
+        return TranslationHit(
+            got["documents"][0],
+            str(meta["target"]),
+            str(meta.get("origin", "")),
+            1.0,
+            str(meta.get("where", "")),
+        )
 
     def similar(self, source: str, k: int = 3, min_score: float = 0.85) -> list[TranslationHit]:
         """Stored pairs nearest to `source` (cosine similarity at least `min_score`), user corrections first."""
@@ -90,14 +97,28 @@ class TranslationMemory:
         if not total or not source.strip():
             return []
         query = self.store.embedding_function.embed_query([source])
-        res: dict[str, Any] = dict(self.collection.query(query_embeddings=query, n_results=min(k, total),
-                                                         include=["documents", "metadatas", "distances"]))
+        res: dict[str, Any] = dict(
+            self.collection.query(
+                query_embeddings=query,
+                n_results=min(k, total),
+                include=["documents", "metadatas", "distances"],
+            )
+        )
         hits = []
-        for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True):
+        for doc, meta, dist in zip(
+            res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+        ):
             score = 1.0 - float(dist)
             if score >= min_score and normalise(doc) != normalise(source):
-                hits.append(TranslationHit(doc, str(meta["target"]), str(meta.get("origin", "")), score,
-                                           str(meta.get("where", ""))))
+                hits.append(
+                    TranslationHit(
+                        doc,
+                        str(meta["target"]),
+                        str(meta.get("origin", "")),
+                        score,
+                        str(meta.get("where", "")),
+                    )
+                )
         return sorted(hits, key=lambda h: (h.origin != USER, -h.score))
 
     def add(self, source: str, target: str, *, origin: str, model: str = "", where: str = "") -> bool:
@@ -109,9 +130,18 @@ class TranslationMemory:
         if existing is not None and existing.origin == USER and origin != USER:
             return False
         self.collection.upsert(
-            ids=[record_id(key)], documents=[source.strip()],
-            metadatas=[{"target": target.strip(), "origin": origin, "model": model, "where": where, "key": key,
-                        "time": time.time()}],
+            ids=[record_id(key)],
+            documents=[source.strip()],
+            metadatas=[
+                {
+                    "target": target.strip(),
+                    "origin": origin,
+                    "model": model,
+                    "where": where,
+                    "key": key,
+                    "time": time.time(),
+                }
+            ],
         )
         return True
 
@@ -125,6 +155,10 @@ class TranslationMemory:
         return int(self.collection.count())
 
     def corrections(self) -> list[TranslationHit]:
-        got: dict[str, Any] = dict(self.collection.get(where={"origin": USER}, include=["documents", "metadatas"]))
-        return [TranslationHit(d, str(m["target"]), USER, 1.0, str(m.get("where", "")))
-                for d, m in zip(got["documents"], got["metadatas"], strict=True)]
+        got: dict[str, Any] = dict(
+            self.collection.get(where={"origin": USER}, include=["documents", "metadatas"])
+        )
+        return [
+            TranslationHit(d, str(m["target"]), USER, 1.0, str(m.get("where", "")))
+            for d, m in zip(got["documents"], got["metadatas"], strict=True)
+        ]

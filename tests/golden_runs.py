@@ -38,8 +38,10 @@ def _first(*names: str) -> Any:
 def without_corpus() -> Iterator[None]:
     """The writers as they are without ../shared's novels (no speech model, no line bank), wherever the run
     happens: the corpus is optional, and a clone without it must write the same script."""
-    caches = [_first("agent.write.rerank:speech_model", "agent.rerank:speech_model"),
-              _first("tools.dialogue.bank:corpus_bank")]
+    caches = [
+        _first("agent.write.rerank:speech_model", "agent.rerank:speech_model"),
+        _first("tools.dialogue.bank:corpus_bank"),
+    ]
     before = os.environ.get("NUVOLA_CORPUS_DIR")
     os.environ["NUVOLA_CORPUS_DIR"] = str(Path(tempfile.gettempdir()) / "nuvola-golden-no-corpus")
     for cached in caches:

@@ -29,9 +29,38 @@ OBJECTS = [
     "le casse di fucili",
     "il sentiero",
 ]
-WORDS = ["FERMI", "ATTENTI", "ANDIAMO", "PRESTO", "GIÙ", "LAGGIÙ", "CARSON", "AMICO", "ADESSO", "CORAGGIO",
-         "FIUME", "CAVALLI", "FUCILI", "BANDA", "CONFINE", "NOTTE", "SENTIERO", "CANYON", "ROCCE", "CARRI",
-         "SUBITO", "LONTANO", "VICINO", "DOMANI", "STASERA", "NESSUNO", "TUTTI", "SPARATE", "ASPETTA", "CORRI"]
+WORDS = [
+    "FERMI",
+    "ATTENTI",
+    "ANDIAMO",
+    "PRESTO",
+    "GIÙ",
+    "LAGGIÙ",
+    "CARSON",
+    "AMICO",
+    "ADESSO",
+    "CORAGGIO",
+    "FIUME",
+    "CAVALLI",
+    "FUCILI",
+    "BANDA",
+    "CONFINE",
+    "NOTTE",
+    "SENTIERO",
+    "CANYON",
+    "ROCCE",
+    "CARRI",
+    "SUBITO",
+    "LONTANO",
+    "VICINO",
+    "DOMANI",
+    "STASERA",
+    "NESSUNO",
+    "TUTTI",
+    "SPARATE",
+    "ASPETTA",
+    "CORRI",
+]
 SHOTS = ["campo lungo", "figura intera", "piano americano", "primo piano", "mezza figura"]
 
 

@@ -46,7 +46,9 @@ def local_server(args: list[str], ready_path: str, port: int, timeout: float = 1
 
 
 @contextmanager
-def local_command_server(argv: list[str], ready_path: str, port: int, timeout: float = 120.0) -> Iterator[str]:
+def local_command_server(
+    argv: list[str], ready_path: str, port: int, timeout: float = 120.0
+) -> Iterator[str]:
     """Run `argv` until GET ready_path answers 200; yield the base URL; terminate it after."""
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on a full pipe
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)

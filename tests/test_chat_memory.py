@@ -65,5 +65,7 @@ def test_a_topic_outside_the_profile_is_searched_in_memory(remembered):
     said = ask(remembered, "what do we know about the saloon in Tucson?")
     assert "From memory" in said and VOLUME in said
     said = ask(remembered, "cosa sappiamo di Zagor?")
-    assert "Non so niente di Zagor" not in said  # memory is open: it answers from what it holds, or says it has nothing
+    assert (
+        "Non so niente di Zagor" not in said
+    )  # memory is open: it answers from what it holds, or says it has nothing
     assert "Dalla memoria" in said or "La memoria non ha niente su Zagor" in said

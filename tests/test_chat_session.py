@@ -65,7 +65,9 @@ def test_co_writing_exchange_saved_then_resumed_and_finished(registry_fake, isol
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Pagine: 2" in out and "Ecco la scaletta" in out and "Il narratore riscrive la scaletta" in out
-    assert any("NOTA: Aggiungi un tradimento" in p for p in registry_fake.prompts), "the note reached the narrator"
+    assert any("NOTA: Aggiungi un tradimento" in p for p in registry_fake.prompts), (
+        "the note reached the narrator"
+    )
     assert "Scena 1 di 2 scritta" in out and "Tavola 1" in out and "Modifica salvata: la tavola 1" in out
     assert "Riscrivo le battute della scena 1" in out and "Annullato: scena 1" in out
     assert "nuvola chat --resume" in out
@@ -87,7 +89,16 @@ def test_co_writing_exchange_saved_then_resumed_and_finished(registry_fake, isol
     turns = Transcript(paths.transcript).turns()
     assert [t.text for t in turns if t.role == "user"] == script
     kinds = [t.kind for t in turns if t.role == "assistant"]
-    for kind in ("story_start", "outline", "outline_note", "page", "edit_saved", "undo_done", "saved", "goodbye"):
+    for kind in (
+        "story_start",
+        "outline",
+        "outline_note",
+        "page",
+        "edit_saved",
+        "undo_done",
+        "saved",
+        "goodbye",
+    ):
         assert kind in kinds, kind
 
     resumed = CliRunner().invoke(
@@ -111,7 +122,9 @@ def test_resume_of_an_unknown_session_is_a_clear_error():
     from agent.chat.sessions import SessionNotFoundError
 
     result = CliRunner().invoke(cli, ["chat", "--resume", "nope"])
-    assert isinstance(result.exception, SessionNotFoundError) and "no chat session 'nope'" in str(result.exception)
+    assert isinstance(result.exception, SessionNotFoundError) and "no chat session 'nope'" in str(
+        result.exception
+    )
 
 
 class Driver:
@@ -121,7 +134,9 @@ class Driver:
         self.out = io.StringIO()
         console = Console(file=self.out, width=200, color_system=None)
         self.editor = editor or (lambda text: None)
-        self.app = ChatApp(load_settings(), console, models={r: llm for r in ROLES}, editor=self.editor, **options)
+        self.app = ChatApp(
+            load_settings(), console, models={r: llm for r in ROLES}, editor=self.editor, **options
+        )
         self.session = self.app.new()
 
     def say(self, text: str) -> str:
@@ -184,8 +199,11 @@ def test_a_note_at_a_scene_rewrites_it_with_a_new_seed(writer):
     said = chat.say("Kit Carson deve essere più ironico")
     assert "Riscrivo la scena 1 con la nota «Kit Carson deve essere più ironico»" in said
     assert chat.values["constraints"] == ["Kit Carson deve essere più ironico"] and chat.values["seed"] == 1
-    assert any("NOTA: Kit Carson deve essere più ironico" in p for p in writer.prompts
-               if p.splitlines()[-1].startswith("AZIONE:"))  # the narrator's beats prompts
+    assert any(
+        "NOTA: Kit Carson deve essere più ironico" in p
+        for p in writer.prompts
+        if p.splitlines()[-1].startswith("AZIONE:")
+    )  # the narrator's beats prompts
     assert balloons(chat.values["scene_dialogue"]["0"]["pages"]) != first
     chat.say("/undo")
     assert balloons(chat.values["scene_dialogue"]["0"]["pages"]) == first and chat.values["seed"] == 0
@@ -220,7 +238,9 @@ def test_edit_of_the_outline_and_a_rejected_page_edit_kept_as_a_draft(writer):
     def editor(text: str) -> str | None:
         edits.append(text)
         if "TITOLO:" in text:
-            return text.replace("TITOLO: ", "TITOLO: LA BANDA DEL CONFINE #").replace("PAGINE: 1", "PAGINE: 2")
+            return text.replace("TITOLO: ", "TITOLO: LA BANDA DEL CONFINE #").replace(
+                "PAGINE: 1", "PAGINE: 2"
+            )
         return text.replace("TEX: ", "MEFISTO: ", 1)
 
     chat = Driver(writer, editor=editor)
@@ -246,7 +266,9 @@ def test_memory_questions_and_the_need_for_a_larger_model_on_the_embedded_defaul
     said = chat.say("How does Kit Carson talk?")
     assert "borbotta e protesta" in said and "The memory holds nothing yet" in said
     said = chat.say("do you think Mefisto should come back?")
-    assert "needs a larger chat model" in said and "--model chat=openai:http://127.0.0.1:8080/v1#model" in said
+    assert (
+        "needs a larger chat model" in said and "--model chat=openai:http://127.0.0.1:8080/v1#model" in said
+    )
 
 
 def test_free_chat_streams_from_a_configured_chat_model(writer):
@@ -261,8 +283,13 @@ def test_free_chat_streams_from_a_configured_chat_model(writer):
         clear_cache()
     assert "nuvola> Mefisto torna sempre, ma non troppo presto." in said
     prompt = chat_llm.prompts[-1]
-    assert PLOT in prompt and "secondo te Mefisto dovrebbe tornare?" in prompt and "Answer in\nItalian" in prompt
-    assert Transcript(chat.session.paths.transcript).turns()[-1].text == "Mefisto torna sempre, ma non troppo presto."
+    assert (
+        PLOT in prompt and "secondo te Mefisto dovrebbe tornare?" in prompt and "Answer in\nItalian" in prompt
+    )
+    assert (
+        Transcript(chat.session.paths.transcript).turns()[-1].text
+        == "Mefisto torna sempre, ma non troppo presto."
+    )
 
 
 def test_voice_samples_come_from_the_voice_writer(writer):
@@ -270,7 +297,9 @@ def test_voice_samples_come_from_the_voice_writer(writer):
     said = chat.say("/voice Kit Carson litiga con un baro")
     assert "Battute di Kit Carson" in said and said.count("KIT CARSON:") == 3
     voice_prompts = [p for p in writer.prompts if p.rstrip().endswith("KIT CARSON:")]
-    assert len(voice_prompts) >= 3 and "Kit Carson litiga con un baro" in voice_prompts[0]  # candidates per line
+    assert (
+        len(voice_prompts) >= 3 and "Kit Carson litiga con un baro" in voice_prompts[0]
+    )  # candidates per line
     assert "borbotta e protesta" in voice_prompts[0], "the profile's speech habits condition the writer"
     said = chat.say("/voice Zorro")
     assert "Non conosco Zorro" in said

@@ -68,16 +68,36 @@ def test_language_follows_the_user():
 
 
 def test_only_the_packaged_base_model_is_too_small_to_chat():
-    assert needs_larger_model("llamacpp:gemma3-270m") and needs_larger_model("llamacpp:gemma3-270m?lora=/a.gguf")
+    assert needs_larger_model("llamacpp:gemma3-270m") and needs_larger_model(
+        "llamacpp:gemma3-270m?lora=/a.gguf"
+    )
     assert not needs_larger_model("openai:http://127.0.0.1:8080/v1#qwen")
     assert not needs_larger_model("llamacpp:/models/qwen2.5-7b.gguf")
 
 
 OUTLINE = [
-    {"index": 0, "title": "Il Confine", "place": "IL CONFINE", "time": "ALL'ALBA", "cast": ["Tex", "Kit Carson"],
-     "goal": "Tex cerca la banda.", "conflict": "", "turn": "Un carro si rovescia.", "pages": [1]},
-    {"index": 1, "title": "Un Canyon", "place": "UN CANYON", "time": "DI NOTTE", "cast": ["Tex"],
-     "goal": "Tex affronta la banda.", "conflict": "Sono in dieci.", "turn": "", "pages": [2, 3]},
+    {
+        "index": 0,
+        "title": "Il Confine",
+        "place": "IL CONFINE",
+        "time": "ALL'ALBA",
+        "cast": ["Tex", "Kit Carson"],
+        "goal": "Tex cerca la banda.",
+        "conflict": "",
+        "turn": "Un carro si rovescia.",
+        "pages": [1],
+    },
+    {
+        "index": 1,
+        "title": "Un Canyon",
+        "place": "UN CANYON",
+        "time": "DI NOTTE",
+        "cast": ["Tex"],
+        "goal": "Tex affronta la banda.",
+        "conflict": "Sono in dieci.",
+        "turn": "",
+        "pages": [2, 3],
+    },
 ]
 
 
@@ -85,7 +105,9 @@ def test_outline_round_trip_and_renumbered_pages():
     text = outline_to_text("LA PISTA", OUTLINE)
     title, outline = text_to_outline(text, TEX)
     assert title == "LA PISTA" and outline == OUTLINE
-    edited = text.replace("PAGINE: 2", "PAGINE: 1").replace("PERSONAGGI: Tex\n", "PERSONAGGI: Tex, Aquila della Notte, Carson\n")
+    edited = text.replace("PAGINE: 2", "PAGINE: 1").replace(
+        "PERSONAGGI: Tex\n", "PERSONAGGI: Tex, Aquila della Notte, Carson\n"
+    )
     edited += "\nSCENA 3\nLUOGO: il forte\nOBIETTIVO: Tex torna al forte.\n"
     title, outline = text_to_outline(edited, TEX)
     assert [s["pages"] for s in outline] == [[1], [2], [3]] and outline[2]["place"] == "IL FORTE"
@@ -93,7 +115,11 @@ def test_outline_round_trip_and_renumbered_pages():
 
 
 def test_outline_edit_problems_are_listed():
-    text = outline_to_text("LA PISTA", OUTLINE).replace("LUOGO: UN CANYON", "LUOGO:").replace("PAGINE: 1", "PAGINE: zero")
+    text = (
+        outline_to_text("LA PISTA", OUTLINE)
+        .replace("LUOGO: UN CANYON", "LUOGO:")
+        .replace("PAGINE: 1", "PAGINE: zero")
+    )
     with pytest.raises(EditError) as caught:
         text_to_outline(text + "\nBLA BLA\n", TEX)
     problems = " | ".join(caught.value.problems)
@@ -102,10 +128,19 @@ def test_outline_edit_problems_are_listed():
 
 
 def _page() -> dict:
-    panel = {"id": "p1-t1-1", "shot": "campo lungo", "description": "Tex scruta il deserto.", "setting": "IL CONFINE",
-             "time_of_day": "day", "figures": [{"name": "Tex", "x": 0.5, "pose": ""}], "scene": 0,
-             "balloons": [{"kind": "caption", "speaker": None, "text": "ALL'ALBA..."},
-                          {"kind": "speech", "speaker": "Tex", "text": "NESSUNO IN VISTA."}]}
+    panel = {
+        "id": "p1-t1-1",
+        "shot": "campo lungo",
+        "description": "Tex scruta il deserto.",
+        "setting": "IL CONFINE",
+        "time_of_day": "day",
+        "figures": [{"name": "Tex", "x": 0.5, "pose": ""}],
+        "scene": 0,
+        "balloons": [
+            {"kind": "caption", "speaker": None, "text": "ALL'ALBA..."},
+            {"kind": "speech", "speaker": "Tex", "text": "NESSUNO IN VISTA."},
+        ],
+    }
     other = {**panel, "id": "p1-t2-1", "balloons": [{"kind": "speech", "speaker": "Tex", "text": "ANDIAMO."}]}
     third = {**panel, "id": "p1-t3-1", "balloons": []}
     return {"number": 1, "tiers": [{"panels": [panel]}, {"panels": [other]}, {"panels": [third]}]}
@@ -115,19 +150,29 @@ def test_page_edit_changes_lines_shot_and_speakers():
     page = _page()
     text = page_to_text(page)
     assert text_to_pages(text, [page], ["Tex", "Kit Carson"], TEX) == [page]
-    edited = (text.replace("TEX: NESSUNO IN VISTA.", "TEX: nessuno in vista.\nCarson: Neanche una bistecca!")
-              .replace("[p1-t2-1] campo lungo", "[p1-t2-1] primo piano"))
+    edited = text.replace(
+        "TEX: NESSUNO IN VISTA.", "TEX: nessuno in vista.\nCarson: Neanche una bistecca!"
+    ).replace("[p1-t2-1] campo lungo", "[p1-t2-1] primo piano")
     [result] = text_to_pages(edited, [page], ["Tex", "Kit Carson"], TEX)
     first, second = result["tiers"][0]["panels"][0], result["tiers"][1]["panels"][0]
-    assert [b["text"] for b in first["balloons"]] == ["ALL'ALBA...", "NESSUNO IN VISTA.", "NEANCHE UNA BISTECCA!"]
-    assert first["balloons"][2]["speaker"] == "Kit Carson" and {f["name"] for f in first["figures"]} == {"Tex", "Kit Carson"}
+    assert [b["text"] for b in first["balloons"]] == [
+        "ALL'ALBA...",
+        "NESSUNO IN VISTA.",
+        "NEANCHE UNA BISTECCA!",
+    ]
+    assert first["balloons"][2]["speaker"] == "Kit Carson" and {f["name"] for f in first["figures"]} == {
+        "Tex",
+        "Kit Carson",
+    }
     assert second["shot"] == "primo piano"
 
 
 def test_page_edit_problems_are_listed():
     page = _page()
     text = page_to_text(page)
-    wrong = text.replace("TEX: ANDIAMO.", "MEFISTO: RIDI PURE!").replace("[p1-t3-1] campo lungo", "[p1-t3-1] zoom")
+    wrong = text.replace("TEX: ANDIAMO.", "MEFISTO: RIDI PURE!").replace(
+        "[p1-t3-1] campo lungo", "[p1-t3-1] zoom"
+    )
     with pytest.raises(EditError) as caught:
         text_to_pages(wrong, [page], ["Tex"], TEX)
     problems = " | ".join(caught.value.problems)

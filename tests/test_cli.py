@@ -25,8 +25,18 @@ def test_models_list_shows_overrides() -> None:
 def test_models_check_fake_roles() -> None:
     get_llm("fake").default = "ciao"
     try:
-        result = run("--model", "narrator=fake", "--model", "embedder=fake", "models", "check",
-                     "--role", "narrator", "--role", "embedder")
+        result = run(
+            "--model",
+            "narrator=fake",
+            "--model",
+            "embedder=fake",
+            "models",
+            "check",
+            "--role",
+            "narrator",
+            "--role",
+            "embedder",
+        )
     finally:
         get_llm("fake").default = None
     assert result.exit_code == 0, result.output
@@ -34,7 +44,9 @@ def test_models_check_fake_roles() -> None:
 
 
 def test_models_check_reports_failure() -> None:
-    result = CliRunner().invoke(cli, ["--model", "narrator=llamacpp:/nope.gguf", "models", "check", "--role", "narrator"])
+    result = CliRunner().invoke(
+        cli, ["--model", "narrator=llamacpp:/nope.gguf", "models", "check", "--role", "narrator"]
+    )
     assert result.exit_code != 0
     assert "failed" in result.output and "nope.gguf" in result.output
 

@@ -27,7 +27,19 @@ def registry_fake():
 
 def test_write_issue_command_writes_the_script(tmp_path, registry_fake):
     out = tmp_path / "out"
-    args = ["write-issue", "--plot", PLOT, "--pages", "2", "--out", str(out), "--seed", "4", "--no-render", *FAKE]
+    args = [
+        "write-issue",
+        "--plot",
+        PLOT,
+        "--pages",
+        "2",
+        "--out",
+        str(out),
+        "--seed",
+        "4",
+        "--no-render",
+        *FAKE,
+    ]
     result = CliRunner().invoke(cli, args, catch_exceptions=False, terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "starting run" in result.output and "narrator: outline" in result.output

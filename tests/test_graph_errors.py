@@ -47,7 +47,9 @@ def test_junk_everywhere_gives_a_valid_plan_made_of_logged_fallbacks(tmp_path, f
     assert any(note.what.endswith("'s line") for note in script.fallbacks)
     failed = [e for e in events("llm") if e["status"] == "failed"]
     written = [e for e in failed if e["role"] != "voice"]
-    assert written and all(e["attempts"] == e["max_attempts"] >= 2 for e in written), "junk is always repaired"
+    assert written and all(e["attempts"] == e["max_attempts"] >= 2 for e in written), (
+        "junk is always repaired"
+    )
     tries = Counter(e["what"] for e in failed if e["role"] == "voice")  # a line: one attempt per seed
     assert tries and set(tries.values()) == {ATTEMPTS}
     assert len(events("fallback")) == len(script.fallbacks)

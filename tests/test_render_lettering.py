@@ -40,14 +40,20 @@ def test_no_text_overflows_and_nothing_leaves_the_panel(dpi: int) -> None:
             assert frame.contains(item.box), f"{panel.id}: balloon outside the panel"
             assert all(0 <= x <= w and 0 <= y <= h for x, y in item.tail)
         for i, a in enumerate(placed):
-            for b in placed[i + 1:]:
+            for b in placed[i + 1 :]:
                 assert a.box.intersection(b.box) == 0, f"{panel.id}: balloons overlap"
 
 
 def test_drawn_lettering_stays_inside_the_drawn_balloons() -> None:
-    panel = PanelSpec(id="p1-t1-1", shot="mezza figura", figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.7)],
-                      balloons=[Balloon(speaker="Tex", text="Precipitevolissimevolmente, vecchio mio: al galoppo!"),
-                                Balloon(speaker="Kit Carson", text="Eccomi, eccomi... queste ossa non sono più giovani.")])
+    panel = PanelSpec(
+        id="p1-t1-1",
+        shot="mezza figura",
+        figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.7)],
+        balloons=[
+            Balloon(speaker="Tex", text="Precipitevolissimevolmente, vecchio mio: al galoppo!"),
+            Balloon(speaker="Kit Carson", text="Eccomi, eccomi... queste ossa non sono più giovani."),
+        ],
+    )
     image = Image.new("RGB", (260, 330), "white")
     placed = Letterer(LetterStyle(dpi=150)).letter(image, panel, [])
     ink = np.asarray(image.convert("L")) < 128
@@ -56,7 +62,9 @@ def test_drawn_lettering_stays_inside_the_drawn_balloons() -> None:
     for item in placed:
         draw.ellipse((item.box.x - 2, item.box.y - 2, item.box.right + 2, item.box.bottom + 2), fill=255)
         draw.polygon(item.tail, fill=255, outline=255, width=3)
-    allowed = allowed.filter(ImageFilter.MaxFilter(5))  # rasterising the thin tail at 1× vs 3× differs by a pixel
+    allowed = allowed.filter(
+        ImageFilter.MaxFilter(5)
+    )  # rasterising the thin tail at 1× vs 3× differs by a pixel
     outside = ink & (np.asarray(allowed) == 0)
     assert ink.sum() > 500 and outside.sum() == 0
 
@@ -66,8 +74,10 @@ def test_balloons_follow_reading_order(dpi: int) -> None:
     for panel, _size, _figures, placed in _layouts(dpi):
         speech = [p for p in placed if p.kind in ("speech", "thought")]
         for before, after in zip(speech, speech[1:], strict=False):
-            right = (after.box.x > before.box.x + before.box.w / 2
-                     and before.box.y - before.box.h / 4 <= after.box.y < before.box.bottom)
+            right = (
+                after.box.x > before.box.x + before.box.w / 2
+                and before.box.y - before.box.h / 4 <= after.box.y < before.box.bottom
+            )
             below = after.box.y + after.box.h / 2 > before.box.y + before.box.h * 0.8
             assert right or below, f"{panel.id}: {after.balloon.text!r} reads before {before.balloon.text!r}"
         captions = [p for p in placed if p.kind == "caption"]
@@ -127,9 +137,18 @@ def test_capitals_are_never_under_2_2_mm_at_print_size(dpi: int) -> None:
 
 
 def _crowded_panel() -> PanelSpec:
-    return PanelSpec(id="p2-t2-3", shot="primo piano", figures=[Figure(name="Tex", x=0.5)],
-                     balloons=[Balloon(speaker="Tex", text="Cerco un carico di fucili. Quanto è la provvigione per "
-                                                        "chi parla? E chi compra le casse al confine?")])
+    return PanelSpec(
+        id="p2-t2-3",
+        shot="primo piano",
+        figures=[Figure(name="Tex", x=0.5)],
+        balloons=[
+            Balloon(
+                speaker="Tex",
+                text="Cerco un carico di fucili. Quanto è la provvigione per "
+                "chi parla? E chi compra le casse al confine?",
+            )
+        ],
+    )
 
 
 def test_a_panel_too_small_asks_the_writer_to_shorten() -> None:
@@ -141,7 +160,9 @@ def test_a_panel_too_small_asks_the_writer_to_shorten() -> None:
 
     panel = _crowded_panel()
     art = StoryboardArtist().draw(panel, (230, 300), ArtContext())
-    placed = Letterer(LetterStyle(dpi=150), shorten=writer).layout((230, 300), panel, art.figures, art.free_boxes)
+    placed = Letterer(LetterStyle(dpi=150), shorten=writer).layout(
+        (230, 300), panel, art.figures, art.free_boxes
+    )
     assert asked and asked[0][1] < len(panel.balloons[0].text)
     assert placed[0].cut == {"from": panel.balloons[0].text, "to": "Quanto è la provvigione?", "by": "writer"}
     assert placed[0].shape.block.lines and " ".join(placed[0].shape.block.lines).startswith("QUANTO È")
@@ -159,5 +180,7 @@ def test_without_a_writer_the_text_is_cut_at_a_sentence_and_reported() -> None:
 
 
 def test_typed_apostrophes_become_accents_but_elisions_stay() -> None:
-    assert prepare_text("Perche' c'e' un po' di fumo laggiu'? L'uomo e' la'!") == \
-        "PERCHÉ C'È UN PO' DI FUMO LAGGIÙ? L'UOMO È LÀ!"
+    assert (
+        prepare_text("Perche' c'e' un po' di fumo laggiu'? L'uomo e' la'!")
+        == "PERCHÉ C'È UN PO' DI FUMO LAGGIÙ? L'UOMO È LÀ!"
+    )

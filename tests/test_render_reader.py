@@ -20,9 +20,18 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chro
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--user-data-dir={tmp_path / 'chromium-profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ]
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=180, check=False)
 
 
@@ -48,10 +57,12 @@ def test_first_page_renders_in_chromium(reader: Path, tmp_path: Path) -> None:
 @pytest.mark.real
 def test_keys_and_hash_turn_pages(reader: Path, tmp_path: Path) -> None:
     probe = tmp_path / "probe.html"
-    script = ("<script>for (const key of ['ArrowRight', ' ', 'ArrowLeft', 'End']) "
-              "document.dispatchEvent(new KeyboardEvent('keydown', {key}));"
-              "document.title = document.getElementById('counter').textContent + '|' + "
-              "document.getElementById('page').alt;</script></body>")
+    script = (
+        "<script>for (const key of ['ArrowRight', ' ', 'ArrowLeft', 'End']) "
+        "document.dispatchEvent(new KeyboardEvent('keydown', {key}));"
+        "document.title = document.getElementById('counter').textContent + '|' + "
+        "document.getElementById('page').alt;</script></body>"
+    )
     probe.write_text(reader.read_text("utf-8").replace("</body>", script), encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout
     assert "<title>3 / 3|pagina 3</title>" in dom

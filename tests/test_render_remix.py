@@ -38,7 +38,9 @@ def test_remix_reuses_panels_with_the_same_cast_once_each(archive: Catalogue, tm
     artist.prepare(ArtContext(catalogue=archive))
     by_id = {s.panel_id: s for s in artist._sources}
     for spec, report in zip(script.panels, result.panels, strict=True):
-        cast = {f.name.lower() for f in spec.figures} | {b.speaker.lower() for b in spec.balloons if b.speaker}
+        cast = {f.name.lower() for f in spec.figures} | {
+            b.speaker.lower() for b in spec.balloons if b.speaker
+        }
         chosen = by_id[report.source.rsplit("/", 1)[1]]
         assert not cast or cast & chosen.cast, f"{spec.id} ({cast}) remixed a panel of {set(chosen.cast)}"
     assert result.cbz.is_file() and result.pdf.is_file()
@@ -57,12 +59,14 @@ def test_original_lettering_is_inpainted_away(archive: Catalogue) -> None:
     mask = balloon_mask(source)[:h, :w] > 0
     text = np.zeros_like(mask)  # the middle of each balloon, where its lines of text were
     for _kind, (bx, by, bw, bh), _tail in source.balloons:
-        text[by - y + bh // 4: by - y + 3 * bh // 4, bx - x + bw // 5: bx - x + 4 * bw // 5] = True
+        text[by - y + bh // 4 : by - y + 3 * bh // 4, bx - x + bw // 5 : bx - x + 4 * bw // 5] = True
     edges_before = (cv2.Canny(original, 80, 160) > 0)[text].mean()
     edges_after = (cv2.Canny(after, 80, 160) > 0)[text].mean()
     assert edges_before > 0.05 and edges_after < 0.25 * edges_before, (edges_before, edges_after)
     outside = ~mask
-    assert np.abs(original[outside].astype(int) - after[outside].astype(int)).mean() < 2  # the art is untouched
+    assert (
+        np.abs(original[outside].astype(int) - after[outside].astype(int)).mean() < 2
+    )  # the art is untouched
     assert len(free) == len(source.balloons)
 
 
@@ -88,11 +92,19 @@ def test_memory_ranks_the_remembered_panel_first(archive: Catalogue, tmp_path: P
     tex_panels = [s for s in artist._sources if s.cast == {"tex"}]
     assert len(tex_panels) >= 2
     chosen = tex_panels[-1]
-    store.upsert([MemoryRecord(kind="panel", key=f"Tex di prova#{chosen.panel_id}",
-                               text="Tex punta la colt contro il bandito nel saloon",
-                               metadata={"characters": ["Tex"], "shot": "piano americano"},
-                               provenance=Provenance(volume="Tex di prova", panel_id=chosen.panel_id,
-                                                     page_id=chosen.page_id))])
+    store.upsert(
+        [
+            MemoryRecord(
+                kind="panel",
+                key=f"Tex di prova#{chosen.panel_id}",
+                text="Tex punta la colt contro il bandito nel saloon",
+                metadata={"characters": ["Tex"], "shot": "piano americano"},
+                provenance=Provenance(
+                    volume="Tex di prova", panel_id=chosen.panel_id, page_id=chosen.page_id
+                ),
+            )
+        ]
+    )
     panel = load_sample().pages[1].tiers[2].panels[0]  # Tex, piano americano, in the saloon
     context = ArtContext(catalogue=archive, **art_lookups(store))
     assert artist.choose(panel, (300, 360), context).panel_id == chosen.panel_id

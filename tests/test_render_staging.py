@@ -45,8 +45,12 @@ def test_every_pose_is_its_own_skeleton() -> None:
 
 
 def test_a_chase_on_horseback_draws_riders_and_horses(context: ArtContext) -> None:
-    panel = PanelSpec(id="p1-t1-1", shot="campo lungo", description="Tex e Carson inseguono i banditi al galoppo",
-                      figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.6)])
+    panel = PanelSpec(
+        id="p1-t1-1",
+        shot="campo lungo",
+        description="Tex e Carson inseguono i banditi al galoppo",
+        figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.6)],
+    )
     art = draw(panel, context, (420, 300))
     assert {"horse", "pose:ride"} <= set(art.plan["visible"])
     riders = [f for f in art.plan["figures"] if f["mounted"]]
@@ -56,8 +60,12 @@ def test_a_chase_on_horseback_draws_riders_and_horses(context: ArtContext) -> No
 
 
 def test_guns_in_hands_falls_and_extras_dressed_by_role(context: ArtContext) -> None:
-    panel = PanelSpec(id="p1-t2-1", shot="figura intera", description="Tex spara al messicano, che crolla",
-                      figures=[Figure(name="Tex", x=0.3)])
+    panel = PanelSpec(
+        id="p1-t2-1",
+        shot="figura intera",
+        description="Tex spara al messicano, che crolla",
+        figures=[Figure(name="Tex", x=0.3)],
+    )
     art = draw(panel, context)
     assert {"pose:shoot", "pose:fall", "revolver"} <= set(art.plan["visible"])
     assert [f.name for f in art.figures] == ["Tex", "messicano"]
@@ -74,20 +82,36 @@ def test_shot_sizes_and_the_dettaglio(context: ArtContext) -> None:
         panel = PanelSpec(id="p1-t1-1", shot=shot, description="Tex cammina", figures=[Figure(name="Tex")])
         spans.append(draw(panel, context).figures[0].span[1])
     assert spans == sorted(spans)
-    rifle = draw(PanelSpec(id="p1-t1-2", shot="dettaglio", description="il fucile spunta tra le rocce"), context)
+    rifle = draw(
+        PanelSpec(id="p1-t1-2", shot="dettaglio", description="il fucile spunta tra le rocce"), context
+    )
     assert rifle.plan["detail"] == "rifle" and not rifle.figures
-    dusk = PanelSpec(id="p1-t1-3", shot="dettaglio", description="Tex guarda lontano al tramonto",
-                     figures=[Figure(name="Tex")])
+    dusk = PanelSpec(
+        id="p1-t1-3",
+        shot="dettaglio",
+        description="Tex guarda lontano al tramonto",
+        figures=[Figure(name="Tex")],
+    )
     art = draw(dusk, context)
     assert art.plan["silhouette"] and art.plan["light"] == "dusk"
     assert np.asarray(art.image).mean() < 200, "a silhouette is dark ink against the sky"
 
 
 def test_light_comes_from_the_beat_and_the_place(context: ArtContext) -> None:
-    night = PanelSpec(id="p1", description="Di notte Tex veglia", setting="deserto", time_of_day="day",
-                      figures=[Figure(name="Tex")])
-    lamp = PanelSpec(id="p2", description="Di sera Tex e Carson giocano a carte", setting="saloon",
-                     time_of_day="interior", figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.7)])
+    night = PanelSpec(
+        id="p1",
+        description="Di notte Tex veglia",
+        setting="deserto",
+        time_of_day="day",
+        figures=[Figure(name="Tex")],
+    )
+    lamp = PanelSpec(
+        id="p2",
+        description="Di sera Tex e Carson giocano a carte",
+        setting="saloon",
+        time_of_day="interior",
+        figures=[Figure(name="Tex", x=0.3), Figure(name="Kit Carson", x=0.7)],
+    )
     assert draw(night, context).plan["light"] == "night"
     art = draw(lamp, context)
     assert art.plan["light"] == "lamp" and "table" in art.plan["visible"]
@@ -99,7 +123,9 @@ def test_light_comes_from_the_beat_and_the_place(context: ArtContext) -> None:
 def test_render_json_records_what_each_panel_draws_and_letters(tmp_path: Path) -> None:
     script = IssueScript.model_validate(json.loads((BENCH / "demo.json").read_text("utf-8")))
     script.pages = script.pages[:1]
-    script.pages[0].tiers[2].panels[1].balloons.append(Balloon(speaker="Tex", text="Perche' sparano? E' lui!"))
+    script.pages[0].tiers[2].panels[1].balloons.append(
+        Balloon(speaker="Tex", text="Perche' sparano? E' lui!")
+    )
     render_issue(script, tmp_path, dpi=100)
     panels = json.loads((tmp_path / "render.json").read_text("utf-8"))["panels"]
     poses = {v for p in panels for v in p["plan"]["visible"] if v.startswith("pose:")}
@@ -118,10 +144,22 @@ def test_a_talky_panel_gets_a_wider_share_of_its_tier_and_streets_stay_outdoors(
     from tools.render.scene import scene_kind
 
     quiet = PanelSpec(id="p1-t1-1", shot="primo piano", balloons=[Balloon(speaker="Tex", text="Già.")])
-    talky = PanelSpec(id="p1-t1-2", shot="primo piano",
-                      balloons=[Balloon(speaker="Tex", text="Cerco un carico di fucili. Quanto è la provvigione per "
-                                                          "chi parla? E chi compra le casse al confine?")])
+    talky = PanelSpec(
+        id="p1-t1-2",
+        shot="primo piano",
+        balloons=[
+            Balloon(
+                speaker="Tex",
+                text="Cerco un carico di fucili. Quanto è la provvigione per "
+                "chi parla? E chi compra le casse al confine?",
+            )
+        ],
+    )
     slots = layout_page(PagePlan(number=1, tiers=[Tier(panels=[quiet, talky])]), 150)
     assert slots[1].box.w > 1.3 * slots[0].box.w
-    assert scene_kind(PanelSpec(id="x", setting="strada davanti alla prigione", time_of_day="night")) == "town"
-    assert scene_kind(PanelSpec(id="x", setting="ufficio dello sceriffo", time_of_day="interior")) == "interior"
+    assert (
+        scene_kind(PanelSpec(id="x", setting="strada davanti alla prigione", time_of_day="night")) == "town"
+    )
+    assert (
+        scene_kind(PanelSpec(id="x", setting="ufficio dello sceriffo", time_of_day="interior")) == "interior"
+    )

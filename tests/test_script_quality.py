@@ -37,7 +37,9 @@ def test_trigram_model_is_normalised_and_prefers_word_order():
     lm = TrigramLM.fit([NOVEL], min_count=1)
     stream = np.array([1, lm.index["il"], lm.index["cane"]], dtype=np.uint64)
     total = sum(
-        float(np.exp(lm._logprobs(np.append(stream, np.uint64(i)))[-1])) for i in range(len(lm.vocab)) if i != 1
+        float(np.exp(lm._logprobs(np.append(stream, np.uint64(i)))[-1]))
+        for i in range(len(lm.vocab))
+        if i != 1
     )
     assert total == pytest.approx(1.0, abs=1e-6)
     assert lm.score("Il cane dorme nel prato.").perplexity < lm.score("prato nel dorme cane il").perplexity
@@ -58,36 +60,57 @@ def test_quoted_speech_of_every_convention():
         '"Guarda, Eugenia, che bellezza!" disse.\n'
         "Nessuno parlava.\n"
     )
-    assert quoted_speech(text) == ["Mi disprezzo!", "Eccola", "Il sole tramonta...", "Guarda, Eugenia, che bellezza!"]
+    assert quoted_speech(text) == [
+        "Mi disprezzo!",
+        "Eccola",
+        "Il sole tramonta...",
+        "Guarda, Eugenia, che bellezza!",
+    ]
 
 
-def _script(lines: list[str], fallbacks: list[dict[str, str]] | None = None, title: str = "LA PISTA") -> IssueScript:
+def _script(
+    lines: list[str], fallbacks: list[dict[str, str]] | None = None, title: str = "LA PISTA"
+) -> IssueScript:
     panels = [
-        {"id": f"p1-t1-{i + 1}", "description": "Tex guarda il canyon.", "scene": 0,
-         "balloons": [{"kind": "speech", "speaker": "Tex", "text": text}]}
+        {
+            "id": f"p1-t1-{i + 1}",
+            "description": "Tex guarda il canyon.",
+            "scene": 0,
+            "balloons": [{"kind": "speech", "speaker": "Tex", "text": text}],
+        }
         for i, text in enumerate(lines)
     ]
     tiers = [{"panels": panels[i : i + 3]} for i in range(0, len(panels), 3)]
-    return IssueScript.model_validate({
-        "title": title, "storyline": "Tex insegue i banditi nel canyon.",
-        "scenes": [{"index": 0, "title": "Canyon", "place": "IL CANYON", "goal": "Tex trova i banditi."}],
-        "pages": [{"number": 1, "tiers": tiers}], "fallbacks": fallbacks or [],
-    })
+    return IssueScript.model_validate(
+        {
+            "title": title,
+            "storyline": "Tex insegue i banditi nel canyon.",
+            "scenes": [{"index": 0, "title": "Canyon", "place": "IL CANYON", "goal": "Tex trova i banditi."}],
+            "pages": [{"number": 1, "tiers": tiers}],
+            "fallbacks": fallbacks or [],
+        }
+    )
 
 
 def test_fallbacks_are_counted_per_part():
-    script = _script(["ANDIAMO!", "FERMI!", "ATTENTI!"], [
-        {"where": "issue", "what": "title"},
-        {"where": "scene 1", "what": "2 beat(s)"},
-        {"where": "p1-t1-2", "what": "shot and speakers"},
-        {"where": "p1-t1-3 balloon 1", "what": "Tex's line"},
-    ])
+    script = _script(
+        ["ANDIAMO!", "FERMI!", "ATTENTI!"],
+        [
+            {"where": "issue", "what": "title"},
+            {"where": "scene 1", "what": "2 beat(s)"},
+            {"where": "p1-t1-2", "what": "shot and speakers"},
+            {"where": "p1-t1-3 balloon 1", "what": "Tex's line"},
+        ],
+    )
     counts = fallback_counts(script)
     assert counts == {"title": (1, 1), "outline": (0, 1), "beats": (2, 3), "shots": (1, 3), "lines": (1, 3)}
 
 
 def test_repeats_distinct_and_lettering():
-    assert repeats(["ANDIAMO, PRESTO!", "andiamo presto", "ANDIAMO, PRESTO!!", "IL FIUME È LONTANO."]) == (2, 0)
+    assert repeats(["ANDIAMO, PRESTO!", "andiamo presto", "ANDIAMO, PRESTO!!", "IL FIUME È LONTANO."]) == (
+        2,
+        0,
+    )
     assert repeats(["IL FIUME È LONTANO DA QUI.", "IL FIUME È LONTANO DA LÌ."]) == (0, 1)
     assert distinct_2(["a b a b"]) == pytest.approx(2 / 3)
     assert accent_apostrophes(["E' TARDI, PERCHE' NON È QUI", "UN PO' DI PIÙ"]) == (2, 4)

@@ -27,8 +27,12 @@ def read_volume(served: Served, tmp_path_factory: pytest.TempPathFactory) -> dic
     """One generated volume uploaded as a CBZ and read (rules-only reconstruction), with its events."""
     cbz = synth_volume(tmp_path_factory.mktemp("synth"), pages=2, seed=3)
     with served.client() as api, cbz.open("rb") as handle:
-        answer = api.ok("POST", "/api/uploads", files={"files": (cbz.name, handle, "application/zip")},
-                        data={"use_llm": "false"})
+        answer = api.ok(
+            "POST",
+            "/api/uploads",
+            files={"files": (cbz.name, handle, "application/zip")},
+            data={"use_llm": "false"},
+        )
         events = api.events(answer["job"]["id"])
         job = api.ok("GET", f"/api/jobs/{answer['job']['id']}")
     return {"answer": answer, "events": events, "job": job, "words": truth_words(cbz), "name": cbz.stem}
@@ -93,7 +97,9 @@ def test_a_second_reading_is_searchable_at_once(served: Served, read_volume: dic
     with served.client() as api:
         assert api.ok("GET", "/api/search", params={**query, "volume": read_volume["name"]})["hits"]
         with cbz.open("rb") as handle:
-            job = api.ok("POST", "/api/uploads", files={"files": (cbz.name, handle)}, data={"use_llm": "false"})["job"]
+            job = api.ok(
+                "POST", "/api/uploads", files={"files": (cbz.name, handle)}, data={"use_llm": "false"}
+            )["job"]
         assert api.finished(job["id"])["status"] == "done"
         hits = api.ok("GET", "/api/search", params=query)["hits"]
     assert hits and {h["provenance"]["volume"] for h in hits} == {cbz.stem}, hits
@@ -111,8 +117,12 @@ def test_pdf_and_cb7_uploads_read_into_one_volume(served: Served, tmp_path: Path
     with py7zr.SevenZipFile(cb7, "w") as archive:
         archive.write(second, second.name)
     with served.client() as api, pdf.open("rb") as a, cb7.open("rb") as b:
-        answer = api.ok("POST", "/api/uploads", files=[("files", (pdf.name, a)), ("files", (cb7.name, b))],
-                        data={"volume": "Misto", "use_llm": "false"})
+        answer = api.ok(
+            "POST",
+            "/api/uploads",
+            files=[("files", (pdf.name, a)), ("files", (cb7.name, b))],
+            data={"volume": "Misto", "use_llm": "false"},
+        )
         assert answer["pages"] == 2
         job = api.finished(answer["job"]["id"])
         assert job["status"] == "done" and job["result"]["volumes"] == ["Misto"], job
@@ -144,7 +154,10 @@ def test_write_a_one_page_issue_and_read_it(served: Served) -> None:
 def test_chat_session_with_the_chat_commands(served: Served) -> None:
     storyline = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
     with served.client() as api:
-        session = api.finished(api.ok("POST", "/api/chat", json={"pages": 1})["job"]["id"])["result"]["session"]
+        session = api.finished(api.ok("POST", "/api/chat", json={"pages": 1})["job"]["id"])["result"][
+            "session"
+        ]
+
         def say(**body):
             return api.finished(api.ok("POST", f"/api/chat/{session}/messages", json=body)["job"]["id"])
 
@@ -153,8 +166,10 @@ def test_chat_session_with_the_chat_commands(served: Served) -> None:
         assert state["stage"] == "outline" and any(t["kind"] == "outline" for t in state["turns"])
         shown = say(text="/edit")["result"]["edit_text"]  # the editor's text comes back to the page
         assert "SCENA 1" in shown and "TITOLO:" in shown, shown
-        edited = "\n".join("TITOLO: LA VALLE DEL FUOCO" if line.startswith("TITOLO:") else line
-                           for line in shown.splitlines())
+        edited = "\n".join(
+            "TITOLO: LA VALLE DEL FUOCO" if line.startswith("TITOLO:") else line
+            for line in shown.splitlines()
+        )
         assert say(text="/edit", edit_text=edited)["status"] == "done"
         assert api.ok("GET", f"/api/chat/{session}")["title"] == "LA VALLE DEL FUOCO"
         say(text="/model narrator=llamacpp:/etc/passwd")
@@ -176,7 +191,9 @@ def test_bounded_load(served: Served, read_volume: dict) -> None:
     from agent.server.loadtest import run_load
 
     started = time.perf_counter()
-    report = run_load(served.url, searches=20, page_views=60, concurrency=10, queries=read_volume["words"][:5])
+    report = run_load(
+        served.url, searches=20, page_views=60, concurrency=10, queries=read_volume["words"][:5]
+    )
     print(report.table())
     assert report.errors == 0, report.failures[:3]
     assert report.count("search") == 20 and report.count("page") == 60
@@ -185,22 +202,34 @@ def test_bounded_load(served: Served, read_volume: dict) -> None:
 
 # ---- the web page in headless Chromium ---------------------------------------------------------------
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`; `make setup` installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')"
+    )
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         yield launched
         launched.close()
 
 
-def test_the_web_page_reads_searches_writes_and_shows_the_issue(served: Served, browser, tmp_path: Path) -> None:
+def test_the_web_page_reads_searches_writes_and_shows_the_issue(
+    served: Served, browser, tmp_path: Path
+) -> None:
     """Upload a generated volume and watch it read, look at a page's overlays, search, write a 1-page issue
     and read it in the viewer: all through the page, as a reader would."""
     cbz = synth_volume(tmp_path, pages=1, seed=11)
@@ -240,7 +269,9 @@ def test_the_web_page_reads_searches_writes_and_shows_the_issue(served: Served, 
     page.click("#write-submit")
     page.wait_for_selector("#open-issue", timeout=120_000)
     assert "✓ narrator: outline" in page.inner_text("#write-log")
-    assert page.evaluate("(() => { const b = document.getElementById('write-progress'); return b.value === b.max; })()")
+    assert page.evaluate(
+        "(() => { const b = document.getElementById('write-progress'); return b.value === b.max; })()"
+    )
     page.click("#open-issue")
     page.wait_for_selector("#viewer-page")
     shown = "(() => { const i = document.getElementById('viewer-page'); return i.complete && i.naturalWidth > 0; })()"
@@ -262,7 +293,9 @@ def test_the_page_asks_for_the_token_off_localhost(browser, tmp_path: Path) -> N
     from agent.server.security import new_token, stored_digest
 
     token = new_token(tmp_path)
-    running = start_server(tmp_path, tmp_path, host="0.0.0.0", token_digest=stored_digest(tmp_path), worker=False)
+    running = start_server(
+        tmp_path, tmp_path, host="0.0.0.0", token_digest=stored_digest(tmp_path), worker=False
+    )
     try:
         page = browser.new_page()
         page.goto(running.url + "/")

@@ -18,12 +18,18 @@ def test_the_token_is_printed_once_and_stored_hashed(tmp_path: Path, monkeypatch
 
     served: list[dict] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append({"app": app, **kw}))
-    first = CliRunner().invoke(cli, ["--home", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "9"],
-                               catch_exceptions=False)
+    first = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "9"], catch_exceptions=False
+    )
     assert first.exit_code == 0, first.output
     token = first.output.split("only its hash is kept): ")[1].split()[0]
-    assert stored_digest(tmp_path) == token_digest(token) and token not in (tmp_path / "server" / "token.json").read_text()
-    again = CliRunner().invoke(cli, ["--home", str(tmp_path), "serve", "--host", "0.0.0.0"], catch_exceptions=False)
+    assert (
+        stored_digest(tmp_path) == token_digest(token)
+        and token not in (tmp_path / "server" / "token.json").read_text()
+    )
+    again = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "serve", "--host", "0.0.0.0"], catch_exceptions=False
+    )
     assert token not in again.output and "the one made before" in again.output
     local = CliRunner().invoke(cli, ["--home", str(tmp_path), "serve"], catch_exceptions=False)
     assert "access token" not in local.output and "http://localhost:8765/" in local.output

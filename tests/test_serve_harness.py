@@ -55,8 +55,16 @@ class Served:
         self.thread.join(30)
 
 
-def start_server(home: Path, tmp: Path, *, delay: float = 0.0, limits: Any = None, host: str = "127.0.0.1",
-                 token_digest: str | None = None, worker: bool = True) -> Served:
+def start_server(
+    home: Path,
+    tmp: Path,
+    *,
+    delay: float = 0.0,
+    limits: Any = None,
+    host: str = "127.0.0.1",
+    token_digest: str | None = None,
+    worker: bool = True,
+) -> Served:
     """`nuvola serve` as create_app + uvicorn in a thread; the worker runs the scripted fake writers."""
     import uvicorn
 
@@ -65,9 +73,16 @@ def start_server(home: Path, tmp: Path, *, delay: float = 0.0, limits: Any = Non
 
     script = tmp / f"worker-{free_port()}.py"
     script.write_text(WORKER.format(repo=str(REPO), delay=delay))
-    config = ServeConfig(home=home, host=host, models=FAKE_ROLES, limits=limits or Limits(),
-                         worker_command=[sys.executable, str(script)], token_digest=token_digest,
-                         poll_seconds=0.1, start_worker=worker)
+    config = ServeConfig(
+        home=home,
+        host=host,
+        models=FAKE_ROLES,
+        limits=limits or Limits(),
+        worker_command=[sys.executable, str(script)],
+        token_digest=token_digest,
+        poll_seconds=0.1,
+        start_worker=worker,
+    )
     app = create_app(config)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -147,5 +162,10 @@ def synth_volume(out: Path, pages: int = 2, seed: int = 0) -> Path:
 def truth_words(cbz: Path) -> list[str]:
     """Long words lettered on the generated pages (what OCR should find)."""
     truth = json.loads((cbz.parent / f"synth-{cbz.stem.split()[-1]}" / "truth.json").read_text())
-    words = [w.strip(".,!?;:'\"…").lower() for b in truth["balloons"].values() for x in b for w in x["text"].split()]
+    words = [
+        w.strip(".,!?;:'\"…").lower()
+        for b in truth["balloons"].values()
+        for x in b
+        for w in x["text"].split()
+    ]
     return sorted({w for w in words if len(w) >= 7 and w.isalpha()})

@@ -20,8 +20,16 @@ pytestmark = pytest.mark.real
 
 
 def lines(volume: str, *texts: str) -> list[MemoryRecord]:
-    return [MemoryRecord(kind="line", key=f"{volume}:{i}", text=text, metadata={"speaker": "Tex", "line": text},
-                         provenance=Provenance(volume=volume, page_index=0)) for i, text in enumerate(texts)]
+    return [
+        MemoryRecord(
+            kind="line",
+            key=f"{volume}:{i}",
+            text=text,
+            metadata={"speaker": "Tex", "line": text},
+            provenance=Provenance(volume=volume, page_index=0),
+        )
+        for i, text in enumerate(texts)
+    ]
 
 
 def search(client: TestClient, query: str) -> list[str]:
@@ -38,7 +46,8 @@ def test_search_over_a_chroma_server(tmp_path: Path) -> None:
     argv = [chroma, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(port)]
     with local_command_server(argv, "/api/v2/heartbeat", port, timeout=60):
         settings = load_settings(tmp_path / "home", {"embedder": "fake"}).model_copy(
-            update={"memory": MemorySettings(mode="server", host="127.0.0.1", port=port)})
+            update={"memory": MemorySettings(mode="server", host="127.0.0.1", port=port)}
+        )
         writer = MemoryStore.open(settings)  # another process's client, as the worker's would be
         writer.upsert(lines("Tex 1", "FERMO LA, BANDITO DEL DESERTO"))
         app = create_app(ServeConfig(home=settings.home, start_worker=False), settings)

@@ -70,7 +70,10 @@ def test_kill_9_then_a_server_restart_resumes_the_run(tmp_path: Path) -> None:
     assert sum(e["kind"] == "run_resume" for e in run_log) == 1
     starts = Counter(e["stage"] for e in run_log if e["kind"] == "node_start")
     assert all(starts[stage] == 1 for stage in ended_before), (ended_before, starts)
-    assert all(starts[stage] == 2 for stage in cut_short), (cut_short, starts)  # ran again from its start, once
+    assert all(starts[stage] == 2 for stage in cut_short), (
+        cut_short,
+        starts,
+    )  # ran again from its start, once
     script = json.loads((home / "issues" / job["id"] / "script.json").read_text())
     assert [page["number"] for page in script["pages"]] == [1]
     assert issue["pages"] == 1 and "cbz" in issue["downloads"]
@@ -86,7 +89,9 @@ def test_the_supervisor_starts_a_killed_worker_again(tmp_path: Path) -> None:
     log = tmp_path / "server" / "worker.log"
     supervisor.start()
     try:
-        first = wait_for(lambda: log.is_file() and log.read_text().count("--home") == 1 and supervisor.pid, "a worker")
+        first = wait_for(
+            lambda: log.is_file() and log.read_text().count("--home") == 1 and supervisor.pid, "a worker"
+        )
         os.kill(first, signal.SIGKILL)
         wait_for(lambda: log.read_text().count("--home") == 2, "a new worker")
         assert supervisor.restarts == 1 and supervisor.pid not in (None, first)

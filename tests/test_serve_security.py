@@ -39,8 +39,11 @@ def snapshot(served: Served) -> tuple:
     """What a refused request must not change: the job queue and every file of the data home (names and
     sizes; the server's own job database and logs aside)."""
     home = served.home
-    files = sorted((str(p.relative_to(home)), p.stat().st_size) for p in home.rglob("*")
-                   if p.is_file() and "server" not in p.relative_to(home).parts)
+    files = sorted(
+        (str(p.relative_to(home)), p.stat().st_size)
+        for p in home.rglob("*")
+        if p.is_file() and "server" not in p.relative_to(home).parts
+    )
     return files, sorted(j["id"] for j in httpx.get(f"{served.url}/api/jobs").json())
 
 
@@ -71,18 +74,21 @@ def png_bytes(size: tuple[int, int] = (40, 60)) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("path", [
-    "/api/pages/..%2F..%2F..%2Fetc%2Fpasswd/image",
-    "/api/pages/../../etc/passwd/image",
-    "/api/issues/..%2F..%2Fserver/download/json",
-    "/api/issues/....//....//etc/download/cbz",
-    "/api/issues/..%2Fserver/pages/1",
-    "/static/..%2F..%2Fserver%2Fjobs.sqlite",
-    "/static/%2e%2e/app.py",
-    "/api/volumes/..%2F..%2Fetc/pages",
-    "/api/chat/..%2F..%2Fserver",
-    "/api/jobs/..%2Fjobs",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/pages/..%2F..%2F..%2Fetc%2Fpasswd/image",
+        "/api/pages/../../etc/passwd/image",
+        "/api/issues/..%2F..%2Fserver/download/json",
+        "/api/issues/....//....//etc/download/cbz",
+        "/api/issues/..%2Fserver/pages/1",
+        "/static/..%2F..%2Fserver%2Fjobs.sqlite",
+        "/static/%2e%2e/app.py",
+        "/api/volumes/..%2F..%2Fetc/pages",
+        "/api/chat/..%2F..%2Fserver",
+        "/api/jobs/..%2Fjobs",
+    ],
+)
 def test_path_traversal_finds_nothing(api: Api, path: str) -> None:
     response = api.get(path)
     assert response.status_code == 404, (path, response.status_code, response.text[:200])
@@ -104,8 +110,10 @@ def test_a_chunked_upload_over_the_limit_is_413(api: Api) -> None:
     boundary = "nuvolaboundary"
 
     def body():
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.png\"\r\n"
-               "Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG\r\n\x1a\n"
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode() + b"\x89PNG\r\n\x1a\n"
         for _ in range(UPLOAD_LIMIT // 65536 + 4):
             yield bytes(65536)
         yield f"\r\n--{boundary}--\r\n".encode()
@@ -115,8 +123,12 @@ def test_a_chunked_upload_over_the_limit_is_413(api: Api) -> None:
 
 
 def test_a_file_that_is_no_scan_is_415(api: Api) -> None:
-    refused(api.post("/api/uploads", files={"files": ("page.png", b"\x7fELF\x02\x01\x01" + bytes(64))}),
-            415, "page.png", "not an image")
+    refused(
+        api.post("/api/uploads", files={"files": ("page.png", b"\x7fELF\x02\x01\x01" + bytes(64))}),
+        415,
+        "page.png",
+        "not an image",
+    )
     refused(api.post("/api/uploads", files={"files": ("notes.txt", b"hello")}), 415, "notes.txt")
 
 
@@ -125,7 +137,12 @@ def test_a_zip_bomb_is_refused(api: Api) -> None:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("page_001.png", b"\x89PNG\r\n\x1a\n" + bytes(EXPANDED_LIMIT + 1024 * 1024))
     assert len(buffer.getvalue()) < UPLOAD_LIMIT  # small on the wire, huge unpacked
-    refused(api.post("/api/uploads", files={"files": ("bomb.cbz", buffer.getvalue())}), 422, "bomb.cbz", "unpacks to")
+    refused(
+        api.post("/api/uploads", files={"files": ("bomb.cbz", buffer.getvalue())}),
+        422,
+        "bomb.cbz",
+        "unpacks to",
+    )
 
 
 def test_an_archive_of_unsafe_members_is_refused(api: Api) -> None:
@@ -133,7 +150,9 @@ def test_an_archive_of_unsafe_members_is_refused(api: Api) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("../../evil.png", png_bytes())
         archive.writestr("/etc/cron.d/evil.png", png_bytes())
-    message = refused(api.post("/api/uploads", files={"files": ("evil.cbz", buffer.getvalue())}), 422, "evil.cbz")
+    message = refused(
+        api.post("/api/uploads", files={"files": ("evil.cbz", buffer.getvalue())}), 422, "evil.cbz"
+    )
     assert "leaves the archive" in message and "absolute path" in message
 
 
@@ -142,9 +161,12 @@ def test_a_decompression_bomb_image_is_refused(api: Api) -> None:
     header = struct.pack(">IIBBBBB", 20000, 20000, 1, 0, 0, 0, 0)
     chunks = [(b"IHDR", header), (b"IDAT", zlib.compress(bytes(2501) * 64)), (b"IEND", b"")]
     png = b"\x89PNG\r\n\x1a\n" + b"".join(
-        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)) for kind, data in chunks
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in chunks
     )
-    refused(api.post("/api/uploads", files={"files": ("huge.png", png)}), 422, "huge.png", "decompression bomb")
+    refused(
+        api.post("/api/uploads", files={"files": ("huge.png", png)}), 422, "huge.png", "decompression bomb"
+    )
 
 
 def test_malformed_and_invalid_json(api: Api) -> None:
@@ -152,11 +174,20 @@ def test_malformed_and_invalid_json(api: Api) -> None:
     refused(api.post("/api/issues", content=b'{"plot": "Tex', headers=headers), 400, "malformed JSON")
     message = refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 0}), 422, "pages")
     assert "greater than or equal to 1" in message
-    refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "out": "/etc"}), 422, "out")
-    refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "artist": "diffusers:/etc"}),
-            422, "artist")
+    refused(
+        api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "out": "/etc"}), 422, "out"
+    )
+    refused(
+        api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "artist": "diffusers:/etc"}),
+        422,
+        "artist",
+    )
     refused(api.post("/api/issues", json=["not", "an", "object"]), 422)
-    refused(api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "cast": ["x" * 61]}), 422, "cast")
+    refused(
+        api.post("/api/issues", json={"plot": "Tex e Kit a cavallo", "pages": 1, "cast": ["x" * 61]}),
+        422,
+        "cast",
+    )
     upload = {"files": ("page.png", png_bytes())}
     refused(api.post("/api/uploads", files=upload, data={"volume": "../../etc"}), 422, "slashes")
     refused(api.post("/api/uploads", files=upload, data={"engine": "vlm:/etc/passwd"}), 422, "engine")
@@ -173,7 +204,9 @@ def test_cross_site_requests_are_refused(api: Api, served: Served) -> None:
     refused(api.post("/api/issues", json=body, headers={"X-CSRF-Token": "guess"}), 403, "CSRF")
     with httpx.Client(base_url=served.url) as bare:  # no cookie at all: a form posted from another site
         refused(bare.post("/api/issues", json=body), 403, "CSRF")
-    refused(api.post("/api/issues", json=body, headers={"Origin": "http://evil.example"}), 403, "cross-origin")
+    refused(
+        api.post("/api/issues", json=body, headers={"Origin": "http://evil.example"}), 403, "cross-origin"
+    )
     refused(api.post("/api/issues", json=body, headers={"Sec-Fetch-Site": "cross-site"}), 403, "cross-site")
 
 
@@ -204,8 +237,9 @@ def token_app(tmp_path: Path):
     from agent.server.security import new_token, stored_digest
 
     token = new_token(tmp_path)
-    app = create_app(ServeConfig(home=tmp_path, host="0.0.0.0", token_digest=stored_digest(tmp_path),
-                                 start_worker=False))
+    app = create_app(
+        ServeConfig(home=tmp_path, host="0.0.0.0", token_digest=stored_digest(tmp_path), start_worker=False)
+    )
     with TestClient(app) as client:
         yield client, token, tmp_path
 

@@ -58,13 +58,22 @@ def test_the_memory_write_counter(store: JobStore) -> None:
     assert store.counter("memory_writes") == 2
 
 
-@pytest.mark.parametrize(("head", "kind"), [
-    (b"\x89PNG\r\n\x1a\n\0\0", ("image", ".png")), (b"\xff\xd8\xff\xe0", ("image", ".jpg")),
-    (b"RIFF\0\0\0\0WEBPVP8 ", ("image", ".webp")), (b"II*\0", ("image", ".tif")),
-    (b"PK\x03\x04", ("zip", ".cbz")), (b"Rar!\x1a\x07\x01\0", ("rar", ".cbr")),
-    (b"7z\xbc\xaf\x27\x1c", ("7z", ".cb7")), (b"%PDF-1.7", ("pdf", ".pdf")),
-    (b"<html>", None), (b"\x7fELF", None), (b"", None),
-])
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n\0\0", ("image", ".png")),
+        (b"\xff\xd8\xff\xe0", ("image", ".jpg")),
+        (b"RIFF\0\0\0\0WEBPVP8 ", ("image", ".webp")),
+        (b"II*\0", ("image", ".tif")),
+        (b"PK\x03\x04", ("zip", ".cbz")),
+        (b"Rar!\x1a\x07\x01\0", ("rar", ".cbr")),
+        (b"7z\xbc\xaf\x27\x1c", ("7z", ".cb7")),
+        (b"%PDF-1.7", ("pdf", ".pdf")),
+        (b"<html>", None),
+        (b"\x7fELF", None),
+        (b"", None),
+    ],
+)
 def test_uploads_are_known_by_their_first_bytes(head: bytes, kind) -> None:
     assert sniff_kind(head) == kind
 
@@ -80,7 +89,10 @@ def test_upload_names() -> None:
 
 def test_the_token_is_kept_hashed(tmp_path: Path) -> None:
     token = new_token(tmp_path)
-    assert stored_digest(tmp_path) == token_digest(token) and token not in (tmp_path / "server/token.json").read_text()
+    assert (
+        stored_digest(tmp_path) == token_digest(token)
+        and token not in (tmp_path / "server/token.json").read_text()
+    )
     assert (tmp_path / "server/token.json").stat().st_mode & 0o777 == 0o600
     assert new_token(tmp_path) != token and stored_digest(tmp_path) != token_digest(token)
 

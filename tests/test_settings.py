@@ -68,6 +68,9 @@ def test_bad_toml_is_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_model_override_pairs() -> None:
-    assert parse_model_overrides(["ocr-cleaner=fake", "voice = hf:/x"]) == {"ocr_cleaner": "fake", "voice": "hf:/x"}
+    assert parse_model_overrides(["ocr-cleaner=fake", "voice = hf:/x"]) == {
+        "ocr_cleaner": "fake",
+        "voice": "hf:/x",
+    }
     with pytest.raises(ConfigError, match="ROLE=NAME"):
         parse_model_overrides(["narrator"])

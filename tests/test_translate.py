@@ -53,9 +53,21 @@ def catalogue_from_synth(home: Path, truth_file: Path, volume: str = "synth") ->
             width, height = im.size
         page_id = hashlib.sha256(path.read_bytes()).hexdigest()
         page = PageRecord(page_id, vol.id, index, name, str(path), width, height)
-        records = [BalloonRecord(f"{page_id}:b{n}", page_id, None, n, "caption" if b["kind"] == "caption"
-                                 else "speech", *b["bbox"], text=b["text"], lines=b["lines"], speaker=b["speaker"])
-                   for n, b in enumerate(balloons) if b["kind"] in ("speech", "caption")]
+        records = [
+            BalloonRecord(
+                f"{page_id}:b{n}",
+                page_id,
+                None,
+                n,
+                "caption" if b["kind"] == "caption" else "speech",
+                *b["bbox"],
+                text=b["text"],
+                lines=b["lines"],
+                speaker=b["speaker"],
+            )
+            for n, b in enumerate(balloons)
+            if b["kind"] in ("speech", "caption")
+        ]
         catalogue.add_page(page, [], records)
     return catalogue
 
@@ -81,8 +93,10 @@ def test_glossary_keeps_names_and_translates_series_terms(tex_glossary):
     assert pairs["Aquila della Notte"] == "Night Eagle"
     assert pairs["Tex Willer"] == "Tex Willer" and pairs["pards"] == "pards"
     assert pairs["Nuovo Messico"] == "New Mexico" and "Messico" not in pairs  # the longest term wins
-    assert tex_glossary.enforce("Aquila della Notte ci salverà", "Aquila della Notte will save us") == \
-        "Night Eagle will save us"
+    assert (
+        tex_glossary.enforce("Aquila della Notte ci salverà", "Aquila della Notte will save us")
+        == "Night Eagle will save us"
+    )
     missing = tex_glossary.missing("Intanto, al forte...", "At the fort...")
     assert [m.target for m in missing] == ["meanwhile"]
 
@@ -167,12 +181,19 @@ def test_generated_pages_are_relettered_in_english(isolated_home, tmp_path, tex_
     truth_file = generate_volume(tmp_path / "synth", pages=1, seed=5)
     catalogue = catalogue_from_synth(isolated_home, truth_file)
     truth = json.loads(truth_file.read_text())
-    edition = translate_volume(catalogue, "synth", tmp_path / "en", Translator(FakeLLM(responder=fake_english),
-                                                                               tex_glossary))
-    originals = [b for name in sorted(truth["balloons"]) for b in truth["balloons"][name]
-                 if b["kind"] in ("speech", "caption")]
+    edition = translate_volume(
+        catalogue, "synth", tmp_path / "en", Translator(FakeLLM(responder=fake_english), tex_glossary)
+    )
+    originals = [
+        b
+        for name in sorted(truth["balloons"])
+        for b in truth["balloons"][name]
+        if b["kind"] in ("speech", "caption")
+    ]
     assert len(edition.balloons) == len(originals) >= 5
-    assert all(b.cleaned == "fill" and b.lines for b in edition.balloons)  # every balloon cleaned and lettered
+    assert all(
+        b.cleaned == "fill" and b.lines for b in edition.balloons
+    )  # every balloon cleaned and lettered
     assert edition.overflow == 0 and min(b.glyph_mm for b in edition.balloons) >= 1.6
     lettered = iter(edition.balloons)
     for page_path, name in zip(edition.pages, sorted(truth["balloons"]), strict=True):
@@ -214,5 +235,8 @@ def test_written_issue_is_rendered_again_in_english(tmp_path, tex_glossary):
     lettered = " ".join(line for p in render["panels"] for b in p["balloons"] for line in b["lines"])
     assert lettered and not looks_italian(lettered)
     plan = json.loads((tmp_path / "en" / "script.en.json").read_text())
-    assert plan["language"] == "en" and plan["pages"][0]["tiers"][0]["panels"][0]["description"] == \
-        script.pages[0].tiers[0].panels[0].description  # the art's plan is untouched
+    assert (
+        plan["language"] == "en"
+        and plan["pages"][0]["tiers"][0]["panels"][0]["description"]
+        == script.pages[0].tiers[0].panels[0].description
+    )  # the art's plan is untouched

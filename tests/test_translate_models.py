@@ -18,8 +18,29 @@ from click.testing import CliRunner
 from tests.servers import JsonHandler
 from tools.translate.italian import looks_italian
 
-VOCAB = ["<pad>", "</s>", "<unk>", "the", "horse", "is", "gone", "where", "rider", "night", "eagle", "fort",
-         "dust", "trail", "we", "ride", "now", "sheriff", "!", "?", "."]
+VOCAB = [
+    "<pad>",
+    "</s>",
+    "<unk>",
+    "the",
+    "horse",
+    "is",
+    "gone",
+    "where",
+    "rider",
+    "night",
+    "eagle",
+    "fort",
+    "dust",
+    "trail",
+    "we",
+    "ride",
+    "now",
+    "sheriff",
+    "!",
+    "?",
+    ".",
+]
 SAMPLE = Path(__file__).resolve().parents[1] / "tools" / "render" / "samples" / "il_carro_bruciato.json"
 DICTIONARY = {"dove": "where", "cavalli": "horses", "sono": "are", "andiamo": "let's go", "forte": "fort"}
 
@@ -33,12 +54,24 @@ def build_tiny_marian(folder: Path) -> Path:
     torch.manual_seed(0)
     raw = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="<unk>"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<pad>", eos_token="</s>",
-                                        unk_token="<unk>")
-    config = MarianConfig(vocab_size=len(VOCAB), d_model=16, encoder_layers=1, decoder_layers=1,
-                          encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-                          decoder_ffn_dim=32, max_position_embeddings=128, pad_token_id=0, eos_token_id=1,
-                          decoder_start_token_id=0, forced_eos_token_id=1)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
+    config = MarianConfig(
+        vocab_size=len(VOCAB),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=128,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        forced_eos_token_id=1,
+    )
     MarianMTModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -54,7 +87,9 @@ def test_tiny_marian_translates_through_the_hf_backend(tmp_path):
     folder = build_tiny_marian(tmp_path / "marian")
     llm = get_llm(f"hf:{folder}?max_tokens=6&temperature=0", fresh=True)
     assert prompt_style(llm) == "plain"
-    out = Translator(llm, Glossary(), style="plain", max_tokens=8).translate(TranslationUnit("k", "Dove sono i cavalli?"))
+    out = Translator(llm, Glossary(), style="plain", max_tokens=8).translate(
+        TranslationUnit("k", "Dove sono i cavalli?")
+    )
     produced = out.text.split()
     assert produced and all(w in VOCAB for w in produced), out.text  # decoded from the model's own vocabulary
     assert type(llm._ensure()[1]).__name__ == "MarianMTModel"
@@ -70,12 +105,23 @@ class _Completions(JsonHandler):
         type(self).requests.append({"path": self.path, "body": body})
         prompt = body["prompt"][0] if isinstance(body["prompt"], list) else body["prompt"]
         source = re.findall(r"Italian: (.*)\nEnglish:\s*$", prompt)[-1]
-        text = " " + " ".join(DICTIONARY.get(w.lower().strip("?!.,"), "ok") for w in source.split()) + "\nItalian:"
+        text = (
+            " "
+            + " ".join(DICTIONARY.get(w.lower().strip("?!.,"), "ok") for w in source.split())
+            + "\nItalian:"
+        )
         for stop in body.get("stop") or []:
             text = text.split(stop)[0]
-        self.send_json({"id": "c1", "object": "text_completion", "model": body.get("model"), "created": 0,
-                        "choices": [{"text": text, "index": 0, "finish_reason": "stop", "logprobs": None}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        self.send_json(
+            {
+                "id": "c1",
+                "object": "text_completion",
+                "model": body.get("model"),
+                "created": 0,
+                "choices": [{"text": text, "index": 0, "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+        )
 
 
 @pytest.fixture
@@ -112,8 +158,20 @@ def test_translate_cli_on_a_written_issue_through_openai(completions_server, tmp
     clear_cache()
     model = f"translator=openai:{completions_server}#mt"
     plan = _one_page_plan(tmp_path)
-    result = _nuvola("translate", str(plan), "--to", "en", "-m", model, "-m", "embedder=fake",
-                     "--out", str(tmp_path / "en"), "--dpi", "72")
+    result = _nuvola(
+        "translate",
+        str(plan),
+        "--to",
+        "en",
+        "-m",
+        model,
+        "-m",
+        "embedder=fake",
+        "--out",
+        str(tmp_path / "en"),
+        "--dpi",
+        "72",
+    )
     assert result.exit_code == 0, result.output
     sent = _Completions.requests
     assert sent and all(r["path"] == "/v1/completions" and r["body"]["model"] == "mt" for r in sent)
@@ -124,10 +182,22 @@ def test_translate_cli_on_a_written_issue_through_openai(completions_server, tmp
     with zipfile.ZipFile(tmp_path / "en" / "issue.cbz") as archive:
         assert "<LanguageISO>en</LanguageISO>" in archive.read("ComicInfo.xml").decode()
     # a second run takes every line that passed the checks from the translation memory
-    again = _nuvola("translate", str(plan), "-m", model, "-m", "embedder=fake", "--out", str(tmp_path / "en2"),
-                    "--dpi", "72")
+    again = _nuvola(
+        "translate",
+        str(plan),
+        "-m",
+        model,
+        "-m",
+        "embedder=fake",
+        "--out",
+        str(tmp_path / "en2"),
+        "--dpi",
+        "72",
+    )
     assert again.exit_code == 0, again.output
-    second = {b["key"]: b for b in json.loads((tmp_path / "en2" / "translation.json").read_text())["balloons"]}
+    second = {
+        b["key"]: b for b in json.loads((tmp_path / "en2" / "translation.json").read_text())["balloons"]
+    }
     passed = [b for b in report["balloons"] if not b["problems"] and b["origin"] == "model"]
     assert passed and all(second[b["key"]]["origin"] == "memory" for b in passed)
     assert all(second[b["key"]]["english"] == b["english"] for b in passed)
@@ -138,7 +208,9 @@ def test_correction_is_reused_by_the_cli(completions_server, tmp_path):
     from tools.models import clear_cache
 
     clear_cache()
-    stored = _nuvola("-m", "embedder=fake", "translate", "--correct", "Andiamo al forte!", "To the fort, pards!")
+    stored = _nuvola(
+        "-m", "embedder=fake", "translate", "--correct", "Andiamo al forte!", "To the fort, pards!"
+    )
     assert stored.exit_code == 0 and "correction stored" in stored.output
     listed = _nuvola("-m", "embedder=fake", "translate", "--corrections")
     assert "To the fort, pards!" in listed.output
@@ -150,7 +222,8 @@ def test_correction_is_reused_by_the_cli(completions_server, tmp_path):
 
     memory = TranslationMemory(MemoryStore.open(load_settings(models={"embedder": "fake"})))
     out = Translator(None, build_glossary(object()), memory=memory).translate(
-        TranslationUnit("k", "ANDIAMO AL FORTE!"))
+        TranslationUnit("k", "ANDIAMO AL FORTE!")
+    )
     assert (out.text, out.origin) == ("To the fort, pards!", "user")
     clear_cache()
 
@@ -170,8 +243,18 @@ def test_eval_translation_controls_on_the_real_pages(shared_dir, tmp_path):
     if not pages.is_dir():
         pytest.skip("the Pepper&Carrot pages are not in ../shared")
     out = tmp_path / "report.json"
-    result = _nuvola("eval", "translation", "--pages", str(pages), "--method", "copy", "--split", "frozen",
-                     "--json", str(out))
+    result = _nuvola(
+        "eval",
+        "translation",
+        "--pages",
+        str(pages),
+        "--method",
+        "copy",
+        "--split",
+        "frozen",
+        "--json",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     [score] = report["scores"]
@@ -187,8 +270,9 @@ def test_translate_cli_on_a_read_volume(completions_server, isolated_home, tmp_p
 
     clear_cache()
     catalogue_from_synth(isolated_home, generate_volume(tmp_path / "synth", pages=1, seed=2)).close()
-    result = _nuvola("translate", "synth", "-m", f"translator=openai:{completions_server}#mt", "-m",
-                     "embedder=fake")
+    result = _nuvola(
+        "translate", "synth", "-m", f"translator=openai:{completions_server}#mt", "-m", "embedder=fake"
+    )
     assert result.exit_code == 0, result.output
     out = isolated_home / "editions" / "synth-en"
     report = json.loads((out / "translation.json").read_text())

@@ -22,7 +22,9 @@ def test_an_outline_block_cut_before_its_goal_is_continued(fake_llm):
         " Tex vuole sapere dove passano i carri.\nCONFLITTO: I contrabbandieri sparano dal bosco.",
     )
     fake_llm.default = "Il carico dei fucili"
-    ctx = WriteContext(settings=load_settings(), profile=load_series_profile("tex"), models={"narrator": fake_llm})
+    ctx = WriteContext(
+        settings=load_settings(), profile=load_series_profile("tex"), models={"narrator": fake_llm}
+    )
     state = {"storyline": PLOT, "cast": ["Tex", "Kit Carson"], "pages": 1, "seed": 0}
     update = outline(state, SimpleNamespace(context=ctx))
     scene = update["outline"][0]
@@ -53,13 +55,20 @@ def test_meta_words_are_banned_only_where_one_token_spells_them():
 
 
 def test_ranker_fluency_is_a_floor_and_new_situated_lines_win():
-    lm = TrigramLM.fit(["Non lo so. Il fiume è lontano. I carri passano il guado di notte. Non lo so."] * 3, 1)
+    lm = TrigramLM.fit(
+        ["Non lo so. Il fiume è lontano. I carri passano il guado di notte. Non lo so."] * 3, 1
+    )
     said = ["Non lo so."]
     ranker = LineRanker("I carri dei contrabbandieri passano il guado.", model=lm, earlier=said, floor=-6.0)
-    assert ranker.best(["Non lo so.", "I carri passano il guado di notte."]) == "I carri passano il guado di notte."
+    assert (
+        ranker.best(["Non lo so.", "I carri passano il guado di notte."])
+        == "I carri passano il guado di notte."
+    )
     assert ranker.novelty("Non lo so.") == 0.0 and ranker.novelty("Il fiume è lontano.") == 1.0
     garbled = LineRanker("Il fiume.", model=lm, floor=-1.0)
-    assert garbled.disfluency("Guado fiume notte carri il.") < garbled.disfluency("Il fiume è lontano.") <= 0.0
+    assert (
+        garbled.disfluency("Guado fiume notte carri il.") < garbled.disfluency("Il fiume è lontano.") <= 0.0
+    )
 
 
 def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
@@ -75,5 +84,11 @@ def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
     codes = [("before", Path("b"), 1), ("after", Path("a"), 2)]
     plots = [("dev", "p0", 4), ("frozen", "p1", 2)]
     order = [(code, seed, plot[1]) for code, _, seed, plot in bench.run_order(codes, plots)]
-    assert order == [("before", 0, "p0"), ("after", 0, "p0"), ("before", 0, "p1"), ("after", 0, "p1"),
-                     ("after", 1, "p0"), ("after", 1, "p1")]
+    assert order == [
+        ("before", 0, "p0"),
+        ("after", 0, "p0"),
+        ("before", 0, "p1"),
+        ("after", 0, "p1"),
+        ("after", 1, "p0"),
+        ("after", 1, "p1"),
+    ]

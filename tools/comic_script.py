@@ -117,7 +117,9 @@ class IssueScript(BaseModel):
     writer: str = "Nuvola"
     language: str = "it"
     seed: int = 0
-    run_id: str | None = Field(None, description="the write-issue run that produced it (NUVOLA_HOME/runs/<id>)")
+    run_id: str | None = Field(
+        None, description="the write-issue run that produced it (NUVOLA_HOME/runs/<id>)"
+    )
     models: dict[str, str] = Field(default_factory=dict, description="model name per writing role")
     fallbacks: list[FallbackNote] = Field(default_factory=list)
 

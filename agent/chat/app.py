@@ -32,15 +32,23 @@ class ChatApp:
 
     def new(self, lang: str = "it") -> ChatSession:
         session = ChatSession.create(
-            self.settings, self.console, pages=self.pages, seed=self.seed, out_dir=self.out_dir, lang=lang,
-            models=self.models, overrides=self.overrides,
+            self.settings,
+            self.console,
+            pages=self.pages,
+            seed=self.seed,
+            out_dir=self.out_dir,
+            lang=lang,
+            models=self.models,
+            overrides=self.overrides,
         )
         session.view.say("welcome", style="bold", id=session.meta.id)
         self._models_line(session)
         return session
 
     def resume(self, session_id: str) -> ChatSession:
-        session = ChatSession.open(self.settings, session_id, self.console, models=self.models, overrides=self.overrides)
+        session = ChatSession.open(
+            self.settings, session_id, self.console, models=self.models, overrides=self.overrides
+        )
         session.view.say("resumed", style="bold", id=session.meta.id, title=session_title(session.meta))
         self._models_line(session)
         session.show_stage()
@@ -87,7 +95,9 @@ class ChatApp:
             return session
         try:
             if outcome.load is not None:
-                other = ChatSession.open(self.settings, outcome.load, self.console, models=self.models, overrides=self.overrides)
+                other = ChatSession.open(
+                    self.settings, outcome.load, self.console, models=self.models, overrides=self.overrides
+                )
             else:
                 other = self.new(session.meta.lang)
         except NuvolaError as exc:

@@ -103,8 +103,12 @@ def _voice(session: ChatSession, args: str, editor: Editor) -> None:
     except KeyboardInterrupt:
         session.view.say("stopped", style="yellow")
         return
-    where = situation or (values["outline"][scene]["place"] if scene is not None else voice_samples.DEFAULT_SCENE["place"])
-    out = Text(session.view.text("voice_header", name=name, model=model, situation=where) + "\n", style="bold")
+    where = situation or (
+        values["outline"][scene]["place"] if scene is not None else voice_samples.DEFAULT_SCENE["place"]
+    )
+    out = Text(
+        session.view.text("voice_header", name=name, model=model, situation=where) + "\n", style="bold"
+    )
     for sample in samples:
         out.append(f"  {name.upper()}: {sample.text}")
         out.append(f"  ({session.view.text('voice_fallback')})\n" if sample.fallback else "\n", style="dim")
@@ -129,8 +133,15 @@ def _render(session: ChatSession, args: str, editor: Editor) -> None:
     catalogue, store = _archives(session, artist)
     try:
         with session.view.console.status("…"):
-            result = render_issue(script, session.paths.render, color=color, artist=artist, seed=script.seed,
-                                  catalogue=catalogue, **art_lookups(store))
+            result = render_issue(
+                script,
+                session.paths.render,
+                color=color,
+                artist=artist,
+                seed=script.seed,
+                catalogue=catalogue,
+                **art_lookups(store),
+            )
     except (NuvolaError, KeyboardInterrupt) as exc:
         session.view.say("error", style="red", error=str(exc) or "interrupted")
         return
@@ -186,8 +197,14 @@ def show_sessions(session: ChatSession) -> None:
     if not rows:
         session.view.say("sessions_none")
     for meta in rows:
-        session.view.say("session_row", id=meta.id, updated=meta.updated.replace("T", " "), stage=meta.stage,
-                         pages=meta.written_pages, title=session_title(meta))
+        session.view.say(
+            "session_row",
+            id=meta.id,
+            updated=meta.updated.replace("T", " "),
+            stage=meta.stage,
+            pages=meta.written_pages,
+            title=session_title(meta),
+        )
 
 
 def _model(session: ChatSession, args: str, editor: Editor) -> None:
@@ -231,8 +248,19 @@ COMMANDS: dict[str, SlashCommand] = {
         SlashCommand("quit", "/quit", _quit),
     )
 }
-ALIASES = {"exit": "quit", "q": "quit", "esci": "quit", "aiuto": "help", "scaletta": "outline", "tavola": "page",
-           "scena": "scene", "annulla": "undo", "salva": "save", "voce": "voice", "list": "sessions"}
+ALIASES = {
+    "exit": "quit",
+    "q": "quit",
+    "esci": "quit",
+    "aiuto": "help",
+    "scaletta": "outline",
+    "tavola": "page",
+    "scena": "scene",
+    "annulla": "undo",
+    "salva": "save",
+    "voce": "voice",
+    "list": "sessions",
+}
 
 
 def command_words() -> list[str]:

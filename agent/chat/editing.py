@@ -114,7 +114,14 @@ def text_to_outline(text: str, profile: Any) -> tuple[str, list[dict[str, Any]]]
         for key in ("time", "conflict", "turn"):
             scene.setdefault(key, "")
         scene.setdefault("cast", [])
-        outline.append({**scene, "index": index, "title": scene["place"].title(), "pages": list(range(first, first + count))})
+        outline.append(
+            {
+                **scene,
+                "index": index,
+                "title": scene["place"].title(),
+                "pages": list(range(first, first + count)),
+            }
+        )
         first += count
     return title, outline
 
@@ -130,7 +137,11 @@ def page_to_text(page: dict[str, Any]) -> str:
         for panel in tier["panels"]:
             out += ["", f"[{panel['id']}] {panel.get('shot', '')} — {panel.get('description', '')}"]
             for balloon in panel.get("balloons", []):
-                label = "DIDASCALIA" if balloon["kind"] == "caption" else speaker_label(balloon.get("speaker") or "?")
+                label = (
+                    "DIDASCALIA"
+                    if balloon["kind"] == "caption"
+                    else speaker_label(balloon.get("speaker") or "?")
+                )
                 out.append(f"{label}: {balloon['text']}")
     return "\n".join(out) + "\n"
 
@@ -143,7 +154,9 @@ def _speaker(label: str, cast: list[str], profile: Any) -> str | None:
     return None
 
 
-def _balloon(label: str, text: str, cast: list[str], profile: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+def _balloon(
+    label: str, text: str, cast: list[str], profile: Any, where: str, problems: list[str]
+) -> dict[str, Any] | None:
     text = " ".join(text.split()).upper()
     if fold(label) in CAPTION_LABELS:
         if len(text) > CAPTION_MAX_CHARS:
@@ -163,8 +176,14 @@ def _parse_panels(text: str, cast: list[str], profile: Any, problems: list[str])
     for line in _lines(text):
         header = _PANEL.match(line)
         if header:
-            panels.append({"id": header.group("id").strip(), "shot": header.group("shot"),
-                           "description": (header.group("desc") or "").strip(), "balloons": []})
+            panels.append(
+                {
+                    "id": header.group("id").strip(),
+                    "shot": header.group("shot"),
+                    "description": (header.group("desc") or "").strip(),
+                    "balloons": [],
+                }
+            )
             continue
         field = _FIELD.match(line)
         if not panels or field is None or not field.group(2):
@@ -176,13 +195,17 @@ def _parse_panels(text: str, cast: list[str], profile: Any, problems: list[str])
     return panels
 
 
-def text_to_pages(text: str, pages: list[dict[str, Any]], cast: list[str], profile: Any) -> list[dict[str, Any]]:
+def text_to_pages(
+    text: str, pages: list[dict[str, Any]], cast: list[str], profile: Any
+) -> list[dict[str, Any]]:
     """Apply edited text to `pages` (the same panels, in the same order); EditError lists what is wrong."""
     problems: list[str] = []
     edited = _parse_panels(text, cast, profile, problems)
     originals = [panel for page in pages for tier in page["tiers"] for panel in tier["panels"]]
     if [p["id"] for p in edited] != [p["id"] for p in originals]:
-        problems.append("the panels must stay the same, in the same order: " + ", ".join(p["id"] for p in originals))
+        problems.append(
+            "the panels must stay the same, in the same order: " + ", ".join(p["id"] for p in originals)
+        )
     for panel in edited:
         try:
             panel["shot"] = match_shot(panel["shot"])
@@ -192,7 +215,12 @@ def text_to_pages(text: str, pages: list[dict[str, Any]], cast: list[str], profi
         raise EditError(problems)
     by_id = {p["id"]: p for p in edited}
     result = [
-        {**page, "tiers": [{"panels": [_merge(p, by_id[p["id"]]) for p in tier["panels"]]} for tier in page["tiers"]]}
+        {
+            **page,
+            "tiers": [
+                {"panels": [_merge(p, by_id[p["id"]]) for p in tier["panels"]]} for tier in page["tiers"]
+            ],
+        }
         for page in pages
     ]
     try:
@@ -211,5 +239,10 @@ def _merge(original: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
     if any(s not in names for s in speakers):
         figures = figures_at({"speakers": list(dict.fromkeys(speakers)), "figures": names})
     description = edited["description"] or original.get("description", "")
-    return {**original, "shot": edited["shot"], "description": description, "figures": figures,
-            "balloons": edited["balloons"]}
+    return {
+        **original,
+        "shot": edited["shot"],
+        "description": description,
+        "figures": figures,
+        "balloons": edited["balloons"],
+    }

@@ -52,7 +52,13 @@ def memory_facts(store: Any, question: str) -> list[dict[str, str]]:
 
 
 def messages(
-    question: str, history: list[Turn], *, series: str, lang: str, story: dict[str, Any] | None, memory: list[dict[str, str]]
+    question: str,
+    history: list[Turn],
+    *,
+    series: str,
+    lang: str,
+    story: dict[str, Any] | None,
+    memory: list[dict[str, str]],
 ) -> list[BaseMessage]:
     """System prompt, the recent conversation, then the question."""
     system = render("chat/system.j2", series=series, lang=lang, story=story, memory=memory)

@@ -11,22 +11,89 @@ from typing import Any, Literal
 from agent.characters import fold, mentioned_characters
 
 IntentKind = Literal[
-    "approve", "finish", "rewrite", "about", "speaks", "pages", "new_story", "greeting", "help", "question", "text"
+    "approve",
+    "finish",
+    "rewrite",
+    "about",
+    "speaks",
+    "pages",
+    "new_story",
+    "greeting",
+    "help",
+    "question",
+    "text",
 ]
 
 NUMBERS = {
-    "una": 1, "uno": 1, "one": 1, "due": 2, "two": 2, "tre": 3, "three": 3, "quattro": 4,
-    "four": 4, "cinque": 5, "five": 5, "sei": 6, "six": 6, "sette": 7, "seven": 7, "otto": 8, "eight": 8,
-    "nove": 9, "nine": 9, "dieci": 10, "ten": 10,
+    "una": 1,
+    "uno": 1,
+    "one": 1,
+    "due": 2,
+    "two": 2,
+    "tre": 3,
+    "three": 3,
+    "quattro": 4,
+    "four": 4,
+    "cinque": 5,
+    "five": 5,
+    "sei": 6,
+    "six": 6,
+    "sette": 7,
+    "seven": 7,
+    "otto": 8,
+    "eight": 8,
+    "nove": 9,
+    "nine": 9,
+    "dieci": 10,
+    "ten": 10,
 }
 APPROVALS = {
-    "", "ok", "okay", "si", "sì", "va bene", "vai", "avanti", "approvo", "approvata", "approvato", "perfetto",
-    "bene", "benissimo", "d accordo", "daccordo", "procedi", "prosegui", "continua", "vai avanti", "ok vai",
-    "ok avanti", "si vai", "si avanti", "mi piace", "yes", "y", "go", "go on", "go ahead", "next", "continue",
-    "looks good", "good", "fine", "great", "ok go on", "ok next", "sounds good", "approved", "i like it",
+    "",
+    "ok",
+    "okay",
+    "si",
+    "sì",
+    "va bene",
+    "vai",
+    "avanti",
+    "approvo",
+    "approvata",
+    "approvato",
+    "perfetto",
+    "bene",
+    "benissimo",
+    "d accordo",
+    "daccordo",
+    "procedi",
+    "prosegui",
+    "continua",
+    "vai avanti",
+    "ok vai",
+    "ok avanti",
+    "si vai",
+    "si avanti",
+    "mi piace",
+    "yes",
+    "y",
+    "go",
+    "go on",
+    "go ahead",
+    "next",
+    "continue",
+    "looks good",
+    "good",
+    "fine",
+    "great",
+    "ok go on",
+    "ok next",
+    "sounds good",
+    "approved",
+    "i like it",
 }
 _PAGES = re.compile(
-    r"\b(?:(?:in|di|su|da|of|with)\s+)?(?P<n>\d{1,3}|" + "|".join(NUMBERS) + r")\s+(?:pagine|pagina|tavole|tavola|pages|page)\b",
+    r"\b(?:(?:in|di|su|da|of|with)\s+)?(?P<n>\d{1,3}|"
+    + "|".join(NUMBERS)
+    + r")\s+(?:pagine|pagina|tavole|tavola|pages|page)\b",
     re.IGNORECASE,
 )
 _FINISH = re.compile(
@@ -132,13 +199,15 @@ def detect(text: str, profile: Any) -> Intent:
         return Intent("new_story", note=rest, pages=page_count(clean))
     rewrite = _REWRITE.match(clean)
     if rewrite:
-        note = _NOTE_LEAD.sub("", clean[rewrite.end():].strip())
+        note = _NOTE_LEAD.sub("", clean[rewrite.end() :].strip())
         return Intent("rewrite", note=note, dialogue_only=bool(_DIALOGUE.search(clean[: rewrite.end()])))
     if _FINISH.search(clean) and len(folded.split()) <= 6:
         return Intent("finish")
     pages = page_count(clean)
     if pages is not None and len(without_page_count(clean).split()) <= 3:
         return Intent("pages", pages=pages)
-    if clean.endswith("?") or (_QUESTION_WORDS.match(clean) and len(clean.split()) <= 12 and "." not in clean):
+    if clean.endswith("?") or (
+        _QUESTION_WORDS.match(clean) and len(clean.split()) <= 12 and "." not in clean
+    ):
         return Intent("question", note=clean)
     return Intent("text", note=clean, pages=pages)

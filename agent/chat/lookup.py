@@ -48,7 +48,9 @@ def short_reference(provenance: Any) -> str:
         number = provenance.panel_id.rsplit(":", 1)[-1]
         parts.append(f"panel {int(number) + 1}" if number.isdigit() else f"panel {provenance.panel_id}")
     if provenance.source and not provenance.volume:
-        parts.append(provenance.source + (f" §{provenance.chunk + 1}" if provenance.chunk is not None else ""))
+        parts.append(
+            provenance.source + (f" §{provenance.chunk + 1}" if provenance.chunk is not None else "")
+        )
     return ", ".join(parts) or "?"
 
 

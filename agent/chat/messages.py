@@ -37,7 +37,7 @@ def message(key: str, lang: str, **values: Any) -> str:
 
 
 def detect_language(text: str, current: str) -> str:
-    """"it" or "en" by common words; `current` when the text does not tell (a name, "ok", a command)."""
+    """ "it" or "en" by common words; `current` when the text does not tell (a name, "ok", a command)."""
     words = _WORD.findall(text.lower())
     italian = sum(w in _ITALIAN for w in words)
     english = sum(w in _ENGLISH for w in words)

@@ -72,7 +72,9 @@ class ChatSession:
         paths = SessionPaths.of(settings, session_id)
         paths.root.mkdir(parents=True)
         out = Path(out_dir).resolve() if out_dir else paths.root
-        meta = SessionMeta(id=session_id, pages=pages, seed=seed, out_dir=str(out), lang=lang, models=dict(overrides or {}))
+        meta = SessionMeta(
+            id=session_id, pages=pages, seed=seed, out_dir=str(out), lang=lang, models=dict(overrides or {})
+        )
         save_meta(paths, meta)
         return cls(settings, paths, meta, console, models)
 
@@ -198,7 +200,7 @@ class ChatSession:
             self.show_stage()
 
     def approve(self, to_end: bool = False) -> None:
-        """"ok": approve the outline, or go on to the next scene (to_end: to the delivery)."""
+        """ "ok": approve the outline, or go on to the next scene (to_end: to the delivery)."""
         stage = self.stage()
         if stage.kind == "new":
             self.view.say("needs_story")
@@ -208,7 +210,10 @@ class ChatSession:
             what = self.view.text("edit_outline_what")
             if self.act(lambda on_step: self._answer("ok", on_step, pause=not to_end), what):
                 self.show_stage()
-        elif self.act(lambda on_step: self.thread.advance(self.ctx, to_end=to_end, on_step=on_step), self._scene_label(stage)):
+        elif self.act(
+            lambda on_step: self.thread.advance(self.ctx, to_end=to_end, on_step=on_step),
+            self._scene_label(stage),
+        ):
             self.show_stage()
 
     def _answer(self, text: str, on_step: Callable[[str, dict[str, Any]], None], pause: bool = True) -> None:
@@ -321,11 +326,15 @@ class ChatSession:
             for page in values["scene_dialogue"][str(index)]["pages"]:
                 self.view.show(page_text(page, flagged_panels(values)), kind="page")
             key = "last_scene_done" if stage.next_step == "deliver" else "scene_done"
-            self.view.say(key, style="dim", scene=index + 1, scenes=stage.scenes, pages=pages_label(scene["pages"]))
+            self.view.say(
+                key, style="dim", scene=index + 1, scenes=stage.scenes, pages=pages_label(scene["pages"])
+            )
         elif stage.kind == "done":
             drawn = values.get("rendered") or {}
             comic = self.view.text("finished_comic", cbz=drawn["cbz"], html=drawn["html"]) if drawn else ""
-            self.view.say("finished", style="green", markdown=str(Path(self.meta.out_dir) / "script.md"), comic=comic)
+            self.view.say(
+                "finished", style="green", markdown=str(Path(self.meta.out_dir) / "script.md"), comic=comic
+            )
         elif stage.kind == "stopped":
             self.view.say("stopped_hint", style="yellow")
         else:
@@ -401,7 +410,9 @@ class ChatSession:
         write_text_atomic(self._draft(key), edited)
         self.view.say("edit_invalid", style="red", problems="\n  - " + "\n  - ".join(exc.problems))
 
-    def _edit_outline(self, stage: Stage, values: dict[str, Any], open_editor: Callable[[str], str | None]) -> None:
+    def _edit_outline(
+        self, stage: Stage, values: dict[str, Any], open_editor: Callable[[str], str | None]
+    ) -> None:
         if stage.kind != "outline":
             self.view.say("edit_outline_locked")
             return
@@ -436,7 +447,11 @@ class ChatSession:
         return [p for p in pages if p["number"] in scene["pages"]]
 
     def _edit_pages(
-        self, stage: Stage, values: dict[str, Any], pages: list[dict[str, Any]], open_editor: Callable[[str], str | None]
+        self,
+        stage: Stage,
+        values: dict[str, Any],
+        pages: list[dict[str, Any]],
+        open_editor: Callable[[str], str | None],
     ) -> None:
         key = self.meta.focus
         text = "\n".join(editing.page_to_text(page) for page in pages)

@@ -125,5 +125,7 @@ def resolve_session_id(settings: Settings, wanted: str) -> str:
         return wanted
     sessions = list_sessions(settings)
     if not sessions:
-        raise SessionNotFoundError(f"no chat session under {Path(settings.home) / CHATS} yet: start one with `nuvola chat`")
+        raise SessionNotFoundError(
+            f"no chat session under {Path(settings.home) / CHATS} yet: start one with `nuvola chat`"
+        )
     return sessions[0].id

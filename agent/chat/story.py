@@ -127,7 +127,9 @@ class StoryThread:
     def stage(self) -> Stage:
         return stage_of(self.snapshot())
 
-    def run(self, payload: Any, ctx: WriteContext, *, pause: bool = True, on_step: StepCallback | None = None) -> None:
+    def run(
+        self, payload: Any, ctx: WriteContext, *, pause: bool = True, on_step: StepCallback | None = None
+    ) -> None:
         """Stream the graph from the head to its next stop; the head follows every checkpoint written, so a
         Ctrl-C (KeyboardInterrupt) leaves it on the last finished node."""
         before = self.latest_id()
@@ -152,11 +154,15 @@ class StoryThread:
         self.head = None
         self.run(request, ctx, on_step=on_step)
 
-    def answer(self, text: str, ctx: WriteContext, *, pause: bool = True, on_step: StepCallback | None = None) -> None:
+    def answer(
+        self, text: str, ctx: WriteContext, *, pause: bool = True, on_step: StepCallback | None = None
+    ) -> None:
         """Answer the coordinator's pending question (a LangGraph interrupt) and run to the next stop."""
         self.run(Command(resume=text), ctx, pause=pause, on_step=on_step)
 
-    def advance(self, ctx: WriteContext, *, to_end: bool = False, on_step: StepCallback | None = None) -> None:
+    def advance(
+        self, ctx: WriteContext, *, to_end: bool = False, on_step: StepCallback | None = None
+    ) -> None:
         """Go on from a scene boundary or a stop: to the next scene's end, or (to_end) to the delivery."""
         self.run(None, ctx, pause=not to_end, on_step=on_step)
 
@@ -192,7 +198,9 @@ class StoryThread:
         self.update(changes, as_node=as_node)
         self.run(None, ctx, on_step=on_step)
 
-    def edit_outline(self, outline: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None) -> None:
+    def edit_outline(
+        self, outline: dict[str, Any], ctx: WriteContext, on_step: StepCallback | None = None
+    ) -> None:
         """Put the user's outline (title, outline, cast, pages) in the narrator's place and run on."""
         self.update(outline, as_node="outline")
         self.run(None, ctx, on_step=on_step)

@@ -133,7 +133,9 @@ def scene_text(values: dict[str, Any], index: int, not_written: str) -> Text:
 
 def flagged_panels(values: dict[str, Any]) -> set[str]:
     """Panel ids where a fallback wrote something (shown with a dagger)."""
-    return {str(f["where"]).split()[0] for f in values.get("fallbacks") or [] if str(f["where"]).startswith("p")}
+    return {
+        str(f["where"]).split()[0] for f in values.get("fallbacks") or [] if str(f["where"]).startswith("p")
+    }
 
 
 def page_text(page: dict[str, Any], flagged: set[str] | None = None) -> Text:

@@ -48,7 +48,9 @@ def sample_lines(
     scene = dict(values["outline"][scene_index]) if scene_index is not None else dict(DEFAULT_SCENE)
     storyline = values.get("storyline") or f"{character}. {situation}"
     state = WriteState(
-        storyline=storyline, seed=values.get("seed", 0) + 7919, scene_dialogue=values.get("scene_dialogue", {})
+        storyline=storyline,
+        seed=values.get("seed", 0) + 7919,
+        scene_dialogue=values.get("scene_dialogue", {}),
     )
     writer = SceneVoices(ctx, state, scene)
     card = card_for(ctx.profile, character)

@@ -105,14 +105,23 @@ def create_app(config: ServeConfig, settings: Settings | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if config.start_worker:
             supervisor.start()
-        threading.Thread(target=_quietly, args=(library.memory.warm,), name="nuvola-memory-warm", daemon=True).start()
+        threading.Thread(
+            target=_quietly, args=(library.memory.warm,), name="nuvola-memory-warm", daemon=True
+        ).start()
         try:
             yield
         finally:
             await run_in_threadpool(supervisor.stop)
 
-    app = FastAPI(title="Nuvola", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    app.state.jobs, app.state.library, app.state.supervisor, app.state.guard = jobs, library, supervisor, guard
+    app = FastAPI(
+        title="Nuvola", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
+    )
+    app.state.jobs, app.state.library, app.state.supervisor, app.state.guard = (
+        jobs,
+        library,
+        supervisor,
+        guard,
+    )
     app.add_middleware(GuardMiddleware, guard=guard, limits=config.limits)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -139,8 +148,11 @@ def _pages_and_login(app: FastAPI, guard: Guard, supervisor: WorkerSupervisor) -
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        return {"ok": True, "token_required": guard.token_required,
-                "worker": {"pid": supervisor.pid, "restarts": supervisor.restarts}}
+        return {
+            "ok": True,
+            "token_required": guard.token_required,
+            "worker": {"pid": supervisor.pid, "restarts": supervisor.restarts},
+        }
 
     @app.get("/api/csrf")
     def csrf() -> dict[str, Any]:
@@ -155,7 +167,9 @@ def _pages_and_login(app: FastAPI, guard: Guard, supervisor: WorkerSupervisor) -
         if session is None:
             raise ApiError(401, "wrong token")
         response = JSONResponse({"ok": True, "token_required": True})
-        response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict")
+        response.set_cookie(
+            SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict"
+        )
         return response
 
     @app.post("/api/logout")
@@ -204,10 +218,15 @@ def _shelf_routes(app: FastAPI, library: Library, jobs: JobStore, config: ServeC
         upload_id = jobs_id()
         with UploadFolder(library.home, upload_id) as folder:
             saved = [await _keep(folder, f) for f in files]
-            checks = [await run_in_threadpool(check_saved, path, shown, config.limits.expanded_bytes)
-                      for path, shown in saved]
-        params = {"paths": [folder.relative(path) for path, _ in saved],
-                  "volume": options["volume"] or volume_from(saved[0][1]), **options["read"]}
+            checks = [
+                await run_in_threadpool(check_saved, path, shown, config.limits.expanded_bytes)
+                for path, shown in saved
+            ]
+        params = {
+            "paths": [folder.relative(path) for path, _ in saved],
+            "volume": options["volume"] or volume_from(saved[0][1]),
+            **options["read"],
+        }
         job = jobs.enqueue("read", params, job_id=upload_id)
         warnings = [w for _, found in checks for w in found]
         return {"job": job.as_dict(), "pages": sum(n for n, _ in checks), "warnings": warnings}
@@ -236,7 +255,9 @@ def _read_options(form: Any) -> dict[str, Any]:
     if len(volume) > 100 or any(ord(c) < 32 or c in "/\\" for c in volume):
         raise ApiError(422, "volume: at most 100 printable characters, no slashes")
     if engine is not None and not ENGINE.match(engine):
-        raise ApiError(422, f"engine: {engine!r} is not an OCR engine name (e.g. tesseract or rapidocr,tesseract)")
+        raise ApiError(
+            422, f"engine: {engine!r} is not an OCR engine name (e.g. tesseract or rapidocr,tesseract)"
+        )
     use_llm = str(form.get("use_llm", "true")).lower() not in ("false", "0", "no", "off")
     return {"volume": volume, "read": {"engine": engine, "use_llm": use_llm}}
 
@@ -247,7 +268,9 @@ async def _keep(folder: UploadFolder, upload: UploadFile) -> tuple[Path, str]:
     head = await upload.read(16)
     found = sniff_kind(head)
     if found is None:
-        raise ApiError(415, f"{shown}: not an image, PDF or CBZ/CBR/CB7 archive (its first bytes say otherwise)")
+        raise ApiError(
+            415, f"{shown}: not an image, PDF or CBZ/CBR/CB7 archive (its first bytes say otherwise)"
+        )
     target = folder.target(shown, found[1])
 
     def copy() -> None:
@@ -270,14 +293,19 @@ def _job_routes(app: FastAPI, jobs: JobStore, config: ServeConfig) -> None:
         return {**found.as_dict(), "events": [e.as_dict() for e in jobs.events(found.id)]}
 
     @app.get("/api/jobs/{job_id}/events")
-    async def job_events(job_id: str, request: Request, after: int = Query(default=0, ge=0)) -> StreamingResponse:
+    async def job_events(
+        job_id: str, request: Request, after: int = Query(default=0, ge=0)
+    ) -> StreamingResponse:
         """Server-sent events: every event of the job after `after` (or Last-Event-ID), then `end`."""
         _job(jobs, job_id)
         last_id = request.headers.get("last-event-id", "")
         start = int(last_id) if last_id.isdigit() else after
         stream = _event_stream(jobs, job_id, start, request, config.poll_seconds)
-        return StreamingResponse(stream, media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
 
 
 def _job(jobs: JobStore, job_id: str) -> Any:
@@ -287,7 +315,9 @@ def _job(jobs: JobStore, job_id: str) -> Any:
         raise ApiError(404, str(exc)) from exc
 
 
-async def _event_stream(jobs: JobStore, job_id: str, last: int, request: Request, poll: float) -> AsyncIterator[str]:
+async def _event_stream(
+    jobs: JobStore, job_id: str, last: int, request: Request, poll: float
+) -> AsyncIterator[str]:
     quiet = 0.0
     yield "retry: 2000\n\n"
     while not await request.is_disconnected():
@@ -362,7 +392,9 @@ def _chat_routes(app: FastAPI, library: Library, jobs: JobStore) -> None:
 
     @app.get("/api/chat/{session_id}/pages/{number}")
     def session_page(session_id: str, number: int) -> FileResponse:
-        return FileResponse(_session_call(library.drawn_page, "chat", session_id, number), media_type="image/png")
+        return FileResponse(
+            _session_call(library.drawn_page, "chat", session_id, number), media_type="image/png"
+        )
 
     @app.get("/api/chat/{session_id}/download/{fmt}")
     def session_download(session_id: str, fmt: str) -> FileResponse:
@@ -374,4 +406,3 @@ def _chat_routes(app: FastAPI, library: Library, jobs: JobStore) -> None:
         session(session_id)  # 404 for an unknown session before anything is queued
         params = {"action": "message", "session": session_id, "text": body.text, "edit_text": body.edit_text}
         return {"job": jobs.enqueue("chat", params).as_dict()}
-

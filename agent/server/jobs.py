@@ -204,13 +204,19 @@ class JobStore:
             rows = db.execute("SELECT * FROM jobs WHERE status = 'running'").fetchall()
             for row in rows:
                 if row["attempts"] >= max_attempts:
-                    error = f"the worker stopped {row['attempts']} times while running this job; not tried again"
-                    db.execute("UPDATE jobs SET status = 'failed', finished = ?, error = ? WHERE id = ?",
-                               (time.time(), error, row["id"]))
+                    error = (
+                        f"the worker stopped {row['attempts']} times while running this job; not tried again"
+                    )
+                    db.execute(
+                        "UPDATE jobs SET status = 'failed', finished = ?, error = ? WHERE id = ?",
+                        (time.time(), error, row["id"]),
+                    )
                     _add_event(db, row["id"], "failed", {"status": "failed", "error": error, "result": {}})
                     continue
                 db.execute("UPDATE jobs SET status = 'queued', worker_pid = NULL WHERE id = ?", (row["id"],))
-                _add_event(db, row["id"], "interrupted", {"status": "queued", "worker_pid": row["worker_pid"]})
+                _add_event(
+                    db, row["id"], "interrupted", {"status": "queued", "worker_pid": row["worker_pid"]}
+                )
         return [_job(r) for r in rows]
 
     def event(self, job_id: str, kind: str, **data: Any) -> None:

@@ -19,8 +19,12 @@ from agent.server.worker import MEMORY_COUNTER, issue_dir
 from tools.settings import Settings
 
 PAGE_ID = re.compile(r"^[0-9a-f]{16,64}$")
-DOWNLOADS = {"cbz": ("issue.cbz", "application/vnd.comicbook+zip"), "pdf": ("issue.pdf", "application/pdf"),
-             "md": ("script.md", "text/markdown; charset=utf-8"), "json": ("script.json", "application/json")}
+DOWNLOADS = {
+    "cbz": ("issue.cbz", "application/vnd.comicbook+zip"),
+    "pdf": ("issue.pdf", "application/pdf"),
+    "md": ("script.md", "text/markdown; charset=utf-8"),
+    "json": ("script.json", "application/json"),
+}
 
 
 def checked_id(value: str, what: str = "id") -> str:
@@ -62,7 +66,10 @@ class Library:
         catalogue = self.catalogue()
         if catalogue is None:
             return []
-        return [{"name": v.name, "source": v.source, **asdict(catalogue.stats(v.name))} for v in catalogue.volumes()]
+        return [
+            {"name": v.name, "source": v.source, **asdict(catalogue.stats(v.name))}
+            for v in catalogue.volumes()
+        ]
 
     def pages(self, volume: str) -> list[dict[str, Any]]:
         catalogue = self.catalogue()
@@ -84,16 +91,33 @@ class Library:
         """A page with its panels and balloons (boxes in page pixels, transcripts, speakers)."""
         catalogue, page = self._page_record(page_id)
         volume = next((v.name for v in catalogue.volumes() if v.id == page.volume_id), None)
-        panels = [{"id": p.id, "order": p.reading_order, "box": list(p.box)} for p in catalogue.panels(page_id)]
+        panels = [
+            {"id": p.id, "order": p.reading_order, "box": list(p.box)} for p in catalogue.panels(page_id)
+        ]
         balloons = [
             {
-                "id": b.id, "panel": b.panel_id, "order": b.reading_order, "kind": b.kind, "box": list(b.box),
-                "text": b.text, "lines": b.lines, "confidence": b.ocr_confidence, "speaker": b.speaker,
+                "id": b.id,
+                "panel": b.panel_id,
+                "order": b.reading_order,
+                "kind": b.kind,
+                "box": list(b.box),
+                "text": b.text,
+                "lines": b.lines,
+                "confidence": b.ocr_confidence,
+                "speaker": b.speaker,
             }
             for b in catalogue.balloons(page_id)
         ]
-        return {"id": page.id, "volume": volume, "index": page.page_index, "source": page.source_name,
-                "width": page.width, "height": page.height, "panels": panels, "balloons": balloons}
+        return {
+            "id": page.id,
+            "volume": volume,
+            "index": page.page_index,
+            "source": page.source_name,
+            "width": page.width,
+            "height": page.height,
+            "panels": panels,
+            "balloons": balloons,
+        }
 
     def page_image(self, page_id: str) -> Path:
         catalogue, page = self._page_record(page_id)
@@ -110,9 +134,15 @@ class Library:
             raise ApiError(404, f"no issue {run_id!r}")
         folder = issue_dir(self.settings, run_id)
         script = _json_or_none(folder / "script.json")
-        return {"id": run_id, "status": job.status, "error": job.error, "plot": job.params.get("plot"),
-                "title": script.get("title") if script else None, "created": job.created,
-                **self._drawn(folder)}
+        return {
+            "id": run_id,
+            "status": job.status,
+            "error": job.error,
+            "plot": job.params.get("plot"),
+            "title": script.get("title") if script else None,
+            "created": job.created,
+            **self._drawn(folder),
+        }
 
     def drawn_folder(self, kind: str, item_id: str) -> Path:
         """Where the drawn pages of an issue (`issue`) or of a chat session (`chat`) are."""
@@ -122,8 +152,10 @@ class Library:
         return self._session_folder(item_id)
 
     def _drawn(self, folder: Path) -> dict[str, Any]:
-        return {"pages": len(_page_files(folder)),
-                "downloads": [fmt for fmt, (name, _) in DOWNLOADS.items() if (folder / name).is_file()]}
+        return {
+            "pages": len(_page_files(folder)),
+            "downloads": [fmt for fmt, (name, _) in DOWNLOADS.items() if (folder / name).is_file()],
+        }
 
     def drawn_page(self, kind: str, item_id: str, number: int) -> Path:
         pages = _page_files(self.drawn_folder(kind, item_id))
@@ -142,8 +174,13 @@ class Library:
         from agent.chat.session import session_title
         from agent.chat.sessions import list_sessions
 
-        return [{**m.model_dump(include={"id", "updated", "stage", "pages", "written_pages"}),
-                 "title": session_title(m)} for m in list_sessions(self.settings)]
+        return [
+            {
+                **m.model_dump(include={"id", "updated", "stage", "pages", "written_pages"}),
+                "title": session_title(m),
+            }
+            for m in list_sessions(self.settings)
+        ]
 
     def session(self, session_id: str) -> dict[str, Any]:
         """A session's record, its transcript (what was said, as the terminal showed it) and what is drawn."""
@@ -155,9 +192,16 @@ class Library:
         paths = SessionPaths.of(self.settings, checked_id(session_id, "chat session"))
         meta = load_meta(paths)
         turns = [turn_dict(t) for t in Transcript(paths.transcript).turns()]
-        return {"id": meta.id, "title": meta.title, "stage": meta.stage, "pages": meta.pages,
-                "written_pages": meta.written_pages, "storyline": meta.storyline, "turns": turns,
-                "drawn": self._drawn(self._session_folder(session_id))}
+        return {
+            "id": meta.id,
+            "title": meta.title,
+            "stage": meta.stage,
+            "pages": meta.pages,
+            "written_pages": meta.written_pages,
+            "storyline": meta.storyline,
+            "turns": turns,
+            "drawn": self._drawn(self._session_folder(session_id)),
+        }
 
     def _session_folder(self, session_id: str) -> Path:
         """The delivered issue of a session (its out_dir) when drawn, else what /render drew."""
@@ -184,7 +228,9 @@ class MemoryReader:
         self._seen = -1
         self._lock = ReadWriteLock()
 
-    def search(self, query: str, kind: str | None, character: str | None, volume: str | None, k: int) -> list[Any]:
+    def search(
+        self, query: str, kind: str | None, character: str | None, volume: str | None, k: int
+    ) -> list[Any]:
         from memory.retrieval import search
 
         self._refresh()

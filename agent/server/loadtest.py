@@ -39,8 +39,10 @@ class LoadReport:
     def table(self) -> str:
         lines = [f"{'request':<8} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"]
         for kind, values in sorted(self.seconds.items()):
-            lines.append(f"{kind:<8} {len(values):>5} {1000 * self.percentile(kind, 50):>8.1f} "
-                         f"{1000 * self.percentile(kind, 95):>8.1f} {1000 * max(values):>8.1f}")
+            lines.append(
+                f"{kind:<8} {len(values):>5} {1000 * self.percentile(kind, 50):>8.1f} "
+                f"{1000 * self.percentile(kind, 95):>8.1f} {1000 * max(values):>8.1f}"
+            )
         lines.append(f"errors {self.errors}; wall {self.wall:.1f} s")
         return "\n".join(lines)
 
@@ -53,13 +55,21 @@ def page_ids(client: httpx.Client) -> list[str]:
     return ids
 
 
-def run_load(url: str, *, searches: int = 50, page_views: int = 200, concurrency: int = 50,
-             queries: list[str] | None = None, token: str | None = None) -> LoadReport:
+def run_load(
+    url: str,
+    *,
+    searches: int = 50,
+    page_views: int = 200,
+    concurrency: int = 50,
+    queries: list[str] | None = None,
+    token: str | None = None,
+) -> LoadReport:
     """Fire `searches` searches and `page_views` page views, `concurrency` at a time, and time each."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     report = LoadReport()
-    with httpx.Client(base_url=url, headers=headers, timeout=120,
-                      limits=httpx.Limits(max_connections=concurrency)) as client:
+    with httpx.Client(
+        base_url=url, headers=headers, timeout=120, limits=httpx.Limits(max_connections=concurrency)
+    ) as client:
         pages = page_ids(client)
         if not pages and page_views:
             raise ValueError(f"{url} has no page to view: read a volume first")

@@ -162,10 +162,14 @@ class GuardMiddleware:
     def _refusal(self, scope: Scope, headers: Headers, cookies: dict[str, str]) -> Any:
         path, method = scope["path"], scope["method"]
         if self.guard.loopback_only and not is_loopback(_host_name(headers.get("host", ""))):
-            return json_error(421, "this server answers to localhost only (the Host header names another host)")
+            return json_error(
+                421, "this server answers to localhost only (the Host header names another host)"
+            )
         allowed, by_bearer = self.guard.authenticated(headers, cookies)
         if path.startswith("/api/") and path not in OPEN_PATHS and not allowed:
-            return json_error(401, "a valid token is needed: log in on the page or send Authorization: Bearer TOKEN")
+            return json_error(
+                401, "a valid token is needed: log in on the page or send Authorization: Bearer TOKEN"
+            )
         if method in UNSAFE and not by_bearer:
             problem = _csrf_problem(headers, cookies)
             if problem:

@@ -17,8 +17,13 @@ MAX_DELAY = 10.0
 class WorkerSupervisor:
     """A thread that watches one worker process and replaces it when it exits."""
 
-    def __init__(self, home: Path, models: tuple[str, ...] = (), command: list[str] | None = None,
-                 check_every: float = 0.2):
+    def __init__(
+        self,
+        home: Path,
+        models: tuple[str, ...] = (),
+        command: list[str] | None = None,
+        check_every: float = 0.2,
+    ):
         self.home = Path(home)
         self.models = models
         self.command = list(command or WORKER_MODULE)
@@ -46,8 +51,9 @@ class WorkerSupervisor:
         log.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "NUVOLA_HOME": str(self.home)}
         with log.open("ab") as out:
-            self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                            stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self.argv, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL
+            )
         self._started = time.monotonic()
 
     def _watch(self) -> None:

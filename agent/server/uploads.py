@@ -32,7 +32,16 @@ SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "7z", ".cb7"),
     (b"%PDF-", "pdf", ".pdf"),
 )
-KNOWN_SUFFIXES = {s for _, _, s in SIGNATURES} | {".jpeg", ".tiff", ".webp", ".zip", ".rar", ".7z", ".jpx", ".jpf"}
+KNOWN_SUFFIXES = {s for _, _, s in SIGNATURES} | {
+    ".jpeg",
+    ".tiff",
+    ".webp",
+    ".zip",
+    ".rar",
+    ".7z",
+    ".jpx",
+    ".jpf",
+}
 
 
 @dataclass
@@ -91,7 +100,9 @@ def check_saved(path: Path, shown: str, expanded_limit: int) -> tuple[int, list[
         head = handle.read(16)
     found = sniff_kind(head)
     if found is None:
-        raise ApiError(415, f"{shown}: not an image, PDF or CBZ/CBR/CB7 archive (its first bytes say otherwise)")
+        raise ApiError(
+            415, f"{shown}: not an image, PDF or CBZ/CBR/CB7 archive (its first bytes say otherwise)"
+        )
     if found[0] in ("zip", "rar", "7z"):
         _check_expanded(path, found[0], shown, expanded_limit)
     try:

@@ -56,8 +56,11 @@ class Worker:
     # ---- the loop --------------------------------------------------------------------------------
     def serve_forever(self) -> None:
         for job in self.store.requeue_interrupted():
-            print(f"worker {os.getpid()}: job {job.id} ({job.kind}) was cut short after {job.attempts} "
-                  "attempt(s)", flush=True)
+            print(
+                f"worker {os.getpid()}: job {job.id} ({job.kind}) was cut short after {job.attempts} "
+                "attempt(s)",
+                flush=True,
+            )
         while self.parent_alive():
             if not self.run_next():
                 time.sleep(self.poll)
@@ -97,14 +100,25 @@ class Worker:
         def on_step(node: str, update: dict[str, Any]) -> None:
             if node in READ_STAGES:
                 figures = next(iter(update.get("done", {}).values()), None) or update.get("ingest", {})
-                self.store.event(job.id, "step", node=node, label=READ_STAGES[node], figures=_plain(figures),
-                                 seconds=round(time.perf_counter() - started, 2))
+                self.store.event(
+                    job.id,
+                    "step",
+                    node=node,
+                    label=READ_STAGES[node],
+                    figures=_plain(figures),
+                    seconds=round(time.perf_counter() - started, 2),
+                )
 
         resume = job.attempts > 1 and RunPaths.of(self.settings, job.id).checkpoints.is_file()
-        options: dict[str, Any] = {"volume": p.get("volume"), "engine": p.get("engine"),
-                                   "use_llm": bool(p.get("use_llm", True))}
+        options: dict[str, Any] = {
+            "volume": p.get("volume"),
+            "engine": p.get("engine"),
+            "use_llm": bool(p.get("use_llm", True)),
+        }
         try:
-            state = read_paths(list(paths), self.settings, run_id=job.id, resume=resume, on_step=on_step, **options)
+            state = read_paths(
+                list(paths), self.settings, run_id=job.id, resume=resume, on_step=on_step, **options
+            )
         except NothingToReadError:
             if not resume:
                 raise
@@ -113,8 +127,11 @@ class Worker:
         finally:
             self.store.bump(MEMORY_COUNTER)
         errors = state.get("ingest", {}).get("errors", {})
-        return {"run_id": job.id, "volumes": state["volumes"],
-                "errors": {str(where).replace(f"{home}/", ""): causes for where, causes in errors.items()}}
+        return {
+            "run_id": job.id,
+            "volumes": state["volumes"],
+            "errors": {str(where).replace(f"{home}/", ""): causes for where, causes in errors.items()},
+        }
 
     # ---- writing ---------------------------------------------------------------------------------
     def run_write(self, job: Job) -> dict[str, Any]:
@@ -141,7 +158,12 @@ class Worker:
             on_step=progress,
             render={"enabled": True, "color": bool(p.get("color", True)), "artist": p.get("artist")},
         )
-        return {"run_id": job.id, "title": script.title, "pages": len(script.pages), "fallbacks": len(script.fallbacks)}
+        return {
+            "run_id": job.id,
+            "title": script.title,
+            "pages": len(script.pages),
+            "fallbacks": len(script.fallbacks),
+        }
 
     # ---- chatting --------------------------------------------------------------------------------
     def run_chat(self, job: Job) -> dict[str, Any]:
@@ -152,7 +174,9 @@ class Worker:
 
         p = job.params
         if job.attempts > 1:
-            raise NuvolaError("the message was cut short by a worker restart; the session keeps what finished")
+            raise NuvolaError(
+                "the message was cut short by a worker restart; the session keeps what finished"
+            )
         console = Console(file=io.StringIO(), width=100, color_system=None)
         chat = ChatApp(self.settings, console, pages=int(p.get("pages", 1)), seed=self.settings.seed)
         if p.get("action") == "new":
@@ -224,10 +248,23 @@ class WriteProgress:
             return
         if update.get("outline"):
             self.total = 4 + 3 * len(update["outline"])
-        scene = next((int(next(iter(update[k]))) for k in ("scene_beats", "scene_pages", "scene_dialogue")
-                      if update.get(k)), None)
-        self.store.event(self.job_id, "step", node=node, label=self.names.get(node, node), scene=scene,
-                         total=self.total, seconds=round(time.perf_counter() - self.started, 2))
+        scene = next(
+            (
+                int(next(iter(update[k])))
+                for k in ("scene_beats", "scene_pages", "scene_dialogue")
+                if update.get(k)
+            ),
+            None,
+        )
+        self.store.event(
+            self.job_id,
+            "step",
+            node=node,
+            label=self.names.get(node, node),
+            scene=scene,
+            total=self.total,
+            seconds=round(time.perf_counter() - self.started, 2),
+        )
 
 
 @contextmanager
@@ -272,7 +309,9 @@ def worker_lock(home: Path) -> Iterator[None]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m agent.server.worker", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m agent.server.worker", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--home", type=Path, required=True, help="The data home (NUVOLA_HOME).")
     parser.add_argument("--model", "-m", action="append", default=[], metavar="ROLE=NAME")
     parser.add_argument("--parent", type=int, default=None, help="Leave when this process is gone.")

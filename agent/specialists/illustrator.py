@@ -54,7 +54,9 @@ def illustrate(state: WriteState, runtime: Runtime[WriteContext]) -> IllustrateO
         **art_lookups(ctx.store),
         profile=ctx.profile,
         shorten=_shortener(ctx),
-        beat_model=ctx.llm("director"),  # asked only about beats the rules cannot read; bad answers are ignored
+        beat_model=ctx.llm(
+            "director"
+        ),  # asked only about beats the rules cannot read; bad answers are ignored
     )
     files = {"cbz": str(result.cbz), "pdf": str(result.pdf), "html": str(result.html)}
     ctx.log.event("render", artist=artist, pages=len(result.pages), **files)

@@ -41,8 +41,21 @@ CANDIDATES = 2
 ATTEMPTS = 4
 """Seeds tried per balloon to find the candidates."""
 META_WORD_FORMS = (
-    "scena", "scene", "vignetta", "vignette", "personaggio", "personaggi", "didascalia", "didascalie",
-    "inquadratura", "fumetto", "fumetti", "sceneggiatura", "nuvoletta", "battuta", "battute",
+    "scena",
+    "scene",
+    "vignetta",
+    "vignette",
+    "personaggio",
+    "personaggi",
+    "didascalia",
+    "didascalie",
+    "inquadratura",
+    "fumetto",
+    "fumetti",
+    "sceneggiatura",
+    "nuvoletta",
+    "battuta",
+    "battute",
 )
 """Words about the comic that a balloon may not say: banned at decoding where they are one token."""
 
@@ -182,7 +195,11 @@ class SceneVoices:
         situation = self.situation(panel)
         examples = list(dict.fromkeys([*self.real_lines(panel), *own]))
         prompt = writer_prompt(
-            "balloon", card=card, examples=examples, situation=situation, previous=self.previous[-CONTEXT_BALLOONS:]
+            "balloon",
+            card=card,
+            examples=examples,
+            situation=situation,
+            previous=self.previous[-CONTEXT_BALLOONS:],
         )
         where = f"{panel['id']} balloon {number}"
         vocabulary = self.ctx.vocabulary(self.state["storyline"])
@@ -208,7 +225,9 @@ class SceneVoices:
             self.fallbacks.append(use_fallback(self.ctx, where, f"{card.name}'s line", exc))
             return self.fallback_line(card)
         context = f"{situation} {self.scene.get('goal', '')} {self.state['storyline']}"
-        return LineRanker(context, vocabulary, speech_model(), earlier=[*self.used, *examples]).best(candidates)
+        return LineRanker(context, vocabulary, speech_model(), earlier=[*self.used, *examples]).best(
+            candidates
+        )
 
     def fallback_line(self, card: CharacterCard) -> str:
         """An unused line of the character's own (profile samples), else an unused generic line."""
@@ -234,7 +253,9 @@ def decoding_bias(llm: BaseLLM) -> dict[str, Any]:
 _BIASES: dict[int, list[int]] = {}
 
 
-def meta_word_tokens(tokenize: Callable[..., list[int]], detokenize: Callable[[list[int]], bytes]) -> list[int]:
+def meta_word_tokens(
+    tokenize: Callable[..., list[int]], detokenize: Callable[[list[int]], bytes]
+) -> list[int]:
     """Token ids that spell a whole meta word (`scena`, ` Scena`, ` SCENA`...); words split into several
     tokens are left to the parser, since banning a piece would ban ordinary words sharing it."""
     found: set[int] = set()

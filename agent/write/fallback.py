@@ -41,8 +41,13 @@ def fallback_counts(script: Any) -> dict[str, tuple[int, int]]:
             found["shots"] += 1
         elif what.endswith("'s line"):
             found["lines"] += 1
-    totals = {"title": 1, "outline": len(script.scenes), "beats": len(panels), "shots": len(panels),
-              "lines": len(speech)}
+    totals = {
+        "title": 1,
+        "outline": len(script.scenes),
+        "beats": len(panels),
+        "shots": len(panels),
+        "lines": len(speech),
+    }
     return {part: (found[part], totals[part]) for part in PARTS}
 
 

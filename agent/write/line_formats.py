@@ -324,7 +324,7 @@ def parse_balloon(
     accents (È, not E'), fits a balloon, no meta words, copies no example, repeats no `earlier` line."""
     line = text.strip().split("»")[0].splitlines()[0].strip() if text.strip() else ""
     line = re.sub(r"^[A-ZÀ-Ý][A-ZÀ-Ý .']{1,30}:\s*", "", line)  # the model repeated a speaker label
-    line = line.lstrip("—–-«\" ").strip()
+    line = line.lstrip('—–-«" ').strip()
     value = fit_balloon(check_text(line, "line", min_chars=2, max_chars=600))
     value = check_words(value, "line", vocabulary)
     if META_WORDS.search(value):
@@ -356,7 +356,9 @@ def sentence_case(text: str, names: list[str]) -> str:
     """Lettering (capitals) back to ordinary case for a prompt: sentence starts and `names` capitalised."""
     from tools.dialogue.ngram import unletter
 
-    out = re.sub(r"(^|[.!?…]\s+)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), unletter(text.strip()))
+    out = re.sub(
+        r"(^|[.!?…]\s+)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), unletter(text.strip())
+    )
     for name in sorted(names, key=len, reverse=True):
         out = re.sub(rf"(?i)\b{re.escape(name)}\b", name, out)
     return out

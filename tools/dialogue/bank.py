@@ -54,7 +54,10 @@ class LineBank:
 
         kept = list(dict.fromkeys(line.strip() for line in lines if usable_line(line.strip())))
         vectorizer = TfidfVectorizer(
-            preprocessor=unletter, token_pattern=r"[^\W\d_]{2,}", stop_words=list(STOP_WORDS), sublinear_tf=True
+            preprocessor=unletter,
+            token_pattern=r"[^\W\d_]{2,}",
+            stop_words=list(STOP_WORDS),
+            sublinear_tf=True,
         )
         return cls(kept, vectorizer, vectorizer.fit_transform(kept))
 

@@ -68,7 +68,9 @@ class DialogueSplit:
         held = tuple(folder / name for name in data["held_out_files"])
         missing = [p.name for p in (*train, *held) if not p.is_file()]
         if missing:
-            raise InputFileError(folder, f"{len(missing)} novel(s) of the split are missing, e.g. {missing[0]}")
+            raise InputFileError(
+                folder, f"{len(missing)} novel(s) of the split are missing, e.g. {missing[0]}"
+            )
         return cls(folder, train, held, data["rule"])
 
     def key(self, what: str) -> str:

@@ -109,11 +109,27 @@ class TrigramLM:
         u, v, w = u[keep], v[keep], w[keep]
         a = self.a
         p1 = (_lookup(a["uni_ids"], a["uni_counts"], w) + 1.0) / (a["total"][0] + len(self.vocab) - 1)
-        p2 = _interpolate(a["bi"], a["bi_counts"], a["bi_ctx"], a["bi_ctx_total"], a["bi_ctx_types"],
-                          (v << np.uint64(BITS)) | w, v, p1)
+        p2 = _interpolate(
+            a["bi"],
+            a["bi_counts"],
+            a["bi_ctx"],
+            a["bi_ctx_total"],
+            a["bi_ctx_types"],
+            (v << np.uint64(BITS)) | w,
+            v,
+            p1,
+        )
         ctx3 = (u << np.uint64(BITS)) | v
-        p3 = _interpolate(a["tri"], a["tri_counts"], a["tri_ctx"], a["tri_ctx_total"], a["tri_ctx_types"],
-                          (ctx3 << np.uint64(BITS)) | w, ctx3, p2)
+        p3 = _interpolate(
+            a["tri"],
+            a["tri_counts"],
+            a["tri_ctx"],
+            a["tri_ctx_total"],
+            a["tri_ctx_types"],
+            (ctx3 << np.uint64(BITS)) | w,
+            ctx3,
+            p2,
+        )
         return np.log(p3)
 
     def save(self, target: Path | BinaryIO) -> None:
@@ -140,10 +156,19 @@ def _count(stream: np.ndarray) -> dict[str, np.ndarray]:
     tri_ctx, tri_ctx_total, tri_ctx_types = _contexts(tri, tri_counts)
     bi_ctx, bi_ctx_total, bi_ctx_types = _contexts(bi, bi_counts)
     return {
-        "tri": tri, "tri_counts": tri_counts, "tri_ctx": tri_ctx, "tri_ctx_total": tri_ctx_total,
-        "tri_ctx_types": tri_ctx_types, "bi": bi, "bi_counts": bi_counts, "bi_ctx": bi_ctx,
-        "bi_ctx_total": bi_ctx_total, "bi_ctx_types": bi_ctx_types, "uni_ids": uni_ids,
-        "uni_counts": uni_counts, "total": np.array([len(w)], dtype=np.int64),
+        "tri": tri,
+        "tri_counts": tri_counts,
+        "tri_ctx": tri_ctx,
+        "tri_ctx_total": tri_ctx_total,
+        "tri_ctx_types": tri_ctx_types,
+        "bi": bi,
+        "bi_counts": bi_counts,
+        "bi_ctx": bi_ctx,
+        "bi_ctx_total": bi_ctx_total,
+        "bi_ctx_types": bi_ctx_types,
+        "uni_ids": uni_ids,
+        "uni_counts": uni_counts,
+        "total": np.array([len(w)], dtype=np.int64),
     }
 
 

@@ -60,7 +60,9 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
-                raise MissingDependencyError("st: embedders need `pip install sentence-transformers`") from exc
+                raise MissingDependencyError(
+                    "st: embedders need `pip install sentence-transformers`"
+                ) from exc
             try:
                 self._model = SentenceTransformer(self.path, device="cpu")
             except OSError as exc:

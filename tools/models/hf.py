@@ -102,7 +102,9 @@ class HFLLM(LLM):
                 temperature=temperature if temperature > 0 else None,
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
-        start = 0 if model.config.is_encoder_decoder else inputs["input_ids"].shape[1]  # seq2seq: no prompt echo
+        start = (
+            0 if model.config.is_encoder_decoder else inputs["input_ids"].shape[1]
+        )  # seq2seq: no prompt echo
         text = tokenizer.decode(output[0, start:], skip_special_tokens=True)
         return cut_at_stop(text, stop)
 
@@ -114,4 +116,3 @@ class HFLLM(LLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         yield GenerationChunk(text=self._call(prompt, stop, run_manager, **kwargs))
-

@@ -11,7 +11,9 @@ from tools.models.spec import ModelSpec
 
 def _endpoint(spec: ModelSpec) -> tuple[str, str]:
     if not spec.target.startswith(("http://", "https://")):
-        raise ModelLoadError(f"openai backend needs a URL, e.g. openai:http://127.0.0.1:8080/v1#model; got {spec.name!r}")
+        raise ModelLoadError(
+            f"openai backend needs a URL, e.g. openai:http://127.0.0.1:8080/v1#model; got {spec.name!r}"
+        )
     return spec.target.rstrip("/"), spec.fragment or "default"
 
 

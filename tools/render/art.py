@@ -52,9 +52,13 @@ class PanelArt:
     tags: dict[int, RegionTag] = field(default_factory=dict)
     figures: list[FigureBox] = field(default_factory=list)
     free_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # good places for balloons
-    label_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # storyboard notes to keep visible
+    label_boxes: list[tuple[int, int, int, int]] = field(
+        default_factory=list
+    )  # storyboard notes to keep visible
     source: str = ""  # which backend drew it and from what, e.g. "remix:vol1/3:2"
-    plan: dict[str, Any] = field(default_factory=dict)  # what was drawn: figures, poses, props, light (render.json)
+    plan: dict[str, Any] = field(
+        default_factory=dict
+    )  # what was drawn: figures, poses, props, light (render.json)
 
 
 @dataclass
@@ -68,7 +72,9 @@ class ArtContext:
     panels_like: PanelsLike | None = None  # remix: ingested panels the memory finds for a description
     character_sheet: CharacterSheet | None = None  # diffusers: a character's sheet from the memory
     used_sources: set[str] = field(default_factory=set)  # remix: panels already reused in this issue
-    beats: Any = None  # tools.render.beats.BeatParser reading each panel's beat (made from the profile if None)
+    beats: Any = (
+        None  # tools.render.beats.BeatParser reading each panel's beat (made from the profile if None)
+    )
     actions: dict[str, Any] = field(default_factory=dict)  # panel id -> its parsed BeatAction (read once)
 
 

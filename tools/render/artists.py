@@ -30,7 +30,9 @@ def parse_artist_name(name: str) -> ModelSpec:
             "[?controlnet=/path&lora=/path&steps=N]"
         ) from None
     if spec.backend == "diffusers" and not spec.target:
-        raise UnknownModelError("the diffusers artist needs a local pipeline folder: diffusers:/path/to/model")
+        raise UnknownModelError(
+            "the diffusers artist needs a local pipeline folder: diffusers:/path/to/model"
+        )
     return spec
 
 

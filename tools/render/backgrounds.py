@@ -19,8 +19,16 @@ def scene(part: str) -> RegionTag:
 class Backdrop:
     """Draws the setting of one panel on a Sketch; `depth` is 1 for the widest shots and ~0.2 for close-ups."""
 
-    def __init__(self, sketch: Sketch, horizon: float, depth: float, night: bool, rng: random.Random,
-                 busy: list[float] | None = None, low_sun: bool = False):
+    def __init__(
+        self,
+        sketch: Sketch,
+        horizon: float,
+        depth: float,
+        night: bool,
+        rng: random.Random,
+        busy: list[float] | None = None,
+        low_sun: bool = False,
+    ):
         self.s, self.night, self.rng, self.depth, self.low_sun = sketch, night, rng, depth, low_sun
         self.fire = True  # the camp's own fire (off when the staging draws the campfire itself)
         self.busy = busy or []  # x (0..1) where figures stand: foreground props keep clear of them
@@ -40,7 +48,10 @@ class Backdrop:
         s, W, hy = self.s, self.W, self.hy
         if self.night:
             s.hatch([(0, 0), (self.W, 0), (self.W, hy * 0.55), (0, hy * 0.35)], 3.2, 0, 0.45)
-            stars = [(self.rng.uniform(0, W), self.rng.uniform(0, hy * 0.8)) for _ in range(int(18 * self.depth) + 4)]
+            stars = [
+                (self.rng.uniform(0, W), self.rng.uniform(0, hy * 0.8))
+                for _ in range(int(18 * self.depth) + 4)
+            ]
             for x, y in stars:
                 r = s.scale * 1.6
                 s.line([(x - r, y), (x + r, y)], 0.6)
@@ -49,7 +60,9 @@ class Backdrop:
             cx, cy = W * 0.8, hy * 0.3
             s.ellipse((cx - r, cy - r, cx + r, cy + r), scene("moon"), 1.0)
             s.ellipse((cx - r * 0.45, cy - r * 1.05, cx + r * 1.5, cy + r * 0.95), scene("sky"), 0)
-        elif self.low_sun and hy > self.H * 0.2:  # dawn or dusk: a big sun on the horizon, long streaks of cloud
+        elif (
+            self.low_sun and hy > self.H * 0.2
+        ):  # dawn or dusk: a big sun on the horizon, long streaks of cloud
             r = min(W, hy) * 0.16
             cx = W * self.rng.uniform(0.2, 0.8)
             s.ellipse((cx - r, hy - r, cx + r, hy + r), scene("sun"), 0.8)
@@ -87,25 +100,60 @@ class Backdrop:
 
     def _mesa(self, x: float, width: float, height: float) -> None:
         hy, s = self.hy, self.s
-        pts: list[Point] = [(x, hy), (x + 0.12 * width, hy - 0.75 * height), (x + 0.2 * width, hy - height),
-                            (x + 0.72 * width, hy - height), (x + 0.8 * width, hy - 0.8 * height),
-                            (x + 0.86 * width, hy - 0.55 * height), (x + width, hy)]
+        pts: list[Point] = [
+            (x, hy),
+            (x + 0.12 * width, hy - 0.75 * height),
+            (x + 0.2 * width, hy - height),
+            (x + 0.72 * width, hy - height),
+            (x + 0.8 * width, hy - 0.8 * height),
+            (x + 0.86 * width, hy - 0.55 * height),
+            (x + width, hy),
+        ]
         s.polygon(pts, scene("rock"), 1.0)
-        s.hatch([(x + 0.6 * width, hy - height), (x + 0.72 * width, hy - height), (x + 0.8 * width, hy - 0.8 * height),
-                 (x + 0.86 * width, hy - 0.55 * height), (x + width, hy), (x + 0.66 * width, hy)], 2.0, 90, 0.5)
+        s.hatch(
+            [
+                (x + 0.6 * width, hy - height),
+                (x + 0.72 * width, hy - height),
+                (x + 0.8 * width, hy - 0.8 * height),
+                (x + 0.86 * width, hy - 0.55 * height),
+                (x + width, hy),
+                (x + 0.66 * width, hy),
+            ],
+            2.0,
+            90,
+            0.5,
+        )
         for k in (0.35, 0.6):
             s.line([(x + 0.1 * width, hy - k * height), (x + 0.5 * width, hy - k * height)], 0.5)
 
     def _cactus(self, x: float, base: float, height: float) -> None:
         s, w = self.s, height * 0.16
-        s.polygon([(x - w / 2, base), (x - w / 2, base - height + w / 2), (x, base - height),
-                   (x + w / 2, base - height + w / 2), (x + w / 2, base)], scene("cactus"), 1.0)
+        s.polygon(
+            [
+                (x - w / 2, base),
+                (x - w / 2, base - height + w / 2),
+                (x, base - height),
+                (x + w / 2, base - height + w / 2),
+                (x + w / 2, base),
+            ],
+            scene("cactus"),
+            1.0,
+        )
         for side, level in ((-1, 0.45), (1, 0.6)):
             arm_x = x + side * w * 1.4
             y0 = base - height * level
-            s.polygon([(x + side * w / 2, y0), (arm_x, y0), (arm_x, y0 - height * 0.28),
-                       (arm_x - side * w * 0.6, y0 - height * 0.28), (arm_x - side * w * 0.6, y0 - w * 0.7),
-                       (x + side * w / 2, y0 - w * 0.7)], scene("cactus"), 1.0)
+            s.polygon(
+                [
+                    (x + side * w / 2, y0),
+                    (arm_x, y0),
+                    (arm_x, y0 - height * 0.28),
+                    (arm_x - side * w * 0.6, y0 - height * 0.28),
+                    (arm_x - side * w * 0.6, y0 - w * 0.7),
+                    (x + side * w / 2, y0 - w * 0.7),
+                ],
+                scene("cactus"),
+                1.0,
+            )
         s.line([(x, base - height * 0.9), (x, base - height * 0.1)], 0.4)
 
     def _desert(self) -> None:
@@ -136,8 +184,16 @@ class Backdrop:
 
     def _pine(self, x: float, base: float, height: float) -> None:
         s, w = self.s, height * 0.42
-        s.polygon([(x - w * 0.08, base), (x + w * 0.08, base), (x + w * 0.08, base - height * 0.2),
-                   (x - w * 0.08, base - height * 0.2)], scene("wood"), 0.8)
+        s.polygon(
+            [
+                (x - w * 0.08, base),
+                (x + w * 0.08, base),
+                (x + w * 0.08, base - height * 0.2),
+                (x - w * 0.08, base - height * 0.2),
+            ],
+            scene("wood"),
+            0.8,
+        )
         for k in range(3):
             y0 = base - height * (0.15 + 0.27 * k)
             half = w * (0.5 - 0.12 * k)
@@ -154,8 +210,11 @@ class Backdrop:
     def _river(self) -> None:
         s, W, H, hy = self.s, self.W, self.H, self.hy
         top, bottom = hy + (H - hy) * 0.3, hy + (H - hy) * 0.6
-        s.polygon([(0, top), (W, top - (H - hy) * 0.08), (W, bottom), (0, bottom + (H - hy) * 0.05)], scene("water"),
-                  1.0)
+        s.polygon(
+            [(0, top), (W, top - (H - hy) * 0.08), (W, bottom), (0, bottom + (H - hy) * 0.05)],
+            scene("water"),
+            1.0,
+        )
         for k in range(4):
             y = top + (bottom - top) * (k + 0.5) / 4
             x = self.rng.uniform(0, W * 0.6)
@@ -168,20 +227,43 @@ class Backdrop:
         base, size = hy + (H - hy) * 0.55, min(W, H) * 0.14
         cx = W * self.clear_x([0.5, 0.35, 0.65, 0.2, 0.8])
         for sign in (-1, 1) if self.fire else ():
-            s.polygon([(cx - size * 0.6, base + sign * size * 0.05), (cx + size * 0.6, base - sign * size * 0.1),
-                       (cx + size * 0.6, base - sign * size * 0.1 + size * 0.12), (cx - size * 0.6,
-                       base + sign * size * 0.05 + size * 0.12)], scene("wood"), 1.0)
+            s.polygon(
+                [
+                    (cx - size * 0.6, base + sign * size * 0.05),
+                    (cx + size * 0.6, base - sign * size * 0.1),
+                    (cx + size * 0.6, base - sign * size * 0.1 + size * 0.12),
+                    (cx - size * 0.6, base + sign * size * 0.05 + size * 0.12),
+                ],
+                scene("wood"),
+                1.0,
+            )
         if self.fire:
-            s.polygon([(cx - size * 0.35, base + size * 0.02), (cx - size * 0.2, base - size * 0.5),
-                       (cx - size * 0.05, base - size * 0.25), (cx + size * 0.05, base - size * 0.8),
-                       (cx + size * 0.18, base - size * 0.3), (cx + size * 0.3, base - size * 0.55),
-                       (cx + size * 0.38, base + size * 0.02)], scene("fire"), 1.0)
+            s.polygon(
+                [
+                    (cx - size * 0.35, base + size * 0.02),
+                    (cx - size * 0.2, base - size * 0.5),
+                    (cx - size * 0.05, base - size * 0.25),
+                    (cx + size * 0.05, base - size * 0.8),
+                    (cx + size * 0.18, base - size * 0.3),
+                    (cx + size * 0.3, base - size * 0.55),
+                    (cx + size * 0.38, base + size * 0.02),
+                ],
+                scene("fire"),
+                1.0,
+            )
         tw = W * 0.22
         tx = W * self.clear_x([0.12, 0.66])
-        s.polygon([(tx, hy + (H - hy) * 0.2), (tx + tw / 2, hy - hy * 0.35), (tx + tw, hy + (H - hy) * 0.2)],
-                  scene("object"), 1.0)
-        s.polygon([(tx + tw * 0.4, hy + (H - hy) * 0.2), (tx + tw / 2, hy), (tx + tw * 0.6, hy + (H - hy) * 0.2)],
-                  None, 0.8, ink_fill=40)
+        s.polygon(
+            [(tx, hy + (H - hy) * 0.2), (tx + tw / 2, hy - hy * 0.35), (tx + tw, hy + (H - hy) * 0.2)],
+            scene("object"),
+            1.0,
+        )
+        s.polygon(
+            [(tx + tw * 0.4, hy + (H - hy) * 0.2), (tx + tw / 2, hy), (tx + tw * 0.6, hy + (H - hy) * 0.2)],
+            None,
+            0.8,
+            ink_fill=40,
+        )
 
     def _town(self) -> None:
         s, W, hy = self.s, self.W, self.hy
@@ -189,18 +271,52 @@ class Backdrop:
         while x < W:
             width = W * self.rng.uniform(0.18, 0.3)
             height = hy * self.rng.uniform(0.35, 0.6)
-            s.polygon([(x, hy), (x, hy - height), (x + width, hy - height), (x + width, hy)], scene("building"), 1.0)
-            s.polygon([(x + width * 0.1, hy - height * 0.92), (x + width * 0.9, hy - height * 0.92),
-                       (x + width * 0.9, hy - height * 0.78), (x + width * 0.1, hy - height * 0.78)], scene("wood"),
-                      0.7)
+            s.polygon(
+                [(x, hy), (x, hy - height), (x + width, hy - height), (x + width, hy)], scene("building"), 1.0
+            )
+            s.polygon(
+                [
+                    (x + width * 0.1, hy - height * 0.92),
+                    (x + width * 0.9, hy - height * 0.92),
+                    (x + width * 0.9, hy - height * 0.78),
+                    (x + width * 0.1, hy - height * 0.78),
+                ],
+                scene("wood"),
+                0.7,
+            )
             for wx in (0.18, 0.62):
-                s.polygon([(x + width * wx, hy - height * 0.6), (x + width * (wx + 0.2), hy - height * 0.6),
-                           (x + width * (wx + 0.2), hy - height * 0.4), (x + width * wx, hy - height * 0.4)],
-                          scene("window"), 0.8)
-            s.polygon([(x + width * 0.4, hy), (x + width * 0.4, hy - height * 0.3), (x + width * 0.6,
-                       hy - height * 0.3), (x + width * 0.6, hy)], scene("wood"), 0.8, ink_fill=110)
-            s.hatch([(x + width * 0.82, hy - height), (x + width, hy - height), (x + width, hy),
-                     (x + width * 0.82, hy)], 2.2, 90, 0.45)
+                s.polygon(
+                    [
+                        (x + width * wx, hy - height * 0.6),
+                        (x + width * (wx + 0.2), hy - height * 0.6),
+                        (x + width * (wx + 0.2), hy - height * 0.4),
+                        (x + width * wx, hy - height * 0.4),
+                    ],
+                    scene("window"),
+                    0.8,
+                )
+            s.polygon(
+                [
+                    (x + width * 0.4, hy),
+                    (x + width * 0.4, hy - height * 0.3),
+                    (x + width * 0.6, hy - height * 0.3),
+                    (x + width * 0.6, hy),
+                ],
+                scene("wood"),
+                0.8,
+                ink_fill=110,
+            )
+            s.hatch(
+                [
+                    (x + width * 0.82, hy - height),
+                    (x + width, hy - height),
+                    (x + width, hy),
+                    (x + width * 0.82, hy),
+                ],
+                2.2,
+                90,
+                0.45,
+            )
             x += width + W * self.rng.uniform(0.0, 0.06)
 
     def _plain(self) -> None:
@@ -227,21 +343,61 @@ class Backdrop:
         s.line([(wx + ww / 2, wy), (wx + ww / 2, wy + wh)], 1.0)
         s.line([(wx, wy + wh / 2), (wx + ww, wy + wh / 2)], 1.0)
         dx, dw = W * 0.08, W * 0.2
-        s.polygon([(dx, floor), (dx, floor * 0.25), (dx + dw, floor * 0.25), (dx + dw, floor)], scene("wood"), 1.4)
-        s.hatch([(dx, floor * 0.25), (dx + dw * 0.25, floor * 0.25), (dx + dw * 0.25, floor), (dx, floor)], 2.0, 90,
-                0.5)
+        s.polygon(
+            [(dx, floor), (dx, floor * 0.25), (dx + dw, floor * 0.25), (dx + dw, floor)], scene("wood"), 1.4
+        )
+        s.hatch(
+            [(dx, floor * 0.25), (dx + dw * 0.25, floor * 0.25), (dx + dw * 0.25, floor), (dx, floor)],
+            2.0,
+            90,
+            0.5,
+        )
         if saloon:
             top = floor + (H - floor) * 0.1
-            s.polygon([(W * 0.35, top), (W, top), (W, top + (H - floor) * 0.45), (W * 0.35, top + (H - floor) * 0.45)],
-                      scene("wood"), 1.4)
-            s.hatch([(W * 0.35, top + (H - floor) * 0.12), (W, top + (H - floor) * 0.12),
-                     (W, top + (H - floor) * 0.45), (W * 0.35, top + (H - floor) * 0.45)], 2.4, 90, 0.5)
+            s.polygon(
+                [
+                    (W * 0.35, top),
+                    (W, top),
+                    (W, top + (H - floor) * 0.45),
+                    (W * 0.35, top + (H - floor) * 0.45),
+                ],
+                scene("wood"),
+                1.4,
+            )
+            s.hatch(
+                [
+                    (W * 0.35, top + (H - floor) * 0.12),
+                    (W, top + (H - floor) * 0.12),
+                    (W, top + (H - floor) * 0.45),
+                    (W * 0.35, top + (H - floor) * 0.45),
+                ],
+                2.4,
+                90,
+                0.5,
+            )
             for bx in (0.5, 0.58, 0.8):
-                s.polygon([(W * bx, top), (W * bx, top - H * 0.08), (W * (bx + 0.02), top - H * 0.11),
-                           (W * (bx + 0.04), top - H * 0.08), (W * (bx + 0.04), top)], scene("object"), 1.0)
+                s.polygon(
+                    [
+                        (W * bx, top),
+                        (W * bx, top - H * 0.08),
+                        (W * (bx + 0.02), top - H * 0.11),
+                        (W * (bx + 0.04), top - H * 0.08),
+                        (W * (bx + 0.04), top),
+                    ],
+                    scene("object"),
+                    1.0,
+                )
         lx = W * 0.45
         if lamp:  # a lit oil lamp: its glass is a "fire" region the colorist lights the room from
             s.ellipse((lx - W * 0.025, floor * 0.2, lx + W * 0.025, floor * 0.27), scene("fire"), 1.0)
         s.line([(lx, 0), (lx, floor * 0.15)], 0.8)
-        s.polygon([(lx - W * 0.04, floor * 0.2), (lx - W * 0.02, floor * 0.15), (lx + W * 0.02, floor * 0.15),
-                   (lx + W * 0.04, floor * 0.2)], scene("metal"), 1.0)
+        s.polygon(
+            [
+                (lx - W * 0.04, floor * 0.2),
+                (lx - W * 0.02, floor * 0.15),
+                (lx + W * 0.02, floor * 0.15),
+                (lx + W * 0.04, floor * 0.2),
+            ],
+            scene("metal"),
+            1.0,
+        )

@@ -33,8 +33,20 @@ PREPOSITIONS = re.compile(
     r"sul|sulla|sui|per|tra|fra|in|nel|nella|accanto al|vicino al|dietro il|dietro al)\s+(?:(?:il|lo|la|i|gli|le|"
     r"un|uno|una|l'|suo|sua|vecchio|giovane|due|tre)\s*)*$"
 )
-NUMBERS = {"due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "alcuni": 3, "alcune": 3, "molti": 4,
-           "folla": 5, "banda": 3, "pattuglia": 3, "carovana": 2}
+NUMBERS = {
+    "due": 2,
+    "tre": 3,
+    "quattro": 4,
+    "cinque": 5,
+    "sei": 6,
+    "alcuni": 3,
+    "alcune": 3,
+    "molti": 4,
+    "folla": 5,
+    "banda": 3,
+    "pattuglia": 3,
+    "carovana": 2,
+}
 
 
 def fold(text: str) -> str:
@@ -67,7 +79,9 @@ class BeatAction:
     figures: list[FigureAction] = field(default_factory=list)
     props: list[str] = field(default_factory=list)
     time: str | None = None
-    setting: str | None = None  # the kind of place the beat itself names (saloon -> interior, canyon -> desert)
+    setting: str | None = (
+        None  # the kind of place the beat itself names (saloon -> interior, canyon -> desert)
+    )
     verbs: int = 0  # pose-giving verbs the rules found
     source: str = "rules"
 
@@ -121,14 +135,25 @@ class BeatRules:
                 if rule["pose"] not in (*poses, "ride_or_run"):
                     raise ValueError(f"verb rule with unknown pose {rule['pose']!r}")
                 verbs += [(_word(w), rule) for w in rule["words"]]
-            extras = {key: {"role": spec.get("role", key), "pose": spec.get("pose"), "weapon": spec.get("weapon"),
-                            "words": [_word(w) for w in spec["words"]]} for key, spec in data["extras"].items()}
+            extras = {
+                key: {
+                    "role": spec.get("role", key),
+                    "pose": spec.get("pose"),
+                    "weapon": spec.get("weapon"),
+                    "words": [_word(w) for w in spec["words"]],
+                }
+                for key, spec in data["extras"].items()
+            }
             return cls(
-                poses=poses, props=props,
+                poses=poses,
+                props=props,
                 times={k: [_word(w) for w in v] for k, v in data["times"].items()},
                 prop_words={k: [_word(w) for w in v] for k, v in data["props_words"].items()},
-                extras=extras, groups=[_word(w) for w in data["groups"]], verbs=verbs,
-                default_weapon=data["default_weapon"], not_a_gun=[_word(w) for w in data["not_a_gun"]],
+                extras=extras,
+                groups=[_word(w) for w in data["groups"]],
+                verbs=verbs,
+                default_weapon=data["default_weapon"],
+                not_a_gun=[_word(w) for w in data["not_a_gun"]],
             )
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise InputFileError(path, f"bad beat rules: {exc}") from exc
@@ -157,11 +182,15 @@ def _name_patterns(cast: Iterable[str], profile: Any) -> list[tuple[re.Pattern[s
         words = fold(canonical).split()
         if len(words) > 1:
             for word in words:
-                if len(word) > 2 and not any(word in fold(c).split() for c in cast if _canonical(c, profile)
-                                             != canonical):
+                if len(word) > 2 and not any(
+                    word in fold(c).split() for c in cast if _canonical(c, profile) != canonical
+                ):
                     names[word] = canonical  # "Kit" is Kit Willer only when no other cast member is a Kit
-    return [(re.compile(rf"(?<![a-z']){re.escape(k)}(?![a-z])"), v) for k, v in
-            sorted(names.items(), key=lambda kv: -len(kv[0])) if k]
+    return [
+        (re.compile(rf"(?<![a-z']){re.escape(k)}(?![a-z])"), v)
+        for k, v in sorted(names.items(), key=lambda kv: -len(kv[0]))
+        if k
+    ]
 
 
 def _canonical(name: str, profile: Any) -> str:
@@ -255,30 +284,42 @@ class BeatParser:
         fig.mentioned = True
         return fig
 
-    def _assign(self, folded: str, mentions: list[Mention], figures: dict[str, FigureAction],
-                action: BeatAction) -> None:
+    def _assign(
+        self, folded: str, mentions: list[Mention], figures: dict[str, FigureAction], action: BeatAction
+    ) -> None:
         """Walk the mentions: subjects take their verb's pose, objects its patient pose."""
-        pending: list[tuple[FigureAction, bool]] = []  # people since the last verb, and whether after a preposition
+        pending: list[
+            tuple[FigureAction, bool]
+        ] = []  # people since the last verb, and whether after a preposition
         subject: list[FigureAction] = []
         objects: list[FigureAction] = []
         last_rule: dict[str, Any] | None = None
         last_end = 0
         for index, mention in enumerate(mentions):
-            before = folded[last_end:mention.start]
+            before = folded[last_end : mention.start]
             if mention.kind == "who":
                 people = [self._who(t, figures, folded, mention.start) for t in mention.who]
                 joined = pending_joined(before)
-                governed = not joined and (bool(PREPOSITIONS.search(folded[:mention.start])) or bool(pending))
+                governed = not joined and (
+                    bool(PREPOSITIONS.search(folded[: mention.start])) or bool(pending)
+                )
                 if joined and pending:
                     governed = pending[-1][1]
                 pending += [(p, governed) for p in people]
-                if last_rule is not None and last_rule["pose"] in ("walk", "run", "ride") and re.search(
+                if (
+                    last_rule is not None
+                    and last_rule["pose"] in ("walk", "run", "ride")
+                    and re.search(
                         r"\b(?:con|insieme a|assieme a)\s+(?:(?:il|lo|la|i|gli|le|un|uno|una|suo|sua|l')\s*)*$",
-                        folded[:mention.start]):
+                        folded[: mention.start],
+                    )
+                ):
                     for person in people:  # "cavalcano con il prigioniero": companions go the same way
                         person.pose, person.mounted = last_rule["pose"], last_rule["pose"] == "ride"
                 if last_rule is not None:
-                    objects = [*objects, *people] if not re.search(r"[,;.]|\bche\b|\bmentre\b", before) else people
+                    objects = (
+                        [*objects, *people] if not re.search(r"[,;.]|\bche\b|\bmentre\b", before) else people
+                    )
                     if last_rule.get("patient") and not re.search(r"[,;.]|\bche\b|\bmentre\b", before):
                         self._patient(people, _patient(last_rule, subject))
                 last_end = mention.end
@@ -291,14 +332,18 @@ class BeatParser:
                 if rule["pose"] == "ride":  # "spara dalla sella": still shooting, now on horseback
                     for doer in doers:
                         doer.mounted = True
-                    doers = [d for d in doers if d.pose not in ("aim", "shoot", "point", "talk", "punch", "fall")]
+                    doers = [
+                        d for d in doers if d.pose not in ("aim", "shoot", "point", "talk", "punch", "fall")
+                    ]
                 self._pose(doers, rule["pose"], weak=False)
                 if last_rule and last_rule.get("patient") == "same":
                     self._patient([o for o in objects if o not in doers], rule["pose"])
                 last_end = mention.end
                 continue
-            agent_after = self._agent_after(folded, mention, mentions[index + 1:], figures)
-            agent_after = agent_after or self._inverted(folded, before, mention, mentions[index + 1:], figures)
+            agent_after = self._agent_after(folded, mention, mentions[index + 1 :], figures)
+            agent_after = agent_after or self._inverted(
+                folded, before, mention, mentions[index + 1 :], figures
+            )
             if agent_after:
                 doers = agent_after
             elif free:
@@ -309,8 +354,9 @@ class BeatParser:
                 doers = subject
             quarry = [o for o in objects or [p for p, governed in pending if governed] if o not in doers]
             quarry = quarry or [s for s in subject if s not in doers]  # "X attacca Y e Y lo stende": lo = X
-            pronoun = re.search(r"\b(?:lo|la|li|le)\s*$", before) or re.match(r"(?:lo|la|li|le)\s",
-                                                                                  folded[mention.start:])
+            pronoun = re.search(r"\b(?:lo|la|li|le)\s*$", before) or re.match(
+                r"(?:lo|la|li|le)\s", folded[mention.start :]
+            )
             if pronoun and rule.get("patient") and quarry:
                 self._patient([o for o in quarry if o not in doers], _patient(rule, doers))
             pose = rule["pose"]
@@ -320,24 +366,32 @@ class BeatParser:
             for doer in doers:
                 doer.armed = bool(rule.get("weapon")) if pose in ("aim", "shoot", "run") else doer.armed
                 doer.if_armed = rule.get("armed_pose") or doer.if_armed
-            subject, objects, pending, last_rule, last_end = doers, [], [], {**rule, "pose": pose}, mention.end
+            subject, objects, pending, last_rule, last_end = (
+                doers,
+                [],
+                [],
+                {**rule, "pose": pose},
+                mention.end,
+            )
 
-    def _agent_after(self, folded: str, verb: Mention, rest: list[Mention],
-                     figures: dict[str, FigureAction]) -> list[FigureAction]:
+    def _agent_after(
+        self, folded: str, verb: Mention, rest: list[Mention], figures: dict[str, FigureAction]
+    ) -> list[FigureAction]:
         """'inseguiti da Tex': a participle followed by `da` and a person has that person as its agent."""
-        tail = folded[verb.end:]
+        tail = folded[verb.end :]
         if not re.match(r"\w*\s+da\s", tail) or not rest or rest[0].kind != "who":
             return []
-        if not re.search(r"(?:it|at|ut)[oaie]\b", folded[verb.start:verb.end + 4]):
+        if not re.search(r"(?:it|at|ut)[oaie]\b", folded[verb.start : verb.end + 4]):
             return []
         return [self._who(t, figures, folded, rest[0].start) for t in rest[0].who]
 
-    def _inverted(self, folded: str, before: str, verb: Mention, rest: list[Mention],
-                  figures: dict[str, FigureAction]) -> list[FigureAction]:
+    def _inverted(
+        self, folded: str, before: str, verb: Mention, rest: list[Mention], figures: dict[str, FigureAction]
+    ) -> list[FigureAction]:
         """'dove li aspetta Tex': after a clitic pronoun, a person right after the verb is its subject."""
         if not re.search(r"\b(?:li|lo|la|le|gli|ci)\s*$", before) or not rest or rest[0].kind != "who":
             return []
-        if folded[verb.end:rest[0].start].strip():
+        if folded[verb.end : rest[0].start].strip():
             return []
         return [self._who(t, figures, folded, rest[0].start) for t in rest[0].who]
 
@@ -356,18 +410,31 @@ class BeatParser:
             person.pose, person.weak = pose, weak
 
     def _props(self, folded: str, action: BeatAction) -> list[str]:
-        props = [name for name, patterns in self.rules.prop_words.items() if any(p.search(folded) for p in patterns)]
-        if "campfire" in props and re.search(r"(?:fa|fanno|apre|aprono|risponde|rispondono) (?:il |al )?fuoco",
-                                             folded) and not re.search(r"(?:accanto|attorno|vicino|davanti|"
-                                                                       r"intorno|presso) al fuoco|bivacc", folded):
+        props = [
+            name
+            for name, patterns in self.rules.prop_words.items()
+            if any(p.search(folded) for p in patterns)
+        ]
+        if (
+            "campfire" in props
+            and re.search(r"(?:fa|fanno|apre|aprono|risponde|rispondono) (?:il |al )?fuoco", folded)
+            and not re.search(
+                r"(?:accanto|attorno|vicino|davanti|"
+                r"intorno|presso) al fuoco|bivacc",
+                folded,
+            )
+        ):
             props.remove("campfire")
         named_gun = bool({"rifle", "revolver"} & set(props))
         for fig in action.figures:
             if fig.if_armed and named_gun and fig.weak:
                 fig.pose, fig.armed, fig.weak = fig.if_armed, True, False
         armed = [f for f in action.figures if f.pose in ("aim", "shoot", "run") and f.armed]
-        if armed and not {"rifle", "revolver"} & set(props) and not any(p.search(folded) for p in
-                                                                         self.rules.not_a_gun):
+        if (
+            armed
+            and not {"rifle", "revolver"} & set(props)
+            and not any(p.search(folded) for p in self.rules.not_a_gun)
+        ):
             weapons = {self._role_weapon(f) for f in armed}
             props += sorted(weapons)
         if any(f.pose == "ride" for f in action.figures) and "horse" not in props:
@@ -402,7 +469,9 @@ def place_named(text: str) -> str | None:
 
 def pending_joined(before: str) -> bool:
     """People joined by "e" to the previous person ("Tex e il colonnello") share its subject role."""
-    return bool(re.fullmatch(r"\s*(?:e|ed)\s+(?:(?:il|lo|la|i|gli|le|un|uno|una|l'|suo|vecchio)\s*)*", before))
+    return bool(
+        re.fullmatch(r"\s*(?:e|ed)\s+(?:(?:il|lo|la|i|gli|le|un|uno|una|l'|suo|vecchio)\s*)*", before)
+    )
 
 
 def _patient(rule: dict[str, Any], doers: list[FigureAction]) -> str:
@@ -418,7 +487,7 @@ def _has_horse(folded: str, rules: BeatRules) -> bool:
 
 def _count(folded: str, at: int) -> int:
     """How many people a group mention stands for: a number word just before it, a plural, or one."""
-    words = folded[max(0, at - 12):at].split()
+    words = folded[max(0, at - 12) : at].split()
     for word in reversed(words[-2:]):
         if word in NUMBERS:
             return NUMBERS[word]
@@ -462,8 +531,15 @@ def refine_with_model(action: BeatAction, text: str, llm: Any, poses: list[str])
 
     prompt = MODEL_PROMPT.format(poses=", ".join(poses), action=text.strip(), names=", ".join(names))
     try:
-        answer = generate_parsed(llm, prompt, parse, retries=1, what="poses", max_tokens=min(40, 8 + 8 * len(names)),
-                                 stop=["\n\n", "AZIONE"])
+        answer = generate_parsed(
+            llm,
+            prompt,
+            parse,
+            retries=1,
+            what="poses",
+            max_tokens=min(40, 8 + 8 * len(names)),
+            stop=["\n\n", "AZIONE"],
+        )
     except NuvolaError:  # no usable answer (or no model): the rules' reading stands
         return
     for fig in action.figures:
@@ -479,6 +555,7 @@ def parse_beat(text: str, cast: Iterable[str] = (), profile: Any = None, model: 
 
 
 # ---- measuring the rules against labelled beats (evals/data/beats_*.jsonl) ----
+
 
 def load_labelled(path: Path) -> list[dict[str, Any]]:
     """Labelled beats, one JSON object a line: id, beat, cast, poses {figure: pose}, props, time."""
@@ -509,8 +586,9 @@ class PartScore:
         return self.right / self.total if self.total else 0.0
 
 
-def score_beats(records: list[dict[str, Any]], parse: Callable[[str, list[str]], BeatAction]
-                ) -> dict[str, PartScore]:
+def score_beats(
+    records: list[dict[str, Any]], parse: Callable[[str, list[str]], BeatAction]
+) -> dict[str, PartScore]:
     """Accuracy by part: each labelled figure's pose, each beat's prop set (exact), each beat's time."""
     scores = {"poses": PartScore(), "props": PartScore(), "time": PartScore()}
     for record in records:
@@ -520,8 +598,16 @@ def score_beats(records: list[dict[str, Any]], parse: Callable[[str, list[str]],
             ok = got is not None and got.pose == pose
             _tally(scores["poses"], ok, f"{record['id']} {name}: {got.pose if got else 'missing'} != {pose}")
         props_ok = sorted(action.props) == sorted(record["props"])
-        _tally(scores["props"], props_ok, f"{record['id']} props {sorted(action.props)} != {sorted(record['props'])}")
-        _tally(scores["time"], action.time == record["time"], f"{record['id']} time {action.time} != {record['time']}")
+        _tally(
+            scores["props"],
+            props_ok,
+            f"{record['id']} props {sorted(action.props)} != {sorted(record['props'])}",
+        )
+        _tally(
+            scores["time"],
+            action.time == record["time"],
+            f"{record['id']} time {action.time} != {record['time']}",
+        )
     return scores
 
 

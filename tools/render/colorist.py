@@ -31,10 +31,22 @@ INK_THRESHOLD = 128
 MIN_REGION = 0.0015  # regions smaller than this share of the panel take their neighbour's colour
 # Where a figure's parts lie, top to bottom, in figure heights (0 = top of the hat, 1 = soles).
 FIGURE_BANDS: tuple[tuple[float, str], ...] = (
-    (0.07, "hat"), (0.2, "skin"), (0.46, "shirt"), (0.86, "trousers"), (1.01, "boots"),
+    (0.07, "hat"),
+    (0.2, "skin"),
+    (0.46, "shirt"),
+    (0.86, "trousers"),
+    (1.01, "boots"),
 )
-MIDGROUND = {"desert": "rock", "town": "building", "interior": "wood", "forest": "tree", "mountains": "mountain",
-             "camp": "object", "river": "water", "plain": "mountain"}
+MIDGROUND = {
+    "desert": "rock",
+    "town": "building",
+    "interior": "wood",
+    "forest": "tree",
+    "mountains": "mountain",
+    "camp": "object",
+    "river": "water",
+    "plain": "mountain",
+}
 
 
 @runtime_checkable
@@ -84,8 +96,13 @@ def lamp_glow(base: np.ndarray, labels: np.ndarray, tags: dict[int, RegionTag]) 
     return np.where(is_scene[..., None], np.clip(base * light[..., None], 0, 255), base)
 
 
-def colour_table(tags: dict[int, RegionTag], panel: PanelSpec, book: PaletteBook, light: str | None = None,
-                 place: str | None = None) -> np.ndarray:
+def colour_table(
+    tags: dict[int, RegionTag],
+    panel: PanelSpec,
+    book: PaletteBook,
+    light: str | None = None,
+    place: str | None = None,
+) -> np.ndarray:
     """Row i is the colour of region i (row 0, unlabelled paper, stays white)."""
     scene_colours = scene_palette(panel, light, place)
     lut = np.zeros((max(tags, default=0) + 1, 3), dtype=np.float32)
@@ -130,8 +147,9 @@ def _fill_gaps(labels: np.ndarray) -> np.ndarray:
     return table[nearest]
 
 
-def _tag_region(stat: np.ndarray, centroid: np.ndarray, size: tuple[int, int], panel: PanelSpec,
-                figures: list[FigureBox]) -> RegionTag:
+def _tag_region(
+    stat: np.ndarray, centroid: np.ndarray, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox]
+) -> RegionTag:
     w, h = size
     x, y, bw, bh = (int(v) for v in stat[:4])
     cx, cy = float(centroid[0]), float(centroid[1])

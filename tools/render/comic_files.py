@@ -48,8 +48,9 @@ def write_pdf(pages: list[Path], target: Path, dpi: int) -> Path:
     images = [Image.open(path).convert("RGB") for path in pages]
     try:
         with atomic_path(target) as tmp:
-            images[0].save(tmp, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi),
-                           title=target.stem)
+            images[0].save(
+                tmp, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi), title=target.stem
+            )
     finally:
         for image in images:
             image.close()
@@ -69,7 +70,10 @@ def write_reader(pages: list[Path], script: IssueScript, target: Path) -> Path:
         files("tools.render").joinpath("reader.html.j2").read_text("utf-8")
     )
     html = template.render(
-        language=script.language, series=script.series, number=script.number, title=script.title,
+        language=script.language,
+        series=script.series,
+        number=script.number,
+        title=script.title,
         pages=[_data_uri(p) for p in pages],
     )
     with atomic_path(target) as tmp:

@@ -13,19 +13,63 @@ from tools.comic_script import IssueScript
 
 # The element sequence of ComicInfo v2.0, in schema order.
 SEQUENCE: tuple[str, ...] = (
-    "Title", "Series", "Number", "Count", "Volume", "AlternateSeries", "AlternateNumber", "AlternateCount",
-    "Summary", "Notes", "Year", "Month", "Day", "Writer", "Penciller", "Inker", "Colorist", "Letterer",
-    "CoverArtist", "Editor", "Publisher", "Imprint", "Genre", "Web", "PageCount", "LanguageISO", "Format",
-    "BlackAndWhite", "Manga", "Characters", "Teams", "Locations", "ScanInformation", "StoryArc", "SeriesGroup",
-    "AgeRating", "Pages", "CommunityRating",
+    "Title",
+    "Series",
+    "Number",
+    "Count",
+    "Volume",
+    "AlternateSeries",
+    "AlternateNumber",
+    "AlternateCount",
+    "Summary",
+    "Notes",
+    "Year",
+    "Month",
+    "Day",
+    "Writer",
+    "Penciller",
+    "Inker",
+    "Colorist",
+    "Letterer",
+    "CoverArtist",
+    "Editor",
+    "Publisher",
+    "Imprint",
+    "Genre",
+    "Web",
+    "PageCount",
+    "LanguageISO",
+    "Format",
+    "BlackAndWhite",
+    "Manga",
+    "Characters",
+    "Teams",
+    "Locations",
+    "ScanInformation",
+    "StoryArc",
+    "SeriesGroup",
+    "AgeRating",
+    "Pages",
+    "CommunityRating",
 )
 INT_ELEMENTS = {"Count", "Volume", "AlternateCount", "Year", "Month", "Day", "PageCount"}
 ENUMS = {
     "BlackAndWhite": {"Unknown", "No", "Yes"},
     "Manga": {"Unknown", "No", "Yes", "YesAndRightToLeft"},
 }
-PAGE_TYPES = {"FrontCover", "InnerCover", "Roundup", "Story", "Advertisement", "Editorial", "Letters", "Preview",
-              "BackCover", "Other", "Deleted"}
+PAGE_TYPES = {
+    "FrontCover",
+    "InnerCover",
+    "Roundup",
+    "Story",
+    "Advertisement",
+    "Editorial",
+    "Letters",
+    "Preview",
+    "BackCover",
+    "Other",
+    "Deleted",
+}
 PAGE_ATTRIBUTES = {"Image", "Type", "DoublePage", "ImageSize", "Key", "Bookmark", "ImageWidth", "ImageHeight"}
 
 
@@ -63,16 +107,28 @@ def build_comicinfo(script: IssueScript, pages: list[PageEntry], *, colour: bool
         "Characters": ", ".join(script.cast),
         "Locations": ", ".join(dict.fromkeys(s.place for s in script.scenes if s.place)),
     }
-    root = ET.Element("ComicInfo", {"xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-                                    "xmlns:xsd": "http://www.w3.org/2001/XMLSchema"})
+    root = ET.Element(
+        "ComicInfo",
+        {
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xmlns:xsd": "http://www.w3.org/2001/XMLSchema",
+        },
+    )
     for name in SEQUENCE:
         if name == "Pages":
             pages_el = ET.SubElement(root, "Pages")
             for i, page in enumerate(pages):
-                ET.SubElement(pages_el, "Page", {
-                    "Image": str(i), "Type": page.kind, "ImageSize": str(page.image_size),
-                    "ImageWidth": str(page.width), "ImageHeight": str(page.height),
-                })
+                ET.SubElement(
+                    pages_el,
+                    "Page",
+                    {
+                        "Image": str(i),
+                        "Type": page.kind,
+                        "ImageSize": str(page.image_size),
+                        "ImageWidth": str(page.width),
+                        "ImageHeight": str(page.height),
+                    },
+                )
         elif values.get(name):
             ET.SubElement(root, name).text = values[name]
     ET.indent(root)

@@ -106,22 +106,41 @@ def describe_character(name: str, context: ArtContext) -> str:
 
 
 POSE_PROMPTS = {
-    "stand": "standing", "walk": "walking", "run": "running", "ride": "riding a horse", "aim": "aiming a gun",
-    "shoot": "firing a gun, muzzle flash", "punch": "throwing a punch", "fall": "falling backwards",
-    "lie": "lying on the ground", "sit": "sitting", "crouch": "crouching", "point": "pointing",
+    "stand": "standing",
+    "walk": "walking",
+    "run": "running",
+    "ride": "riding a horse",
+    "aim": "aiming a gun",
+    "shoot": "firing a gun, muzzle flash",
+    "punch": "throwing a punch",
+    "fall": "falling backwards",
+    "lie": "lying on the ground",
+    "sit": "sitting",
+    "crouch": "crouching",
+    "point": "pointing",
     "talk": "talking, gesturing",
 }
-PROP_PROMPTS = {"horse": "horses", "rifle": "winchester rifle", "revolver": "colt revolver", "rope": "lasso rope",
-                "bottle": "whisky bottle", "cards": "playing cards", "torch": "burning torch",
-                "campfire": "campfire", "wagon": "covered wagon"}
+PROP_PROMPTS = {
+    "horse": "horses",
+    "rifle": "winchester rifle",
+    "revolver": "colt revolver",
+    "rope": "lasso rope",
+    "bottle": "whisky bottle",
+    "cards": "playing cards",
+    "torch": "burning torch",
+    "campfire": "campfire",
+    "wagon": "covered wagon",
+}
 LIGHT_PROMPTS["lamp"] = "interior lit by an oil lamp"
 
 
 def action_words(panel: PanelSpec, context: ArtContext) -> tuple[str, str, str]:
     """The staged beat in prompt words: who does what, which props, under which light (the storyboard's plan)."""
     stage = stage_for(panel, context)
-    doings = [f"{describe_character(a.name, context) if a.label else a.name} {POSE_PROMPTS.get(a.pose, a.pose)}"
-              for a in stage.actors]
+    doings = [
+        f"{describe_character(a.name, context) if a.label else a.name} {POSE_PROMPTS.get(a.pose, a.pose)}"
+        for a in stage.actors
+    ]
     props = [PROP_PROMPTS[p] for p in stage.action.props if p in PROP_PROMPTS]
     return "; ".join(doings), ", ".join(props), LIGHT_PROMPTS.get(stage.light, "")
 
@@ -172,24 +191,32 @@ class DiffusersArtist:
             import diffusers
             import torch
         except ImportError as exc:
-            raise MissingDependencyError(f"the diffusers artist needs torch and diffusers: pip install diffusers "
-                                         f"({exc})") from exc
+            raise MissingDependencyError(
+                f"the diffusers artist needs torch and diffusers: pip install diffusers ({exc})"
+            ) from exc
         if self.options.threads:
             torch.set_num_threads(self.options.threads)
         self._sdxl = "XL" in json.loads(index.read_text("utf-8")).get("_class_name", "")
         device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        kwargs: dict[str, Any] = {"torch_dtype": torch.float16 if device.startswith("cuda") else torch.float32,
-                                  "local_files_only": True}
+        kwargs: dict[str, Any] = {
+            "torch_dtype": torch.float16 if device.startswith("cuda") else torch.float32,
+            "local_files_only": True,
+        }
         if not self._sdxl:
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         try:
             if self.options.controlnet:
                 controlnet = diffusers.ControlNetModel.from_pretrained(
-                    str(Path(self.options.controlnet).expanduser()), torch_dtype=kwargs["torch_dtype"],
-                    local_files_only=True)
+                    str(Path(self.options.controlnet).expanduser()),
+                    torch_dtype=kwargs["torch_dtype"],
+                    local_files_only=True,
+                )
                 kwargs["controlnet"] = controlnet
-                cls: Any = (diffusers.StableDiffusionXLControlNetPipeline if self._sdxl
-                            else diffusers.StableDiffusionControlNetPipeline)
+                cls: Any = (
+                    diffusers.StableDiffusionXLControlNetPipeline
+                    if self._sdxl
+                    else diffusers.StableDiffusionControlNetPipeline
+                )
             else:
                 cls = diffusers.StableDiffusionXLPipeline if self._sdxl else diffusers.StableDiffusionPipeline
             pipe = cls.from_pretrained(str(self.path), **kwargs)
@@ -232,8 +259,12 @@ class DiffusersArtist:
         lead = lead_of(panel, context.profile)
         seed = character_seed(lead or panel.id, context.seed)
         call: dict[str, Any] = {
-            "prompt": prompt_for(panel, context), "negative_prompt": NEGATIVE, "width": width, "height": height,
-            "num_inference_steps": self.options.steps, "guidance_scale": self.options.guidance,
+            "prompt": prompt_for(panel, context),
+            "negative_prompt": NEGATIVE,
+            "width": width,
+            "height": height,
+            "num_inference_steps": self.options.steps,
+            "guidance_scale": self.options.guidance,
             "generator": torch.Generator(device="cpu").manual_seed(seed),
         }
         if self.options.controlnet:
@@ -241,6 +272,9 @@ class DiffusersArtist:
             call["controlnet_conditioning_scale"] = self.options.control_scale
         result = pipe(**call).images[0]
         ink = ImageOps.autocontrast(result.convert("L").resize(size, Image.Resampling.LANCZOS), cutoff=1)
-        return PanelArt(image=ink, figures=estimate_figures(panel, size, context.profile, context),
-                        plan=stage_for(panel, context).plan(),
-                        source=f"diffusers:{self.path.name} seed={seed}" + (f" lead={lead}" if lead else ""))
+        return PanelArt(
+            image=ink,
+            figures=estimate_figures(panel, size, context.profile, context),
+            plan=stage_for(panel, context).plan(),
+            source=f"diffusers:{self.path.name} seed={seed}" + (f" lead={lead}" if lead else ""),
+        )

@@ -1,7 +1,7 @@
 """From plan to comic: draw each panel, colour it, letter it, compose the pages, write the comic files.
 
-    result = render_issue(script, "out/issue-1", artist="storyboard", color=True, dpi=150)
-    result.cbz, result.pdf, result.html, result.pages
+result = render_issue(script, "out/issue-1", artist="storyboard", color=True, dpi=150)
+result.cbz, result.pdf, result.html, result.pages
 """
 
 from __future__ import annotations
@@ -97,24 +97,32 @@ class PanelRenderer:
 
     def _draw(self, panel: PanelSpec, size: tuple[int, int]) -> PanelArt:
         """The artist's drawing; when it fails on this panel, the storyboard's, with the reason recorded."""
-        if panel.art_path and self.artist.name != "diffusers":  # the diffusers artist follows it as its sketch
+        if (
+            panel.art_path and self.artist.name != "diffusers"
+        ):  # the diffusers artist follows it as its sketch
             return user_panel_art(panel, size, self.context)
         try:
             art = self.artist.draw(panel, size, self.context)
         except (NuvolaError, OSError, ValueError) as exc:
             if self.fallback is None:
                 raise RenderError(f"panel {panel.id}: the {self.artist.name} artist failed: {exc}") from exc
-            log.warning("panel %s: %s artist failed (%s); drawing a storyboard", panel.id, self.artist.name, exc)
+            log.warning(
+                "panel %s: %s artist failed (%s); drawing a storyboard", panel.id, self.artist.name, exc
+            )
             art = self.fallback.draw(panel, size, self.context)
             art.source = f"storyboard (fallback: {exc})"
         if art.image.size != size:
-            raise RenderError(f"panel {panel.id}: the {self.artist.name} artist drew {art.image.size}, not {size}")
+            raise RenderError(
+                f"panel {panel.id}: the {self.artist.name} artist drew {art.image.size}, not {size}"
+            )
         return art
 
 
 def _page_number(draw: ImageDraw.ImageDraw, page: PagePlan, size: tuple[int, int], dpi: int) -> None:
     font = notes_font(max(9, mm_to_px(2.6, dpi)))
-    draw.text((size[0] / 2, size[1] - mm_to_px(6.5, dpi)), str(page.number), font=font, fill=(0, 0, 0), anchor="mm")
+    draw.text(
+        (size[0] / 2, size[1] - mm_to_px(6.5, dpi)), str(page.number), font=font, fill=(0, 0, 0), anchor="mm"
+    )
 
 
 def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Image.Image, list[PanelReport]]:
@@ -127,8 +135,9 @@ def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Ima
     for slot in layout_page(page, dpi):
         rendered = renderer.render(slot.panel, slot.box.size)
         sheet.paste(rendered.image, (slot.box.x, slot.box.y))
-        draw.rectangle((slot.box.x, slot.box.y, slot.box.right - 1, slot.box.bottom - 1), outline=(0, 0, 0),
-                       width=border)
+        draw.rectangle(
+            (slot.box.x, slot.box.y, slot.box.right - 1, slot.box.bottom - 1), outline=(0, 0, 0), width=border
+        )
         reports.append(_report(page, slot, rendered, renderer))
     _page_number(draw, page, size, dpi)
     return sheet, reports
@@ -137,15 +146,27 @@ def compose_page(page: PagePlan, renderer: PanelRenderer, dpi: int) -> tuple[Ima
 def _report(page: PagePlan, slot: PanelSlot, rendered: RenderedPanel, renderer: PanelRenderer) -> PanelReport:
     style = renderer.letterer.style
     balloons = [
-        {"kind": b.kind, "speaker": b.balloon.speaker, "box": list(b.box.as_tuple()), "font_px": b.shape.block.size,
-         "glyph_mm": round(style.glyph_mm(b.shape.block.size), 2), "lines": list(b.shape.block.lines),
-         "tail": [round(v) for v in b.tail[2]] if len(b.tail) > 2 else None,
-         "faces_covered": [f.name for f in rendered.art.figures if _covers_face(b, f)],
-         **({"cut": b.cut} if b.cut else {})}
+        {
+            "kind": b.kind,
+            "speaker": b.balloon.speaker,
+            "box": list(b.box.as_tuple()),
+            "font_px": b.shape.block.size,
+            "glyph_mm": round(style.glyph_mm(b.shape.block.size), 2),
+            "lines": list(b.shape.block.lines),
+            "tail": [round(v) for v in b.tail[2]] if len(b.tail) > 2 else None,
+            "faces_covered": [f.name for f in rendered.art.figures if _covers_face(b, f)],
+            **({"cut": b.cut} if b.cut else {}),
+        }
         for b in rendered.balloons
     ]
-    return PanelReport(id=slot.panel.id, page=page.number, box=slot.box.as_tuple(), source=rendered.art.source,
-                       balloons=balloons, plan=rendered.art.plan)
+    return PanelReport(
+        id=slot.panel.id,
+        page=page.number,
+        box=slot.box.as_tuple(),
+        source=rendered.art.source,
+        balloons=balloons,
+        plan=rendered.art.plan,
+    )
 
 
 def _covers_face(balloon: PlacedBalloon, figure: Any) -> bool:
@@ -156,20 +177,41 @@ def _covers_face(balloon: PlacedBalloon, figure: Any) -> bool:
     return bool(face[2] and face[3] and balloon.box.intersection(Box(*face)) > 0)
 
 
-def make_renderer(script: IssueScript, *, color: bool, artist: str | Artist, dpi: int, seed: int,
-                  catalogue: Any, profile: Any, bonelli_accents: bool, shorten: Shorten | None = None,
-                  beat_model: Any = None, panels_like: PanelsLike | None = None,
-                  character_sheet: CharacterSheet | None = None) -> PanelRenderer:
+def make_renderer(
+    script: IssueScript,
+    *,
+    color: bool,
+    artist: str | Artist,
+    dpi: int,
+    seed: int,
+    catalogue: Any,
+    profile: Any,
+    bonelli_accents: bool,
+    shorten: Shorten | None = None,
+    beat_model: Any = None,
+    panels_like: PanelsLike | None = None,
+    character_sheet: CharacterSheet | None = None,
+) -> PanelRenderer:
     profile = load_series_profile(script.series) if profile is None else profile
     chosen = get_artist(artist) if isinstance(artist, str) else artist
-    context = ArtContext(issue=script, seed=seed, profile=profile, catalogue=catalogue,
-                         panels_like=panels_like, character_sheet=character_sheet, beats=BeatParser(profile=profile, model=beat_model))
+    context = ArtContext(
+        issue=script,
+        seed=seed,
+        profile=profile,
+        catalogue=catalogue,
+        panels_like=panels_like,
+        character_sheet=character_sheet,
+        beats=BeatParser(profile=profile, model=beat_model),
+    )
     prepare = getattr(chosen, "prepare", None)
     if prepare is not None:
         prepare(context)
-    style = LetterStyle(dpi=dpi, bonelli_accents=bonelli_accents,
-                        caption_fill=CAPTION_FILL if color else (255, 255, 255),
-                        sfx_fill=SFX_FILL if color else (255, 255, 255))
+    style = LetterStyle(
+        dpi=dpi,
+        bonelli_accents=bonelli_accents,
+        caption_fill=CAPTION_FILL if color else (255, 255, 255),
+        sfx_fill=SFX_FILL if color else (255, 255, 255),
+    )
     return PanelRenderer(
         artist=chosen,
         context=context,
@@ -207,9 +249,20 @@ def render_issue(
     if not 50 <= dpi <= 1200:
         raise RenderError(f"dpi must be between 50 and 1200, got {dpi}")
     out = Path(out_dir)
-    renderer = make_renderer(script, color=color, artist=artist, dpi=dpi, seed=seed, catalogue=catalogue,
-                             profile=profile, bonelli_accents=bonelli_accents, shorten=shorten,
-                             beat_model=beat_model, panels_like=panels_like, character_sheet=character_sheet)
+    renderer = make_renderer(
+        script,
+        color=color,
+        artist=artist,
+        dpi=dpi,
+        seed=seed,
+        catalogue=catalogue,
+        profile=profile,
+        bonelli_accents=bonelli_accents,
+        shorten=shorten,
+        beat_model=beat_model,
+        panels_like=panels_like,
+        character_sheet=character_sheet,
+    )
     reports: list[PanelReport] = []
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pages-", dir=out))
@@ -246,7 +299,10 @@ def _swap_in(staging: Path, pages: Path) -> None:
 
 def _write_manifest(target: Path, script: IssueScript, result: RenderResult, **options: Any) -> None:
     manifest = {
-        "series": script.series, "number": script.number, "title": script.title, **options,
+        "series": script.series,
+        "number": script.number,
+        "title": script.title,
+        **options,
         "pages": [p.name for p in result.pages],
         "files": {"cbz": result.cbz.name, "pdf": result.pdf.name, "html": result.html.name},
         "panels": [asdict(r) for r in result.panels],

@@ -45,7 +45,12 @@ class Box:
         return self.w, self.h
 
     def contains(self, other: Box) -> bool:
-        return other.x >= self.x and other.y >= self.y and other.right <= self.right and other.bottom <= self.bottom
+        return (
+            other.x >= self.x
+            and other.y >= self.y
+            and other.right <= self.right
+            and other.bottom <= self.bottom
+        )
 
     def intersection(self, other: Box) -> int:
         """Area shared with `other` (0 when they do not overlap)."""

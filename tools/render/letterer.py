@@ -77,7 +77,9 @@ class PlacedBalloon:
     line_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
     tail: list[Point] = field(default_factory=list)
     origin: Point | None = None  # sound effects: where the text is drawn from (anchor "lt")
-    cut: dict[str, str] | None = None  # when the text was shortened: {"from": original, "by": writer|sentence}
+    cut: dict[str, str] | None = (
+        None  # when the text was shortened: {"from": original, "by": writer|sentence}
+    )
 
     @property
     def kind(self) -> str:
@@ -104,14 +106,20 @@ class Letterer:
 
     MAX_CUTS = 6
 
-    def __init__(self, style: LetterStyle, resolve: Callable[[str], str] = lambda n: n,
-                 shorten: Shorten | None = None):
+    def __init__(
+        self, style: LetterStyle, resolve: Callable[[str], str] = lambda n: n, shorten: Shorten | None = None
+    ):
         self.style, self.resolve, self.shorten = style, resolve, shorten
         self._labels: list[tuple[int, int, int, int]] = []
 
-    def letter(self, image: Image.Image, panel: PanelSpec, figures: list[FigureBox],
-               free: list[tuple[int, int, int, int]] | None = None,
-               labels: list[tuple[int, int, int, int]] | None = None) -> list[PlacedBalloon]:
+    def letter(
+        self,
+        image: Image.Image,
+        panel: PanelSpec,
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]] | None = None,
+        labels: list[tuple[int, int, int, int]] | None = None,
+    ) -> list[PlacedBalloon]:
         """Letter `image` (the panel's art, modified in place) and return where everything went."""
         if not panel.balloons:
             return []
@@ -120,9 +128,14 @@ class Letterer:
             self._draw(image, item)
         return placed
 
-    def layout(self, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox],
-               free: list[tuple[int, int, int, int]], labels: list[tuple[int, int, int, int]] | None = None
-               ) -> list[PlacedBalloon]:
+    def layout(
+        self,
+        size: tuple[int, int],
+        panel: PanelSpec,
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+        labels: list[tuple[int, int, int, int]] | None = None,
+    ) -> list[PlacedBalloon]:
         """Balloon positions at the largest font size that fits them all, with text shortened when none does;
         LetteringError when even the shortened text cannot be lettered."""
         self._labels = labels or []
@@ -144,8 +157,13 @@ class Letterer:
             "shorten the text or split the panel"
         )
 
-    def _fit(self, size: tuple[int, int], panel: PanelSpec, figures: list[FigureBox],
-             free: list[tuple[int, int, int, int]]) -> list[PlacedBalloon] | None:
+    def _fit(
+        self,
+        size: tuple[int, int],
+        panel: PanelSpec,
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+    ) -> list[PlacedBalloon] | None:
         for size_px in self.style.sizes():
             placed = self._try_layout(size, panel, figures, free, size_px, strict=True)
             if placed is not None:
@@ -158,11 +176,15 @@ class Letterer:
         font = self.style.sizes()[-1]
         return int(0.5 * size[0] * size[1] * 0.785 / (font * font * 1.6) / max(1, balloons))
 
-    def _shorter(self, panel: PanelSpec, cuts: dict[int, dict[str, str]], capacity: int = 10**6
-                 ) -> PanelSpec | None:
+    def _shorter(
+        self, panel: PanelSpec, cuts: dict[int, dict[str, str]], capacity: int = 10**6
+    ) -> PanelSpec | None:
         """The panel with its longest balloon shortened by about a third (writer first, then a sentence cut)."""
-        candidates = [(len(b.text), i) for i, b in enumerate(panel.balloons) if b.kind != "sfx" and
-                      len(b.text.split()) > 1]
+        candidates = [
+            (len(b.text), i)
+            for i, b in enumerate(panel.balloons)
+            if b.kind != "sfx" and len(b.text.split()) > 1
+        ]
         if not candidates:
             return None
         _, index = max(candidates)
@@ -174,7 +196,9 @@ class Letterer:
             if offered and offered.strip() and len(offered.strip()) <= budget:
                 text, by = offered.strip(), "writer"
         if text is None:
-            text = cut_to_budget(balloon.text, budget) or cut_to_budget(balloon.text, int(len(balloon.text) * 0.7))
+            text = cut_to_budget(balloon.text, budget) or cut_to_budget(
+                balloon.text, int(len(balloon.text) * 0.7)
+            )
         if not text or text == balloon.text:
             return None
         earlier = cuts.get(index, {})
@@ -202,7 +226,9 @@ class Letterer:
             text = prepare_text(balloon.text, self.style.bonelli_accents)
             grown: list[tuple[float, list[PlacedBalloon]]] = []
             for cost, placed in beams:
-                for extra, item in self._options(balloon, text, size_px, inner, size, figures, free, placed, strict):
+                for extra, item in self._options(
+                    balloon, text, size_px, inner, size, figures, free, placed, strict
+                ):
                     grown.append((cost + extra, [*placed, item]))
             if not grown:
                 return None
@@ -236,9 +262,11 @@ class Letterer:
                     return [(0.0, item)]
                 continue
             # every alternative shape competes (a flatter balloon may leave room for the next one)
-            gathered += [(cost + 0.25 * rank, item) for cost, item in
-                         self._place(balloon, shape, inner, size, figures, free, placed, strict)]
-        return sorted(gathered, key=lambda option: option[0])[:BEAM * 2]
+            gathered += [
+                (cost + 0.25 * rank, item)
+                for cost, item in self._place(balloon, shape, inner, size, figures, free, placed, strict)
+            ]
+        return sorted(gathered, key=lambda option: option[0])[: BEAM * 2]
 
     def _speaker(self, balloon: Balloon, figures: list[FigureBox]) -> FigureBox | None:
         if not balloon.speaker:
@@ -289,8 +317,15 @@ class Letterer:
                 break
         return picks
 
-    def _place_caption(self, balloon: Balloon, shape: FittedShape, size: tuple[int, int], bw: int, bh: int,
-                       placed: list[PlacedBalloon]) -> PlacedBalloon | None:
+    def _place_caption(
+        self,
+        balloon: Balloon,
+        shape: FittedShape,
+        size: tuple[int, int],
+        bw: int,
+        bh: int,
+        placed: list[PlacedBalloon],
+    ) -> PlacedBalloon | None:
         """Captions sit in the top-left corner, flush with the frame; a later one goes below the others."""
         y = max((p.box.bottom for p in placed if p.kind == "caption"), default=0)
         if any(p.kind != "caption" for p in placed):  # a closing caption: bottom-right corner
@@ -303,8 +338,9 @@ class Letterer:
         item.line_boxes = _line_boxes(item)
         return item
 
-    def _place_sfx(self, balloon: Balloon, text: str, size_px: int, inner: Box,
-                   placed: list[PlacedBalloon]) -> PlacedBalloon | None:
+    def _place_sfx(
+        self, balloon: Balloon, text: str, size_px: int, inner: Box, placed: list[PlacedBalloon]
+    ) -> PlacedBalloon | None:
         """Sound effects: big outlined letters low in the panel, shrunk until they fit its width."""
         for size in range(size_px * 3, size_px - 1, -2):
             font = lettering_font(size)
@@ -329,8 +365,15 @@ class Letterer:
         grown = Box(box.x - gap, box.y - gap, box.w + 2 * gap, box.h + 2 * gap)
         return all(grown.intersection(p.box) == 0 for p in placed)
 
-    def _cost(self, box: Box, size: tuple[int, int], speaker: FigureBox | None, figures: list[FigureBox],
-              free: list[tuple[int, int, int, int]], strict: bool) -> float | None:
+    def _cost(
+        self,
+        box: Box,
+        size: tuple[int, int],
+        speaker: FigureBox | None,
+        figures: list[FigureBox],
+        free: list[tuple[int, int, int, int]],
+        strict: bool,
+    ) -> float | None:
         w, h = size
         area = box.w * box.h
         cost = 1.2 * (box.y + box.h / 2) / h
@@ -361,8 +404,9 @@ class Letterer:
         _draw_shape(image, item, fill)
         draw = ImageDraw.Draw(image)
         font = lettering_font(item.shape.block.size)
-        for (x0, _y0, _x1, _y1), line, baseline in zip(item.line_boxes, item.shape.block.lines,
-                                                       _baselines(item), strict=True):
+        for (x0, _y0, _x1, _y1), line, baseline in zip(
+            item.line_boxes, item.shape.block.lines, _baselines(item), strict=True
+        ):
             draw.text((x0, baseline), line, font=font, fill=(0, 0, 0), anchor="ls")
 
 
@@ -394,7 +438,10 @@ def tail_points(box: Box, kind: str, speaker: FigureBox | None, size: tuple[int,
         rx, ry = _rim(ax, ay, angle + s, cx, cy, a, b)
         base.append((ax + (rx - ax) * 0.85, ay + (ry - ay) * 0.85))
     bend = 0.12 * length
-    mid = ((base[0][0] + tip[0]) / 2 - bend * math.sin(angle), (base[0][1] + tip[1]) / 2 + bend * math.cos(angle))
+    mid = (
+        (base[0][0] + tip[0]) / 2 - bend * math.sin(angle),
+        (base[0][1] + tip[1]) / 2 + bend * math.cos(angle),
+    )
     return [base[0], mid, tip, base[1]]
 
 
@@ -471,12 +518,19 @@ def _line_boxes(item: PlacedBalloon) -> list[tuple[float, float, float, float]]:
     return boxes
 
 
-def _shape_mask(item: PlacedBalloon, scale: int, origin: tuple[int, int], size: tuple[int, int]) -> Image.Image:
+def _shape_mask(
+    item: PlacedBalloon, scale: int, origin: tuple[int, int], size: tuple[int, int]
+) -> Image.Image:
     mask = Image.new("L", size, 0)
     draw = ImageDraw.Draw(mask)
     ox, oy = origin
     box = item.box
-    rect = ((box.x - ox) * scale, (box.y - oy) * scale, (box.right - ox) * scale - 1, (box.bottom - oy) * scale - 1)
+    rect = (
+        (box.x - ox) * scale,
+        (box.y - oy) * scale,
+        (box.right - ox) * scale - 1,
+        (box.bottom - oy) * scale - 1,
+    )
     if item.kind == "caption":
         draw.rectangle(rect, fill=255)
     elif item.kind == "thought":
@@ -513,8 +567,14 @@ def _draw_shape(image: Image.Image, item: PlacedBalloon, fill: tuple[int, int, i
     mask = np.asarray(_shape_mask(item, scale, (x0, y0), big))
     inner = cv2.erode(mask, np.ones((2 * border * scale + 1,) * 2, np.uint8))
     small = (x1 - x0, y1 - y0)
-    outer_a = np.asarray(Image.fromarray(mask).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None] / 255
-    inner_a = np.asarray(Image.fromarray(inner).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None] / 255
+    outer_a = (
+        np.asarray(Image.fromarray(mask).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None]
+        / 255
+    )
+    inner_a = (
+        np.asarray(Image.fromarray(inner).resize(small, Image.Resampling.BOX), dtype=np.float32)[..., None]
+        / 255
+    )
     region = np.asarray(image.crop((x0, y0, x1, y1)).convert("RGB"), dtype=np.float32) * (1 - outer_a)
     region = (region * (1 - inner_a) + np.array(fill, dtype=np.float32) * inner_a).astype(np.float32)
     image.paste(Image.fromarray(region.round().astype(np.uint8)), (x0, y0))
@@ -536,5 +596,12 @@ def _draw_sfx(image: Image.Image, item: PlacedBalloon, fill: tuple[int, int, int
     font = lettering_font(item.shape.block.size)
     stroke = max(1, item.shape.block.size // 10)
     draw = ImageDraw.Draw(image)
-    draw.text(item.origin or (item.box.x, item.box.y), item.shape.block.lines[0], font=font, fill=fill,
-              anchor="lt", stroke_width=stroke, stroke_fill=(0, 0, 0))
+    draw.text(
+        item.origin or (item.box.x, item.box.y),
+        item.shape.block.lines[0],
+        font=font,
+        fill=fill,
+        anchor="lt",
+        stroke_width=stroke,
+        stroke_fill=(0, 0, 0),
+    )

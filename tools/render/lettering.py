@@ -18,7 +18,17 @@ from PIL import ImageFont
 from tools.errors import NuvolaError
 from tools.render.fonts import lettering_font
 
-BONELLI_ACCENTS = {"À": "A'", "È": "E'", "É": "E'", "Ì": "I'", "Í": "I'", "Ò": "O'", "Ó": "O'", "Ù": "U'", "Ú": "U'"}
+BONELLI_ACCENTS = {
+    "À": "A'",
+    "È": "E'",
+    "É": "E'",
+    "Ì": "I'",
+    "Í": "I'",
+    "Ò": "O'",
+    "Ó": "O'",
+    "Ù": "U'",
+    "Ú": "U'",
+}
 EXTENT_PROBE = "ÀÈÉÌÒÙQJ,'!?"
 LINE_PITCH = 1.12  # baseline-to-baseline distance, in font sizes
 
@@ -174,8 +184,14 @@ class TextBlock:
 def make_block(lines: list[str], size: int) -> TextBlock:
     font = lettering_font(size)
     _, top, _, bottom = font.getbbox(EXTENT_PROBE, anchor="ls")
-    return TextBlock(tuple(lines), size, tuple(font.getlength(t) for t in lines), size * LINE_PITCH,
-                     float(-top), float(bottom))
+    return TextBlock(
+        tuple(lines),
+        size,
+        tuple(font.getlength(t) for t in lines),
+        size * LINE_PITCH,
+        float(-top),
+        float(bottom),
+    )
 
 
 @dataclass(frozen=True)

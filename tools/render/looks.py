@@ -42,8 +42,9 @@ class FigureLook:
             role = role_look(name)
             return role if role is not None else cls()
         parts = {str(k).lower() for k in (getattr(character, "palette", None) or {})}
-        words = " ".join(str(t) for t in [*(getattr(character, "traits", None) or []),
-                                          getattr(character, "role", "")]).lower()
+        words = " ".join(
+            str(t) for t in [*(getattr(character, "traits", None) or []), getattr(character, "role", "")]
+        ).lower()
         native = bool(parts & {"headband", "feather"})
         return cls(
             hat_style=None if native or parts & {"cloak", "robe", "dress"} else "stetson",

@@ -63,11 +63,25 @@ def catalogue_panels(catalogue: Any, resolve: Any = lambda n: n) -> list[SourceP
                 mine = [b for b in balloons if b.panel_id == panel.id]
                 cast = frozenset(resolve(b.speaker).lower() for b in mine if b.speaker)
                 marks = tuple(
-                    (b.kind, b.box, (b.tail_x, b.tail_y) if b.tail_x is not None and b.tail_y is not None else None)
+                    (
+                        b.kind,
+                        b.box,
+                        (b.tail_x, b.tail_y) if b.tail_x is not None and b.tail_y is not None else None,
+                    )
                     for b in mine
                 )
-                out.append(SourcePanel(panel.id, page.id, volume.name, page.page_index, catalogue.image_file(page),
-                                       panel.box, cast, marks))
+                out.append(
+                    SourcePanel(
+                        panel.id,
+                        page.id,
+                        volume.name,
+                        page.page_index,
+                        catalogue.image_file(page),
+                        panel.box,
+                        cast,
+                        marks,
+                    )
+                )
     return out
 
 
@@ -83,9 +97,13 @@ class RemixArtist:
     def prepare(self, context: ArtContext) -> None:
         """Index the catalogue's panels once per catalogue; a missing or empty archive is a clear error."""
         if context.catalogue is None:
-            raise RemixError("the remix artist needs ingested comics: ingest a volume first (`nuvola ingest`) "
-                             "or choose --artist storyboard")
-        path = Path(getattr(context.catalogue, "path", "")) if getattr(context.catalogue, "path", None) else None
+            raise RemixError(
+                "the remix artist needs ingested comics: ingest a volume first (`nuvola ingest`) "
+                "or choose --artist storyboard"
+            )
+        path = (
+            Path(getattr(context.catalogue, "path", "")) if getattr(context.catalogue, "path", None) else None
+        )
         if not self._sources or path != self._catalogue_path:
             self._sources = catalogue_panels(context.catalogue, lambda n: canonical_name(n, context.profile))
             self._catalogue_path = path
@@ -120,7 +138,9 @@ class RemixArtist:
             overlap = len(wanted & source.cast) / len(wanted | source.cast) if wanted | source.cast else 1.0
             if wanted and not overlap and source.panel_id not in remembered:
                 continue
-            score = 2.0 * overlap - abs(math.log(source.aspect / aspect)) + remembered.get(source.panel_id, 0.0)
+            score = (
+                2.0 * overlap - abs(math.log(source.aspect / aspect)) + remembered.get(source.panel_id, 0.0)
+            )
             if best is None or score > best[0]:
                 best = (score, source)
         if best is None:
@@ -181,7 +201,9 @@ def balloon_mask(source: SourcePanel, crop: np.ndarray | None = None) -> np.ndar
         if kind == "caption":
             cv2.rectangle(mask, (x0, y0), (x0 + w, y0 + h), 255, thickness=-1)
         else:
-            cv2.ellipse(mask, (x0 + w // 2, y0 + h // 2), (w // 2 + 2, h // 2 + 2), 0, 0, 360, 255, thickness=-1)
+            cv2.ellipse(
+                mask, (x0 + w // 2, y0 + h // 2), (w // 2 + 2, h // 2 + 2), 0, 0, 360, 255, thickness=-1
+            )
         if tail is not None:  # a wedge wide enough to cover curved tails too
             cx, cy, tx, ty = x0 + w / 2, y0 + h / 2, tail[0] - px, tail[1] - py
             length = max(1.0, math.hypot(tx - cx, ty - cy))
@@ -207,7 +229,9 @@ def remove_lettering(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return cv2.inpaint(out, cv2.subtract(mask, inner), INPAINT_RADIUS, cv2.INPAINT_TELEA)
 
 
-def remix_image(source: SourcePanel, size: tuple[int, int]) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+def remix_image(
+    source: SourcePanel, size: tuple[int, int]
+) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
     """The source panel without its lettering, fitted (cover, centred) to `size`, and where its balloons were."""
     try:
         with Image.open(source.image) as page:

@@ -11,12 +11,51 @@ SceneKind = Literal["desert", "town", "interior", "mountains", "forest", "river"
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "interior": (
-        "saloon", "interno", "stanza", "ufficio", "casa", "capanna", "cella", "prigione", "bar", "locanda",
-        "taverna", "emporio", "banca", "room", "office", "inside", "cabin", "jail", "hotel", "albergo",
+        "saloon",
+        "interno",
+        "stanza",
+        "ufficio",
+        "casa",
+        "capanna",
+        "cella",
+        "prigione",
+        "bar",
+        "locanda",
+        "taverna",
+        "emporio",
+        "banca",
+        "room",
+        "office",
+        "inside",
+        "cabin",
+        "jail",
+        "hotel",
+        "albergo",
     ),
     "camp": ("accampamento", "bivacco", "fuoco", "falò", "campfire", "camp", "tenda", "tende", "tepee"),
-    "town": ("città", "paese", "villaggio", "strada", "via principale", "forte", "town", "street", "fort", "ranch"),
-    "desert": ("deserto", "canyon", "mesa", "arizona", "sabbia", "dune", "desert", "rocce rosse", "altopiano"),
+    "town": (
+        "città",
+        "paese",
+        "villaggio",
+        "strada",
+        "via principale",
+        "forte",
+        "town",
+        "street",
+        "fort",
+        "ranch",
+    ),
+    "desert": (
+        "deserto",
+        "canyon",
+        "mesa",
+        "arizona",
+        "sabbia",
+        "dune",
+        "desert",
+        "rocce rosse",
+        "altopiano",
+    ),
     "mountains": ("montagn", "monti", "passo", "picco", "rupe", "mountain", "sierra", "pass", "gola"),
     "forest": ("bosco", "foresta", "alberi", "pineta", "forest", "woods", "trees"),
     "river": ("fiume", "guado", "lago", "torrente", "river", "ford", "lake", "creek"),
@@ -24,8 +63,10 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 _TEXT_ORDER: tuple[SceneKind, ...] = ("interior", "camp", "town", "desert", "mountains", "forest", "river")
 
 
-OUTSIDE = re.compile(r"\b(?:davanti|fuori|dietro|accanto|vicino|presso|intorno|sul tetto)\s+(?:(?:alla|allo|alle|al|"
-                     r"ai|a|dalla|dallo|dal|dai|da|del|della|il|la|lo)\s+|all'|dall'|l')?[\w']+")
+OUTSIDE = re.compile(
+    r"\b(?:davanti|fuori|dietro|accanto|vicino|presso|intorno|sul tetto)\s+(?:(?:alla|allo|alle|al|"
+    r"ai|a|dalla|dallo|dal|dai|da|del|della|il|la|lo)\s+|all'|dall'|l')?[\w']+"
+)
 
 
 def scene_kind(panel: PanelSpec) -> SceneKind:

@@ -48,8 +48,16 @@ def writer_shortener(llm: Any, *, seed: int = 0) -> Callable[[Balloon, int], str
 
         prompt = PROMPT.format(text=" ".join(balloon.text.split()), budget=budget)
         try:
-            return generate_parsed(llm, prompt, parse, retries=1, what="shorter line", max_tokens=max(16, budget // 2),
-                                   stop=["\n"], seed=seed)
+            return generate_parsed(
+                llm,
+                prompt,
+                parse,
+                retries=1,
+                what="shorter line",
+                max_tokens=max(16, budget // 2),
+                stop=["\n"],
+                seed=seed,
+            )
         except NuvolaError as exc:  # the model could not do it: the letterer cuts at a sentence instead
             log.info("the writer did not shorten %r: %s", balloon.text[:40], exc)
             return None

@@ -12,17 +12,39 @@ import math
 from dataclasses import dataclass
 
 Point = tuple[float, float]
-JOINTS = ("neck", "shoulder_b", "elbow_b", "hand_b", "shoulder_f", "elbow_f", "hand_f",
-          "hip_b", "knee_b", "foot_b", "hip_f", "knee_f", "foot_f")
+JOINTS = (
+    "neck",
+    "shoulder_b",
+    "elbow_b",
+    "hand_b",
+    "shoulder_f",
+    "elbow_f",
+    "hand_f",
+    "hip_b",
+    "knee_b",
+    "foot_b",
+    "hip_f",
+    "knee_f",
+    "foot_f",
+)
 ARMS = ("elbow_b", "hand_b", "elbow_f", "hand_f")
 LEGS = ("hip_b", "knee_b", "foot_b", "hip_f", "knee_f", "foot_f")
 NECK = (0.0, 0.195)
 
 STAND: dict[str, Point] = {
-    "neck": NECK, "shoulder_b": (-0.088, 0.228), "shoulder_f": (0.088, 0.228),
-    "elbow_b": (-0.13, 0.33), "hand_b": (-0.125, 0.455), "elbow_f": (0.13, 0.33), "hand_f": (0.125, 0.455),
-    "hip_b": (-0.05, 0.47), "knee_b": (-0.058, 0.7), "foot_b": (-0.068, 0.96),
-    "hip_f": (0.05, 0.47), "knee_f": (0.058, 0.7), "foot_f": (0.068, 0.96),
+    "neck": NECK,
+    "shoulder_b": (-0.088, 0.228),
+    "shoulder_f": (0.088, 0.228),
+    "elbow_b": (-0.13, 0.33),
+    "hand_b": (-0.125, 0.455),
+    "elbow_f": (0.13, 0.33),
+    "hand_f": (0.125, 0.455),
+    "hip_b": (-0.05, 0.47),
+    "knee_b": (-0.058, 0.7),
+    "foot_b": (-0.068, 0.96),
+    "hip_f": (0.05, 0.47),
+    "knee_f": (0.058, 0.7),
+    "foot_f": (0.068, 0.96),
 }
 
 
@@ -52,32 +74,102 @@ def _lowered(base: dict[str, Point], dv: float, du: float = 0.0) -> dict[str, Po
     return {k: ((u + du, v + dv) if k in upper else (u, v)) for k, (u, v) in base.items()}
 
 
-_WALK = _with(STAND, knee_f=(0.085, 0.69), foot_f=(0.15, 0.955), knee_b=(-0.035, 0.71), foot_b=(-0.13, 0.95),
-              elbow_f=(0.1, 0.335), hand_f=(0.05, 0.44), elbow_b=(-0.09, 0.335), hand_b=(-0.02, 0.445))
-_RUN = _lowered(_with(STAND, knee_f=(0.17, 0.62), foot_f=(0.15, 0.86), knee_b=(-0.03, 0.74),
-                      foot_b=(-0.2, 0.83), hip_f=(0.06, 0.47), hip_b=(-0.04, 0.47)), 0.0, 0.045)
+_WALK = _with(
+    STAND,
+    knee_f=(0.085, 0.69),
+    foot_f=(0.15, 0.955),
+    knee_b=(-0.035, 0.71),
+    foot_b=(-0.13, 0.95),
+    elbow_f=(0.1, 0.335),
+    hand_f=(0.05, 0.44),
+    elbow_b=(-0.09, 0.335),
+    hand_b=(-0.02, 0.445),
+)
+_RUN = _lowered(
+    _with(
+        STAND,
+        knee_f=(0.17, 0.62),
+        foot_f=(0.15, 0.86),
+        knee_b=(-0.03, 0.74),
+        foot_b=(-0.2, 0.83),
+        hip_f=(0.06, 0.47),
+        hip_b=(-0.04, 0.47),
+    ),
+    0.0,
+    0.045,
+)
 _RUN = _with(_RUN, elbow_f=(0.2, 0.33), hand_f=(0.27, 0.25), elbow_b=(-0.06, 0.35), hand_b=(0.02, 0.42))
 _STANCE = _with(STAND, knee_f=(0.08, 0.7), foot_f=(0.12, 0.96), knee_b=(-0.075, 0.7), foot_b=(-0.11, 0.96))
 _AIM = _with(_STANCE, elbow_f=(0.2, 0.232), hand_f=(0.31, 0.226))
-_AIM_RIFLE = _with(_STANCE, elbow_f=(0.19, 0.27), hand_f=(0.25, 0.24), elbow_b=(-0.02, 0.31), hand_b=(0.07, 0.245))
-_PUNCH = _lowered(_with(STAND, knee_f=(0.13, 0.68), foot_f=(0.2, 0.96), knee_b=(-0.09, 0.72), foot_b=(-0.2, 0.96),
-                        hip_f=(0.07, 0.47), hip_b=(-0.03, 0.47)), 0.01, 0.04)
+_AIM_RIFLE = _with(
+    _STANCE, elbow_f=(0.19, 0.27), hand_f=(0.25, 0.24), elbow_b=(-0.02, 0.31), hand_b=(0.07, 0.245)
+)
+_PUNCH = _lowered(
+    _with(
+        STAND,
+        knee_f=(0.13, 0.68),
+        foot_f=(0.2, 0.96),
+        knee_b=(-0.09, 0.72),
+        foot_b=(-0.2, 0.96),
+        hip_f=(0.07, 0.47),
+        hip_b=(-0.03, 0.47),
+    ),
+    0.01,
+    0.04,
+)
 _PUNCH = _with(_PUNCH, elbow_f=(0.24, 0.24), hand_f=(0.35, 0.225), elbow_b=(0.0, 0.33), hand_b=(0.09, 0.27))
 _POINT = _with(STAND, elbow_f=(0.17, 0.17), hand_f=(0.26, 0.09))
 _TALK = _with(STAND, elbow_f=(0.16, 0.33), hand_f=(0.24, 0.27), elbow_b=(-0.15, 0.32), hand_b=(-0.1, 0.43))
-_SIT = _lowered(_with(STAND, hip_b=(-0.03, 0.64), hip_f=(0.05, 0.64), knee_b=(0.16, 0.66), foot_b=(0.16, 0.96),
-                      knee_f=(0.21, 0.655), foot_f=(0.22, 0.96)), 0.17)
+_SIT = _lowered(
+    _with(
+        STAND,
+        hip_b=(-0.03, 0.64),
+        hip_f=(0.05, 0.64),
+        knee_b=(0.16, 0.66),
+        foot_b=(0.16, 0.96),
+        knee_f=(0.21, 0.655),
+        foot_f=(0.22, 0.96),
+    ),
+    0.17,
+)
 _SIT = _with(_SIT, elbow_f=(0.1, 0.52), hand_f=(0.19, 0.6), elbow_b=(-0.1, 0.52), hand_b=(-0.02, 0.62))
-_CROUCH = _lowered(_with(STAND, hip_b=(-0.04, 0.66), hip_f=(0.04, 0.66), knee_f=(0.16, 0.63), foot_f=(0.12, 0.96),
-                         knee_b=(0.02, 0.93), foot_b=(-0.16, 0.95)), 0.2, 0.07)
+_CROUCH = _lowered(
+    _with(
+        STAND,
+        hip_b=(-0.04, 0.66),
+        hip_f=(0.04, 0.66),
+        knee_f=(0.16, 0.63),
+        foot_f=(0.12, 0.96),
+        knee_b=(0.02, 0.93),
+        foot_b=(-0.16, 0.95),
+    ),
+    0.2,
+    0.07,
+)
 _CROUCH = _with(_CROUCH, elbow_f=(0.2, 0.55), hand_f=(0.25, 0.68), elbow_b=(0.0, 0.55), hand_b=(0.08, 0.63))
-_FALL = _with(STAND, elbow_f=(0.15, 0.13), hand_f=(0.2, 0.03), elbow_b=(-0.17, 0.15), hand_b=(-0.16, 0.04),
-              knee_f=(0.12, 0.66), foot_f=(0.22, 0.85), knee_b=(-0.04, 0.71), foot_b=(-0.05, 0.96))
+_FALL = _with(
+    STAND,
+    elbow_f=(0.15, 0.13),
+    hand_f=(0.2, 0.03),
+    elbow_b=(-0.17, 0.15),
+    hand_b=(-0.16, 0.04),
+    knee_f=(0.12, 0.66),
+    foot_f=(0.22, 0.85),
+    knee_b=(-0.04, 0.71),
+    foot_b=(-0.05, 0.96),
+)
 _LIE = _with(STAND, elbow_f=(0.14, 0.3), hand_f=(0.22, 0.22), knee_f=(0.1, 0.69), foot_f=(0.08, 0.96))
-RIDE_LEGS: dict[str, Point] = {"hip_b": (-0.035, 0.47), "knee_b": (0.07, 0.6), "foot_b": (0.03, 0.77),
-                               "hip_f": (0.035, 0.47), "knee_f": (0.1, 0.61), "foot_f": (0.055, 0.78)}
-_RIDE = _with(STAND, elbow_f=(0.13, 0.33), hand_f=(0.21, 0.37), elbow_b=(-0.03, 0.34), hand_b=(0.16, 0.38),
-              **RIDE_LEGS)
+RIDE_LEGS: dict[str, Point] = {
+    "hip_b": (-0.035, 0.47),
+    "knee_b": (0.07, 0.6),
+    "foot_b": (0.03, 0.77),
+    "hip_f": (0.035, 0.47),
+    "knee_f": (0.1, 0.61),
+    "foot_f": (0.055, 0.78),
+}
+_RIDE = _with(
+    STAND, elbow_f=(0.13, 0.33), hand_f=(0.21, 0.37), elbow_b=(-0.03, 0.34), hand_b=(0.16, 0.38), **RIDE_LEGS
+)
 
 POSES: dict[str, Pose] = {
     "stand": Pose("stand", STAND),

@@ -53,7 +53,9 @@ class Sketch:
             return 0
         return self._ids.setdefault(tag, len(self._ids) + 1)
 
-    def polygon(self, points: Sequence[Point], tag: RegionTag | None, width: float = 1.2, ink_fill: int = 255) -> None:
+    def polygon(
+        self, points: Sequence[Point], tag: RegionTag | None, width: float = 1.2, ink_fill: int = 255
+    ) -> None:
         """A closed shape: paper (or `ink_fill`) inside, labelled `tag`, inked outline of `width` output pixels."""
         pts = [(float(x), float(y)) for x, y in points]
         self._labels.polygon(pts, fill=self.label(tag))
@@ -61,20 +63,32 @@ class Sketch:
         if width > 0:
             self._ink.line([*pts, pts[0]], fill=0, width=self.pen(width), joint="curve")
 
-    def ellipse(self, box: Sequence[float], tag: RegionTag | None, width: float = 1.2, ink_fill: int = 255) -> None:
+    def ellipse(
+        self, box: Sequence[float], tag: RegionTag | None, width: float = 1.2, ink_fill: int = 255
+    ) -> None:
         x0, y0, x1, y1 = box
         self._labels.ellipse((x0, y0, x1, y1), fill=self.label(tag))
-        self._ink.ellipse((x0, y0, x1, y1), fill=ink_fill, outline=0 if width > 0 else None,
-                          width=self.pen(width) if width > 0 else 0)
+        self._ink.ellipse(
+            (x0, y0, x1, y1),
+            fill=ink_fill,
+            outline=0 if width > 0 else None,
+            width=self.pen(width) if width > 0 else 0,
+        )
 
     def line(self, points: Sequence[Point], width: float = 1.0, shade: int = 0) -> None:
-        self._ink.line([(float(x), float(y)) for x, y in points], fill=shade, width=self.pen(width), joint="curve")
+        self._ink.line(
+            [(float(x), float(y)) for x, y in points], fill=shade, width=self.pen(width), joint="curve"
+        )
 
-    def arc_points(self, cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> list[Point]:
+    def arc_points(
+        self, cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16
+    ) -> list[Point]:
         """Points along an elliptic arc, angles in degrees (0 = right, 90 = down)."""
         return [
-            (cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
-             cy + ry * math.sin(math.radians(start + (end - start) * i / n)))
+            (
+                cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
+                cy + ry * math.sin(math.radians(start + (end - start) * i / n)),
+            )
             for i in range(n + 1)
         ]
 
@@ -96,8 +110,11 @@ class Sketch:
         offset = -reach
         while offset < reach:
             cx, cy = w / 2 - dy * offset, h / 2 + dx * offset
-            draw.line([(cx - dx * reach, cy - dy * reach), (cx + dx * reach, cy + dy * reach)], fill=0,
-                      width=self.pen(width))
+            draw.line(
+                [(cx - dx * reach, cy - dy * reach), (cx + dx * reach, cy + dy * reach)],
+                fill=0,
+                width=self.pen(width),
+            )
             offset += step
         current = np.asarray(self.ink.crop((x0, y0, x1, y1)))
         inside = (np.asarray(mask) > 0) & (np.asarray(strokes) < 128)
@@ -108,7 +125,9 @@ class Sketch:
         for x, y in points:
             self._ink.ellipse((x - r, y - r, x + r, y + r), fill=0)
 
-    def text(self, xy: Point, text: str, font: ImageFont.FreeTypeFont, fill: int = 0, anchor: str = "mm") -> None:
+    def text(
+        self, xy: Point, text: str, font: ImageFont.FreeTypeFont, fill: int = 0, anchor: str = "mm"
+    ) -> None:
         self._ink.text(xy, text, font=font, fill=fill, anchor=anchor)
 
     def text_box(self, box: Sequence[float], fill: int = 255, outline: int = 0, width: float = 0.8) -> None:

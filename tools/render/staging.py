@@ -50,8 +50,17 @@ class Stage:
     def plan(self) -> dict[str, Any]:
         """The trace of what the panel draws, for render.json and the benchmark."""
         return {
-            "figures": [{"name": a.name, "pose": a.pose, "facing": a.facing, "mounted": a.mounted,
-                         "holds": list(a.holds), "depth": round(a.depth, 2)} for a in self.actors],
+            "figures": [
+                {
+                    "name": a.name,
+                    "pose": a.pose,
+                    "facing": a.facing,
+                    "mounted": a.mounted,
+                    "holds": list(a.holds),
+                    "depth": round(a.depth, 2),
+                }
+                for a in self.actors
+            ],
             "scene_props": list(self.scene_props),
             "beat_props": list(self.action.props),
             "place": self.place,
@@ -64,7 +73,9 @@ class Stage:
 
 def light_of(panel: PanelSpec, action: BeatAction | None, place: SceneKind) -> str:
     """dawn, day, dusk, night, or lamp (an interior at night or lit by a lamp): the beat's time first."""
-    time = (action.time if action else None) or (panel.time_of_day if panel.time_of_day != "interior" else None)
+    time = (action.time if action else None) or (
+        panel.time_of_day if panel.time_of_day != "interior" else None
+    )
     text = f"{panel.description} {panel.setting}".lower()
     if place == "interior":
         if time in ("night", "dusk") or re.search(r"lampad|lume|candel|lanterna", text):
@@ -103,8 +114,13 @@ def stage_panel(panel: PanelSpec, parser: BeatParser, cache: dict[str, Any] | No
     if place == "interior" and any(a.mounted for a in actors):
         place = "town"  # nobody rides indoors: the beat moved the scene out into the street
     scene_props = _scene_props(actors, action, place, panel)
-    return Stage(action=action, actors=actors, scene_props=scene_props, place=place,
-                 light=light_of(panel, action, place))
+    return Stage(
+        action=action,
+        actors=actors,
+        scene_props=scene_props,
+        place=place,
+        light=light_of(panel, action, place),
+    )
 
 
 def _planned_x(panel: PanelSpec, parser: BeatParser) -> dict[str, list[float]]:
@@ -129,9 +145,18 @@ def _actors(panel: PanelSpec, action: BeatAction, parser: BeatParser, speakers: 
             pose = fig.pose
             if pose == "stand" and name.lower() in speakers:
                 pose = "talk"
-            actors.append(Actor(name=name, pose=pose, facing=1, x=xs[k] if k < len(xs) else -1.0,
-                                depth=0.0 if k == 0 else 0.3 + 0.25 * (k - 1), mounted=fig.mounted or pose == "ride",
-                                label=fig.role is None, speaking=name.lower() in speakers))
+            actors.append(
+                Actor(
+                    name=name,
+                    pose=pose,
+                    facing=1,
+                    x=xs[k] if k < len(xs) else -1.0,
+                    depth=0.0 if k == 0 else 0.3 + 0.25 * (k - 1),
+                    mounted=fig.mounted or pose == "ride",
+                    label=fig.role is None,
+                    speaking=name.lower() in speakers,
+                )
+            )
     _fill_positions(actors)
     if len([a for a in actors if a.depth == 0.0]) > 3:  # a crowd: every other extra steps back
         for index, actor in enumerate(a for a in actors if not a.label):
@@ -156,7 +181,9 @@ def _face(actors: list[Actor], action: BeatAction) -> None:
     by_name = {a.name.lower(): a for a in actors}
     movers = [a for a in actors if a.pose in MOVING]
     for actor in actors:
-        source = action.figure(actor.name.split(" ")[0] if actor.name.split(" ")[-1].isdigit() else actor.name)
+        source = action.figure(
+            actor.name.split(" ")[0] if actor.name.split(" ")[-1].isdigit() else actor.name
+        )
         target = by_name.get((source.target or "").lower()) if source else None
         if actor.pose in MOVING and len(movers) > 1:
             actor.facing = 1
@@ -181,8 +208,11 @@ def _hand_out(actors: list[Actor], action: BeatAction) -> None:
     """Props go into hands: guns to the armed (a rifle to soldiers and to whoever the beat gives one), the rest to
     the first figure the beat names doing something."""
     props = [p for p in action.props if p in HELD]
-    armed = [a for a in actors if a.pose in ("aim", "shoot") and _source(a, action) is not None
-             and _source(a, action).armed]
+    armed = [
+        a
+        for a in actors
+        if a.pose in ("aim", "shoot") and _source(a, action) is not None and _source(a, action).armed
+    ]
     guns = [p for p in props if p in ("rifle", "revolver")]
     for index, actor in enumerate(armed):
         role_rifle = _source(actor, action).role in ("soldato", "indiano") and "rifle" in guns
@@ -190,10 +220,14 @@ def _hand_out(actors: list[Actor], action: BeatAction) -> None:
         actor.holds = (*actor.holds, gun)
     unused = [p for p in props if p not in ("rifle", "revolver") or not armed]
     holders = [a for a in actors if a.pose not in ("lie", "fall")]
-    lead = next((a for a in holders if _source(a, action) and _source(a, action).mentioned
-                 and a.pose != "stand"), None) or next((a for a in holders if _source(a, action) and
-                                                        _source(a, action).mentioned), None) or \
-        (holders[0] if holders else None)
+    lead = (
+        next(
+            (a for a in holders if _source(a, action) and _source(a, action).mentioned and a.pose != "stand"),
+            None,
+        )
+        or next((a for a in holders if _source(a, action) and _source(a, action).mentioned), None)
+        or (holders[0] if holders else None)
+    )
     if lead is None:
         return
     for prop in unused:

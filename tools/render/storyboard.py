@@ -76,8 +76,13 @@ def with_headroom(framing: Framing, panel: PanelSpec) -> Framing:
     if not spoken or framing.figure < 2.0 or (framing.figure < 4.0 and chars < 40):
         return framing
     drop = 0.13 if framing.figure >= 4.0 else min(0.14, 0.06 + chars / 1000)
-    return Framing(framing.figure, framing.top + drop, min(0.95, framing.horizon + drop * 0.8), framing.depth,
-                   framing.abbreviation)
+    return Framing(
+        framing.figure,
+        framing.top + drop,
+        min(0.95, framing.horizon + drop * 0.8),
+        framing.depth,
+        framing.abbreviation,
+    )
 
 
 def stage_for(panel: PanelSpec, context: ArtContext) -> Stage:
@@ -130,17 +135,35 @@ class StoryboardArtist:
         labels += action_boxes(sketch, cast) if obj is None else []
         ink, regions, tags = sketch.finish()
         plan = {**stage.plan(), **drawn}
-        return PanelArt(image=ink, regions=regions, tags=tags, figures=figures, label_boxes=labels,
-                        free_boxes=free_space(size, framing, figures, stage), source="storyboard", plan=plan)
+        return PanelArt(
+            image=ink,
+            regions=regions,
+            tags=tags,
+            figures=figures,
+            label_boxes=labels,
+            free_boxes=free_space(size, framing, figures, stage),
+            source="storyboard",
+            plan=plan,
+        )
 
-    def _backdrop(self, sketch: Sketch, panel: PanelSpec, framing: Framing, rng: random.Random,
-                  stage: Stage) -> None:
-        backdrop = Backdrop(sketch, framing.horizon, framing.depth, stage.light == "night", rng,
-                            busy=[a.x for a in stage.actors], low_sun=stage.light in ("dawn", "dusk"))
+    def _backdrop(
+        self, sketch: Sketch, panel: PanelSpec, framing: Framing, rng: random.Random, stage: Stage
+    ) -> None:
+        backdrop = Backdrop(
+            sketch,
+            framing.horizon,
+            framing.depth,
+            stage.light == "night",
+            rng,
+            busy=[a.x for a in stage.actors],
+            low_sun=stage.light in ("dawn", "dusk"),
+        )
         backdrop.fire = "campfire" not in stage.scene_props
         if stage.place == "interior":
-            backdrop.interior(saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())),
-                              lamp=stage.light == "lamp")
+            backdrop.interior(
+                saloon=bool(re.search(r"saloon|bar|taverna|locanda", panel.setting.lower())),
+                lamp=stage.light == "lamp",
+            )
         else:
             backdrop.exterior(stage.place)
 
@@ -158,8 +181,14 @@ class StoryboardArtist:
                 far, x = ground, W * 0.42
             size = base * (0.55 if stage.actors else 0.75)
             if "horse" in stage.action.props:  # a stagecoach or a wagon train is drawn by its team
-                team = HorseDrawer(sketch, x + size * 1.5 * 0.95, far, size * 0.62, 1,
-                                   bool(GALLOP_WORDS.search(stage_text(stage))))
+                team = HorseDrawer(
+                    sketch,
+                    x + size * 1.5 * 0.95,
+                    far,
+                    size * 0.62,
+                    1,
+                    bool(GALLOP_WORDS.search(stage_text(stage))),
+                )
                 team.draw_body()
                 visible += ["horse"] if _on_panel(team.bounds(), sketch) else []
             wagon(sketch, x, far, size, 1, line)
@@ -168,8 +197,9 @@ class StoryboardArtist:
             lead = cast[0]
             side = 1 if lead.place.cx < W / 2 else -1  # the horse waits on the roomier side, a step behind
             hx = lead.place.cx + side * base * 0.5
-            horse = HorseDrawer(sketch, hx, lead.ground - base * 0.06, base * 0.85, -side * lead.place.facing or 1,
-                                False)
+            horse = HorseDrawer(
+                sketch, hx, lead.ground - base * 0.06, base * 0.85, -side * lead.place.facing or 1, False
+            )
             horse.draw_body()
             visible += ["horse"] if _on_panel(horse.bounds(), sketch) else []
         ordered = sorted(cast, key=lambda c: (-c.actor.depth, -abs(c.actor.x - 0.5)))
@@ -215,8 +245,14 @@ class StoryboardArtist:
             c.horse.reins(Posed(p, c.drawer.pose).at(*c.drawer.joints["hand_f"]))
         if "bonds" in stage.scene_props and c.actor.pose == "sit" and not c.actor.label:
             for v in (0.3, 0.38):
-                sketch.line(smooth(Posed(p, c.drawer.pose).poly([(-0.11, v), (0.0, v + 0.012), (0.11, v)]), 1,
-                                   closed=False), c.drawer.line * 1.2)
+                sketch.line(
+                    smooth(
+                        Posed(p, c.drawer.pose).poly([(-0.11, v), (0.0, v + 0.012), (0.11, v)]),
+                        1,
+                        closed=False,
+                    ),
+                    c.drawer.line * 1.2,
+                )
 
     @staticmethod
     def _visible(sketch: Sketch, c: Cast) -> list[str]:
@@ -296,11 +332,22 @@ def offscreen_shot(s: Sketch, gun: str, cast: list[Cast], line: float) -> str:
     length = W * (0.3 if gun == "rifle" else 0.16)
     tip = edge - side * length
     thick = max(2.0, H * 0.018)
-    s.polygon([(edge, y - thick), (tip, y - thick * 0.7), (tip, y + thick * 0.2), (edge, y + thick * 1.4)],
-              scene("metal"), line)
+    s.polygon(
+        [(edge, y - thick), (tip, y - thick * 0.7), (tip, y + thick * 0.2), (edge, y + thick * 1.4)],
+        scene("metal"),
+        line,
+    )
     if gun == "rifle":
-        s.polygon([(edge, y + thick * 0.8), (edge - side * length * 0.3, y + thick * 0.6),
-                   (edge - side * length * 0.3, y + thick * 2.2), (edge, y + thick * 3.2)], scene("wood"), line)
+        s.polygon(
+            [
+                (edge, y + thick * 0.8),
+                (edge - side * length * 0.3, y + thick * 0.6),
+                (edge - side * length * 0.3, y + thick * 2.2),
+                (edge, y + thick * 3.2),
+            ],
+            scene("wood"),
+            line,
+        )
     flash = []
     for k in range(14):
         r = thick * (3.2 if k % 2 == 0 else 1.3)
@@ -338,8 +385,14 @@ def _fire_x(stage: Stage) -> float:
     return _free_x(stage, [0.5, 0.3, 0.7, 0.2, 0.8])
 
 
-def cast_actors(sketch: Sketch, panel: PanelSpec, framing: Framing, stage: Stage, profile: object,
-                silhouette: bool = False) -> list[Cast]:
+def cast_actors(
+    sketch: Sketch,
+    panel: PanelSpec,
+    framing: Framing,
+    stage: Stage,
+    profile: object,
+    silhouette: bool = False,
+) -> list[Cast]:
     """Drawer and placement of every actor: size from the shot (smaller when mounted in wide shots, or when
     neighbours crowd), feet on the ground line, farther actors higher and smaller."""
     W, H = sketch.width, sketch.height
@@ -364,8 +417,16 @@ def cast_actors(sketch: Sketch, panel: PanelSpec, framing: Framing, stage: Stage
         half = _width(actor) / 2 * h
         cx = min(max(actor.x * W, half * 0.5), W - half * 0.5)
         look = FigureLook.from_profile(profile, actor.name)
-        drawer = FigureDrawer(sketch, actor.name, look, actor.pose, detail and scale > 0.8, mounted=actor.mounted,
-                              holds=actor.holds, silhouette=silhouette)
+        drawer = FigureDrawer(
+            sketch,
+            actor.name,
+            look,
+            actor.pose,
+            detail and scale > 0.8,
+            mounted=actor.mounted,
+            holds=actor.holds,
+            silhouette=silhouette,
+        )
         horse = None
         if actor.mounted:
             gallop = bool(GALLOP_WORDS.search(panel.description.lower())) or actor.pose in ("run",)
@@ -408,8 +469,9 @@ def _width(actor: Actor) -> float:
     return FIGURE_WIDTH.get(actor.pose, FIGURE_WIDTH["stand"])
 
 
-def free_space(size: tuple[int, int], framing: Framing, figures: list[FigureBox],
-               stage: Stage) -> list[tuple[int, int, int, int]]:
+def free_space(
+    size: tuple[int, int], framing: Framing, figures: list[FigureBox], stage: Stage
+) -> list[tuple[int, int, int, int]]:
     """Where balloons hide nothing: the sky (or wall) above every head, and the columns beside the figures."""
     w, h = size
     horizon = int(framing.horizon * h)
@@ -427,8 +489,9 @@ def free_space(size: tuple[int, int], framing: Framing, figures: list[FigureBox]
     return boxes
 
 
-def estimate_figures(panel: PanelSpec, size: tuple[int, int], profile: object = None,
-                     context: ArtContext | None = None) -> list[FigureBox]:
+def estimate_figures(
+    panel: PanelSpec, size: tuple[int, int], profile: object = None, context: ArtContext | None = None
+) -> list[FigureBox]:
     """Where the storyboard would put the panel's figures: boxes for art that does not know (remix, diffusers)."""
     if panel.shot == "dettaglio" and detail_object(panel) is not None:
         return []
@@ -577,15 +640,29 @@ def _revolver(s: Sketch, cx: float, cy: float, r: float) -> None:
 def _rifle_detail(s: Sketch, cx: float, cy: float, r: float) -> None:
     """A Winchester across the panel: wooden stock and fore-end, lever, long barrel, rocks beneath."""
     wood, metal = scene("wood"), scene("metal")
-    s.polygon([(0, s.height), (0, cy + r * 0.5), (s.width * 0.3, cy + r * 0.35), (s.width * 0.55, cy + r * 0.6),
-               (s.width, cy + r * 0.4), (s.width, s.height)], scene("rock"), 1.4)
+    s.polygon(
+        [
+            (0, s.height),
+            (0, cy + r * 0.5),
+            (s.width * 0.3, cy + r * 0.35),
+            (s.width * 0.55, cy + r * 0.6),
+            (s.width, cy + r * 0.4),
+            (s.width, s.height),
+        ],
+        scene("rock"),
+        1.4,
+    )
     angle = math.radians(-12)
 
     def at(u: float, v: float) -> tuple[float, float]:
-        return (cx + (u * math.cos(angle) - v * math.sin(angle)) * r,
-                cy + (u * math.sin(angle) + v * math.cos(angle)) * r)
+        return (
+            cx + (u * math.cos(angle) - v * math.sin(angle)) * r,
+            cy + (u * math.sin(angle) + v * math.cos(angle)) * r,
+        )
 
-    s.polygon(smooth([at(-1.5, 0.0), at(-0.7, -0.06), at(-0.55, 0.0), at(-0.7, 0.12), at(-1.5, 0.28)], 1), wood, 1.6)
+    s.polygon(
+        smooth([at(-1.5, 0.0), at(-0.7, -0.06), at(-0.55, 0.0), at(-0.7, 0.12), at(-1.5, 0.28)], 1), wood, 1.6
+    )
     s.polygon([at(-0.55, -0.08), at(-0.2, -0.08), at(-0.2, 0.06), at(-0.55, 0.06)], metal, 1.6)
     s.line(smooth([at(-0.5, 0.06), at(-0.45, 0.2), at(-0.3, 0.2), at(-0.3, 0.06)], 2, closed=False), 1.6)
     s.polygon([at(-0.2, -0.07), at(0.3, -0.07), at(0.3, 0.03), at(-0.2, 0.03)], wood, 1.4)

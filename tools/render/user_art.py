@@ -17,8 +17,11 @@ from tools.render.art import ArtContext, PanelArt
 def fit_cover(gray: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:
     """Scale an image to cover `size` and crop the middle; returns the image, the scale and the crop offset."""
     scale = max(size[0] / gray.shape[1], size[1] / gray.shape[0])
-    resized = cv2.resize(gray, (math.ceil(gray.shape[1] * scale), math.ceil(gray.shape[0] * scale)),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    resized = cv2.resize(
+        gray,
+        (math.ceil(gray.shape[1] * scale), math.ceil(gray.shape[0] * scale)),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+    )
     ox, oy = (resized.shape[1] - size[0]) // 2, (resized.shape[0] - size[1]) // 2
     return np.ascontiguousarray(resized[oy : oy + size[1], ox : ox + size[0]]), scale, (ox, oy)
 
@@ -38,5 +41,8 @@ def user_panel_art(panel: PanelSpec, size: tuple[int, int], context: ArtContext)
     from tools.render.storyboard import estimate_figures
 
     assert panel.art_path is not None
-    return PanelArt(image=load_user_art(panel.art_path, size),
-                    figures=estimate_figures(panel, size, context.profile), source=f"user:{panel.art_path}")
+    return PanelArt(
+        image=load_user_art(panel.art_path, size),
+        figures=estimate_figures(panel, size, context.profile),
+        source=f"user:{panel.art_path}",
+    )

@@ -1,6 +1,6 @@
 """English editions: glossary, context, balloon-by-balloon translation through the model seam, re-lettering.
 
-    from tools.translate import make_translator, translate_issue, translate_volume
+from tools.translate import make_translator, translate_issue, translate_volume
 """
 
 from __future__ import annotations
@@ -12,8 +12,16 @@ from tools.translate.context import TranslationUnit
 from tools.translate.glossary import Glossary, build_glossary, load_glossary_file
 from tools.translate.translator import Translation, Translator
 
-__all__ = ["Glossary", "Translation", "TranslationUnit", "Translator", "build_glossary", "load_glossary_file",
-           "make_translator", "prompt_style"]
+__all__ = [
+    "Glossary",
+    "Translation",
+    "TranslationUnit",
+    "Translator",
+    "build_glossary",
+    "load_glossary_file",
+    "make_translator",
+    "prompt_style",
+]
 
 
 def prompt_style(llm: Any) -> str:
@@ -29,8 +37,15 @@ def prompt_style(llm: Any) -> str:
     return "fewshot"
 
 
-def make_translator(settings: Any, *, model: str | None = None, target: str = "en", translation_memory: Any = None,
-                    glossary_file: Path | None = None, series: str | None = None) -> Translator:
+def make_translator(
+    settings: Any,
+    *,
+    model: str | None = None,
+    target: str = "en",
+    translation_memory: Any = None,
+    glossary_file: Path | None = None,
+    series: str | None = None,
+) -> Translator:
     """A Translator for the `translator` role (or `model`), the series glossary and `translation_memory`
     (memory.translations.TranslationMemory, made by the caller that owns the store; None: none)."""
     from tools.models import get_llm
@@ -41,4 +56,6 @@ def make_translator(settings: Any, *, model: str | None = None, target: str = "e
     if glossary_file is not None:
         glossary = glossary.extend(load_glossary_file(glossary_file))
     llm = get_llm(name)
-    return Translator(llm, glossary, memory=translation_memory, model_name=name, target=target, style=prompt_style(llm))
+    return Translator(
+        llm, glossary, memory=translation_memory, model_name=name, target=target, style=prompt_style(llm)
+    )

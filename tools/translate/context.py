@@ -73,9 +73,16 @@ def script_units(script: IssueScript) -> list[TranslationUnit]:
             for panel in tier.panels:
                 scene = scenes.get(panel.scene)
                 for n, balloon in enumerate(panel.balloons):
-                    units.append(TranslationUnit(
-                        key=f"{panel.id}/b{n}", source=balloon.text, kind=balloon.kind, speaker=balloon.speaker,
-                        page=f"p{page.number}", scene=scene.title if scene else ""))
+                    units.append(
+                        TranslationUnit(
+                            key=f"{panel.id}/b{n}",
+                            source=balloon.text,
+                            kind=balloon.kind,
+                            speaker=balloon.speaker,
+                            page=f"p{page.number}",
+                            scene=scene.title if scene else "",
+                        )
+                    )
     return units
 
 
@@ -85,6 +92,13 @@ def catalogue_units(catalogue: Any, volume: str) -> list[TranslationUnit]:
     for page in catalogue.pages(volume):
         for balloon in catalogue.balloons(page.id):
             if balloon.text and balloon.text.strip():
-                units.append(TranslationUnit(key=balloon.id, source=balloon.text, kind=balloon.kind,
-                                             speaker=balloon.speaker, page=page.id))
+                units.append(
+                    TranslationUnit(
+                        key=balloon.id,
+                        source=balloon.text,
+                        kind=balloon.kind,
+                        speaker=balloon.speaker,
+                        page=page.id,
+                    )
+                )
     return units

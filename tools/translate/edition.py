@@ -50,14 +50,17 @@ class Edition:
         return [t for t in self.translations if not t.ok]
 
 
-def translate_issue(script: IssueScript, out_dir: Path, translator: Translator, *, progress: Any = None,
-                    **render_options: Any) -> Edition:
+def translate_issue(
+    script: IssueScript, out_dir: Path, translator: Translator, *, progress: Any = None, **render_options: Any
+) -> Edition:
     """Translate every balloon, the title and the storyline; render the plan again with English lettering."""
     from tools.render import render_issue
 
     units = script_units(script)
-    extra = [TranslationUnit("title", script.title, "caption"), TranslationUnit("storyline", script.storyline,
-                                                                                 "caption")]
+    extra = [
+        TranslationUnit("title", script.title, "caption"),
+        TranslationUnit("storyline", script.storyline, "caption"),
+    ]
     done = translator.translate_all(units + [u for u in extra if u.source.strip()], progress)
     english = {t.unit.key: t.text for t in done}
     plan = translated_script(script, english, title=english.get("title"), storyline=english.get("storyline"))
@@ -69,8 +72,16 @@ def translate_issue(script: IssueScript, out_dir: Path, translator: Translator, 
     return Edition(out_dir, result.pages, result.cbz, result.pdf, result.html, done)
 
 
-def translate_volume(catalogue: Any, volume: str, out_dir: Path, translator: Translator, *, series: str = "Tex",
-                     progress: Any = None, page_height_cm: float = PAGE_HEIGHT_CM) -> Edition:
+def translate_volume(
+    catalogue: Any,
+    volume: str,
+    out_dir: Path,
+    translator: Translator,
+    *,
+    series: str = "Tex",
+    progress: Any = None,
+    page_height_cm: float = PAGE_HEIGHT_CM,
+) -> Edition:
     """Translate a read volume's transcribed balloons and re-letter its pages (art kept, lettering replaced)."""
     units = catalogue_units(catalogue, volume)
     if not units:
@@ -82,36 +93,64 @@ def translate_volume(catalogue: Any, volume: str, out_dir: Path, translator: Tra
     pages, lettered = [], []
     dpi = 150
     for index, page in enumerate(catalogue.pages(volume), start=1):
-        balloons = [(b.id, b.box, b.kind, english[b.id]) for b in catalogue.balloons(page.id) if b.id in english]
+        balloons = [
+            (b.id, b.box, b.kind, english[b.id]) for b in catalogue.balloons(page.id) if b.id in english
+        ]
         with Image.open(catalogue.image_file(page)) as image:
             sheet, reports = reletter_page(image, balloons, page_height_cm)
         dpi = page_dpi(sheet.height, page_height_cm)
         pages.append(save_page(sheet, pages_dir / PAGE_NAME.format(index)))
         lettered += reports
-    plan = IssueScript.model_validate({
-        "series": series, "number": 1, "title": f"{volume} (English)", "language": "en", "writer": "Nuvola",
-        "storyline": f"English edition of the read volume {volume}, translated by Nuvola."})
-    edition = Edition(out_dir, pages, write_cbz(pages, plan, out_dir / "issue.cbz", colour=True, artist="scan"),
-                      write_pdf(pages, out_dir / "issue.pdf", dpi), write_reader(pages, plan, out_dir / "index.html"),
-                      done, lettered)
+    plan = IssueScript.model_validate(
+        {
+            "series": series,
+            "number": 1,
+            "title": f"{volume} (English)",
+            "language": "en",
+            "writer": "Nuvola",
+            "storyline": f"English edition of the read volume {volume}, translated by Nuvola.",
+        }
+    )
+    edition = Edition(
+        out_dir,
+        pages,
+        write_cbz(pages, plan, out_dir / "issue.cbz", colour=True, artist="scan"),
+        write_pdf(pages, out_dir / "issue.pdf", dpi),
+        write_reader(pages, plan, out_dir / "index.html"),
+        done,
+        lettered,
+    )
     write_report(out_dir, done, lettered)
     return edition
 
 
-def write_report(out_dir: Path, done: list[Translation], lettered: list[LetteredBalloon],
-                 cut: list[str] | None = None) -> Path:
+def write_report(
+    out_dir: Path, done: list[Translation], lettered: list[LetteredBalloon], cut: list[str] | None = None
+) -> Path:
     """`translation.json`: every balloon's Italian, English, origin, problems and lettering."""
     letters = {b.key: b for b in lettered}
     rows = []
     for t in done:
-        row: dict[str, Any] = {"key": t.unit.key, "italian": t.unit.source, "english": t.text, "origin": t.origin,
-                               "attempts": t.attempts, "problems": t.problems}
+        row: dict[str, Any] = {
+            "key": t.unit.key,
+            "italian": t.unit.source,
+            "english": t.text,
+            "origin": t.origin,
+            "attempts": t.attempts,
+            "problems": t.problems,
+        }
         if t.unit.key in letters:
             row["lettering"] = reports_json([letters[t.unit.key]])[0]
         rows.append(row)
-    summary = {"balloons": len(done), "problems": sum(not t.ok for t in done),
-               "overflow": sum(b.overflow for b in lettered), "undersize": sum(b.undersize for b in lettered),
-               "cut_by_renderer": cut or []}
+    summary = {
+        "balloons": len(done),
+        "problems": sum(not t.ok for t in done),
+        "overflow": sum(b.overflow for b in lettered),
+        "undersize": sum(b.undersize for b in lettered),
+        "cut_by_renderer": cut or [],
+    }
     target = out_dir / "translation.json"
-    write_text_atomic(target, json.dumps({"summary": summary, "balloons": rows}, ensure_ascii=False, indent=1))
+    write_text_atomic(
+        target, json.dumps({"summary": summary, "balloons": rows}, ensure_ascii=False, indent=1)
+    )
     return target

@@ -6,7 +6,8 @@ import re
 
 # Frequent Italian words that are not English words (nor names a comic would keep): articles, pronouns,
 # prepositions with articles, common verbs and adverbs. A line of English dialogue contains none of them.
-ITALIAN_WORDS = frozenset("""
+ITALIAN_WORDS = frozenset(
+    """
 il lo gli della dello delle degli dei nel nella nelle negli sul sulla sui alla alle agli allo dal dalla
 dai che chi non per una uno del questo questa questi queste quello quella quelli quelle sono siamo siete
 hai abbiamo avete hanno essere stato stata sei era erano sarà sarò anche ancora ecco dove quando perché
@@ -14,7 +15,8 @@ perche più già così cosa tutto tutti tutte niente nulla io tu lui lei noi voi
 suo sua nostro vostro ci vi ma però mai sempre qui qua là lassù laggiù adesso subito poi dopo prima
 bene male molto troppo poco tanto grazie signore signora amico amici fratello buongiorno buonasera
 andiamo vieni guarda fermo fermi presto forse allora invece senza verso fino dentro fuori sopra sotto
-""".split())
+""".split()
+)
 WORD = re.compile(r"[a-zà-ù]+", re.IGNORECASE)
 
 

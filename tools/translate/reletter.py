@@ -107,8 +107,9 @@ def clean_balloon(page: np.ndarray, box: tuple[int, int, int, int], kind: str) -
     return "inpaint"
 
 
-def fit_english(text: str, kind: str, box: tuple[int, int, int, int], style: LetterStyle
-                ) -> tuple[FittedShape | None, bool]:
+def fit_english(
+    text: str, kind: str, box: tuple[int, int, int, int], style: LetterStyle
+) -> tuple[FittedShape | None, bool]:
     """The largest legal lettering of `text` inside the balloon (and False), else a smaller one (and True)."""
     max_w, max_h = box[2] * 0.98, box[3] * 0.98
     shape_kind = "caption" if kind == "caption" else "speech"
@@ -130,20 +131,26 @@ def overflow_shape(text: str, box: tuple[int, int, int, int], style: LetterStyle
     return FittedShape("caption", block, block.width, block.height, 0.0)
 
 
-def draw_lines(image: Image.Image, box: tuple[int, int, int, int], shape: FittedShape,
-               colour: tuple[int, int, int] = (0, 0, 0)) -> None:
+def draw_lines(
+    image: Image.Image,
+    box: tuple[int, int, int, int],
+    shape: FittedShape,
+    colour: tuple[int, int, int] = (0, 0, 0),
+) -> None:
     """Each line centred in the balloon, the block centred vertically (as the letterer centres its text)."""
     x, y, w, h = box
     draw = ImageDraw.Draw(image)
     font = lettering_font(shape.block.size)
     top = y + h / 2 - shape.block.height / 2
-    for line, width, baseline in zip(shape.block.lines, shape.block.widths, shape.block.baselines(top),
-                                     strict=True):
+    for line, width, baseline in zip(
+        shape.block.lines, shape.block.widths, shape.block.baselines(top), strict=True
+    ):
         draw.text((x + w / 2 - width / 2, baseline), line, font=font, fill=colour, anchor="ls")
 
 
-def letter_balloon(image: Image.Image, key: str, box: tuple[int, int, int, int], kind: str, english: str,
-                   style: LetterStyle) -> LetteredBalloon:
+def letter_balloon(
+    image: Image.Image, key: str, box: tuple[int, int, int, int], kind: str, english: str, style: LetterStyle
+) -> LetteredBalloon:
     """Clean one balloon of `image` and letter `english` in it."""
     text = prepare_text(english)
     array = np.array(image)
@@ -159,14 +166,19 @@ def letter_balloon(image: Image.Image, key: str, box: tuple[int, int, int, int],
     return report
 
 
-def reletter_page(image: Image.Image, balloons: list[tuple[str, tuple[int, int, int, int], str, str]],
-                  page_height_cm: float = PAGE_HEIGHT_CM) -> tuple[Image.Image, list[LetteredBalloon]]:
+def reletter_page(
+    image: Image.Image,
+    balloons: list[tuple[str, tuple[int, int, int, int], str, str]],
+    page_height_cm: float = PAGE_HEIGHT_CM,
+) -> tuple[Image.Image, list[LetteredBalloon]]:
     """A copy of a read page with each (key, box, kind, English) balloon cleaned and lettered in English;
     glyph sizes are measured as if the page were printed `page_height_cm` tall."""
     page = image.convert("RGB")
     style = LetterStyle(dpi=page_dpi(page.height, page_height_cm))
-    reports = [letter_balloon(page, key, _clip(box, page.size), kind, text, style)
-               for key, box, kind, text in balloons]
+    reports = [
+        letter_balloon(page, key, _clip(box, page.size), kind, text, style)
+        for key, box, kind, text in balloons
+    ]
     return page, reports
 
 
@@ -176,8 +188,14 @@ def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, i
     return x, y, max(1, min(w, size[0] - x)), max(1, min(h, size[1] - y))
 
 
-def translated_script(script: IssueScript, english: dict[str, str], *, title: str | None = None,
-                      storyline: str | None = None, language: str = "en") -> IssueScript:
+def translated_script(
+    script: IssueScript,
+    english: dict[str, str],
+    *,
+    title: str | None = None,
+    storyline: str | None = None,
+    language: str = "en",
+) -> IssueScript:
     """The plan with every balloon whose key (`{panel id}/b{n}`) is in `english` replaced; art untouched."""
     copy = script.model_copy(deep=True)
     for page in copy.pages:

@@ -48,7 +48,9 @@ class Translation:
 @lru_cache(maxsize=4)
 def fixed_examples(target: str = "en") -> tuple[Pair, ...]:
     """The original few-shot pairs shipped in prompts/translate/examples_<target>.yaml."""
-    data = yaml.safe_load(files("prompts").joinpath("translate", f"examples_{target}.yaml").read_text("utf-8"))
+    data = yaml.safe_load(
+        files("prompts").joinpath("translate", f"examples_{target}.yaml").read_text("utf-8")
+    )
     return tuple(Pair(str(d["source"]), str(d["target"])) for d in data)
 
 
@@ -58,7 +60,7 @@ def clean_answer(text: str) -> str:
     line = re.sub(r"^(English|EN)\s*:\s*", "", line, flags=re.IGNORECASE)
     if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'«“":
         line = line[1:-1].strip()
-    return line.strip("“”«»\"").strip()
+    return line.strip('“”«»"').strip()
 
 
 def check(source: str, answer: str, glossary: Glossary) -> list[str]:
@@ -79,10 +81,20 @@ def check(source: str, answer: str, glossary: Glossary) -> list[str]:
 class Translator:
     """Translates units in order; `memory` is a `memory.translations.TranslationMemory` or None."""
 
-    def __init__(self, llm: Any, glossary: Glossary, *, memory: Any = None, model_name: str = "",
-                 target: str = "en", max_tokens: int = 96, examples: tuple[Pair, ...] | None = None,
-                 scene_of: Callable[[TranslationUnit], str] | None = None, style: str = "fewshot",
-                 context: bool = True) -> None:
+    def __init__(
+        self,
+        llm: Any,
+        glossary: Glossary,
+        *,
+        memory: Any = None,
+        model_name: str = "",
+        target: str = "en",
+        max_tokens: int = 96,
+        examples: tuple[Pair, ...] | None = None,
+        scene_of: Callable[[TranslationUnit], str] | None = None,
+        style: str = "fewshot",
+        context: bool = True,
+    ) -> None:
         self.llm, self.glossary, self.memory, self.style = llm, glossary, memory, style
         self.context = context  # False: no previous balloons in the prompt (the eval's bare baseline)
         self.model_name, self.target, self.max_tokens = model_name, target, max_tokens
@@ -91,8 +103,9 @@ class Translator:
         self.page = PageContext()
         self._names = [e.source for e in glossary.entries]  # names and terms keep their capitals
 
-    def translate_all(self, units: list[TranslationUnit],
-                      progress: Callable[[Translation], None] | None = None) -> list[Translation]:
+    def translate_all(
+        self, units: list[TranslationUnit], progress: Callable[[Translation], None] | None = None
+    ) -> list[Translation]:
         out = []
         for unit in units:
             result = self.translate(unit)
@@ -128,8 +141,13 @@ class Translator:
         best: Translation | None = None
         for attempt in range(MAX_ATTEMPTS):
             prompt = self.prompt(unit, previous if attempt == 0 else [], with_memory=attempt < 2)
-            raw = self.llm.invoke(prompt, max_tokens=self.max_tokens, temperature=0.0 if attempt == 0 else 0.5,
-                                  seed=attempt, stop=STOP)
+            raw = self.llm.invoke(
+                prompt,
+                max_tokens=self.max_tokens,
+                temperature=0.0 if attempt == 0 else 0.5,
+                seed=attempt,
+                stop=STOP,
+            )
             answer = self.glossary.enforce(source, clean_answer(str(raw)))
             problems = check(source, answer, self.glossary)
             candidate = Translation(unit, answer, "model", attempt + 1, problems)
@@ -150,5 +168,11 @@ class Translator:
         if with_memory and self.memory is not None:
             examples += [Pair(h.source, h.target) for h in self.memory.similar(unit.source, k=2)]
         scene = self.scene_of(unit) if self.scene_of is not None else unit.scene
-        return render("translate/balloon.j2", glossary=self.glossary.pairs(source), examples=examples,
-                      previous=previous, source=source, scene=scene).lstrip()
+        return render(
+            "translate/balloon.j2",
+            glossary=self.glossary.pairs(source),
+            examples=examples,
+            previous=previous,
+            source=source,
+            scene=scene,
+        ).lstrip()

@@ -16,4 +16,6 @@ def sample_path(name: str = DEFAULT_SAMPLE) -> str:
 
 def load_sample(name: str = DEFAULT_SAMPLE) -> IssueScript:
     """A shipped sample plan: 3 pages, Tex, Kit Carson, Tiger Jack and a villain, captions, thoughts, a sound."""
-    return IssueScript.model_validate_json(files("tools.render.samples").joinpath(f"{name}.json").read_text("utf-8"))
+    return IssueScript.model_validate_json(
+        files("tools.render.samples").joinpath(f"{name}.json").read_text("utf-8")
+    )
