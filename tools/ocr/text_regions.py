@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ from tools.settings import Settings
 DETECTORS = ("rapidocr", "none")
 MIN_SCORE = 0.6  # recogniser confidence below which a proposed line is not lettering
 MIN_HEIGHT_SHARE = 0.005  # of the page height: smaller proposals are specks
+CAPTION_SCORE = 0.85  # mean recogniser confidence of lettering kept as a caption without a balloon
+CAPTION_KNOWN = 0.75  # share of its words that must be Italian words
+CAPTION_PAD = 0.6  # line heights of margin, at most, round a caption's lettering
 Box = tuple[int, int, int, int]
 
 
@@ -151,13 +155,80 @@ def page_lines(image: Image.Image, handle: TextDetector) -> tuple[list[TextLine]
     return lines, [i for i, line in enumerate(lines) if only_marks(line.text)]
 
 
+def italian_words(text: str) -> tuple[int, int]:
+    """(known, all) words of a reading, counting only words of two letters or more (elisions split at the
+    apostrophe): how much of it is Italian. Hatching and texture read as junk that no lexicon holds."""
+    import re
+
+    from tools.ocr.lexicon import italian_lexicon
+
+    lexicon = italian_lexicon()
+    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
+    words = [p for p in parts if len(p) >= 2 and p.isalpha()]
+    return sum(w in lexicon or lexicon.is_elision_prefix(w) for w in words), len(words)
+
+
+def reads_as_italian(lines: Sequence[TextLine]) -> bool:
+    """True when lettering found outside any balloon is sure enough to keep as a caption: the detector's
+    recogniser is confident (mean score >= CAPTION_SCORE) and agrees with the language (at least
+    CAPTION_KNOWN of its words are Italian, and two of them, or one of five letters or more)."""
+    if not lines or sum(line.score for line in lines) / len(lines) < CAPTION_SCORE:
+        return False
+    text = " ".join(line.text for line in lines)
+    known, total = italian_words(text)
+    if not total or known < CAPTION_KNOWN * total:
+        return False
+    return known >= 2 or max(len(w) for w in text.split()) >= 5
+
+
+INTERJECTIONS = frozenset(
+    "ah eh oh uh ih ahi ehi ohi ahia bah beh boh mah puah uff uffa gr mh hm hmf ehm uhm m ps wow ops".split()
+)
+
+
+def interjection(lines: Sequence[TextLine]) -> bool:
+    """True when a confident reading is only interjections (`Oh!`, `Grrr...`, `Mmm`, `Ehi!`; runs of one
+    letter count once): a balloon of its own in comics, kept as a caption only on light paper."""
+    if not lines or sum(line.score for line in lines) / len(lines) < CAPTION_SCORE:
+        return False
+    import re
+
+    words = re.findall(r"[^\W\d_]+", " ".join(line.text for line in lines).lower())
+    return bool(words) and all(re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS for w in words)
+
+
+def text_balloons(image: Image.Image, detected: Sequence[TextLine], marks: Sequence[int] = ()) -> list[Any]:
+    """Balloons grown from the lettering (tools.panels.balloons.balloons_from_text), plus **captions**: the
+    worded lines that grew no balloon (no paper round them, paper open on three sides, tinted or dark
+    paper, a balloon too tight for its lettering) grouped by layout, and kept when their reading is
+    confident Italian (`reads_as_italian`), or only interjections on light paper (`interjection`), boxed
+    with the paper round the lettering, at most CAPTION_PAD line heights. Phantom text on art is rejected by language
+    rather than by outline. Returns tools.panels.balloons.TextBalloon items."""
+    from tools.panels.balloons import TextBalloon, balloons_from_text, layout_groups, lettering_box
+
+    boxes = [line.box for line in detected]
+    grown = balloons_from_text(image, boxes, marks)
+    held = {i for balloon in grown for i in balloon.lines} | set(marks)
+    rest = [i for i in range(len(detected)) if i not in held]
+    captions = []
+    for group in layout_groups([boxes[i] for i in rest]):
+        members = tuple(rest[k] for k in group)
+        block = [detected[i] for i in members]
+        if not (reads_as_italian(block) or interjection(block)):
+            continue
+        box, on_paper = lettering_box(image, [boxes[i] for i in members], CAPTION_PAD)
+        if on_paper or reads_as_italian(block):
+            captions.append(TextBalloon(box, "caption", members, by_layout=True))
+    return grown + captions
+
+
 def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, rtl: bool = False) -> Any:
     """A page analysis (tools.panels.PageAnalysis) whose balloons are checked against, and completed by,
     the lettering the named detector finds (see tools.panels.balloons.merge_text_balloons); unchanged
     when the detector is "none"."""
     from dataclasses import replace
 
-    from tools.panels.balloons import balloons_from_text, merge_text_balloons
+    from tools.panels.balloons import merge_text_balloons
 
     handle = get_text_detector(detector)
     if handle is None:
@@ -165,7 +236,7 @@ def add_text_balloons(image: Image.Image, analysis: Any, detector: str | None, r
     start, cpu = time.perf_counter(), time.process_time()
     detected, marks = page_lines(image, handle)
     lines = [line.box for line in detected]
-    grown = balloons_from_text(image, lines, marks)
+    grown = text_balloons(image, detected, marks)
     merged = merge_text_balloons(analysis.balloons, grown, lines, [p.box for p in analysis.panels], rtl)
     timings = {**analysis.timings, "text_balloons": time.perf_counter() - start}
     cpu_timings = {**analysis.cpu_timings, "text_balloons": time.process_time() - cpu}

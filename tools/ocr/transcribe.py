@@ -259,8 +259,8 @@ def lines_in(box: Sequence[int], detected: Sequence[Any]) -> list[Any]:
 def locate_balloons(page: Image.Image, text_detector: str | None = None) -> PageBalloons:
     """Balloons found by their outline, plus (with a text detector, see tools/ocr/text_regions.py) balloons
     grown from lettering that no found balloon holds, so text whose outline is open or missing is kept."""
-    from tools.ocr.text_regions import get_text_detector, page_lines
-    from tools.panels.balloons import balloons_from_text, merge_text_balloons
+    from tools.ocr.text_regions import get_text_detector, page_lines, text_balloons
+    from tools.panels.balloons import merge_text_balloons
 
     panels, balloons = find_balloons(page)
     detector = get_text_detector(text_detector)
@@ -268,7 +268,7 @@ def locate_balloons(page: Image.Image, text_detector: str | None = None) -> Page
         return PageBalloons(panels, balloons, ["outline"] * len(balloons), [[] for _ in balloons])
     detected, marks = page_lines(page, detector)
     lines = [line.box for line in detected]
-    grown = balloons_from_text(page, lines, marks)
+    grown = text_balloons(page, detected, marks)
     merged = merge_text_balloons(balloons, grown, lines, panels)
     readings = [
         sorted((detected[i] for i in held), key=lambda line: (line.box[1], line.box[0]))

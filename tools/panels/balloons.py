@@ -297,7 +297,8 @@ TEXT_GROWTH = 2.5  # line heights a balloon may reach beyond its lettering befor
 LINE_HEIGHT = 16  # px: each line's window is scaled so lettering stands about this tall
 BACKGROUND_TOLERANCE = 40  # max per-channel difference from the balloon's paper colour
 MIN_BACKGROUND = 150  # the paper under lettering is at least this light (gray level)
-MAX_INK = 120  # balloon lettering is dark (gray level of the lettering's Otsu class at most this)
+MAX_INK = 120  # balloon lettering is dark (the darkest quarter of the lettering's Otsu class at most this)
+MAX_INK_CHROMA = 60  # and black or grey: its median chroma (max - min channel) at most this
 JOIN_GAP = 0.8  # line heights between lines of one balloon (further apart: two balloons)
 OPEN_SIDE = 0.9  # a side whose paper reaches this share of the growth limit is open (gutter, art)
 ALIGNMENT = 3.0  # line heights: lines of one balloon align centres or ends this closely (lobes: further)
@@ -333,8 +334,12 @@ def _paper_colour(patch: np.ndarray) -> np.ndarray | None:
     _, light = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if light.sum() < 0.3 * light.size or light.sum() == light.size:
         return None
-    if float(np.median(gray[light == 0])) > MAX_INK:
-        return None
+    ink = light == 0
+    if float(np.percentile(gray[ink], 25)) > MAX_INK:
+        return None  # the darkest quarter: thin strokes of a small scan are mostly anti-aliased grey
+    chroma = patch.max(axis=2).astype(np.int16) - patch.min(axis=2)
+    if float(np.median(chroma[ink])) > MAX_INK_CHROMA:
+        return None  # coloured marks (painted sound effects, music notes), not black lettering
     colour = np.median(patch[light > 0], axis=0)
     return colour if float(np.median(gray[light > 0])) >= MIN_BACKGROUND else None
 
@@ -507,6 +512,7 @@ class TextBalloon:
     box: Box
     kind: str
     lines: tuple[int, ...]
+    by_layout: bool = False  # grouped by layout alone (no paper grew round it): an outline holding it wins
 
 
 def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[int] = ()) -> list[TextBalloon]:
@@ -529,6 +535,55 @@ def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[in
         if balloon is not None:
             out.append(TextBalloon(balloon[0], balloon[1], tuple(sorted(g.index for g in group))))
     return out
+
+
+def _same_block(a: Box, b: Box) -> bool:
+    """True when two lines read as one block of lettering by layout alone: lettered at one size (heights
+    within 1.5 x), at most JOIN_GAP line heights apart, overlapping in x when one is above the other, and
+    sharing an alignment (centred, or flush left or right)."""
+    gx, gy = _line_gap(a, b)
+    height = min(a[3], b[3])
+    if max(a[3], b[3]) > 1.5 * height or gy > JOIN_GAP * height or gx > JOIN_GAP * height:
+        return False
+    return not _misaligned(a, b)
+
+
+def layout_groups(lines: Sequence[Box]) -> list[list[int]]:
+    """Lines joined into blocks by layout (line height, gaps, alignment; see `_same_block`), without
+    looking at the paper: how lettering on open paper or on art is grouped. Indexes, top to bottom."""
+    parent = list(range(len(lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            if root(i) != root(j) and _same_block(lines[i], lines[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(lines)):
+        groups.setdefault(root(i), []).append(i)
+    return [sorted(g, key=lambda i: (lines[i][1], lines[i][0])) for g in groups.values()]
+
+
+def lettering_box(image: Any, lines: Sequence[Box], pad: float) -> tuple[Box, bool]:
+    """The box of a block of lettering that grew no balloon, and whether it stands on light paper: its
+    lines' box widened on each side by the light paper round it, at most `pad` line heights (a tight
+    balloon keeps its own margins; lettering on open paper or on art gets `pad`)."""
+    rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    text = _union(list(lines))
+    cap = int(round(pad * float(np.median([line[3] for line in lines]))))
+    grown = [g for g in (_grow_line(rgb, tuple(int(v) for v in line)) for line in lines) if g is not None]
+    margins = [min(m, cap) for m in _cross_margins(grown, text)] if grown else [cap] * 4
+    x0, y0 = max(0, text[0] - margins[0]), max(0, text[1] - margins[1])
+    x1 = min(rgb.shape[1], text[0] + text[2] + margins[2])
+    y1 = min(rgb.shape[0], text[1] + text[3] + margins[3])
+    return (x0, y0, x1 - x0, y1 - y0), bool(grown)
 
 
 def _box_iou(a: Box, b: Box) -> float:
@@ -570,7 +625,21 @@ def reconcile(
     its lines (IoU >= 0.5, holding all its lines) replaces it (it knows its tail), and so do outline
     balloons that split a grown balloon's lines between them (joined balloons); one near no grown
     balloon stays when its lines fill it; one that holds no line is art, and one that spans several grown
-    balloons or is a piece of one gives way to them. Returns (box, kind, outline or None, its lines)."""
+    balloons or is a piece of one gives way to them. Captions grouped by layout alone only fill the gaps:
+    one is kept when none of its lines is held by what was kept. Returns (box, kind, outline or None, its
+    lines)."""
+    kept = _reconcile_grown(found, [t for t in text if not t.by_layout], lines)
+    held = {i for *_, lines_held in kept for i in lines_held}
+    for t in text:
+        if t.by_layout and held.isdisjoint(t.lines):
+            kept.append((t.box, t.kind, None, t.lines))
+    return kept
+
+
+def _reconcile_grown(
+    found: Sequence[BalloonBox], text: Sequence[TextBalloon], lines: Sequence[Box]
+) -> list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]]:
+    """`reconcile` for the outline balloons and the balloons grown through paper."""
     kept: list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]] = []
     used: set[int] = set()
     lobes: set[int] = set()
