@@ -5,19 +5,25 @@
 Columns: dev (may be tuned on) and frozen (never looked at while changing code; only scored here), with
 95 % bootstrap intervals over pages. In the same run: the contour panel baseline (tools/panels/baseline.py)
 and, as the control for balloons and text, the outline-only route (no page-level text detector, as before
-issue 15); as the control for the balloon reader, the same route with `balloon_reader = "crop"`.
-Generated volumes (plain, and scan-like from tools/synth/scanlike.py) are read as smoke rows (figures on
-pages we draw are not accuracy). A table by page type follows.
+issue 15); as the control for the balloon reader, the same route with `balloon_reader = "crop"`; as the
+control for captions (lettering that grows no balloon kept when it reads as confident Italian), the same
+route with captions off. Controls reuse the product run's text detections (same lines, less time).
+Scan-like variants of the dev pages (evals/read_variants.py: 60 % size; grey photocopy scan) are read
+with and without captions: robustness checks on tuned pages, not accuracy. Generated volumes (plain, and
+scan-like from tools/synth/scanlike.py) are read as smoke rows (figures on pages we draw are not
+accuracy). A table by page type follows.
 Targets (issue 15, frozen split): panel F1 >= 0.95, balloon recall >= 0.95, CER <= 5 %; generated CER <= 1 %.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,10 +69,43 @@ def measure(report: ReadReport, rounds: int) -> dict[str, tuple[float | None, tu
     return out
 
 
+@contextmanager
+def captions_off() -> Iterator[None]:
+    """The route without captions (tools/ocr/text_regions.py `reads_as_italian` never true): the control."""
+    import tools.ocr.text_regions as text_regions
+
+    saved = text_regions.CAPTION_SCORE
+    text_regions.CAPTION_SCORE = float("inf")
+    try:
+        yield
+    finally:
+        text_regions.CAPTION_SCORE = saved
+
+
+def remember_detections(detector: str) -> None:
+    """Let the text detector answer a page it has already read from memory (controls reuse the lines)."""
+    from tools.ocr.text_regions import get_text_detector
+
+    handle = get_text_detector(detector)
+    if handle is None or getattr(handle, "_remembered", False):
+        return
+    detect, seen = handle.detect, {}
+
+    def remembered(image):  # type: ignore[no-untyped-def]
+        key = hashlib.sha1(image.tobytes()).hexdigest() + str(image.size)
+        if key not in seen:
+            seen[key] = detect(image)
+        return seen[key]
+
+    handle.detect = remembered  # type: ignore[method-assign]
+    handle._remembered = True  # type: ignore[attr-defined]
+
+
 def run(page_set, settings, detector: str) -> tuple[ReadReport, float]:  # type: ignore[no-untyped-def]
     """The report and the text detector's own seconds per page."""
     from tools.ocr.text_regions import get_text_detector
 
+    remember_detections(detector)
     handle = get_text_detector(detector)
     before = handle.seconds if handle else 0.0
     with console.status(f"{page_set.name} {page_set.split}, text detector {detector}"):
@@ -100,8 +139,12 @@ def main() -> None:
     parser.add_argument("--detector", default="rapidocr", help="text detector of the product route")
     parser.add_argument("--rounds", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-variants", dest="variants", action="store_false", help="skip the dev-page variants"
+    )
     args = parser.parse_args()
     settings = load_settings()
+    variants: dict[str, dict] = {}
     results: dict[str, dict] = {}
     speeds: dict[str, tuple[float, float]] = {}
     types: dict[str, dict[str, dict[str, float | int | None]]] = {}
@@ -118,13 +161,19 @@ def main() -> None:
                 types[f"{split}/{detector}"] = by_type(report)
             # control for the balloon reader: the same route reading each balloon's lettering crop
             crop = settings.model_copy(update={"balloon_reader": "crop"})
-            report, det_s = run(pages, crop, args.detector)
+            report, _ = run(pages, crop, args.detector)
             results[f"{split}/{args.detector}+crop"] = measure(report, args.rounds)
-            speeds[f"{split}/{args.detector}+crop"] = (report.seconds_per_page(), det_s)
+            with captions_off():  # control for captions: the route before them
+                report, _ = run(pages, settings, args.detector)
+            results[f"{split}/{args.detector}-captions"] = measure(report, args.rounds)
+            types[f"{split}/{args.detector}-captions"] = by_type(report)
+        if args.variants:
+            variants = variant_rows(args.pages, args.splits, settings, args.detector, args.rounds)
     else:
         console.print(f"[yellow]real pages not found at {args.pages}: real rows skipped[/]")
     generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
     _print(results, speeds, generated, args.detector, provenance)
+    _print_variants(variants)
     _print_types(types, args.detector)
     if args.json:
         from tools.atomic import write_text_atomic
@@ -134,6 +183,7 @@ def main() -> None:
             "speed": speeds,
             "by_type": types,
             "generated": {k: v[0] for k, v in generated.items()},
+            "dev_variants": variants,
         }
         write_text_atomic(args.json, json.dumps(data, indent=1, default=list) + "\n")
 
@@ -185,6 +235,47 @@ def _print_types(types: dict, detector: str) -> None:  # type: ignore[no-untyped
     console.print(table)
 
 
+def variant_rows(folder: Path, splits: Path, settings, detector: str, rounds: int) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """The dev pages as a small scan and as a grey photocopy scan, with and without captions."""
+    from evals.read_variants import write_variants
+
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dev = load_real_pages(folder, "dev", splits_file=splits)
+        for name, pages in write_variants(dev, tmp).items():
+            report, _ = run(pages, settings, detector)
+            rows[f"{name}, {detector}"] = measure(report, rounds)
+            with captions_off():
+                report, _ = run(pages, settings, detector)
+            rows[f"{name}, {detector}, captions off"] = measure(report, rounds)
+            report, _ = run(pages, settings, "none")
+            rows[f"{name}, outline only"] = measure(report, rounds)
+    return rows
+
+
+def _print_variants(variants: dict[str, dict]) -> None:
+    if not variants:
+        return
+    table = Table(
+        "dev variant / route",
+        "balloon recall",
+        "precision",
+        "phantoms",
+        "CER",
+        title="dev pages as scans (robustness on tuned pages, not accuracy)",
+        title_justify="left",
+    )
+    for name, stats in variants.items():
+        table.add_row(
+            name,
+            _fmt(*stats["balloon_recall"]),
+            _fmt(*stats["balloon_precision"]),
+            _fmt(*stats["phantoms"]),
+            _fmt(*stats["cer"], pct=True),
+        )
+    console.print(table)
+
+
 def smoke_rows(settings, pages: int, scan_pages: int, detector: str, rounds: int) -> dict:  # type: ignore[no-untyped-def]
     """Generated volumes (plain, and scan-like with and without the detector): smoke figures, not accuracy."""
     from tools.synth import generate_volume
@@ -219,17 +310,22 @@ def _print(results: dict, speeds: dict, generated: dict, detector: str, provenan
     if results:
         row("panel F1 (nuvola)", "panel_f1", detector, ">= 0.95")
         row("panel F1 (contour baseline)", "baseline_panel_f1", detector, "below nuvola")
+        off = f"{detector}-captions"
         row(f"balloon recall (text detector {detector})", "balloon_recall", detector, ">= 0.95")
+        row("balloon recall (captions off: control)", "balloon_recall", off)
         row("balloon recall (outline only: control)", "balloon_recall", "none")
         row(f"balloon precision ({detector})", "balloon_precision", detector)
+        row("balloon precision (captions off)", "balloon_precision", off)
         row("balloon precision (outline only)", "balloon_precision", "none")
         row(f"phantom detections, no lettering ({detector})", "phantoms", detector)
+        row("phantom detections (captions off)", "phantoms", off)
         row("phantom detections (outline only)", "phantoms", "none")
         row(f"CER end to end ({detector}, line reader)", "cer", detector, "<= 5 %", pct=True)
+        row("CER end to end (captions off: control)", "cer", off, "", pct=True)
         row(f"CER end to end ({detector}, crop reader: control)", "cer", f"{detector}+crop", "", pct=True)
         row("CER end to end (outline only)", "cer", "none", "", pct=True)
         row(f"WER end to end ({detector})", "wer", detector, "", pct=True)
-        for route in (detector, f"{detector}+crop", "none"):
+        for route in (detector, "none"):
             cells = [
                 f"{speeds[f'{s}/{route}'][0]:.2f} (text det. {speeds[f'{s}/{route}'][1]:.2f})"
                 if f"{s}/{route}" in speeds
