@@ -4,11 +4,17 @@ rejected by language instead of by outline."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from evals.panels import match_alternatives
+from evals.read_variants import write_variants
+from evals.real_pages import load_real_pages
 from tools.ocr.text_regions import TextLine, italian_words, reads_as_italian, text_balloons
+from tools.ocr.transcribe import locate_balloons, open_page
 from tools.panels.balloons import TextBalloon, layout_groups, reconcile
 from tools.panels.page import BalloonBox
 
@@ -91,3 +97,20 @@ def test_an_outline_balloon_holding_a_layout_caption_wins() -> None:
     assert [(box, found, held) for box, _, found, held in kept] == [((90, 80, 220, 100), outline, (0, 1))]
     alone = reconcile([], [caption], lines)  # no outline: the caption stands
     assert [(box, found) for box, _, found, _ in alone] == [((98, 98, 204, 69), None)]
+
+
+# Golden: DEV pages scanned small (60 %, evals/read_variants.py), where lettering fills its balloon and
+# its thin strokes turn grey; every GT balloon is found (E01P03's tight "Soddisfatto?!", E03P02's "Grrr...").
+@pytest.mark.parametrize("page", ["E01P03", "E03P02"])
+def test_golden_balloons_on_small_scans_of_real_dev_pages(
+    shared_dir: Path, tmp_path: Path, page: str
+) -> None:
+    folder = shared_dir / "comics" / "peppercarrot-it"
+    if not folder.is_dir():
+        pytest.skip("Pepper&Carrot pages not in ../shared")
+    dev = load_real_pages(folder, "dev")
+    dev = replace(dev, pages=[p for p in dev.pages if p.name.endswith(page)])
+    truth = write_variants(dev, tmp_path, ("small",))["small"].pages[0]
+    found = locate_balloons(open_page(truth.image), "rapidocr")
+    boxes = [b.box for b in found.balloons]
+    assert len(match_alternatives([b.boxes for b in truth.balloons], boxes)) == len(truth.balloons), boxes
