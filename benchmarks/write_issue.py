@@ -1,11 +1,14 @@
 """Benchmark `write-issue`: script quality before/after on four plots and several seeds, and stage timing.
 
-    .venv/bin/python benchmarks/write_issue.py [--seeds 3] [--before REF] [--before-seeds 1]
-        [--pages 4] [--other-pages 2] [--dev-only | --frozen-only] [--stop-after S] [-m ROLE=NAME ...] [--out DIR]
+    .venv/bin/python benchmarks/write_issue.py [--seeds 3] [--before REF] [--before-seeds 1] [--after REF]
+        [--pages 4] [--other-pages 2] [--dev-only | --frozen-only] [--jobs N] [--stop-after S]
+        [-m ROLE=NAME ...] [--out DIR]
 
 Every run is a `nuvola write-issue --no-render` in a fresh NUVOLA_HOME (no memory: the profile alone),
 run as a subprocess of the code under test: the working tree ("after"), and with --before REF the same
-command on `git archive REF` ("before"). The scripts are then measured by evals/script_quality.py
+command on `git archive REF` ("before"); with --after REF the "after" code is `git archive REF` too, so
+edits to the working tree during a long run do not reach it. --jobs N runs N write-issues side by side
+(llama.cpp decodes on one thread each by default; the seconds per run then count the sharing). The scripts are then measured by evals/script_quality.py
 (the same measures as `nuvola eval script`) and pooled per column: the dev plot (the demo's, looked at
 while tuning the writers) and three frozen plots (never looked at while changing code), before and after,
 beside the real dialogue of held-out ELTeC novels. -m ROLE=NAME reaches every run, so the benchmark runs
@@ -171,6 +174,15 @@ cli()
 """
 
 
+def corpus_env() -> dict[str, str]:
+    """NUVOLA_CORPUS_DIR for every code version: a tree unpacked by --before/--after lies elsewhere, and
+    would otherwise look for the novels beside itself, not find them, and write without its line bank."""
+    from tools.dialogue.corpus import corpus_dir
+
+    folder = corpus_dir()
+    return {"NUVOLA_CORPUS_DIR": str(folder)} if folder is not None else {}
+
+
 def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     """`nuvola write-issue --no-render` of one code version in its own home; the script path on success."""
     args = [
@@ -192,7 +204,7 @@ def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     ]
     for model in models:
         args += ["-m", model]
-    env = {**os.environ, "PYTHONPATH": str(code_dir)}
+    env = {**os.environ, "PYTHONPATH": str(code_dir), **corpus_env()}
     start = time.perf_counter()
     done = subprocess.run(args, cwd=code_dir, env=env, capture_output=True, text=True)
     run.seconds = time.perf_counter() - start
@@ -316,11 +328,38 @@ def run_order(codes: list[tuple[str, Path, int]], plots: list[tuple[str, str, in
     return order
 
 
+def run_all(order: list[tuple[Any, ...]], out: Path, args: Any, console: Console) -> list[Run]:
+    """Every run of `order`, `args.jobs` at a time; after --stop-after seconds no new run starts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.perf_counter()
+
+    def one(index: int, code: str, code_dir: Path, seed: int, plot: tuple[str, str, int]) -> Run | None:
+        split, text, pages = plot
+        if args.stop_after and time.perf_counter() - started > args.stop_after:
+            console.print(f"[yellow]--stop-after: {code} {split} seed {seed} of {text[:40]!r} not run[/]")
+            return None
+        name = f"{code}-{split}-{index}-s{seed}"
+        run = Run(code, split, text, seed, pages, out / name / "script.json", out / name / "home", "")
+        run_one(run, code_dir, args.model)
+        status = f"[red]{run.error}[/]" if run.error else "ok"
+        console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
+        return run
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        done = list(pool.map(lambda item: one(item[0], *item[1]), enumerate(order)))
+    return [run for run in done if run is not None]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per plot for the working tree")
     parser.add_argument("--before", metavar="REF", help="also run this git ref (the code before a change)")
     parser.add_argument("--before-seeds", type=int, default=1, help="seeds per plot for --before")
+    parser.add_argument(
+        "--after", metavar="REF", help="run this git ref as 'after' (default: the working tree)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="write-issue runs side by side")
     parser.add_argument("--pages", type=int, default=4, help="pages of the dev (demo) plot's issues")
     parser.add_argument("--other-pages", type=int, default=2, help="pages of the frozen plots' issues")
     parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
@@ -336,23 +375,13 @@ def main() -> None:
     console = Console(width=200)
     out = args.out or Path(tempfile.mkdtemp(prefix="nuvola-bench-"))
     out.mkdir(parents=True, exist_ok=True)
-    codes = [("after", REPO, args.seeds)]
+    codes = [("after", extract_ref(args.after, out) if args.after else REPO, args.seeds)]
     if args.before:
         codes.insert(0, ("before", extract_ref(args.before, out), args.before_seeds))
     plots = [] if args.frozen_only else [("dev", p, args.pages) for p in DEV_PLOTS]
     if not args.dev_only:
         plots += [("frozen", p, args.other_pages) for p in FROZEN_PLOTS]
-    runs: list[Run] = []
-    started = time.perf_counter()
-    for code, code_dir, seed, (split, plot, pages) in run_order(codes, plots):
-        if args.stop_after and time.perf_counter() - started > args.stop_after:
-            console.print(f"[yellow]--stop-after: {code} {split} seed {seed} of {plot[:40]!r} not run[/]")
-            continue
-        name = f"{code}-{split}-{len(runs)}-s{seed}"
-        run = Run(code, split, plot, seed, pages, out / name / "script.json", out / name / "home", "")
-        runs.append(run_one(run, code_dir, args.model))
-        status = f"[red]{run.error}[/]" if run.error else "ok"
-        console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
+    runs = run_all(run_order(codes, plots), out, args, console)
     from tools.settings import load_settings, parse_model_overrides
 
     settings = load_settings(home=out / "eval-home", models=parse_model_overrides(args.model))

@@ -92,3 +92,124 @@ def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
         ("after", 1, "p0"),
         ("after", 1, "p1"),
     ]
+
+
+def _scene_state() -> dict:
+    def panel(number: int, speakers: list[str], description: str) -> dict:
+        return {
+            "id": f"p1-t1-{number}",
+            "shot": "figura intera",
+            "description": description,
+            "figures": [],
+            "plan": {"caption": None, "speakers": speakers},
+        }
+
+    page = {
+        "number": 1,
+        "tiers": [
+            {
+                "panels": [
+                    panel(1, ["Tex", "Kit Carson"], "Tex trova le tracce dei carri."),
+                    panel(2, ["Tex"], "I contrabbandieri caricano i fucili."),
+                ]
+            }
+        ],
+    }
+    scene = {
+        "place": "IL GUADO",
+        "time": "ALL'ALBA",
+        "cast": ["Tex", "Kit Carson"],
+        "goal": "Seguire i carri.",
+    }
+    return {
+        "storyline": PLOT,
+        "cast": ["Tex", "Kit Carson"],
+        "seed": 0,
+        "outline": [scene],
+        "current_scene": 0,
+        "scene_pages": {"0": {"pages": [page]}},
+    }
+
+
+def test_balloon_prompt_tells_the_plot_and_puts_this_panels_lines_after_its_situation(fake_llm, monkeypatch):
+    import agent.specialists.voice as voice_module
+    import tools.dialogue.bank as bank
+
+    monkeypatch.setattr(bank, "corpus_bank", lambda: None)
+    monkeypatch.setattr(voice_module, "speech_model", lambda: None)
+    monkeypatch.setattr(voice_module, "word_weight", lambda: None)
+    answers = iter(
+        [
+            " Le tracce vanno verso il fiume.»",
+            " Sono carri pesanti, pieni di casse.»",
+            " Allora seguiamoli fino al confine.»",
+            " Quei messicani ci aspettano al guado.»",
+            " Fucili nuovi, e nessuno li ferma.»",
+            " Li fermeremo noi prima di sera.»",
+            " Il sole scotta e i cavalli hanno sete.»",
+            " Dietro quella collina c'è un canyon.»",
+            " Hanno lasciato un uomo di guardia.»",
+            " Aspettiamo che faccia buio.»",
+            " La pista gira a nord, verso le rocce.»",
+            " Ho contato sei cavalieri armati.»",
+        ]
+    )
+    fake_llm.responder = lambda prompt: next(answers)
+    ctx = WriteContext(
+        settings=load_settings(), profile=load_series_profile("tex"), models={"voice": fake_llm}
+    )
+    update = voice_module.voice(_scene_state(), SimpleNamespace(context=ctx))
+    said = [
+        b["text"]
+        for t in update["scene_dialogue"]["0"]["pages"][0]["tiers"]
+        for p in t["panels"]
+        for b in p["balloons"]
+    ]
+    assert len(said) == 3 and not update["fallbacks"]
+    carson = next(p for p in fake_llm.prompts if p.endswith("KIT CARSON:"))
+    second = next(p for p in fake_llm.prompts if "I contrabbandieri caricano" in p)
+    assert PLOT in carson, "the plot opens the prompt"
+    tex_line = "TEX: «" + said[0][:10].capitalize()
+    assert carson.index("Il guado, all'alba. Tex trova") < carson.index(tex_line), "same panel: after"
+    assert second.index(tex_line) < second.index("Il guado, all'alba. I contrabbandieri"), "earlier: before"
+
+
+def test_ranker_weighs_specific_situation_words_over_common_ones():
+    weights = {"contrabbandieri": 8.0, "uomo": 1.0, "fucili": 6.0, "sera": 1.5}
+    ranker = LineRanker(
+        "Un uomo guarda i contrabbandieri al guado.", weight=lambda w: weights.get(w, 5.0), novelty_weight=0
+    )
+    assert ranker.fit("Quel contrabbandiere ha fucili nuovi.") > ranker.fit("Quell'uomo ha fucili nuovi.")
+    assert ranker.fit("Il contrabbandiere!") == 1.0, "any ending of a situation word counts"
+    assert ranker.fit("Stasera piove.") == 0.0
+
+
+def test_min_p_and_repeat_penalty_reach_only_llama_cpp_models(fake_llm):
+    from agent.specialists.voice import Decoding, llama_options
+
+    assert "min_p" not in llama_options(fake_llm, Decoding(min_p=0.1))
+
+    class Llama(SimpleNamespace):
+        _llm_type = "llamacpp"
+
+    assert llama_options(Llama(client=None), Decoding(min_p=0.1)) == {"min_p": 0.1, "repeat_penalty": 1.1}
+
+
+def test_voice_tuning_variants_parse_and_refuse_unknown_keys():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "write_voices.py"
+    spec = importlib.util.spec_from_file_location("bench_write_voices", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    assert bench.parse_variant("hot:temperature=1.1,candidates=4") == (
+        "hot",
+        {"temperature": 1.1, "candidates": 4.0},
+    )
+    with pytest.raises(SystemExit, match="unknown"):
+        bench.parse_variant("x:temp=1")

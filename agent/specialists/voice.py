@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseLLM
@@ -24,7 +25,7 @@ from agent.write.context import WriteContext
 from agent.write.fallback import use_fallback
 from agent.write.generation import generate_candidates
 from agent.write.line_formats import letter, parse_balloon, sentence_case
-from agent.write.rerank import LineRanker, speech_model
+from agent.write.rerank import LineRanker, speech_model, word_weight
 from agent.write.state import VoiceOutput, WriteState
 from tools.dialogue.ngram import unletter
 from tools.errors import StructuredOutputError
@@ -36,10 +37,29 @@ OWN_LINES = 3
 REAL_LINES = 4
 """Lines of real novels' dialogue shown as examples, chosen for the situation."""
 CONTEXT_BALLOONS = 4
-CANDIDATES = 2
+CANDIDATES = 3
 """Usable candidates written per balloon before the ranker picks one."""
-ATTEMPTS = 4
+ATTEMPTS = 5
 """Seeds tried per balloon to find the candidates."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How a balloon's candidates are sampled, chosen on the dev plot with benchmarks/write_voices.py (same
+    panels, seed 0, 48 balloons: temperature 0.8 with 2 candidates gave perplexity 89 and distinct-2 0.84,
+    1.0 with 3 candidates 135 and 0.91, no fallback or repeat in either; real dialogue: 282 and 0.96)."""
+
+    temperature: float = 1.0
+    top_p: float = 0.95
+    min_p: float = 0.05
+    """llama.cpp only (its default): drop tokens under this share of the likeliest one."""
+    repeat_penalty: float = 1.1
+    """llama.cpp only (Nuvola's default): how much tokens already in the prompt are held back."""
+    candidates: int = CANDIDATES
+    attempts: int = ATTEMPTS
+
+
+DECODING = Decoding()
 META_WORD_FORMS = (
     "scena",
     "scene",
@@ -155,7 +175,13 @@ class SceneVoices:
         for number, speaker in enumerate(plan["speakers"], start=1):
             text = self.line(panel, speaker, number)
             balloons.append({"kind": "speech", "speaker": speaker, "text": text})
-            self.previous.append({"label": speaker_label(speaker), "text": sentence_case(text, self.names)})
+            self.previous.append(
+                {
+                    "label": speaker_label(speaker),
+                    "text": sentence_case(text, self.names),
+                    "panel": panel["id"],
+                }
+            )
             self.used.append(text)
         return {**{k: v for k, v in panel.items() if k != "plan"}, "balloons": balloons}
 
@@ -188,24 +214,32 @@ class SceneVoices:
         query = f"{panel['description']} {self.scene.get('goal', '')} {last}"
         return bank.similar(query, k=REAL_LINES, answer=last.endswith("?"))
 
+    def prompt(self, card: CharacterCard, panel: dict[str, Any], examples: list[str]) -> str:
+        """The balloon prompt: the story, the examples, the lines of earlier panels, then this panel's
+        situation and the lines already said in it, so the line answers what happens here."""
+        recent = self.previous[-CONTEXT_BALLOONS:]
+        return writer_prompt(
+            "balloon",
+            card=card,
+            storyline=self.state["storyline"],
+            examples=examples,
+            situation=self.situation(panel),
+            before=[b for b in recent if b.get("panel") != panel["id"]],
+            here=[b for b in recent if b.get("panel") == panel["id"]],
+        )
+
     def line(self, panel: dict[str, Any], speaker: str, number: int) -> str:
         """One balloon: the best of the speaker's model's candidates, else an unused line of theirs, logged."""
         card = card_for(self.ctx.profile, speaker)
         own = self.lines_of(card)
-        situation = self.situation(panel)
         examples = list(dict.fromkeys([*self.real_lines(panel), *own]))
-        prompt = writer_prompt(
-            "balloon",
-            card=card,
-            examples=examples,
-            situation=situation,
-            previous=self.previous[-CONTEXT_BALLOONS:],
-        )
+        prompt = self.prompt(card, panel, examples)
         where = f"{panel['id']} balloon {number}"
         vocabulary = self.ctx.vocabulary(self.state["storyline"])
         seen = [*examples, *own, *self.canon, *self.used]
         seed = derive_seed(self.state.get("seed", 0), "voice", panel["id"], number)
         llm = voice_llm(self.ctx, card.name)
+        decoding = DECODING
         try:
             candidates = generate_candidates(
                 self.ctx,
@@ -213,20 +247,37 @@ class SceneVoices:
                 prompt,
                 lambda text: parse_balloon(text, seen, vocabulary, self.used),
                 what=f"line {where} ({card.name})",
-                seeds=[seed + i for i in range(ATTEMPTS)],
-                wanted=CANDIDATES,
+                seeds=[seed + i for i in range(decoding.attempts)],
+                wanted=decoding.candidates,
                 max_tokens=48,
                 stop=["»", "\n"],
-                temperature=0.8,
+                temperature=decoding.temperature,
+                top_p=decoding.top_p,
                 llm=llm,
-                **decoding_bias(llm),
+                **llama_options(llm, decoding),
             )
         except StructuredOutputError as exc:
             self.fallbacks.append(use_fallback(self.ctx, where, f"{card.name}'s line", exc))
             return self.fallback_line(card)
-        context = f"{situation} {self.scene.get('goal', '')} {self.state['storyline']}"
-        return LineRanker(context, vocabulary, speech_model(), earlier=[*self.used, *examples]).best(
-            candidates
+        return self.ranker(panel, examples).best(candidates)
+
+    def ranker(self, panel: dict[str, Any], examples: list[str]) -> LineRanker:
+        """The ranker for this panel: its situation, the scene's goal, the plot and the cast's names are
+        what a line may be about; the issue's lines and the examples are what it should not say again."""
+        context = " ".join(
+            [
+                self.situation(panel),
+                self.scene.get("goal", ""),
+                self.state["storyline"],
+                *self.state.get("cast", []),
+            ]
+        )
+        return LineRanker(
+            context,
+            self.ctx.vocabulary(self.state["storyline"]),
+            speech_model(),
+            earlier=[*self.used, *examples],
+            weight=word_weight(),
         )
 
     def fallback_line(self, card: CharacterCard) -> str:
@@ -237,6 +288,14 @@ class SceneVoices:
             if fold(candidate) not in used:
                 return letter(candidate)
         return letter(candidates[len(self.used) % len(candidates)])
+
+
+def llama_options(llm: BaseLLM, decoding: Decoding) -> dict[str, Any]:
+    """What only llama.cpp takes: the meta-word ban, min-p sampling and the repeat penalty."""
+    options = decoding_bias(llm)
+    if getattr(llm, "_llm_type", "") == "llamacpp":
+        options |= {"min_p": decoding.min_p, "repeat_penalty": decoding.repeat_penalty}
+    return options
 
 
 def decoding_bias(llm: BaseLLM) -> dict[str, Any]:

@@ -13,7 +13,7 @@ not already said in the issue or shown as examples; content is how many content 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -22,10 +22,17 @@ from tools.dialogue.bank import STOP_WORDS
 from tools.dialogue.ngram import WORD, unletter
 
 SITUATION_WEIGHT = 1.0
-"""Log-probability per token that one content word shared with the situation is worth (at full share)."""
-FLUENCY_FLOOR = -3.5
+"""Worth of a line whose content words are all found in the situation (each word counted by its weight:
+a specific word, `contrabbandieri`, counts more than a common one, `uomo`)."""
+FLUENCY_FLOOR = -6.5
 """Mean log-probability per token under the speech model below which a line starts to cost: about the
-10th percentile of the training novels' own short lines (3-16 words) under that model."""
+10th percentile of real short lines (3-16 words) the model has NOT seen (`benchmarks/write_voices.py
+--floor`: training novels split by author, a third scored under a model of the rest: -6.5; median -5.0).
+The floor used to be -3.5, the 10th percentile of lines the model was fitted on, which made almost every
+unseen real line pay and so chose the most predictable candidate."""
+TIE_BREAK = 0.01
+"""Worth of one nat of fluency above the floor: enough to choose between two lines that are otherwise
+worth the same (the same words in another order), too little to prefer a stock phrase to a new line."""
 NOVELTY_WEIGHT = 2.0
 """Worth of a line whose word pairs are all new to the issue (at full share). Chosen on 12 balloons of
 the dev plot with 6 recorded candidates each: distinct-2 0.90 -> 0.94 at two candidates a line,
@@ -44,6 +51,19 @@ def speech_model() -> Any | None:
     return speech_lm(folder) if folder is not None else None
 
 
+def word_weight() -> Callable[[str], float] | None:
+    """How specific a word is (tools.dialogue.bank.LineBank.weight), or None without the corpus."""
+    from tools.dialogue.bank import corpus_bank
+
+    bank = corpus_bank()
+    return bank.weight if bank is not None else None
+
+
+def stem(word: str) -> str:
+    """A word without its last letter (Italian endings: `fucile`/`fucili`, `messicano`/`messicani`)."""
+    return word[:-1] if len(word) > 4 else word
+
+
 def word_pairs(text: str) -> set[tuple[str, str]]:
     """The line's word bigrams (lower-cased, accents read from lettering)."""
     words = WORD.findall(unletter(text).lower())
@@ -59,14 +79,18 @@ class LineRanker:
     model: Any | None = None
     earlier: Sequence[str] = ()
     """Lines already in the issue and the examples the prompt showed: their word pairs are not new."""
+    weight: Callable[[str], float] | None = None
+    """How specific a word is (the line bank's inverse document frequency); None: every word counts 1."""
     floor: float = FLUENCY_FLOOR
     novelty_weight: float = NOVELTY_WEIGHT
     content_weight: float = CONTENT_WEIGHT
     _said: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+    _context: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for line in self.earlier:
             self._said |= word_pairs(line)
+        self._context = {stem(w) for w in self.content(self.situation)}
 
     def content(self, text: str) -> set[str]:
         return {w for w in WORD.findall(unletter(text).lower()) if w not in STOP_WORDS and len(w) > 2}
@@ -89,12 +113,21 @@ class LineRanker:
         pairs = word_pairs(line)
         return len(pairs - self._said) / len(pairs) if pairs else 0.0
 
+    def fit(self, line: str) -> float:
+        """The weighted share of the line's content words found in the situation, any ending (0 to 1)."""
+        mine = self.content(line)
+        weigh = self.weight or (lambda _word: 1.0)
+        total = sum(weigh(w) for w in mine)
+        return sum(weigh(w) for w in mine if stem(w) in self._context) / total if total else 0.0
+
     def score(self, line: str) -> float:
-        mine, context = self.content(line), self.content(self.situation)
-        shared = len(mine & context) / len(mine) if mine else 0.0
+        """Situation fit, novelty and content, less what the line lacks of the fluency floor; fluency
+        itself only breaks ties (TIE_BREAK per nat)."""
+        mine = self.content(line)
         return (
             self.disfluency(line)
-            + SITUATION_WEIGHT * shared
+            + TIE_BREAK * self.fluency(line)
+            + SITUATION_WEIGHT * self.fit(line)
             + self.novelty_weight * self.novelty(line)
             + self.content_weight * min(len(mine), CONTENT_WORDS) / CONTENT_WORDS
         )

@@ -47,6 +47,8 @@ class LineBank:
     lines: list[str]
     vectorizer: Any = None
     matrix: Any = field(default=None, repr=False)
+    _idf: dict[str, float] = field(default_factory=dict, repr=False)
+    _rarest: float = field(default=1.0, repr=False)
 
     @classmethod
     def from_lines(cls, lines: Sequence[str]) -> LineBank:
@@ -60,6 +62,17 @@ class LineBank:
             sublinear_tf=True,
         )
         return cls(kept, vectorizer, vectorizer.fit_transform(kept))
+
+    def weight(self, word: str) -> float:
+        """How specific a (lower-case) word is: its inverse document frequency among the lines; a word no
+        line has weighs as much as the rarest."""
+        if not self.lines:
+            return 1.0
+        if not self._idf:
+            names = self.vectorizer.get_feature_names_out()
+            self._idf = {str(w): float(v) for w, v in zip(names, self.vectorizer.idf_, strict=True)}
+            self._rarest = max(self._idf.values(), default=1.0)
+        return self._idf.get(word, self._rarest)
 
     def similar(self, situation: str, k: int = 6, answer: bool = False) -> list[str]:
         """The `k` lines most like `situation`; with `answer`, no questions (the line replies to one)."""
