@@ -178,24 +178,39 @@ def print_targets(rows: list[dict[str, object]], timing: dict[str, float]) -> No
 
 
 def fit_fusion(corpus: Path) -> None:
-    """Fit the harness's fusion weights on the dev protocol at 1,000 words (never the frozen authors) and
-    check them fold against fold; the printed weights are what COMBINATION in evals/attribution.py holds."""
+    """Fit the author LMs' channel weights and sharpness, then the harness's fusion weights, on the dev
+    protocol at 1,000 words (never the frozen authors), each checked fold against fold. The printed weights
+    are what AuthorLM's defaults and COMBINATION in evals/attribution.py hold."""
     from evals.attribution import COMBINATION
-    from evals.attribution_fusion import cross_fit, fit_weights, leave_one_out_scores
+    from evals.attribution_fusion import leave_one_out_scores
 
     parts = list(COMBINATION)
     folds = leave_one_out_scores(corpus, AttributionConfig(chunk_words=1000), parts, part="dev")
-    print(f"fusion weights fitted on the dev protocol ({sum(len(f.truth) for f in folds)} chunks):")
-    print("  " + json.dumps(fit_weights(folds, parts)))
-    for check in cross_fit(folds, parts):
-        print(
-            f"  fitted on fold {check.fitted_on} {json.dumps(check.weights)}: fold {check.tested_on} "
-            f"top-1 {check.accuracy:.1%}, log-loss {check.log_loss:.3f}"
-        )
+    print(f"dev protocol, 1,000 words: {' + '.join(str(len(f.truth)) for f in folds)} chunks")
+    for name in folds[0].scores:
+        right = [(f.scores[name].argmax(axis=1) == f.truth).mean() for f in folds]
+        print(f"  {name:<22} top-1 by fold: " + ", ".join(f"{r:.1%}" for r in right))
+    channels = [k for k in folds[0].scores if k.startswith(f"{AUTHOR_LM}.")]
+    if channels:
+        print_fit("author LM channels (the weights times the sharpness)", folds, channels)
+    print_fit("author LMs alone (the weight is the sharpness at 1,000 words)", folds, [AUTHOR_LM])
+    print_fit("harness (COMBINATION)", folds, parts)
     for i, fold in enumerate(folds):
         fused = sum(fold.stacked(parts)[:, :, k] * COMBINATION[m] for k, m in enumerate(parts))
         right = (fused.argmax(axis=1) == fold.truth).mean()
         print(f"  fold {i} with the committed weights: top-1 {right:.1%}")
+
+
+def print_fit(title: str, folds: list, methods: list[str]) -> None:
+    """Conditional-logit weights of `methods` on every dev fold, and the fold-against-fold check."""
+    from evals.attribution_fusion import cross_fit, fit_weights
+
+    print(f"{title}: " + json.dumps(fit_weights(folds, methods)))
+    for check in cross_fit(folds, methods):
+        print(
+            f"  fitted on fold {check.fitted_on} {json.dumps(check.weights)}: fold {check.tested_on} "
+            f"top-1 {check.accuracy:.1%}, log-loss {check.log_loss:.3f}"
+        )
 
 
 def main() -> None:

@@ -88,8 +88,10 @@ def leave_one_out_scores(
     corpus_dir: Path | str, config: AttributionConfig, methods: Sequence[str], part: str = "dev"
 ) -> list[FoldScores]:
     """Each fold's scores of its held-out chunks by every method in `methods` (the dev protocol by default:
-    the frozen authors of the split are neither trained on nor scored)."""
+    the frozen authors of the split are neither trained on nor scored); author LMs with several channels
+    add each channel's impostor z-scores as `author_lm.<channel>`."""
     from evals.attribution import dev_texts, fitted, load_split, read_chunks
+    from evals.author_lm import AuthorLM
     from evals.corpus import leave_one_novel_out, list_texts
 
     texts = list_texts(Path(corpus_dir))
@@ -102,6 +104,14 @@ def leave_one_out_scores(
         classes = np.unique(np.asarray(labels))
         known = [t for t in fold.test if t.author in set(labels)]
         test, truth = read_chunks(known, config.chunk_words, False, errors)
-        scores = {m: fitted(config, m, fold, train, labels).scores(test) for m in methods}
+        scores = {}
+        for method in methods:
+            model = fitted(config, method, fold, train, labels)
+            if isinstance(model, AuthorLM):  # each channel too, scored once
+                channels = model.channel_scores(test)
+                scores[method] = sum(model.channels[c].weight * z for c, z in channels.items())
+                scores |= {f"{method}.{c}": z for c, z in channels.items()} if len(channels) > 1 else {}
+            else:
+                scores[method] = model.scores(test)
         out.append(FoldScores(scores, np.searchsorted(classes, np.asarray(truth))))
     return out

@@ -1,9 +1,11 @@
 """Per-author n-gram language models: a chunk goes to the author whose own model predicts it best.
 
-Each author gets interpolated modified Kneser-Ney models (Chen & Goodman 1999) over word/punctuation tokens
-(proper names masked) and, optionally, over characters, counted exactly with numpy (every n-gram is one
-int64 code). A chunk's score for an author is how much better than usual that author's models predict it;
-scores become calibrated probabilities with one softmax temperature that shrinks as chunks grow.
+Each author gets an interpolated modified Kneser-Ney model (Chen & Goodman 1999) over word/punctuation
+4-grams (proper names masked) that backs off, below its unigrams, to the unigrams of all authors' text;
+optional channels model characters or the topic-free word skeleton. N-grams are counted exactly with numpy
+(every n-gram is one int64 code). A chunk's score for an author is how much better than usual that author's
+model predicts it; scores become calibrated probabilities with one softmax temperature that shrinks as
+chunks grow.
 
 KenLM was considered: its Python package only queries ARPA files and its trainer is a separate C++ build,
 so the counts and smoothing are done here in a few vectorised steps instead.
@@ -16,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -73,19 +76,79 @@ class Vocabulary:
     """Word ids 1..K for the K most frequent tokens of the training text; the rest share id 0."""
 
     index: dict[str, int] = field(default_factory=dict)
+    bits: int = WORD_BITS
 
     @classmethod
-    def fit(cls, texts: Sequence[str], min_count: int = 2, size: int = (1 << WORD_BITS) - 1) -> Vocabulary:
+    def fit(cls, texts: Sequence[str], min_count: int = 2, bits: int = WORD_BITS) -> Vocabulary:
+        """The words seen at least `min_count` times, at most 2^bits - 1 of them (the most frequent)."""
         counts = Counter(t for text in texts for t in tokens(text))
         kept = sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
-        return cls({w: i + 1 for i, w in enumerate(kept[:size])})
+        return cls({w: i + 1 for i, w in enumerate(kept[: (1 << bits) - 1])}, bits)
 
     @property
     def base(self) -> int:
-        return 1 << WORD_BITS
+        return 1 << self.bits
+
+    @property
+    def size(self) -> int:
+        """Symbols in use: the unknown word and the kept words."""
+        return len(self.index) + 1
+
+    pad = UNKNOWN
 
     def encode(self, text: str) -> np.ndarray:
         return np.array([self.index.get(t, UNKNOWN) for t in tokens(text)], dtype=np.int64)
+
+
+@dataclass
+class CharEncoder:
+    """Characters as symbols (CHAR_SYMBOLS); a chunk is preceded by spaces."""
+
+    base: int = CHAR_BASE
+    size: int = len(CHAR_SYMBOLS) + 1
+    pad: int = 1
+
+    def encode(self, text: str) -> np.ndarray:
+        return encode_chars(text)
+
+
+@dataclass
+class SkeletonVocabulary:
+    """Topic-free tokens: the `keep` most frequent tokens (function words, punctuation, the name mark) stay
+    themselves; every other word becomes the class of its last `suffix` letters (`~re`, `~va`, `~te`), so
+    the model sees syntax and inflection, not what a novel is about."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    suffix: int = 2
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], keep: int = 300, suffix: int = 2) -> SkeletonVocabulary:
+        counts = Counter(t for text in texts for t in tokens(text))
+        kept = sorted(counts, key=lambda w: (-counts[w], w))[:keep]
+        vocab = cls({w: i + 1 for i, w in enumerate(kept)}, suffix)
+        classes: Counter[str] = Counter()
+        for token, n in counts.items():
+            classes[vocab.symbol(token)] += n
+        for symbol in sorted(c for c, n in classes.items() if n >= 2 and c not in vocab.index):
+            vocab.index[symbol] = len(vocab.index) + 1
+        return vocab
+
+    def symbol(self, token: str) -> str:
+        return token if token in self.index or not token.isalpha() else "~" + token[-self.suffix :]
+
+    @property
+    def size(self) -> int:
+        return len(self.index) + 1
+
+    @property
+    def base(self) -> int:
+        return 1 << max(1, (self.size - 1).bit_length())
+
+    pad = UNKNOWN
+
+    def encode(self, text: str) -> np.ndarray:
+        index = self.index
+        return np.array([index.get(self.symbol(t), UNKNOWN) for t in tokens(text)], dtype=np.int64)
 
 
 def gram_codes(seq: np.ndarray, order: int, base: int) -> np.ndarray:
@@ -167,12 +230,30 @@ class NgramLM:
             self.tables.append(OrderTable.build(keys, counts, self.base))
         return self
 
-    def gram_logprob(self, grams: np.ndarray) -> np.ndarray:
-        """ln P(last symbol | the others) of each top-order code (shorter contexts back off)."""
-        p = np.full(len(grams), 1.0 / self.base)
+    def gram_prob(self, grams: np.ndarray, floor: np.ndarray | None = None) -> np.ndarray:
+        """P(last symbol | the others) of each top-order code (shorter contexts back off); below the
+        unigrams, `floor[symbol]` (a distribution over the symbols) or else uniform."""
+        if floor is None:
+            p = np.full(len(grams), 1.0 / self.base)
+        else:
+            p = floor[grams % self.base].astype(np.float64)
         for n, table in enumerate(self.tables, start=1):
             p = table.interpolate(grams % self.base**n, p, self.base)
-        return np.log(p)
+        return p
+
+    def gram_logprob(self, grams: np.ndarray, floor: np.ndarray | None = None) -> np.ndarray:
+        """ln P(last symbol | the others) of each top-order code."""
+        return np.log(self.gram_prob(grams, floor))
+
+
+def unigram_floor(sequences: Sequence[np.ndarray], size: int, base: int) -> np.ndarray:
+    """Add-one unigram distribution of the symbols 0..size-1 over all authors' text (0 above `size`): what an
+    author's model falls back on for a word it never used, instead of 1/base."""
+    flat = np.concatenate(list(sequences)) if sequences else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(flat, minlength=size)[:size].astype(np.float64)
+    floor = np.zeros(base)
+    floor[:size] = (counts + 1.0) / (counts.sum() + size)
+    return floor
 
 
 @dataclass
@@ -194,10 +275,16 @@ class ChunkGrams:
         unique, inverse = np.unique(flat, return_inverse=True)
         return cls(unique, inverse, chunk, len(codes))
 
-    def loglik(self, lm: NgramLM) -> np.ndarray:
-        """Total log-likelihood of each chunk under `lm`."""
-        per_position = lm.gram_logprob(self.unique)[self.inverse]
-        return np.bincount(self.chunk, weights=per_position, minlength=self.n_chunks)
+    def loglik(
+        self, lm: NgramLM, floor: np.ndarray | None = None, mix: tuple[np.ndarray, float] | None = None
+    ) -> np.ndarray:
+        """Total log-likelihood of each chunk under `lm` (with `floor` below its unigrams); `mix` = (a
+        background model's probabilities of `unique`, its share) interpolates the two linearly."""
+        p = lm.gram_prob(self.unique, floor)
+        if mix is not None:
+            background, share = mix
+            p = (1.0 - share) * p + share * background
+        return np.bincount(self.chunk, weights=np.log(p)[self.inverse], minlength=self.n_chunks)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -233,32 +320,77 @@ class Impostors:
 
 
 @dataclass
-class AuthorLM:
-    """One word LM and/or one character LM per author; a chunk's score for an author is the weighted sum over
-    channels of how much better than usual that author's model predicts it (log-likelihood per character,
-    z-scored per channel on impostors).
+class Channel:
+    """One kind of per-author model (characters, words or the word skeleton): its encoder, one n-gram model
+    per author, the shared unigram floor and, optionally, a background model of all authors' text."""
 
-    `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness · (words/1000)^power):
-    evidence grows with the chunk. The defaults (word trigrams with names masked, the character channel off,
-    sharpness 6.5 by log-loss at 1,000 words, power 0.5 assumed) were chosen on both dev folds of the
-    ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the figures.
+    name: str
+    order: int
+    weight: float
+    mask_names: bool
+    encoder: Any
+    models: list[NgramLM] = field(default_factory=list)
+    floor: np.ndarray | None = None
+    background: NgramLM | None = None
+    background_share: float = 0.0
+
+    def fit(self, texts: Sequence[str], use_floor: bool) -> Channel:
+        sequences = [self.encoder.encode(t) for t in texts]
+        base = self.encoder.base
+        self.models = [NgramLM(self.order, base).fit(seq) for seq in sequences]
+        self.floor = unigram_floor(sequences, self.encoder.size, base) if use_floor else None
+        if self.background_share > 0:
+            self.background = NgramLM(self.order, base).fit(np.concatenate(sequences))
+        return self
+
+    def logliks(self, texts: Sequence[str]) -> np.ndarray:
+        """Log-likelihood of each text (rows) under each author's model (columns)."""
+        if not texts:
+            return np.zeros((0, len(self.models)))
+        seqs = [self.encoder.encode(t) for t in texts]
+        grams = ChunkGrams.build(seqs, self.order, self.encoder.base, pad=self.encoder.pad)
+        mix = None
+        if self.background is not None:
+            mix = (self.background.gram_prob(grams.unique, self.floor), self.background_share)
+        return np.column_stack([grams.loglik(m, self.floor, mix) for m in self.models])
+
+
+@dataclass
+class AuthorLM:
+    """Per-author n-gram models over up to three channels; a chunk's score for an author is the weighted sum
+    over channels of how much better than usual that author's model predicts it (log-likelihood per
+    character, z-scored per channel on impostors).
+
+    Channels: `char` (characters), `word` (words and punctuation, proper names masked) and `skeleton` (the
+    word sequence with every word outside the most frequent `skeleton_keep` replaced by its ending: syntax
+    and inflection without topic). With `background_floor`, an author's model backs off to the unigram
+    distribution of all authors' text rather than to uniform, so a word the author never used costs what
+    it costs in the language, not a fixed penalty; `background_share` further mixes in a model of all
+    authors' text. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
+    (words/1000)^power). The defaults (word 4-grams over the background floor, the other channels off,
+    sharpness by log-loss at 1,000 words) were chosen on both dev folds of the ELTeC-ita split
+    (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the figures.
     """
 
     char_order: int = 6
-    word_order: int = 3
+    word_order: int = 4
+    skeleton_order: int = 4
     char_weight: float = 0.0
     word_weight: float = 1.0
+    skeleton_weight: float = 0.0
+    skeleton_keep: int = 300
+    skeleton_suffix: int = 2
+    background_floor: bool = True
+    background_share: float = 0.0
     max_train_words: int = 0
     mask_names: bool = False
     word_mask_names: bool = True
     impostor_chunks: int = 8
     impostor_words: int = 1000
-    sharpness: float = 6.5
+    sharpness: float = 7.8
     sharpness_power: float = 0.5
     classes: np.ndarray = field(default_factory=lambda: np.array([]))
-    char_models: list[NgramLM] = field(default_factory=list)
-    word_models: list[NgramLM] = field(default_factory=list)
-    vocabulary: Vocabulary | None = None
+    channels: dict[str, Channel] = field(default_factory=dict)
     impostors: dict[str, Impostors] = field(default_factory=dict)
     names: NameLexicon | None = None
 
@@ -268,29 +400,42 @@ class AuthorLM:
         self.classes = np.unique(labels_arr)
         if len(self.classes) < 2:
             raise ValueError("author language models need texts of at least two authors to compare")
-        if self.char_weight <= 0 and (self.word_order <= 0 or self.word_weight <= 0):
-            raise ValueError("author language models need a channel: a positive char_weight or word_weight")
         texts = [" ".join(c for c, lab in zip(chunks, labels, strict=True) if lab == a) for a in self.classes]
-        self.names = NameLexicon.fit(texts) if self.mask_names or self.word_mask_names else None
+        plan = self._channel_plan()
+        if not plan:
+            raise ValueError(
+                "author language models need a channel: a positive char, word or skeleton weight"
+            )
+        self.names = NameLexicon.fit(texts) if any(mask for *_, mask in plan) else None
         train = [self._capped(t) for t in texts]
-        self.char_models = []
-        if self.char_weight > 0:
-            char_train = self._masked(train, self.mask_names)
-            self.char_models = [NgramLM(self.char_order, CHAR_BASE).fit(encode_chars(t)) for t in char_train]
-        self.word_models = []
-        if self.word_order > 0 and self.word_weight > 0:
-            word_train = self._masked(train, self.word_mask_names)
-            self.vocabulary = Vocabulary.fit(word_train)
-            base = self.vocabulary.base
-            self.word_models = [
-                NgramLM(self.word_order, base).fit(self.vocabulary.encode(t)) for t in word_train
-            ]
+        self.channels = {}
+        for name, order, weight, mask in plan:
+            masked = self._masked(train, mask)
+            channel = Channel(name, order, weight, mask, self._encoder(name, masked))
+            channel.background_share = self.background_share if name != "char" else 0.0
+            self.channels[name] = channel.fit(masked, self.background_floor)
         probe, owners = self._impostor_probe(texts)
         self.impostors = {
             name: Impostors.fit(per_char, owners, self.classes)
             for name, per_char in self.per_char(probe).items()
         }
         return self
+
+    def _channel_plan(self) -> list[tuple[str, int, float, bool]]:
+        """(name, order, weight, mask names) of each channel in use."""
+        plan = [
+            ("char", self.char_order, self.char_weight, self.mask_names),
+            ("word", self.word_order, self.word_weight, self.word_mask_names),
+            ("skeleton", self.skeleton_order, self.skeleton_weight, self.word_mask_names),
+        ]
+        return [p for p in plan if p[1] > 0 and p[2] > 0]
+
+    def _encoder(self, name: str, texts: Sequence[str]) -> Any:
+        if name == "char":
+            return CharEncoder()
+        if name == "word":  # the longest vocabulary whose n-grams fit in 62 bits (20 bits for trigrams)
+            return Vocabulary.fit(texts, bits=min(WORD_BITS, 62 // self.word_order))
+        return SkeletonVocabulary.fit(texts, self.skeleton_keep, self.skeleton_suffix)
 
     def _masked(self, texts: Sequence[str], mask: bool) -> list[str]:
         """Proper names (mostly Title-case words) replaced by one mark: names belong to a novel, not a style."""
@@ -313,23 +458,15 @@ class AuthorLM:
 
     def channel_logliks(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
         """Log-likelihood of each chunk (rows) under each author's model (columns), per channel."""
-        if not self.char_models and not self.word_models:
+        if not self.channels:
             raise RuntimeError("AuthorLM used before fit")
+        masked: dict[bool, list[str]] = {}
         out = {}
-        if self.char_models:
-            seqs = [encode_chars(c) for c in self._masked(chunks, self.mask_names)]
-            out["char"] = self._logliks(seqs, self.char_models, self.char_order, CHAR_BASE)
-        if self.word_models and self.vocabulary is not None:
-            words = [self.vocabulary.encode(c) for c in self._masked(chunks, self.word_mask_names)]
-            out["word"] = self._logliks(words, self.word_models, self.word_order, self.vocabulary.base)
+        for name, channel in self.channels.items():
+            if channel.mask_names not in masked:
+                masked[channel.mask_names] = self._masked(chunks, channel.mask_names)
+            out[name] = channel.logliks(masked[channel.mask_names])
         return out
-
-    @staticmethod
-    def _logliks(seqs: list[np.ndarray], models: list[NgramLM], order: int, base: int) -> np.ndarray:
-        if not seqs:
-            return np.zeros((0, len(models)))
-        grams = ChunkGrams.build(seqs, order, base, pad=1 if base == CHAR_BASE else UNKNOWN)
-        return np.column_stack([grams.loglik(m) for m in models])
 
     def per_char(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
         """Per channel, the log-likelihood per character of each chunk under each author's model."""
@@ -344,8 +481,8 @@ class AuthorLM:
 
     def scores(self, chunks: Sequence[str]) -> np.ndarray:
         """Weighted sum of the channels' impostor z-scores (each channel is z-scaled on its own)."""
-        weights = {"char": self.char_weight, "word": self.word_weight}
-        return sum(weights[name] * z for name, z in self.channel_scores(chunks).items())  # type: ignore[return-value]
+        z = self.channel_scores(chunks)
+        return sum(self.channels[name].weight * scores for name, scores in z.items())  # type: ignore[return-value]
 
     def probabilities_from(self, scores: np.ndarray, words: Sequence[int]) -> np.ndarray:
         length = np.maximum(np.asarray(words, dtype=np.float64), 1.0) / 1000.0
@@ -359,6 +496,13 @@ class AuthorLM:
         return self.classes[self.scores(chunks).argmax(axis=1)]
 
     def config(self) -> dict[str, object]:
-        keys = ("char_order", "word_order", "char_weight", "word_weight", "max_train_words", "mask_names")
-        keys += ("word_mask_names", "impostor_chunks")
-        return {k: getattr(self, k) for k in (*keys, "impostor_words", "sharpness", "sharpness_power")}
+        keys = ("char_order", "word_order", "skeleton_order", "char_weight", "word_weight", "skeleton_weight")
+        keys += (
+            "skeleton_keep",
+            "skeleton_suffix",
+            "background_floor",
+            "background_share",
+            "max_train_words",
+        )
+        keys += ("mask_names", "word_mask_names", "impostor_chunks", "impostor_words")
+        return {k: getattr(self, k) for k in (*keys, "sharpness", "sharpness_power")}

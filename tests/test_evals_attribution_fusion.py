@@ -16,6 +16,7 @@ from evals.attribution_fusion import (
     leave_one_out_scores,
     negative_log_likelihood,
 )
+from evals.author_lm import AuthorLM
 from tests.test_evals_attribution import write_corpus
 
 
@@ -66,3 +67,14 @@ def test_leave_one_out_scores_give_one_matrix_per_method_and_fold(tmp_path: Path
         assert all(s.shape == (30, 4) for s in fold.scores.values())
         assert (fold.scores["author_lm"].argmax(axis=1) == fold.truth).mean() >= 0.9
     assert fit_weights(folds, ["author_lm"])["author_lm"] > 1.0
+
+
+def test_author_lm_channels_are_scored_one_by_one_for_the_channel_fit(tmp_path: Path) -> None:
+    """With two channels, each channel's z-scores come too, and the author LMs' score is their sum."""
+    corpus = write_corpus(tmp_path / "corpus")
+    config = AttributionConfig(chunk_words=250, lm=AuthorLM(skeleton_weight=1.0, impostor_words=300))
+    folds = leave_one_out_scores(corpus, config, ["author_lm"], part="all")
+    for fold in folds:
+        assert set(fold.scores) == {"author_lm", "author_lm.word", "author_lm.skeleton"}
+        total = fold.scores["author_lm.word"] + fold.scores["author_lm.skeleton"]
+        assert np.allclose(fold.scores["author_lm"], total)

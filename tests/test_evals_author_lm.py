@@ -17,7 +17,17 @@ from evals.attribution import (
     load_split,
     novel_bootstrap,
 )
-from evals.author_lm import CHAR_BASE, AuthorLM, NgramLM, encode_chars, gram_codes, normalise
+from evals.author_lm import (
+    CHAR_BASE,
+    AuthorLM,
+    NgramLM,
+    SkeletonVocabulary,
+    Vocabulary,
+    encode_chars,
+    gram_codes,
+    normalise,
+    unigram_floor,
+)
 from tests.test_evals_attribution import write_corpus
 from tests.test_evals_metrics import styled_text
 from tools.errors import InputFileError
@@ -43,6 +53,52 @@ def test_model_predicts_what_it_saw_better_than_what_it_did_not() -> None:
     other = encode_chars("quindici zebre bruciano")
     bits = lambda s: -lm.gram_logprob(gram_codes(s, 5, CHAR_BASE)).mean()  # noqa: E731
     assert bits(seen) < 0.1 < 2.0 < bits(other)
+
+
+def test_kneser_ney_over_a_background_floor_is_a_distribution_and_spares_common_unseen_words() -> None:
+    """Below its unigrams the model falls back on the language's unigrams, not on 1/base."""
+    vocab = Vocabulary.fit(["il cane e il gatto e la casa del mare . " * 20 + "sempre mai " * 2], bits=6)
+    author = vocab.encode("il cane e il gatto . " * 30)
+    floor = unigram_floor(
+        [author, vocab.encode("la casa del mare e il mare . " * 30)], vocab.size, vocab.base
+    )
+    assert floor.sum() == pytest.approx(1.0) and floor[vocab.size :].sum() == 0
+    lm = NgramLM(3, vocab.base).fit(author)
+    context = vocab.encode("il cane")
+    code = context[0] * vocab.base**2 + context[1] * vocab.base
+    grams = code + np.arange(vocab.base)
+    assert lm.gram_prob(grams, floor).sum() == pytest.approx(1.0, abs=1e-9)
+    mare, mai = vocab.index["mare"], vocab.index["mai"]  # neither used by this author; mare is common
+    with_floor, uniform = lm.gram_prob(grams, floor), lm.gram_prob(grams)
+    assert with_floor[mare] > with_floor[mai] and with_floor[mare] > uniform[mare]
+
+
+def test_skeleton_keeps_function_words_and_turns_other_words_into_their_endings() -> None:
+    text = "e il cavallo della valle correva , e il vento della sera soffiava . " * 10
+    skeleton = SkeletonVocabulary.fit([text + " casa mare"], keep=4, suffix=2)
+    assert [skeleton.symbol(t) for t in "e il cavallo correva ,".split()] == ["e", "il", "~lo", "~va", ","]
+    assert skeleton.base >= skeleton.size and len(set(skeleton.encode(text).tolist())) > 4
+
+
+def test_skeleton_channel_does_not_see_topic_words_with_the_same_endings() -> None:
+    """Swapping content words for others with the same ending leaves the skeleton scores unchanged."""
+    train = [styled_text(s, 2500, 0) for s in "AB"]
+    model = AuthorLM(word_weight=0.0, skeleton_weight=1.0, impostor_words=300, background_floor=True)
+    model.fit(train, ["A", "B"])
+    chunk = styled_text("A", 300, 5) + " la collina correva nella valle."
+    swapped = chunk.replace("collina", "cantina").replace("valle", "palle").replace("correva", "partiva")
+    assert np.allclose(model.scores([chunk]), model.scores([swapped]))
+    assert (model.predict([styled_text(s, 400, 11) for s in "AB"]) == ["A", "B"]).all()
+
+
+def test_word_four_grams_fit_the_codes_and_a_background_mixture_still_attributes() -> None:
+    train = [styled_text(s, 2000, 0) for s in "AB"]
+    chunks = [styled_text(s, 400, k) for s in "AB" for k in range(3, 6)]
+    model = AuthorLM(word_order=4, impostor_words=300, background_floor=True).fit(train, ["A", "B"])
+    assert model.channels["word"].encoder.bits == 15 and model.channels["word"].background is None
+    assert list(model.predict(chunks)) == list("AAABBB")
+    mixed = AuthorLM(word_order=3, impostor_words=300, background_share=0.3).fit(train, ["A", "B"])
+    assert mixed.channels["word"].background is not None and list(mixed.predict(chunks)) == list("AAABBB")
 
 
 def test_normalise_unifies_quotes_dashes_digits_and_space() -> None:

@@ -13,9 +13,14 @@ def as_sample(name: str, text: str) -> TextSample:
     return TextSample(name, "test", [BalloonText(line) for line in lines])
 
 
+BACKGROUND = [("Secondo", "B", 1), ("Terzo", "C", 2)]
+
+
 def test_author_lm_score_ranks_reference_style_first_and_flags_copies() -> None:
     reference = as_sample("ref", styled_text("A", 4000, 0))
-    background = [("Secondo", styled_text("B", 4000, 1)), ("Terzo", styled_text("C", 4000, 2))]
+    # the background in the reference's format (one line a sentence): with prose against lines, format
+    # itself separates the reference from the background, which the docs warn about
+    background = [(name, as_sample(name, styled_text(s, 4000, k)).text) for name, s, k in BACKGROUND]
     copied = " ".join(reference.text.split()[100:140])
     good = as_sample("good", styled_text("A", 700, 9))
     thief = as_sample("thief", copied + " " + styled_text("A", 300, 11))
