@@ -423,8 +423,10 @@ def _sample(g: _Grown, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return out
 
 
-def _groups(grown: list[_Grown]) -> list[list[_Grown]]:
-    """Lines joined into balloons: connected when their grown paper touches (union-find)."""
+def _groups(grown: list[_Grown], marks_only: Sequence[int] = ()) -> list[list[_Grown]]:
+    """Lines joined into balloons: connected when their grown paper touches (union-find). A line of marks
+    alone (`...`, `?!`) never joins worded lines: dots beside a balloon are art (sparkles, rain)."""
+    marks = set(marks_only)
     parent = list(range(len(grown)))
 
     def root(i: int) -> int:
@@ -435,6 +437,8 @@ def _groups(grown: list[_Grown]) -> list[list[_Grown]]:
 
     for i in range(len(grown)):
         for j in range(i + 1, len(grown)):
+            if (grown[i].index in marks) != (grown[j].index in marks):
+                continue
             if root(i) != root(j) and _touching(grown[i], grown[j]):
                 parent[root(j)] = root(i)
     groups: dict[int, list[_Grown]] = {}
@@ -530,7 +534,7 @@ def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[in
             g.index = index
             grown.append(g)
     out = []
-    for group in _groups(grown):
+    for group in _groups(grown, marks_only):
         balloon = _group_balloon(group, closed=all(g.index in marks_only for g in group))
         if balloon is not None:
             out.append(TextBalloon(balloon[0], balloon[1], tuple(sorted(g.index for g in group))))
