@@ -142,6 +142,11 @@ def main() -> None:
     parser.add_argument(
         "--no-variants", dest="variants", action="store_false", help="skip the dev-page variants"
     )
+    parser.add_argument(
+        "--dev-only",
+        action="store_true",
+        help="leave the frozen split unscored (while working: it is scored once, at the end)",
+    )
     args = parser.parse_args()
     settings = load_settings()
     variants: dict[str, dict] = {}
@@ -150,7 +155,7 @@ def main() -> None:
     types: dict[str, dict[str, dict[str, float | int | None]]] = {}
     provenance = ""
     if args.pages.is_dir():
-        for split in ("dev", "frozen"):
+        for split in ("dev",) if args.dev_only else ("dev", "frozen"):
             pages = load_real_pages(args.pages, split, splits_file=args.splits)
             if split == "frozen":
                 provenance = f"{pages.provenance}: {', '.join(p.name for p in pages.pages)}"
