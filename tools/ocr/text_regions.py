@@ -6,7 +6,8 @@
 `rapidocr` runs the PP-OCR detection model that ships inside the `rapidocr` wheel (ONNX, CPU, offline:
 nothing is downloaded), then reads each proposed line with the packaged recogniser and keeps only lines
 that read as words with enough confidence, so hatching, texture and art edges do not become text.
-The balloon finder (`tools.panels.balloons.balloons_from_text`) turns the lines into balloons.
+The balloon finder (`tools.panels.balloons.balloons_from_text`) turns the lines into balloons, and
+`text_balloons` keeps the lettering that grew none as captions when it reads as confident Italian.
 """
 
 from __future__ import annotations
