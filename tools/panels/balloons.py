@@ -582,7 +582,8 @@ def lettering_box(image: Any, lines: Sequence[Box], pad: float) -> tuple[Box, bo
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
     text = _union(list(lines))
     cap = int(round(pad * float(np.median([line[3] for line in lines]))))
-    grown = [g for g in (_grow_line(rgb, tuple(int(v) for v in line)) for line in lines) if g is not None]
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in lines]
+    grown = [g for g in (_grow_line(rgb, box) for box in boxes) if g is not None]
     margins = [min(m, cap) for m in _cross_margins(grown, text)] if grown else [cap] * 4
     x0, y0 = max(0, text[0] - margins[0]), max(0, text[1] - margins[1])
     x1 = min(rgb.shape[1], text[0] + text[2] + margins[2])
