@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -193,12 +195,31 @@ def fit_fusion(corpus: Path) -> None:
     channels = [k for k in folds[0].scores if k.startswith(f"{AUTHOR_LM}.")]
     if channels:
         print_fit("author LM channels (the weights times the sharpness)", folds, channels)
-    print_fit("author LMs alone (the weight is the sharpness at 1,000 words)", folds, [AUTHOR_LM])
+    print_fit("author LMs alone (row-standardised scores)", folds, [AUTHOR_LM])
+    sharpness, loss = fit_sharpness(folds, AUTHOR_LM)
+    print(
+        f"author LMs' sharpness on their raw z-scores (AuthorLM.sharpness): {sharpness:.2f}, log-loss {loss:.3f}"
+    )
     print_fit("harness (COMBINATION)", folds, parts)
     for i, fold in enumerate(folds):
         fused = sum(fold.stacked(parts)[:, :, k] * COMBINATION[m] for k, m in enumerate(parts))
         right = (fused.argmax(axis=1) == fold.truth).mean()
         print(f"  fold {i} with the committed weights: top-1 {right:.1%}")
+
+
+def fit_sharpness(folds: list, method: str) -> tuple[float, float]:
+    """The s minimising the mean log-loss of softmax(s · scores) on the raw (not standardised) scores, as
+    AuthorLM.probabilities uses them at 1,000 words."""
+    from scipy.optimize import minimize_scalar
+
+    from evals.attribution_fusion import negative_log_likelihood
+
+    scores = np.concatenate([f.scores[method] for f in folds])[:, :, None]
+    truth = np.concatenate([f.truth for f in folds])
+    result = minimize_scalar(
+        lambda s: negative_log_likelihood(np.array([s]), scores, truth), bounds=(0.1, 50.0), method="bounded"
+    )
+    return float(result.x), float(result.fun)
 
 
 def print_fit(title: str, folds: list, methods: list[str]) -> None:
