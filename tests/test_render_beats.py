@@ -106,17 +106,3 @@ def test_model_step_only_where_rules_find_no_verb(fake_llm) -> None:
     fake_llm.enqueue("niente di utile", "ancora niente")
     action = parse_beat("Tex, pensieroso", ["Tex"], profile, fake_llm)
     assert poses(action) == {"Tex": "stand"} and action.source == "rules"
-
-
-def test_the_writer_shortens_lines_through_the_model_seam(fake_llm) -> None:
-    from tools.comic_script import Balloon
-    from tools.render.shorten import writer_shortener
-
-    shorten = writer_shortener(fake_llm)
-    line = Balloon(speaker="Tex", text="Cerco un carico di fucili. Quanto è la provvigione per chi parla?")
-    fake_llm.enqueue("Quanto vuoi per parlare?\nBATTUTA: altro")
-    assert shorten(line, 30) == "Quanto vuoi per parlare?"
-    assert "MASSIMO: 30" in fake_llm.prompts[-1] and line.text in fake_llm.prompts[-1]
-    fake_llm.enqueue("Una risposta decisamente troppo lunga per stare nel limite", "")
-    assert shorten(line, 20) is None  # too long, then empty: declined, the letterer cuts instead
-    assert shorten(line, 20) is None  # the fake has nothing left: declined, not an error

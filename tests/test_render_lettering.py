@@ -15,7 +15,7 @@ from tools.render.art import ArtContext, FigureBox
 from tools.render.fonts import lettering_font
 from tools.render.layout import Box, layout_page
 from tools.render.letterer import Letterer, LetterStyle, PlacedBalloon
-from tools.render.lettering import LetteringError, break_word, prepare_text, wrap
+from tools.render.lettering import LetteringError, break_word, prepare_text, whole_sentences, wrap
 from tools.render.samples import load_sample as sample_script
 from tools.render.storyboard import StoryboardArtist
 
@@ -158,14 +158,40 @@ def test_a_panel_too_small_asks_the_writer_to_shorten() -> None:
         asked.append((balloon.text, budget))
         return "Quanto è la provvigione?"
 
+    one_sentence = (
+        "Cerco un carico di fucili e voglio sapere quanto è la provvigione per chi parla al confine"
+    )
+    panel = _crowded_panel()
+    panel = panel.model_copy(update={"balloons": [Balloon(speaker="Tex", text=one_sentence)]})
+    art = StoryboardArtist().draw(panel, (230, 300), ArtContext())
+    placed = Letterer(LetterStyle(dpi=150), shorten=writer).layout(
+        (230, 300), panel, art.figures, art.free_boxes
+    )
+    assert asked and asked[0][1] < len(one_sentence)
+    assert placed[0].cut == {"from": one_sentence, "to": "Quanto è la provvigione?", "by": "writer"}
+    assert placed[0].shape.block.lines and " ".join(placed[0].shape.block.lines).startswith("QUANTO È")
+
+
+def test_whole_sentences_come_before_the_writer() -> None:
+    asked: list[str] = []
+
+    def writer(balloon: Balloon, budget: int) -> str:
+        asked.append(balloon.text)
+        return "Quanto è la provvigione?"
+
     panel = _crowded_panel()
     art = StoryboardArtist().draw(panel, (230, 300), ArtContext())
     placed = Letterer(LetterStyle(dpi=150), shorten=writer).layout(
         (230, 300), panel, art.figures, art.free_boxes
     )
-    assert asked and asked[0][1] < len(panel.balloons[0].text)
-    assert placed[0].cut == {"from": panel.balloons[0].text, "to": "Quanto è la provvigione?", "by": "writer"}
-    assert placed[0].shape.block.lines and " ".join(placed[0].shape.block.lines).startswith("QUANTO È")
+    assert not asked  # a run of the line's own sentences fits: no model rewrite
+    cut = placed[0].cut
+    assert cut is not None and cut["by"] == "sentence"
+    assert cut["to"] in " ".join(panel.balloons[0].text.split()) and cut["to"].endswith("?")
+    assert whole_sentences("Uno. Due. Tre.", 9) == "Uno. Due."
+    assert whole_sentences("Una frase troppo lunga. Due? Tre!", 9) == "Due? Tre!"  # a later run that fits
+    assert whole_sentences("Una frase troppo lunga.", 9) == ""
+    assert whole_sentences("Uno. Due.", 20) == ""  # it all fits: nothing to cut
 
 
 def test_without_a_writer_the_text_is_cut_at_a_sentence_and_reported() -> None:

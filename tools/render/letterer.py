@@ -3,8 +3,8 @@
 All balloons of a panel share one font size, the largest at which every balloon fits and finds a place, and
 never one whose capitals are under 2.2 mm at print size. Balloons go first where the art has free space (sky,
 wall above the heads), then over bodies, never over a face. When a panel is too small for its text, the text
-gets shorter: the writer is asked through a callable (`shorten`), or the text is cut at a sentence boundary,
-and the cut is reported. Captions are rectangles in the top-left corner; speech balloons are ellipses with a
+gets shorter: its first whole sentences when they fit, else the writer is asked through a callable (`shorten`)
+for the line in fewer of its own words, else the text is cut at a clause or word; the cut is reported. Captions are rectangles in the top-left corner; speech balloons are ellipses with a
 tail towards the speaker's mouth; thoughts are clouds with bubbles; sound effects are outlined letters.
 """
 
@@ -30,6 +30,7 @@ from tools.render.lettering import (
     fit_options,
     make_block,
     prepare_text,
+    whole_sentences,
 )
 
 Point = tuple[float, float]
@@ -179,7 +180,8 @@ class Letterer:
     def _shorter(
         self, panel: PanelSpec, cuts: dict[int, dict[str, str]], capacity: int = 10**6
     ) -> PanelSpec | None:
-        """The panel with its longest balloon shortened by about a third (writer first, then a sentence cut)."""
+        """The panel with its longest balloon shortened by about a third: its first whole sentences that fit, else
+        the writer's shorter line in the line's own words, else a cut at a clause or word."""
         candidates = [
             (len(b.text), i)
             for i, b in enumerate(panel.balloons)
@@ -190,8 +192,8 @@ class Letterer:
         _, index = max(candidates)
         balloon = panel.balloons[index]
         budget = max(8, min(int(len(balloon.text) * 0.7), capacity))
-        text, by = None, "sentence"
-        if self.shorten is not None:
+        text, by = whole_sentences(balloon.text, budget) or None, "sentence"
+        if text is None and self.shorten is not None:
             offered = self.shorten(balloon, budget)
             if offered and offered.strip() and len(offered.strip()) <= budget:
                 text, by = offered.strip(), "writer"

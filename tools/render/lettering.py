@@ -80,19 +80,29 @@ def cap_ratio() -> float:
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
+def whole_sentences(text: str, budget: int) -> str:
+    """The longest run of the line's whole sentences that fits in `budget` characters (the earliest of equal
+    length), or "" when no sentence fits alone or the whole line already fits (nothing to cut)."""
+    text = " ".join(text.split())
+    sentences = SENTENCE_END.split(text)
+    best = ""
+    for start in range(len(sentences)):
+        for end in range(start + 1, len(sentences) + 1):
+            run = " ".join(sentences[start:end])
+            if len(run) > budget:
+                break
+            if len(run) > len(best):
+                best = run
+    return best if best != text else ""
+
+
 def cut_to_budget(text: str, budget: int) -> str:
     """The text cut to at most `budget` characters at a sentence boundary (at least the first sentence); a first
     sentence that is already too long is cut at a comma, else at a word, and ends with an ellipsis."""
-    sentences = SENTENCE_END.split(" ".join(text.split()))
-    kept = ""
-    for sentence in sentences:
-        trial = f"{kept} {sentence}".strip()
-        if len(trial) > budget:
-            break
-        kept = trial
-    if kept and kept != text.strip():
+    kept = whole_sentences(text, budget)
+    if kept:
         return kept
-    first = sentences[0]
+    first = SENTENCE_END.split(" ".join(text.split()))[0]
     clauses = re.split(r"(?<=[,;:])\s+", first)
     kept = ""
     for clause in clauses:
