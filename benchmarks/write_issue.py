@@ -62,6 +62,8 @@ class Run:
     home: Path
     run_id: str
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """User + system CPU seconds of the run's process: comparable across loads, unlike `seconds`."""
     error: str = ""
 
 
@@ -205,15 +207,18 @@ def run_one(run: Run, code_dir: Path, models: list[str]) -> Run:
     for model in models:
         args += ["-m", model]
     env = {**os.environ, "PYTHONPATH": str(code_dir), **corpus_env()}
+    run.script.parent.mkdir(parents=True, exist_ok=True)
+    output, errors = run.script.parent / "write-issue.out", run.script.parent / "write-issue.err"
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=code_dir, env=env, capture_output=True, text=True)
+    with output.open("w", encoding="utf-8") as out, errors.open("w", encoding="utf-8") as err:
+        child = subprocess.Popen(args, cwd=code_dir, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own CPU time, not its neighbours'
+        child.returncode = os.waitstatus_to_exitcode(status)
     run.seconds = time.perf_counter() - start
-    if done.returncode or not run.script.is_file():
-        run.error = (
-            (done.stderr or done.stdout).strip().splitlines()[-1:][0][:200]
-            if (done.stderr or done.stdout)
-            else "failed"
-        )
+    run.cpu_seconds = usage.ru_utime + usage.ru_stime
+    if child.returncode or not run.script.is_file():
+        text = errors.read_text(errors="replace").strip() or output.read_text(errors="replace").strip()
+        run.error = text.splitlines()[-1][:200] if text else "failed"
     runs = sorted((run.home / "runs").glob("*")) if (run.home / "runs").is_dir() else []
     run.run_id = runs[-1].name if runs else ""
     return run
@@ -293,6 +298,8 @@ def print_quality(groups: dict[str, list[Run]], settings: Any, console: Console)
         table.add_row(f"failed {role} calls", "", "", *cells)
     cells = [f"{sum(r.seconds for r in groups[n]) / len(groups[n]):.0f} s" for n in names]
     table.add_row("seconds per run", "", "", *cells)
+    cells = [f"{sum(r.cpu_seconds for r in groups[n]) / len(groups[n]):.0f} s" for n in names]
+    table.add_row("CPU seconds per run", "", "", *cells)
     console.print(table)
     report = measured[names[0]][1]
     console.print(
@@ -343,7 +350,7 @@ def run_all(order: list[tuple[Any, ...]], out: Path, args: Any, console: Console
         run = Run(code, split, text, seed, pages, out / name / "script.json", out / name / "home", "")
         run_one(run, code_dir, args.model)
         status = f"[red]{run.error}[/]" if run.error else "ok"
-        console.print(f"{name}: {pages} pages, {run.seconds:.0f} s, {status}")
+        console.print(f"{name}: {pages} pages, {run.seconds:.0f} s ({run.cpu_seconds:.0f} CPU s), {status}")
         return run
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
