@@ -17,6 +17,8 @@ from agent.write.layout import (
     tier_patterns,
 )
 from agent.write.line_formats import (
+    beats_settled,
+    caption_text,
     check_text,
     fit_balloon,
     match_shot,
@@ -24,6 +26,7 @@ from agent.write.line_formats import (
     parse_beats,
     parse_direction,
     parse_scene,
+    parse_title,
 )
 from tools.comic_script import SHOTS
 from tools.series.profile import load_profile
@@ -128,6 +131,43 @@ def test_parse_beats_pairs_captions_and_stops_at_junk():
     ]
     with pytest.raises(ValueError):
         parse_beats("AZIONE: Tex scruta la pianura.", ["tex scruta la pianura"])
+
+
+def test_narrator_lettering_passes_the_balloons_meta_word_check():
+    """Captions, places, times and titles are lettered like balloons: a meta word (SCENA...) is the
+    prompt's label leaking, so the caption is dropped and the scene or title asked again."""
+    from evals.script_quality import META_WORDS as MEASURED
+
+    text = "DIDASCALIA: La scena si sposta al confine...\nAZIONE: Tex scruta la pianura."
+    assert parse_beats(text, []) == [{"action": "Tex scruta la pianura.", "caption": None}]
+    with pytest.raises(ValueError, match="comic"):
+        caption_text("Intanto, in un'altra vignetta...")
+    with pytest.raises(ValueError, match="comic"):
+        parse_scene("\nLUOGO: Scena del saloon\nOBIETTIVO: Trovare i fucili.\n", CAST, PROFILE, [])
+    with pytest.raises(ValueError, match="comic"):
+        parse_title("La scena del confine")
+    for word in ("scena", "vignette", "personaggio", "didascalia", "parlano", "in scena", "fumetti"):
+        assert MEASURED.search(word)
+        with pytest.raises(ValueError, match="comic"):
+            caption_text(f"Al tramonto, {word} al confine...")
+
+
+def test_beats_settle_when_the_rest_cannot_change_what_is_kept():
+    """A beats completion may stop at the line that ends what the parser keeps, or once it holds the beats
+    wanted with the cast named; a line still being written is not judged."""
+    two = "AZIONE: Tex scruta la pianura.\nAZIONE: Carson carica il fucile.\n"
+    assert beats_settled(two, [], 2, cast=CAST, profile=PROFILE)
+    assert not beats_settled(two, [], 3, cast=CAST, profile=PROFILE)
+    assert not beats_settled(two.rstrip("\n"), [], 2, cast=CAST, profile=PROFILE)
+    assert beats_settled(two + "AZIONE: ###\n", [], 5, cast=CAST, profile=PROFILE)
+    nobody = "AZIONE: Il vento soffia sulla pianura.\nAZIONE: Un corvo vola sul fiume.\n"
+    assert not beats_settled(nobody, [], 2, cast=CAST, profile=PROFILE)
+    full = two + "AZIONE: Tex sale a cavallo.\nAZIONE: ###\nAZIONE: Carson ride."
+    cut = full[: full.index("AZIONE: ###") + len("AZIONE: ###\n")]
+    assert beats_settled(cut, [], 9, cast=CAST, profile=PROFILE)
+    assert parse_beats(cut, [], cast=CAST, profile=PROFILE) == parse_beats(
+        full, [], cast=CAST, profile=PROFILE
+    )
 
 
 def test_parse_direction_orders_speakers_first():
@@ -255,3 +295,16 @@ def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
     assert voice_model_name(settings, "Kit Carson") == f"llamacpp:gemma3-270m?lora={folder / 'lora.gguf'}"
     assert voice_model_name(settings, "Tex") == "llamacpp:gemma3-270m"
     assert WriteContext(settings=settings, profile=PROFILE).model_name("narrator") == "llamacpp:gemma3-270m"
+
+
+def test_an_outline_block_that_copies_a_goal_is_cut_there_not_thrown_away():
+    from agent.specialists.narrator import _drop_repeated
+
+    earlier = [{"goal": "I contrabbandieri devono fuggire.", "conflict": "La banda spara.", "turn": ""}]
+    block = (
+        " il fiume\nTEMPO: di notte\nPERSONAGGI: Tex\nOBIETTIVO: I contrabbandieri devono fuggire!\nSVOLTA: x"
+    )
+    assert _drop_repeated(block, earlier) == " il fiume\nTEMPO: di notte\nPERSONAGGI: Tex"
+    fresh = " il fiume\nOBIETTIVO: Tex trova le armi.\nCONFLITTO: La banda spara.\nSVOLTA: Carson arriva."
+    assert _drop_repeated(fresh, earlier) == " il fiume\nOBIETTIVO: Tex trova le armi."
+    assert _drop_repeated(" il fiume\nOBIETTIVO: Tex trova le armi.", earlier).endswith("armi.")

@@ -116,6 +116,22 @@ def test_line_format_parse_and_retry(fake_llm) -> None:
     assert lines == [("TEX", "Fermo là!"), ("KIT", "Calma, pard.")]
 
 
+def test_settled_stops_the_stream_once_more_text_cannot_change_the_parse(fake_llm) -> None:
+    """`settled` cuts the completion after the line that decides the parse; the parse is the same."""
+    seen: list[str] = []
+
+    def settled(text: str) -> bool:
+        seen.append(text)
+        return text.count("\n") >= 2
+
+    fake_llm.enqueue("TEX: Fermo là!\nKIT: Calma, pard.\nTEX: Andiamo.\nKIT: Subito.\n")
+    lines = generate_parsed(
+        fake_llm, "p", lambda t: parse_labelled_lines(t, {"TEX", "KIT"})[:2], settled=settled
+    )
+    assert lines == [("TEX", "Fermo là!"), ("KIT", "Calma, pard.")]
+    assert "Andiamo" not in seen[-1] and "pard.\n" in seen[-1]
+
+
 def test_fake_embedder_is_normalised() -> None:
     vec = get_embedder("fake").embed_query("Tex spara")
     assert len(vec) == 384 and abs(sum(v * v for v in vec) - 1.0) < 1e-5

@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent.characters import fold
 from agent.context import derive_seed
 from agent.prompts import fill, writer_data, writer_prompt
 from agent.read.context import ReadContext
@@ -19,11 +20,13 @@ from agent.write.context import WriteContext
 from agent.write.fallback import use_fallback
 from agent.write.generation import generate_lines
 from agent.write.layout import MIN_PANELS, TYPICAL_PANELS, allocate_pages, scene_count
-from agent.write.line_formats import parse_beats, parse_scene, parse_title
+from agent.write.line_formats import beats_settled, parse_beats, parse_scene, parse_title
 from agent.write.state import NarrateOutput, OutlineOutput, WriteState
 from tools.errors import StructuredOutputError
 
 MEMORY_SNIPPET_CHARS = 240
+OUTLINE_RETRIES = 2
+"""Repairs of an outline scene; the last one keeps a block that copied a field, without that field."""
 MAX_BEAT_CALLS = 6
 """Calls per scene (each with one repair) that continue the beats before the rest is filled by the fallback."""
 
@@ -84,8 +87,15 @@ def _outline_scene(
     flat_examples = [s for e in examples for s in e["scenes"]] + previous  # a scene may not repeat another
     seed = derive_seed(state.get("seed", 0), "outline", index, state.get("outline_reviews", 0))
 
+    tries = 0
+
     def parse(text: str) -> dict[str, Any]:
-        text = _continue_scene(ctx, prompt, text, index, seed)
+        nonlocal tries
+        tries += 1
+        if tries > OUTLINE_RETRIES:  # the last attempt: a copied field is cut, not the whole block lost
+            text = _drop_repeated(text, flat_examples)
+        more = seed + 7 if tries == 1 else derive_seed(seed, "continue", tries)
+        text = _continue_scene(ctx, prompt, text, index, more)
         return parse_scene(
             "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
         )
@@ -98,6 +108,7 @@ def _outline_scene(
             parse,
             what=f"outline scene {index + 1}",
             seed=seed,
+            retries=OUTLINE_RETRIES,
             max_tokens=160,
             stop=["\nSCENA", "\n\n\n", "\nSTORIA"],
             temperature=0.7,
@@ -111,6 +122,25 @@ def _outline_scene(
 
 SCENE_LABELS = ("TEMPO", "PERSONAGGI", "OBIETTIVO", "CONFLITTO", "SVOLTA")
 """The outline block's labels after LUOGO, in the order the prompt shows them."""
+
+
+REPEATABLE = {"OBIETTIVO": "goal", "CONFLITTO": "conflict", "SVOLTA": "turn"}
+"""Fields a scene may not copy from an example or an earlier scene."""
+
+
+def _drop_repeated(text: str, others: list[dict[str, Any]]) -> str:
+    """The block cut before its first goal, conflict or turn copied from an example or an earlier scene
+    (the 270M model often copies the scene before, last scene above all): a copied goal is then written
+    again by `_continue_scene`, a copied conflict or turn is left out. Used on the last attempt only, so
+    a scene the model writes whole within its repairs is as before; otherwise the block would be lost to
+    the fixed fallback scene."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines[1:], start=1):
+        label, _, value = line.partition(":")
+        key = REPEATABLE.get(label.strip().upper())
+        if key and value.strip() and any(fold(value) == fold(str(o.get(key) or "")) for o in others):
+            return "\n".join(lines[:number])
+    return text
 
 
 def _continue_scene(ctx: WriteContext, prompt: str, text: str, index: int, seed: int) -> str:
@@ -266,6 +296,7 @@ def _write_beats(
             lead=lead,
         )
         parse = _beats_parser(ctx, state, scene, example, beats, lead)
+        settled = _beats_settled(ctx, state, scene, example, beats, lead, target - len(beats))
         calls += 1
         try:
             batch = generate_lines(
@@ -278,6 +309,7 @@ def _write_beats(
                 retries=1,
                 max_tokens=min(256, 32 * (target - len(beats)) + 32),
                 stop=["\n\n", "\nSCENA", "\nSTORIA"],
+                settled=settled,
             )
         except StructuredOutputError:
             continue  # a fresh call (new seed) may still continue the scene
@@ -313,6 +345,32 @@ def _beats_parser(
         )
 
     return parse
+
+
+def _beats_settled(
+    ctx: WriteContext,
+    state: WriteState,
+    scene: dict[str, Any],
+    example: dict[str, Any],
+    beats: list[dict[str, Any]],
+    lead: str,
+    wanted: int,
+) -> Callable[[str], bool]:
+    """When a beats completion may stop: its first line already fails the parser, or its complete lines
+    decide what the parser keeps (`beats_settled`); the parse of the whole text would be the same."""
+    prefix = f"AZIONE: {lead}" if lead else "AZIONE:" if beats else "DIDASCALIA:"
+    seen = [line["action"] for line in example["lines"]] + [b["action"] for b in beats]
+    vocabulary = ctx.vocabulary(state["storyline"])
+
+    def settled(text: str) -> bool:
+        first, newline, _ = text.partition("\n")
+        if lead and newline and len(re.findall(r"[^\W\d_]{2,}", first)) < 2:
+            return True
+        return beats_settled(
+            prefix + text, seen, wanted, cast=scene["cast"], profile=ctx.profile, vocabulary=vocabulary
+        )
+
+    return settled
 
 
 def _scene_memory(ctx: WriteContext, scene: dict[str, Any]) -> list[str]:

@@ -37,6 +37,10 @@ class TokenCounter(BaseCallbackHandler):
             self.model_seconds += time.perf_counter() - self._started
             self._started = None
 
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        """A stream cut short (`settled`) ends as an error of the stream: its seconds count all the same."""
+        self.on_llm_end(None)
+
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self.tokens += 1
 
@@ -68,10 +72,12 @@ def generate_lines(
     temperature: float = 0.7,
     retries: int = 2,
     llm: BaseLLM | None = None,
+    settled: Callable[[str], bool] | None = None,
     **decoding: Any,
 ) -> R:
     """Complete `prompt` with the role's model and parse it; StructuredOutputError after `retries` repairs.
-    `decoding` reaches the model as is (`logit_bias`, `repeat_penalty` for llama.cpp)."""
+    `decoding` reaches the model as is (`logit_bias`, `repeat_penalty` for llama.cpp); `settled` stops a
+    completion early once more text could not change the parse (tools.models.generate_parsed)."""
     model = llm or ctx.llm(role)
     counter, tracked = TokenCounter(), _Tracked(parse)
     start = time.perf_counter()
@@ -88,6 +94,7 @@ def generate_lines(
             stop=stop or ["\n\n"],
             temperature=temperature,
             config={"callbacks": [counter]},
+            settled=settled,
             **decoding,
         )
     except StructuredOutputError as exc:

@@ -23,10 +23,11 @@ MARKUP = re.compile(
 )
 META_WORDS = re.compile(
     r"\b(SCEN[AE]|VIGNETT[AE]|PERSONAGG[IO]O?|DIDASCALI[AE]|INQUADRATUR[AE]|SCENEGGIATUR[AE]|FUMETT[OI]|"
-    r"BALLOON|NUVOLETT[AE]|BATTUT[AE]|STRISCI[AE])\b",
+    r"BALLOON|NUVOLETT[AE]|BATTUT[AE]|STRISCI[AE]|PARLANO|IN SCENA)\b",
     re.IGNORECASE,
 )
-"""Words about the comic itself: in a character's mouth they are the prompt's labels leaking."""
+"""Words about the comic itself (the same list `nuvola eval script` counts): in the lettering (title, places
+and times, captions, balloons) they are the prompt's labels leaking."""
 NEAR_REPEAT = 0.8
 """A line this similar (difflib ratio of folded words) to an earlier one is a repeat."""
 SHOT_SYNONYMS = {
@@ -132,6 +133,14 @@ def _looping(text: str) -> bool:
     return any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2))
 
 
+def no_meta_words(text: str, what: str) -> str:
+    """ValueError when `text`, which will be lettered, talks about the comic (SCENA, VIGNETTA...)."""
+    found = META_WORDS.search(text)
+    if found:
+        raise ValueError(f"{what} talks about the comic ({found.group(0)!r} in {text[:40]!r})")
+    return text
+
+
 def not_a_copy(text: str, seen: list[str], what: str) -> str:
     """ValueError when `text` repeats a few-shot example or an earlier line verbatim."""
     folded = fold(text)
@@ -144,6 +153,7 @@ def parse_title(text: str, vocabulary: Vocabulary | None = None) -> str:
     """First line of the completion as an UPPERCASE title of at most 8 words."""
     line = text.strip().splitlines()[0] if text.strip() else ""
     title = check_text(line, "title", min_chars=3, max_chars=60, vocabulary=vocabulary).rstrip(".")
+    no_meta_words(title, "title")
     if len(title.split()) > 8:
         raise ValueError("title has more than 8 words")
     return title.upper()
@@ -180,6 +190,8 @@ def parse_scene(
             limit = 40 if key in ("place", "time") else 200
             names = 1 if key == "place" else 0
             found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary, names=names)
+            if key in ("place", "time"):  # lettered in the opening caption
+                no_meta_words(found[key], key)
     missing = [k for k in REQUIRED_SCENE_FIELDS if not found.get(k)]
     if missing:
         raise ValueError(f"scene lacks {', '.join(missing)}")
@@ -216,6 +228,19 @@ def parse_beats(
 
     Lines are kept in order until the first unusable one; with a cast, some kept line must name it.
     """
+    beats, _ = read_beats(text, seen, vocabulary)
+    if not beats:
+        raise ValueError("no usable AZIONE line")
+    if cast and not any(names_someone(str(b["action"]), cast, profile) for b in beats):
+        raise ValueError("no action names anyone of the cast")
+    return beats
+
+
+def read_beats(
+    text: str, seen: list[str], vocabulary: Vocabulary | None = None
+) -> tuple[list[dict[str, str | None]], bool]:
+    """The usable beats of `text` in order, and whether an unusable action ended them (the lines after it
+    are never read); ValueError when `text` has no labelled line at all."""
     beats: list[dict[str, str | None]] = []
     caption: str | None = None
     for label, value in parse_labelled_lines(text, {"AZIONE", "DIDASCALIA"}):
@@ -231,23 +256,43 @@ def parse_beats(
             )
             action = not_a_copy(action, seen, "action")
         except ValueError:
-            break  # the model went astray: keep what came before
+            return beats, True  # the model went astray: keep what came before
         seen = [*seen, action]
         beats.append({"action": action, "caption": caption})
         caption = None
-    if not beats:
-        raise ValueError("no usable AZIONE line")
-    if cast and not any(names_someone(str(b["action"]), cast, profile) for b in beats):
-        raise ValueError("no action names anyone of the cast")
-    return beats
+    return beats, False
+
+
+def beats_settled(
+    text: str,
+    seen: list[str],
+    wanted: int,
+    *,
+    cast: list[str] | None = None,
+    profile: Any = None,
+    vocabulary: Vocabulary | None = None,
+) -> bool:
+    """True when the complete lines of a beats completion already decide what `parse_beats` keeps of the
+    whole of it: an unusable action ended them, or they hold `wanted` beats and (with a cast) one names it.
+    More text could only add beats the caller does not take."""
+    try:
+        beats, stopped = read_beats(text.rpartition("\n")[0], seen, vocabulary)
+    except ValueError:
+        return False
+    if stopped:
+        return True
+    named = not cast or any(names_someone(str(b["action"]), cast, profile) for b in beats)
+    return len(beats) >= wanted and named
 
 
 ACTION_MAX_CHARS = 160
 
 
 def caption_text(value: str, vocabulary: Vocabulary | None = None) -> str:
-    """A narrative caption in UPPERCASE, at most CAPTION_MAX_CHARS."""
-    text = check_text(value, "caption", min_chars=6, max_chars=400, vocabulary=vocabulary)
+    """A narrative caption in UPPERCASE, at most CAPTION_MAX_CHARS, passing the balloons' meta-word check."""
+    text = no_meta_words(
+        check_text(value, "caption", min_chars=6, max_chars=400, vocabulary=vocabulary), "caption"
+    )
     return letter(fit_balloon(text, CAPTION_MAX_CHARS))
 
 
@@ -326,9 +371,7 @@ def parse_balloon(
     line = re.sub(r"^[A-ZÀ-Ý][A-ZÀ-Ý .']{1,30}:\s*", "", line)  # the model repeated a speaker label
     line = line.lstrip('—–-«" ').strip()
     value = fit_balloon(check_text(line, "line", min_chars=2, max_chars=600))
-    value = check_words(value, "line", vocabulary)
-    if META_WORDS.search(value):
-        raise ValueError(f"line talks about the comic ({value[:40]!r})")
+    value = no_meta_words(check_words(value, "line", vocabulary), "line")
     value = not_a_copy(letter(value), seen, "line")
     return not_a_repeat(value, earlier or [], "line")
 

@@ -83,14 +83,22 @@ def generate_parsed(
     retries: int = 2,
     what: str = "answer",
     reseed: bool = True,
+    settled: Callable[[str], bool] | None = None,
     **kwargs: Any,
 ) -> R:
-    """Generate text and `parse` it (a line-format parser that raises ValueError); retry with new seeds."""
+    """Generate text and `parse` it (a line-format parser that raises ValueError); retry with new seeds.
+
+    With `settled`, the completion is streamed and stopped as soon as `settled(text so far)` says that more
+    text cannot change what `parse` returns (the parser already has all it keeps, or it will stop at a line
+    already written), so no tokens are decoded only to be thrown away."""
     last_output, last_error = "", ""
     base_seed = int(kwargs.pop("seed", 0))
     for attempt in range(retries + 1):
         seed = base_seed + attempt if reseed else base_seed
-        last_output = llm.invoke(prompt, seed=seed, **kwargs)
+        if settled is None:
+            last_output = llm.invoke(prompt, seed=seed, **kwargs)
+        else:
+            last_output = stream_until(llm, prompt, settled, seed=seed, **kwargs)
         try:
             return parse(last_output)
         except (ValueError, ValidationError) as exc:
@@ -99,6 +107,24 @@ def generate_parsed(
         f"the model did not produce a usable {what} after {retries + 1} attempts "
         f"(last error: {last_error}; last output: {last_output[:200]!r})"
     )
+
+
+def stream_until(llm: BaseLLM, prompt: str, settled: Callable[[str], bool], **kwargs: Any) -> str:
+    """The completion of `prompt`, streamed and cut short once `settled(text so far)` is true."""
+    text = ""
+    chunks = llm.stream(prompt, **kwargs)
+    try:
+        for chunk in chunks:
+            text += chunk
+            if "\n" in chunk and settled(text):
+                break
+    except ValueError:
+        if text:
+            raise
+        return llm.invoke(prompt, **kwargs)  # a server that answers but does not stream
+    finally:
+        chunks.close()  # stops the model's decoding (llama.cpp's generator is closed with it)
+    return text
 
 
 LINE_RE = re.compile(r"^\s*([A-ZÀ-Ýa-zà-ý][\w' .À-ÿ-]{0,40}?)\s*:\s*(.+?)\s*$")
