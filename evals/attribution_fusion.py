@@ -109,7 +109,7 @@ def leave_one_out_scores(
             model = fitted(config, method, fold, train, labels)
             if isinstance(model, AuthorLM):  # each channel too, scored once
                 channels = model.channel_scores(test)
-                scores[method] = sum(model.channels[c].weight * z for c, z in channels.items())
+                scores[method] = sum(model.score_weight(c) * z for c, z in channels.items())
                 scores |= {f"{method}.{c}": z for c, z in channels.items()} if len(channels) > 1 else {}
             else:
                 scores[method] = model.scores(test)

@@ -4,7 +4,8 @@ Each author gets an interpolated modified Kneser-Ney model (Chen & Goodman 1999)
 4-grams (proper names masked) that backs off, below its unigrams, to the unigrams of all authors' text;
 optional channels model characters or the topic-free word skeleton. N-grams are counted exactly with numpy
 (every n-gram is one int64 code). A chunk's score for an author is how much better than usual that author's
-model predicts it; scores become calibrated probabilities with one softmax temperature that shrinks as
+model predicts it (measured against impostors, plainly and relative to the chunk's median over all the
+authors' models); scores become calibrated probabilities with one softmax temperature that shrinks as
 chunks grow.
 
 KenLM was considered: its Python package only queries ARPA files and its trainer is a separate C++ build,
@@ -308,15 +309,41 @@ class Impostors:
 
     mean: np.ndarray
     spread: np.ndarray
+    relative: bool = False
+    """Relative: each chunk's scores are first measured from their median over the authors' models, so
+    how predictable a chunk is for every model (its difficulty) leaves the mean and the spread."""
 
     @classmethod
-    def fit(cls, per_char: np.ndarray, owners: np.ndarray, classes: np.ndarray) -> Impostors:
+    def fit(
+        cls, per_char: np.ndarray, owners: np.ndarray, classes: np.ndarray, relative: bool = False
+    ) -> Impostors:
+        if relative:
+            own = (owners[:, None] == classes[None, :]).argmax(axis=1)
+            per_char = centre_rows(per_char, np.where((owners[:, None] == classes).any(axis=1), own, -1))
         mean = np.array([per_char[owners != a, j].mean() for j, a in enumerate(classes)])
         spread = np.array([per_char[owners != a, j].std() for j, a in enumerate(classes)])
-        return cls(mean, np.maximum(spread, 1e-6))
+        return cls(mean, np.maximum(spread, 1e-6), relative)
 
     def z(self, per_char: np.ndarray) -> np.ndarray:
+        if self.relative:
+            per_char = centre_rows(per_char)
         return (per_char - self.mean) / self.spread
+
+
+def centre_rows(per_char: np.ndarray, owner: np.ndarray | None = None) -> np.ndarray:
+    """Each chunk's scores minus their median over the authors' models; `owner[i]` (a column, or -1) is
+    left out of row i's median: that model was trained on the chunk, as no model is on a test chunk."""
+    if owner is None:
+        return per_char - np.median(per_char, axis=1, keepdims=True)
+    others = per_char.astype(np.float64).copy()
+    rows = np.flatnonzero(owner >= 0)
+    others[rows, owner[rows]] = np.nan
+    return per_char - np.nanmedian(others, axis=1, keepdims=True)
+
+
+RELATIVE = ".relative"
+RELATIVE_MIN_AUTHORS = 3
+"""The relative z-score needs a median over at least two models besides an impostor chunk's own."""
 
 
 @dataclass
@@ -366,10 +393,14 @@ class AuthorLM:
     and inflection without topic). With `background_floor`, an author's model backs off to the unigram
     distribution of all authors' text rather than to uniform, so a word the author never used costs what
     it costs in the language, not a fixed penalty; `background_share` further mixes in a model of all
-    authors' text. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
-    (words/1000)^power). The defaults (word 4-grams over the background floor, the other channels off,
-    sharpness by log-loss at 1,000 words) were chosen on both dev folds of the ELTeC-ita split
-    (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the figures.
+    authors' text. With `relative_weight` (and three authors or more), each channel adds a second impostor
+    z-score, at that weight, computed on each chunk's log-likelihoods minus their median over the authors'
+    models: the chunk's difficulty for every model is removed before the impostors' mean and spread are
+    taken. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
+    (words/1000)^power). The defaults (word 4-grams over the background floor, plain and relative z-scores
+    at equal weight, the other channels off, sharpness by log-loss at 1,000 words) were chosen on both dev
+    folds of the ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the
+    figures.
     """
 
     char_order: int = 6
@@ -382,12 +413,13 @@ class AuthorLM:
     skeleton_suffix: int = 2
     background_floor: bool = True
     background_share: float = 0.0
+    relative_weight: float = 1.0
     max_train_words: int = 0
     mask_names: bool = False
     word_mask_names: bool = True
     impostor_chunks: int = 8
     impostor_words: int = 1000
-    sharpness: float = 7.8
+    sharpness: float = 2.44
     sharpness_power: float = 0.5
     classes: np.ndarray = field(default_factory=lambda: np.array([]))
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -415,10 +447,11 @@ class AuthorLM:
             channel.background_share = self.background_share if name != "char" else 0.0
             self.channels[name] = channel.fit(masked, self.background_floor)
         probe, owners = self._impostor_probe(texts)
-        self.impostors = {
-            name: Impostors.fit(per_char, owners, self.classes)
-            for name, per_char in self.per_char(probe).items()
-        }
+        self.impostors = {}
+        for name, per_char in self.per_char(probe).items():
+            self.impostors[name] = Impostors.fit(per_char, owners, self.classes)
+            if self.relative_weight > 0 and len(self.classes) >= RELATIVE_MIN_AUTHORS:
+                self.impostors[name + RELATIVE] = Impostors.fit(per_char, owners, self.classes, True)
         return self
 
     def _channel_plan(self) -> list[tuple[str, int, float, bool]]:
@@ -474,15 +507,22 @@ class AuthorLM:
         return {name: ll / lengths[:, None] for name, ll in self.channel_logliks(chunks).items()}
 
     def channel_scores(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
-        """Per channel, the impostor z-score of each chunk for each author (higher: more that author's)."""
+        """Per channel, the impostor z-score of each chunk for each author (higher: more that author's), and
+        with `relative_weight` the chunk-relative one as `<channel>.relative`."""
         if not self.impostors:
             raise RuntimeError("AuthorLM used before fit")
-        return {name: self.impostors[name].z(pc) for name, pc in self.per_char(chunks).items()}
+        per_char = self.per_char(chunks)
+        return {key: imp.z(per_char[key.removesuffix(RELATIVE)]) for key, imp in self.impostors.items()}
+
+    def score_weight(self, key: str) -> float:
+        """The weight of one of `channel_scores`' entries in `scores`."""
+        name = key.removesuffix(RELATIVE)
+        return self.channels[name].weight * (self.relative_weight if key != name else 1.0)
 
     def scores(self, chunks: Sequence[str]) -> np.ndarray:
         """Weighted sum of the channels' impostor z-scores (each channel is z-scaled on its own)."""
         z = self.channel_scores(chunks)
-        return sum(self.channels[name].weight * scores for name, scores in z.items())  # type: ignore[return-value]
+        return sum(self.score_weight(key) * scores for key, scores in z.items())  # type: ignore[return-value]
 
     def probabilities_from(self, scores: np.ndarray, words: Sequence[int]) -> np.ndarray:
         length = np.maximum(np.asarray(words, dtype=np.float64), 1.0) / 1000.0
@@ -502,6 +542,7 @@ class AuthorLM:
             "skeleton_suffix",
             "background_floor",
             "background_share",
+            "relative_weight",
             "max_train_words",
         )
         keys += ("mask_names", "word_mask_names", "impostor_chunks", "impostor_words")

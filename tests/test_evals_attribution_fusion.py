@@ -72,9 +72,12 @@ def test_leave_one_out_scores_give_one_matrix_per_method_and_fold(tmp_path: Path
 def test_author_lm_channels_are_scored_one_by_one_for_the_channel_fit(tmp_path: Path) -> None:
     """With two channels, each channel's z-scores come too, and the author LMs' score is their sum."""
     corpus = write_corpus(tmp_path / "corpus")
-    config = AttributionConfig(chunk_words=250, lm=AuthorLM(skeleton_weight=1.0, impostor_words=300))
+    lm = AuthorLM(skeleton_weight=0.5, impostor_words=300, relative_weight=2.0)
+    config = AttributionConfig(chunk_words=250, lm=lm)
     folds = leave_one_out_scores(corpus, config, ["author_lm"], part="all")
     for fold in folds:
-        assert set(fold.scores) == {"author_lm", "author_lm.word", "author_lm.skeleton"}
-        total = fold.scores["author_lm.word"] + fold.scores["author_lm.skeleton"]
+        channels = ("word", "skeleton", "word.relative", "skeleton.relative")
+        assert set(fold.scores) == {"author_lm", *(f"author_lm.{c}" for c in channels)}
+        weights = (1.0, 0.5, 2.0, 1.0)  # the skeleton's relative z: its weight times relative_weight
+        total = sum(w * fold.scores[f"author_lm.{c}"] for w, c in zip(weights, channels, strict=True))
         assert np.allclose(fold.scores["author_lm"], total)

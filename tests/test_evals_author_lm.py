@@ -20,6 +20,7 @@ from evals.attribution import (
 from evals.author_lm import (
     CHAR_BASE,
     AuthorLM,
+    Impostors,
     NgramLM,
     SkeletonVocabulary,
     Vocabulary,
@@ -130,8 +131,8 @@ def test_impostor_z_removes_the_advantage_of_a_bigger_training_text() -> None:
         model = AuthorLM(char_order=6, impostor_words=300, **channel).fit([a, b], ["A", "B"])  # type: ignore[arg-type]
         chunks = [styled_text("A", 300, 50 + k) for k in range(6)]
         assert (model.predict(chunks) == "A").all()
-        (impostors,) = model.impostors.values()
-        assert impostors.mean[1] > impostors.mean[0]
+        name = "char" if channel else "word"
+        assert model.impostors[name].mean[1] > model.impostors[name].mean[0]
 
 
 def test_word_channel_does_not_see_which_names_a_novel_uses() -> None:
@@ -143,6 +144,42 @@ def test_word_channel_does_not_see_which_names_a_novel_uses() -> None:
     assert np.allclose(model.scores([chunk]), model.scores([renamed]))
     unmasked = AuthorLM(impostor_words=300, word_mask_names=False).fit(train, ["A", "B"])
     assert not np.allclose(unmasked.scores([chunk]), unmasked.scores([renamed]))
+
+
+def test_relative_z_ignores_how_hard_a_chunk_is_for_every_model() -> None:
+    """The chunk-relative z-score measures a chunk from its median over the authors' models: a chunk that
+    every model predicts equally much better or worse gets the same relative z-scores."""
+    rng = np.random.default_rng(0)
+    per_char = rng.normal(-2.0, 0.1, size=(40, 5))
+    owners = np.repeat(np.array(list("ABCDE")), 8)
+    imp = Impostors.fit(per_char, owners, np.array(list("ABCDE")), relative=True)
+    plain = Impostors.fit(per_char, owners, np.array(list("ABCDE")))
+    chunks = rng.normal(-2.0, 0.1, size=(3, 5))
+    assert np.allclose(imp.z(chunks), imp.z(chunks + np.array([[0.5], [-0.3], [1.0]])))
+    assert not np.allclose(plain.z(chunks), plain.z(chunks + 0.5))
+    memorised = per_char.copy()
+    memorised[np.arange(40), np.repeat(np.arange(5), 8)] += 3.0  # each model knows its own impostor chunks
+    assert np.allclose(
+        Impostors.fit(memorised, owners, np.array(list("ABCDE")), relative=True).mean, imp.mean
+    )
+
+
+def test_two_authors_get_no_relative_z() -> None:
+    model = AuthorLM(impostor_words=300).fit([styled_text(s, 1500, 0) for s in "AB"], ["A", "B"])
+    assert set(model.impostors) == {"word"}
+
+
+def test_scores_sum_the_plain_and_the_relative_z_by_their_weights() -> None:
+    train = [styled_text(s, 2000, 0) for s in "ABC"]
+    chunks = [styled_text(s, 300, 30 + k) for s in "ABC" for k in range(2)]
+    model = AuthorLM(impostor_words=300, relative_weight=0.5).fit(train, list("ABC"))
+    parts = model.channel_scores(chunks)
+    assert set(parts) == {"word", "word.relative"} and model.impostors["word.relative"].relative
+    assert np.allclose(model.scores(chunks), parts["word"] + 0.5 * parts["word.relative"])
+    assert list(model.predict(chunks)) == [s for s in "ABC" for _ in range(2)]
+    plain = AuthorLM(**{**model.config(), "relative_weight": 0.0}).fit(train, list("ABC"))
+    assert set(plain.channel_scores(chunks)) == {"word"}
+    assert np.allclose(plain.scores(chunks), parts["word"])
 
 
 def test_a_model_without_channels_is_refused() -> None:
