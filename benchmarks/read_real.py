@@ -8,10 +8,11 @@ and, as the control for balloons and text, the outline-only route (no page-level
 issue 15); as the control for the balloon reader, the same route with `balloon_reader = "crop"`; as the
 control for captions (lettering that grows no balloon kept when it reads as confident Italian), the same
 route with captions off. Controls reuse the product run's text detections (same lines, less time).
-Scan-like variants of the dev pages (evals/read_variants.py: 60 % size; grey photocopy scan) are read
-with and without captions: robustness checks on tuned pages, not accuracy. Generated volumes (plain, and
-scan-like from tools/synth/scanlike.py) are read as smoke rows (figures on pages we draw are not
-accuracy). A table by page type follows.
+Scan-like variants of the dev pages (evals/read_variants.py: 60 % size; grey photocopy scan; black-and-white
+scans, binarised or halftoned, turned 0.5-1.5 degrees) are read with and without captions: robustness
+checks on tuned pages, not accuracy (`--variants inked,halftone --variants-only` reads only those).
+Generated volumes (plain, and scan-like from tools/synth/scanlike.py) are read as smoke rows (figures on
+pages we draw are not accuracy). A table by page type follows.
 Targets (issue 15, frozen split): panel F1 >= 0.95, balloon recall >= 0.95, CER <= 5 %; generated CER <= 1 %.
 """
 
@@ -33,6 +34,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from evals.read import PageResult, ReadReport, bootstrap, evaluate_read  # noqa: E402
+from evals.read_variants import VARIANTS, write_variants  # noqa: E402
 from evals.real_pages import SHARED_PAGES, SPLITS_FILE, load_generated, load_real_pages  # noqa: E402
 from tools.settings import load_settings  # noqa: E402
 
@@ -143,6 +145,17 @@ def main() -> None:
         "--no-variants", dest="variants", action="store_false", help="skip the dev-page variants"
     )
     parser.add_argument(
+        "--variants",
+        dest="variant_names",
+        default=",".join(VARIANTS),
+        help=f"dev-page variants to read, comma-separated (default: {','.join(VARIANTS)})",
+    )
+    parser.add_argument(
+        "--variants-only",
+        action="store_true",
+        help="read only the dev-page variants (no dev/frozen columns, no generated rows)",
+    )
+    parser.add_argument(
         "--dev-only",
         action="store_true",
         help="leave the frozen split unscored (while working: it is scored once, at the end)",
@@ -154,8 +167,10 @@ def main() -> None:
     speeds: dict[str, tuple[float, float]] = {}
     types: dict[str, dict[str, dict[str, float | int | None]]] = {}
     provenance = ""
+    names = tuple(name.strip() for name in args.variant_names.split(",") if name.strip())
+    splits = () if args.variants_only else ("dev",) if args.dev_only else ("dev", "frozen")
     if args.pages.is_dir():
-        for split in ("dev",) if args.dev_only else ("dev", "frozen"):
+        for split in splits:
             pages = load_real_pages(args.pages, split, splits_file=args.splits)
             if split == "frozen":
                 provenance = f"{pages.provenance}: {', '.join(p.name for p in pages.pages)}"
@@ -172,11 +187,13 @@ def main() -> None:
                 report, _ = run(pages, settings, args.detector)
             results[f"{split}/{args.detector}-captions"] = measure(report, args.rounds)
             types[f"{split}/{args.detector}-captions"] = by_type(report)
-        if args.variants:
-            variants = variant_rows(args.pages, args.splits, settings, args.detector, args.rounds)
+        if args.variants and names:
+            variants = variant_rows(args.pages, args.splits, settings, args.detector, args.rounds, names)
     else:
         console.print(f"[yellow]real pages not found at {args.pages}: real rows skipped[/]")
-    generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
+    generated = {}
+    if not args.variants_only:
+        generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
     _print(results, speeds, generated, args.detector, provenance)
     _print_variants(variants)
     _print_types(types, args.detector)
@@ -240,14 +257,14 @@ def _print_types(types: dict, detector: str) -> None:  # type: ignore[no-untyped
     console.print(table)
 
 
-def variant_rows(folder: Path, splits: Path, settings, detector: str, rounds: int) -> dict[str, dict]:  # type: ignore[no-untyped-def]
-    """The dev pages as a small scan and as a grey photocopy scan, with and without captions."""
-    from evals.read_variants import write_variants
-
+def variant_rows(  # type: ignore[no-untyped-def]
+    folder: Path, splits: Path, settings, detector: str, rounds: int, names: tuple[str, ...] = VARIANTS
+) -> dict[str, dict]:
+    """The dev pages as scans (evals/read_variants.py), with and without captions, and outline only."""
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         dev = load_real_pages(folder, "dev", splits_file=splits)
-        for name, pages in write_variants(dev, tmp).items():
+        for name, pages in write_variants(dev, tmp, names).items():
             report, _ = run(pages, settings, detector)
             rows[f"{name}, {detector}"] = measure(report, rounds)
             with captions_off():

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tools.errors import UnknownModelError
 from tools.ocr.engine import OcrLine
-from tools.ocr.line_reading import check_reader, pick_line, read_detected_lines
+from tools.ocr.line_reading import check_reader, pick_line, read_detected_lines, word_score
 from tools.ocr.text_regions import TextLine
 from tools.panels.balloons import balloons_from_text
 from tools.panels.ellipsis import ellipsis_lines
@@ -74,6 +74,21 @@ def test_pick_line_prefers_the_reading_with_more_italian_words() -> None:
     assert pick_line(run_together, spaced) is spaced
     assert pick_line(spaced, OcrLine("ACQUA PER ME. HO ANCORA", 0.7)) is spaced  # a tie: the recogniser's
     assert pick_line(spaced, OcrLine("", 0.0)) is spaced
+
+
+def test_pick_line_weighs_letters_knows_interjections_and_takes_back_dropped_marks() -> None:
+    # a confident interjection is not beaten by junk holding one short real word
+    assert pick_line(OcrLine("...mmm", 0.95), OcrLine('i luldali "', 0.6)).text == "...mmm"
+    assert word_score("GRRR... MMM") == 1.0 and word_score("i luldali") == 1 / 8
+    # the same reading with the accent's apostrophe that small lettering lost: Tesseract's
+    kept = pick_line(OcrLine("E INUTILE, TEX", 0.9), OcrLine("E' INUTILE, TEX", 0.6))
+    assert kept.text == "E' INUTILE, TEX" and kept.confidence == 0.9
+    # other marks (a stray stop) or other letters at the same score: the recogniser's reading stays
+    assert (
+        pick_line(OcrLine("servirla, Signorina", 0.9), OcrLine("servirla,. Signorina.", 0.6)).confidence
+        == 0.9
+    )
+    assert pick_line(OcrLine("SONO QUI", 0.9), OcrLine("SONO QUA", 0.6)).text == "SONO QUI"
 
 
 def test_reader_names_are_checked_and_set_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,3 +93,12 @@ def test_the_reading_with_more_italian_words_wins() -> None:
     detected = [TextLine((0, 0, 90, 20), 0.9, "GRRR.")]  # no more real words either way: the engine's
     assert read_located(same, page, (0, 0, 100, 50), "speech", detected)[2:] == (0.99, "scripted")
     assert read_located(same, page, (0, 0, 100, 50), "speech", [])[0] == "GRRR..."
+
+
+def test_low_resolution_pages_are_enlarged_for_detection_and_large_scans_are_not() -> None:
+    from tools.ocr.text_regions import detection_scale
+
+    assert detection_scale(992, 1401) == pytest.approx(1240 / 992)  # a 120 dpi A4 page
+    assert detection_scale(1890, 2480) == 1.0  # a 300 dpi Bonelli page
+    assert detection_scale(1900, 760) == pytest.approx(2000 / 1900)  # a wide panel: bounded by its long side
+    assert detection_scale(3000, 900) == 1.0

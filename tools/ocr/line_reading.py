@@ -52,6 +52,27 @@ def known_share(text: str) -> float:
     return known / len(parts)
 
 
+def word_score(text: str) -> float:
+    """Share of a reading's letters that stand in Italian words (elisions split at the apostrophe; an
+    interjection such as `Mmm` or `Grrr`, runs of a letter counted once, is a word of comics): a junk
+    reading with one short real word (`i luldali`) scores low against a reading of long real words."""
+    from tools.ocr.lexicon import italian_lexicon
+    from tools.ocr.text_regions import INTERJECTIONS
+
+    lexicon = italian_lexicon()
+    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
+    words = [p for p in parts if p.isalpha()]
+    letters = sum(len(w) for w in words)
+    if not letters:
+        return 0.0
+    known = sum(
+        len(w)
+        for w in words
+        if w in lexicon or lexicon.is_elision_prefix(w) or re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS
+    )
+    return known / letters
+
+
 def line_crop(page: Image.Image, box: Sequence[int]) -> np.ndarray:
     """The line's box with a little paper round it (a third of its height at the ends, an eighth above
     and below, so neighbouring lines stay out), gray, scaled to LINE_GLYPH px tall, Otsu-binarised and
@@ -74,9 +95,17 @@ def _tesseract(settings: Any) -> Any:
 
 
 def pick_line(recognised: OcrLine, tesseract: OcrLine) -> OcrLine:
-    """The better of two readings of one line: Tesseract's only when more of its words are Italian."""
-    if tesseract.text and known_share(tesseract.text) > known_share(recognised.text):
+    """The better of two readings of one line: Tesseract's when more of its letters stand in Italian
+    words (`word_score`), or when it is the recogniser's reading with apostrophes that small lettering
+    lost (`E' INUTILE` read `E INUTILE`: the lettered accent of È)."""
+    if not tesseract.text:
+        return recognised
+    ours, theirs = word_score(recognised.text), word_score(tesseract.text)
+    if theirs > ours:
         return tesseract
+    unmarked = " ".join(tesseract.text.replace("'", "").replace("’", "").split())
+    if theirs == ours and unmarked != tesseract.text and unmarked == " ".join(recognised.text.split()):
+        return OcrLine(tesseract.text, recognised.confidence)
     return recognised
 
 

@@ -31,6 +31,8 @@ MIN_HEIGHT_SHARE = 0.005  # of the page height: smaller proposals are specks
 CAPTION_SCORE = 0.85  # mean recogniser confidence of lettering kept as a caption without a balloon
 CAPTION_KNOWN = 0.75  # share of its words that must be Italian words
 CAPTION_PAD = 0.6  # line heights of margin, at most, round a caption's lettering
+DETECT_SIDE = 1240  # px: a page whose short side is smaller is enlarged to it before detection
+MAX_DETECT_SIDE = 2000  # px: but never past this long side (rapidocr's own bound)
 Box = tuple[int, int, int, int]
 
 
@@ -59,6 +61,13 @@ def _looks_like_words(text: str) -> bool:
     alnum = sum(ch.isalnum() for ch in text)
     usual = sum(ch.isalnum() or ch in " .,;:!?'’\"-…*()" for ch in text)
     return alnum >= 2 and usual >= 0.8 * max(1, len(text))
+
+
+def detection_scale(width: int, height: int) -> float:
+    """How much to enlarge a page for a second detection pass: low-resolution scans (a 100-150 dpi page, a web
+    scan) letter small balloons a few pixels tall, which the detector misses at their own size (a tiny
+    `Grrr...` on the dev pages scanned in black and white); pages of 300 dpi scans stay as they are."""
+    return max(1.0, min(DETECT_SIDE / max(1, min(width, height)), MAX_DETECT_SIDE / max(1, width, height)))
 
 
 def only_marks(text: str) -> bool:
@@ -97,26 +106,47 @@ class RapidTextDetector(TextDetector):
         return self._engine
 
     def detect(self, image: Image.Image) -> list[TextLine]:
+        """The lines found at the page's own size; on a low-resolution page (`detection_scale` > 1) also
+        those found on the page enlarged that overlap none of them (small lettering the detector misses
+        at its own size; big lettering is found best unenlarged, so the first pass is kept whole)."""
         import cv2
 
         start = time.perf_counter()
         bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+        lines = self._detect_at(bgr, 1.0, image.height)
+        scale = detection_scale(image.width, image.height)
+        if scale > 1.0:
+            bigger = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            lines += [
+                extra
+                for extra in self._detect_at(bigger, scale, image.height)
+                if not any(_overlap(extra.box, line.box) for line in lines)
+            ]
+        self.seconds += time.perf_counter() - start
+        return sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+
+    def _detect_at(self, bgr: np.ndarray, scale: float, page_height: int) -> list[TextLine]:
+        """The worded lines the detector and recogniser find on `bgr` (the page enlarged by `scale`), in
+        page pixels."""
         with self._lock:
             output = self._load()(bgr, use_det=True, use_cls=False, use_rec=True)
-        self.seconds += time.perf_counter() - start
         if output.boxes is None or output.txts is None:
             return []
         lines = []
         for quad, text, score in zip(output.boxes, output.txts, output.scores, strict=True):
-            xs, ys = np.asarray(quad)[:, 0], np.asarray(quad)[:, 1]
+            xs, ys = np.asarray(quad)[:, 0] / scale, np.asarray(quad)[:, 1] / scale
             box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
             text = str(text).strip()
             if score < self.min_score or not (_looks_like_words(text) or only_marks(text)):
                 continue
-            if box[3] < MIN_HEIGHT_SHARE * image.height or box[2] < box[3] * 0.5:
+            if box[3] < MIN_HEIGHT_SHARE * page_height or box[2] < box[3] * 0.5:
                 continue  # specks, and tall narrow marks (vertical art strokes)
             lines.append(TextLine(box, float(score), text))
-        return sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+        return lines
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 _CACHE: dict[str, TextDetector] = {}
