@@ -100,5 +100,7 @@ def test_low_resolution_pages_are_enlarged_for_detection_and_large_scans_are_not
 
     assert detection_scale(992, 1401) == pytest.approx(1240 / 992)  # a 120 dpi A4 page
     assert detection_scale(1890, 2480) == 1.0  # a 300 dpi Bonelli page
-    assert detection_scale(1900, 760) == pytest.approx(2000 / 1900)  # a wide panel: bounded by its long side
+    assert detection_scale(1000, 600) == pytest.approx(2)  # a small web scan of a panel: bounded by 2000 px
+    assert detection_scale(1900, 760) == 1.0  # a wide 300 dpi panel: its long side leaves no room
     assert detection_scale(3000, 900) == 1.0
+    assert detection_scale(1219, 1600) == 1.0  # would grow by 1.7 %: no second pass

@@ -33,6 +33,7 @@ CAPTION_KNOWN = 0.75  # share of its words that must be Italian words
 CAPTION_PAD = 0.6  # line heights of margin, at most, round a caption's lettering
 DETECT_SIDE = 1240  # px: a page whose short side is smaller is enlarged to it before detection
 MAX_DETECT_SIDE = 2000  # px: but never past this long side (rapidocr's own bound)
+MIN_ENLARGEMENT = 1.15  # a second pass enlarging less than this finds nothing new and doubles the cost
 Box = tuple[int, int, int, int]
 
 
@@ -66,8 +67,10 @@ def _looks_like_words(text: str) -> bool:
 def detection_scale(width: int, height: int) -> float:
     """How much to enlarge a page for a second detection pass: low-resolution scans (a 100-150 dpi page, a web
     scan) letter small balloons a few pixels tall, which the detector misses at their own size (a tiny
-    `Grrr...` on the dev pages scanned in black and white); pages of 300 dpi scans stay as they are."""
-    return max(1.0, min(DETECT_SIDE / max(1, min(width, height)), MAX_DETECT_SIDE / max(1, width, height)))
+    `Grrr...` on the dev pages scanned in black and white); pages of 300 dpi scans, and pages that would
+    grow by less than MIN_ENLARGEMENT (a 1600 px generated page), get no second pass."""
+    scale = min(DETECT_SIDE / max(1, min(width, height)), MAX_DETECT_SIDE / max(1, width, height))
+    return scale if scale >= MIN_ENLARGEMENT else 1.0
 
 
 def only_marks(text: str) -> bool:
