@@ -318,8 +318,8 @@ class Impostors:
         cls, per_char: np.ndarray, owners: np.ndarray, classes: np.ndarray, relative: bool = False
     ) -> Impostors:
         if relative:
-            own = (owners[:, None] == classes[None, :]).argmax(axis=1)
-            per_char = centre_rows(per_char, np.where((owners[:, None] == classes).any(axis=1), own, -1))
+            match = owners[:, None] == classes[None, :]
+            per_char = centre_rows(per_char, np.where(match.any(axis=1), match.argmax(axis=1), -1))
         mean = np.array([per_char[owners != a, j].mean() for j, a in enumerate(classes)])
         spread = np.array([per_char[owners != a, j].std() for j, a in enumerate(classes)])
         return cls(mean, np.maximum(spread, 1e-6), relative)

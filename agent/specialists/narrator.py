@@ -295,8 +295,7 @@ def _write_beats(
             opening=opening,
             lead=lead,
         )
-        parse = _beats_parser(ctx, state, scene, example, beats, lead)
-        settled = _beats_settled(ctx, state, scene, example, beats, lead, target - len(beats))
+        parse, settled = _beats_checks(ctx, state, scene, example, beats, lead, target - len(beats))
         calls += 1
         try:
             batch = generate_lines(
@@ -323,31 +322,7 @@ def _write_beats(
     return beats + filler, [use_fallback(ctx, f"scene {index + 1}", f"{len(filler)} beat(s)", reason)]
 
 
-def _beats_parser(
-    ctx: WriteContext,
-    state: WriteState,
-    scene: dict[str, Any],
-    example: dict[str, Any],
-    beats: list[dict[str, Any]],
-    lead: str = "",
-) -> Callable[[str], list[dict[str, Any]]]:
-    """The parser for the next beats call: the completion continues an AZIONE line that starts with
-    `lead`'s name (a DIDASCALIA or a bare AZIONE line without a lead)."""
-    prefix = f"AZIONE: {lead}" if lead else "AZIONE:" if beats else "DIDASCALIA:"
-    seen = [line["action"] for line in example["lines"]] + [b["action"] for b in beats]
-    vocabulary = ctx.vocabulary(state["storyline"])
-
-    def parse(text: str) -> list[dict[str, Any]]:
-        if lead and len(re.findall(r"[^\W\d_]{2,}", text.split("\n", 1)[0])) < 2:
-            raise ValueError(f"the action after {lead!r} says nothing ({text[:30]!r})")
-        return parse_beats(
-            prefix + text, seen, cast=scene["cast"], profile=ctx.profile, vocabulary=vocabulary
-        )
-
-    return parse
-
-
-def _beats_settled(
+def _beats_checks(
     ctx: WriteContext,
     state: WriteState,
     scene: dict[str, Any],
@@ -355,22 +330,30 @@ def _beats_settled(
     beats: list[dict[str, Any]],
     lead: str,
     wanted: int,
-) -> Callable[[str], bool]:
-    """When a beats completion may stop: its first line already fails the parser, or its complete lines
-    decide what the parser keeps (`beats_settled`); the parse of the whole text would be the same."""
+) -> tuple[Callable[[str], list[dict[str, Any]]], Callable[[str], bool]]:
+    """The parser for the next beats call and when its completion may stop. The completion continues an
+    AZIONE line that starts with `lead`'s name (a DIDASCALIA or a bare AZIONE line without a lead); it may
+    stop once its first line already fails the parser, or its complete lines decide what the parser keeps
+    (`beats_settled`): the parse of the whole text would be the same."""
     prefix = f"AZIONE: {lead}" if lead else "AZIONE:" if beats else "DIDASCALIA:"
     seen = [line["action"] for line in example["lines"]] + [b["action"] for b in beats]
-    vocabulary = ctx.vocabulary(state["storyline"])
+    known = {"cast": scene["cast"], "profile": ctx.profile, "vocabulary": ctx.vocabulary(state["storyline"])}
+
+    def says_nothing(first_line: str) -> bool:
+        return bool(lead) and len(re.findall(r"[^\W\d_]{2,}", first_line)) < 2
+
+    def parse(text: str) -> list[dict[str, Any]]:
+        if says_nothing(text.split("\n", 1)[0]):
+            raise ValueError(f"the action after {lead!r} says nothing ({text[:30]!r})")
+        return parse_beats(prefix + text, seen, **known)
 
     def settled(text: str) -> bool:
         first, newline, _ = text.partition("\n")
-        if lead and newline and len(re.findall(r"[^\W\d_]{2,}", first)) < 2:
+        if newline and says_nothing(first):
             return True
-        return beats_settled(
-            prefix + text, seen, wanted, cast=scene["cast"], profile=ctx.profile, vocabulary=vocabulary
-        )
+        return beats_settled(prefix + text, seen, wanted, **known)
 
-    return settled
+    return parse, settled
 
 
 def _scene_memory(ctx: WriteContext, scene: dict[str, Any]) -> list[str]:

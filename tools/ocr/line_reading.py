@@ -38,14 +38,20 @@ def check_reader(name: str) -> str:
     return key
 
 
+def _word_parts(text: str) -> list[str]:
+    """A reading's words, lower case, stripped of punctuation, elisions split at the apostrophe."""
+    return [
+        p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»')) if p
+    ]
+
+
 def known_share(text: str) -> float:
     """Share of a reading's words that are Italian words (elisions split at the apostrophe); marks and
     numbers count as known. The reading with more real words is the better one when two disagree."""
     from tools.ocr.lexicon import italian_lexicon
 
     lexicon = italian_lexicon()
-    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
-    parts = [p for p in parts if p]
+    parts = _word_parts(text)
     if not parts:
         return 0.0
     known = sum(p in lexicon or lexicon.is_elision_prefix(p) or not p.isalpha() for p in parts)
@@ -60,8 +66,7 @@ def word_score(text: str) -> float:
     from tools.ocr.text_regions import INTERJECTIONS
 
     lexicon = italian_lexicon()
-    parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
-    words = [p for p in parts if p.isalpha()]
+    words = [p for p in _word_parts(text) if p.isalpha()]
     letters = sum(len(w) for w in words)
     if not letters:
         return 0.0
