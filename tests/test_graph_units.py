@@ -280,6 +280,36 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
         check_words("Tex trova un'auto.", "action", story_vocabulary("Tex", PROFILE, [], ["auto"]))
 
 
+def test_lexicon_accepts_inflected_forms_the_word_list_lacks():
+    from agent.write.line_formats import check_words, story_vocabulary
+    from tools.ocr.lexicon import italian_lexicon
+
+    vocabulary = story_vocabulary("Tex e Carson", PROFILE, [])
+    assert "esibisce" not in italian_lexicon(), "the flat list lacks this form; hunspell's affixes derive it"
+    assert check_words("Il bandito si esibisce.", "conflict", vocabulary)  # the demo's fallback, run 5
+    assert check_words("INSEGUIAMOLO FINO AL FIUME!", "line", vocabulary)
+    with pytest.raises(ValueError, match="not Italian: sfrondolare"):
+        check_words("Tex vuole sfrondolare.", "goal", vocabulary)
+
+
+def test_a_place_may_be_a_name_of_two_words_but_not_two_stray_words():
+    from agent.write.line_formats import parse_scene, story_vocabulary
+
+    vocabulary = story_vocabulary("Tex e Carson", PROFILE, [])
+    scene = parse_scene(
+        "LUOGO: l'agenzia indiana di fort defiance\nOBIETTIVO: Tex parla con l'agente.",
+        CAST,
+        PROFILE,
+        [],
+        vocabulary,
+    )
+    assert scene["place"] == "L'AGENZIA INDIANA DI FORT DEFIANCE"
+    with pytest.raises(ValueError, match="place has words that are not Italian"):
+        parse_scene(
+            "LUOGO: il blorbo di fort\nOBIETTIVO: Tex parla con l'agente.", CAST, PROFILE, [], vocabulary
+        )
+
+
 def test_registered_voice_adapter_is_used_for_its_character(isolated_home):
     from agent.write.context import WriteContext
     from tools.models.adapters import AdapterRecord, adapter_dir, register_adapter

@@ -53,14 +53,19 @@ class Vocabulary:
 
     def __init__(self, extra: set[str] | None = None, banned: set[str] | None = None):
         from tools.ocr.lexicon import italian_lexicon
+        from tools.word_forms import italian_word_forms
 
         self.lexicon = italian_lexicon()
+        self.forms = italian_word_forms()
+        """Hunspell's affix rules, for the inflected forms the flat lexicon lacks (`esibisce`)."""
         self.extra = {w.lower() for w in (extra or set())}
         self.banned = {w.lower() for w in (banned or set())}
         """Words out of the story's world (anachronisms)."""
 
     def knows(self, word: str) -> bool:
-        word = word.lower()
+        return self._listed(word.lower()) or self._inflected(word)
+
+    def _listed(self, word: str) -> bool:
         if word in self.lexicon or word in self.extra:
             return True
         head, _, tail = word.partition("'")
@@ -72,6 +77,9 @@ class Vocabulary:
     def unknown(self, text: str) -> list[str]:
         return [w for w in _WORD.findall(text) if not self.knows(w)]
 
+    def _inflected(self, word: str) -> bool:
+        return self.forms is not None and self.forms.accepts(word)
+
     def out_of_world(self, text: str) -> list[str]:
         """Anachronisms in `text`, elided ones too (`un'auto`)."""
         return [w for w in _WORD.findall(text) if {w.lower(), w.lower().partition("'")[2]} & self.banned]
@@ -79,7 +87,8 @@ class Vocabulary:
 
 def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int = 0) -> str:
     """ValueError when too many words are not Italian (invented words are the small model's tell);
-    `names` more unknown words are allowed where a proper noun is expected (a place)."""
+    where a proper noun is expected (a place), one name of up to `names` adjacent unknown words is allowed
+    on top (`Fort Defiance`), never scattered ones."""
     if _MODERN_YEAR.search(text):
         raise ValueError(f"{what} names a modern year ({text[:40]!r})")
     if vocabulary is None:
@@ -89,9 +98,18 @@ def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int 
         raise ValueError(f"{what} does not belong in the story's time: {', '.join(banned[:3])}")
     words = _WORD.findall(text)
     unknown = vocabulary.unknown(text)
-    if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)) + names:
+    if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)) + min(names, _longest_run(words, vocabulary)):
         raise ValueError(f"{what} has words that are not Italian: {', '.join(unknown[:4])}")
     return text
+
+
+def _longest_run(words: list[str], vocabulary: Vocabulary) -> int:
+    """The most unknown words in a row (a name of several words)."""
+    longest = run = 0
+    for word in words:
+        run = 0 if vocabulary.knows(word) else run + 1
+        longest = max(longest, run)
+    return longest
 
 
 def check_text(
@@ -188,7 +206,7 @@ def parse_scene(
             found[key] = match_cast(value, cast, profile)
         else:
             limit = 40 if key in ("place", "time") else 200
-            names = 1 if key == "place" else 0
+            names = 2 if key == "place" else 0
             found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary, names=names)
             if key in ("place", "time"):  # lettered in the opening caption
                 no_meta_words(found[key], key)
