@@ -9,8 +9,10 @@ balloon again with the working tree's voice writer (agent.specialists.voice) und
 ranking settings, and the lines are measured as `nuvola eval script` measures them: perplexity per token
 under the ELTeC novels' trigram model (real held-out dialogue: ~282), distinct-2, repeats, fallbacks,
 words per line and seconds. Keys: temperature, top_p, min_p, repeat_penalty, candidates, attempts
-(agent.specialists.voice Decoding) and situation, novelty, content, floor (agent.write.rerank weights
-and fluency floor). Use it on the dev plot only: the frozen plots are for the final benchmark.
+(agent.specialists.voice Decoding), situation, novelty, content, floor (agent.write.rerank weights
+and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
+are written by the voice model with it; without the key, by the plain voice model, whatever the
+registry holds). Use it on the dev plot only: the frozen plots are for the final benchmark.
 """
 
 from __future__ import annotations
@@ -40,16 +42,30 @@ RANKER_KEYS = {"novelty": "novelty_weight", "content": "content_weight", "floor"
 """LineRanker fields (situation: the module's SITUATION_WEIGHT, read when a line is scored)."""
 
 
-def parse_variant(text: str) -> tuple[str, dict[str, float]]:
+ADAPTER_KEY = "adapter"
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     """`name:key=value,key=value` -> (name, settings); unknown keys are an error."""
     name, _, rest = text.partition(":")
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        if key not in DECODING_KEYS and key not in RANKER_KEYS:
+        if key not in DECODING_KEYS and key not in RANKER_KEYS and key != ADAPTER_KEY:
             raise SystemExit(f"unknown variant key {key!r} in {text!r}")
-        values[key] = float(value)
+        values[key] = value if key == ADAPTER_KEY else float(value)
     return name or "default", values
+
+
+def voice_name(base: str, adapter: str | None) -> str:
+    """The voice model's name with the variant's adapter (`adapter=` option: a registered name or a file)."""
+    if not adapter:
+        return base
+    from tools.models.spec import ModelSpec, parse_model_name
+
+    spec = parse_model_name(base)
+    options = {k: v for k, v in spec.options.items() if k not in ("adapter", "lora")}
+    return ModelSpec(spec.backend, spec.target, {**options, "adapter": adapter}, spec.fragment).name
 
 
 def final_state(run_dir: Path) -> dict[str, Any]:
@@ -108,31 +124,42 @@ def measure(lines: list[str]) -> dict[str, Any]:
     }
 
 
-def run_variant(name: str, values: dict[str, float], state: dict[str, Any], llm: Any) -> dict[str, Any]:
+def run_variant(name: str, values: dict[str, Any], state: dict[str, Any], llm: Any) -> dict[str, Any]:
     import agent.specialists.voice as voice_module
     import agent.write.rerank as rerank
     from agent.runlog import RunLog
     from agent.write.context import WriteContext
+    from tools.models import get_llm
     from tools.series.profile import load_profile
     from tools.settings import load_settings
 
+    settings = load_settings()
+    model = voice_name(settings.model_for("voice"), values.get(ADAPTER_KEY))
+    if model != settings.model_for("voice"):
+        llm = get_llm(model)
+    resolvers = list(voice_module._RESOLVERS)
+    voice_module._RESOLVERS[:] = [lambda _settings, _character: model]  # this model for every speaker
     saved = voice_module.DECODING, voice_module.LineRanker, rerank.SITUATION_WEIGHT
     decoding = {k: DECODING_KEYS[k](v) for k, v in values.items() if k in DECODING_KEYS}
     voice_module.DECODING = replace(saved[0], **decoding)
     fields = {RANKER_KEYS[k]: v for k, v in values.items() if RANKER_KEYS.get(k)}
     voice_module.LineRanker = partial(rerank.LineRanker, **fields)  # type: ignore[misc]
     rerank.SITUATION_WEIGHT = values.get("situation", rerank.SITUATION_WEIGHT)
-    settings = load_settings()
     ctx = WriteContext(
-        settings=settings, profile=load_profile(settings.series), log=RunLog(), models={"voice": llm}
+        settings=settings,
+        profile=load_profile(settings.series),
+        log=RunLog(),
+        models={"voice": llm, model: llm},
     )
     start = time.perf_counter()
     try:
         lines, fallbacks = write_balloons(state, ctx)
     finally:
         voice_module.DECODING, voice_module.LineRanker, rerank.SITUATION_WEIGHT = saved
+        voice_module._RESOLVERS[:] = resolvers
     return {
         "variant": name,
+        "model": model,
         "settings": values,
         "seconds": round(time.perf_counter() - start, 1),
         "fallbacks": fallbacks,

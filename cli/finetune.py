@@ -1,4 +1,4 @@
-"""`nuvola finetune style|voice CHARACTER|ocr-clean` and `nuvola adapters list|show|add|enable|disable|remove`."""
+"""`nuvola finetune style|voice CHARACTER|dialogue|ocr-clean` and `nuvola adapters list|show|add|enable|disable|remove`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tools.models.adapters import (
 
 # Sequences per forward pass (4 x 256 tokens peaks at ~7 GB: the 262k-token vocabulary's logits dominate),
 # and passes per step: short pairs take 8 examples a step, in two passes.
-DEFAULT_ACCUM = {"style": 1, "voice": 2, "ocr-clean": 2}
+DEFAULT_ACCUM = {"style": 1, "voice": 2, "dialogue": 1, "ocr-clean": 2}
 
 
 def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -220,6 +220,27 @@ def finetune_voice(
 
     canonical, dataset = build_voice_set(app.settings, character, sources)
     _run(app, _job(app, "voice", name or f"voice:{canonical}", base, opts), dataset, opts["dry_run"])
+
+
+@finetune_group.command("dialogue")
+@click.option(
+    "--max-passages",
+    default=None,
+    type=int,
+    help="Conversations trained on at most (default: all; the steps decide how many are read).",
+)
+@_training_options
+@pass_app
+def finetune_dialogue(
+    app: AppContext, max_passages: int | None, name: str | None, base: str | None, **opts: Any
+) -> None:
+    """Learn real Italian dialogue for the voice writer: the training novels' quoted speech (ELTeC split)."""
+    from finetune.sources import build_dialogue_set
+
+    seed = app.settings.seed if opts["seed"] is None else opts["seed"]
+    dataset = build_dialogue_set(app.settings, max_passages, seed)
+    job = _job(app, "dialogue", name or f"dialogue:{app.settings.series}", base, opts)
+    _run(app, job, dataset, opts["dry_run"])
 
 
 @finetune_group.command("ocr-clean")

@@ -105,6 +105,16 @@ def style_prompts(dataset: TrainingSet, count: int) -> list[str]:
     return spread(openings, count)
 
 
+def dialogue_prompts(dataset: TrainingSet, count: int) -> list[str]:
+    """Held-out conversations cut after the last speaker's label, as the voice writer's prompt ends."""
+    prompts = []
+    for example in dataset.heldout:
+        head, _, _ = example.completion.rpartition(": «")
+        if head:
+            prompts.append(head + ":")
+    return spread(prompts, count)
+
+
 def ocr_measures(dataset: TrainingSet, base_name: str, adapted: str) -> dict[str, Any]:
     """CER on the held-out balloons: uncleaned, the runtime cleaner with the base and with the adapter,
     and the adapter's raw corrections (no edit bound, no lexicon check)."""
@@ -134,12 +144,13 @@ def runtime_measures(
         status("measuring CER of OCR cleaning on the held-out balloons")
         out["ocr"] = ocr_measures(dataset, base_name, adapted)
         return out
-    prompts = (
-        style_prompts(dataset, job.samples)
-        if job.kind == "style"
-        else [e.prompt for e in spread(dataset.heldout, job.samples)]
-    )
-    stop = ["\n"] if job.kind != "style" else []
+    if job.kind == "style":
+        prompts = style_prompts(dataset, job.samples)
+    elif job.kind == "dialogue":
+        prompts = dialogue_prompts(dataset, job.samples)
+    else:
+        prompts = [e.prompt for e in spread(dataset.heldout, job.samples)]
+    stop = [] if job.kind == "style" else ["»", "\n"] if job.kind == "dialogue" else ["\n"]
     status(f"generating {len(prompts)} samples with and without the adapter")
     base = generate(base_name, prompts, max_tokens=job.sample_tokens, seed=job.config.seed, stop=stop)
     mine = generate(adapted, prompts, max_tokens=job.sample_tokens, seed=job.config.seed, stop=stop)

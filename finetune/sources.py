@@ -15,7 +15,9 @@ from finetune.data.voice_sets import voice_set
 from tools.errors import InputFileError
 from tools.models.spec import ModelSpec, parse_model_name
 
-ROLE_OF_KIND = {"style": "narrator", "voice": "voice", "ocr-clean": "ocr_cleaner"}
+ROLE_OF_KIND = {"style": "narrator", "voice": "voice", "dialogue": "voice", "ocr-clean": "ocr_cleaner"}
+DIALOGUE_SPEAKERS = 4
+"""The profile's first characters whose labels take turns in the dialogue set's conversations."""
 
 
 def default_base(settings: Any, kind: str) -> str:
@@ -62,6 +64,26 @@ def build_voice_set(settings: Any, character: str, sources: Sequence[str]) -> tu
         canonical, wanted, lambda label: name_key(label) in keys, store=store, sample_lines=samples
     )
     return canonical, dataset
+
+
+def build_dialogue_set(settings: Any, limit: int | None, seed: int) -> TrainingSet:
+    """Conversations of the training novels' quoted speech (the frozen author split; `$NUVOLA_CORPUS_DIR`),
+    spoken by the series profile's first characters."""
+    from agent.characters import speaker_label
+    from finetune.data.dialogue import dialogue_set, training_novels
+    from tools.dialogue.corpus import corpus_dir
+    from tools.series.profile import load_profile
+
+    folder = corpus_dir()
+    if folder is None:
+        raise InputFileError(
+            "NUVOLA_CORPUS_DIR", "the ELTeC novels are not found (set NUVOLA_CORPUS_DIR to their folder)"
+        )
+    labels = [speaker_label(c.name) for c in load_profile(settings.series).characters][:DIALOGUE_SPEAKERS]
+    novels = training_novels(folder)
+    return dialogue_set(
+        novels, labels, seed=seed, limit=limit, source_names=[f"{folder} ({len(novels)} training novels)"]
+    )
 
 
 def ocr_engine(settings: Any, name: str | None) -> Any:

@@ -213,3 +213,11 @@ def test_voice_tuning_variants_parse_and_refuse_unknown_keys():
     )
     with pytest.raises(SystemExit, match="unknown"):
         bench.parse_variant("x:temp=1")
+    assert bench.parse_variant("lora:adapter=dialogue:tex,temperature=1") == (
+        "lora",
+        {"adapter": "dialogue:tex", "temperature": 1.0},
+    )
+    assert bench.voice_name("llamacpp:gemma3-270m?lora=/old.gguf", "dialogue:tex") == (
+        "llamacpp:gemma3-270m?adapter=dialogue:tex"
+    )
+    assert bench.voice_name("llamacpp:gemma3-270m", None) == "llamacpp:gemma3-270m"

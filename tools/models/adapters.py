@@ -34,7 +34,7 @@ class AdapterRecord(BaseModel):
     """One registered LoRA adapter: what it was trained for and where its files are."""
 
     name: str = Field(description="registry name, e.g. 'style:tex', 'voice:Kit Carson', 'ocr-clean'")
-    kind: str = Field(description="style | voice | ocr-clean | custom")
+    kind: str = Field(description="style | voice | dialogue | ocr-clean | custom")
     base: str = Field(description="model name it was trained on, e.g. 'llamacpp:gemma3-270m'")
     gguf: str | None = Field(None, description="GGUF LoRA file, relative to the adapter folder")
     peft: str | None = Field(None, description="peft adapter folder, relative to the adapter folder")
@@ -202,10 +202,11 @@ def _configured_home() -> Path:
 
 
 def default_adapter_for_role(series: str, role: str, character: str | None = None) -> list[str]:
-    """Adapter names a role looks for, best first: the voice writer wants the character, then the style."""
+    """Adapter names a role looks for, best first: the voice writer wants the character, then the series'
+    dialogue (real quoted speech, `nuvola finetune dialogue`), then the style."""
     role = role.replace("-", "_")
     if role == "voice":
-        return ([f"voice:{character}"] if character else []) + [f"style:{series}"]
+        return ([f"voice:{character}"] if character else []) + [f"dialogue:{series}", f"style:{series}"]
     if role in ("narrator", "completion"):
         return [f"style:{series}"]
     if role == "ocr_cleaner":
@@ -219,8 +220,8 @@ def model_for_role_with_adapter(
     """The role's model name with the best registered, enabled, compatible adapter applied.
 
     `adapter_name` asks for one adapter (then the role's defaults are not tried); without it the role's
-    defaults are tried (`style:<series>` for the narrator, `voice:<character>` then the style for the voice
-    writer, `ocr-clean` for the OCR cleaner). With no usable adapter the role's plain model comes back.
+    defaults are tried (`style:<series>` for the narrator, `voice:<character>`, `dialogue:<series>`, then the
+    style for the voice writer, `ocr-clean` for the OCR cleaner). With no usable adapter the role's plain model comes back.
     """
     model_name = settings.model_for(role)
     home = Path(settings.home)
