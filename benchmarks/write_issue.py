@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/write_issue.py [--seeds 3] [--before REF] [--before-seeds 1] [--after REF]
         [--pages 4] [--other-pages 2] [--dev-only | --frozen-only] [--jobs N] [--stop-after S]
-        [-m ROLE=NAME ...] [--out DIR]
+        [-m ROLE=NAME ...] [--adapters DIR] [--out DIR]
 
 Every run is a `nuvola write-issue --no-render` in a fresh NUVOLA_HOME (no memory: the profile alone),
 run as a subprocess of the code under test: the working tree ("after"), and with --before REF the same
@@ -12,7 +12,9 @@ edits to the working tree during a long run do not reach it. --jobs N runs N wri
 (the same measures as `nuvola eval script`) and pooled per column: the dev plot (the demo's, looked at
 while tuning the writers) and three frozen plots (never looked at while changing code), before and after,
 beside the real dialogue of held-out ELTeC novels. -m ROLE=NAME reaches every run, so the benchmark runs
-unchanged against any `openai:` endpoint. A stage-timing table (LLM time against the rest) follows.
+unchanged against any `openai:` endpoint. --adapters DIR (a NUVOLA_HOME/adapters folder, e.g. the one `make demo`
+trains `dialogue:tex` into) is copied into every run's home, as a user's home holds its trained adapters;
+code that does not look for an adapter of that name ignores it. A stage-timing table (LLM time against the rest) follows.
 """
 
 from __future__ import annotations
@@ -325,6 +327,15 @@ def fallback_reasons(runs: list[Run]) -> list[tuple[str, str, int]]:
     return sorted(((c, r, n) for (c, r), n in found.items()), key=lambda x: (x[0], -x[2]))
 
 
+def copy_adapters(folder: Path, home: Path) -> None:
+    """The registered adapters of `folder` (their manifests and files, not their training work) into `home`."""
+    import shutil
+
+    if not any(folder.glob("*/adapter.json")):
+        raise SystemExit(f"{folder}: no registered adapter (expected <name>/adapter.json)")
+    shutil.copytree(folder, home / "adapters", dirs_exist_ok=True, ignore=shutil.ignore_patterns("work"))
+
+
 def run_order(codes: list[tuple[str, Path, int]], plots: list[tuple[str, str, int]]) -> list[tuple[Any, ...]]:
     """Seed by seed, then plot by plot, before then after: a run stopped by --stop-after has every plot
     at the first seeds in both columns rather than every seed of the first plots."""
@@ -348,6 +359,8 @@ def run_all(order: list[tuple[Any, ...]], out: Path, args: Any, console: Console
             return None
         name = f"{code}-{split}-{index}-s{seed}"
         run = Run(code, split, text, seed, pages, out / name / "script.json", out / name / "home", "")
+        if args.adapters:
+            copy_adapters(args.adapters, run.home)
         run_one(run, code_dir, args.model)
         status = f"[red]{run.error}[/]" if run.error else "ok"
         console.print(f"{name}: {pages} pages, {run.seconds:.0f} s ({run.cpu_seconds:.0f} CPU s), {status}")
@@ -372,6 +385,9 @@ def main() -> None:
     parser.add_argument("--dev-only", action="store_true", help="only the dev plot (while tuning)")
     parser.add_argument("--frozen-only", action="store_true", help="only the frozen plots (a second process)")
     parser.add_argument("-m", "--model", action="append", default=[], metavar="ROLE=NAME")
+    parser.add_argument(
+        "--adapters", type=Path, metavar="DIR", help="adapters folder copied into every run's home"
+    )
     parser.add_argument(
         "--stop-after", type=float, help="start no new run after this many seconds (then score)"
     )
@@ -413,6 +429,9 @@ def main() -> None:
             {
                 "runs": [r.__dict__ | {"script": str(r.script), "home": str(r.home)} for r in runs],
                 "quality": figures,
+                "adapters": sorted(p.parent.name for p in args.adapters.glob("*/adapter.json"))
+                if args.adapters
+                else [],
             },
             ensure_ascii=False,
             indent=1,

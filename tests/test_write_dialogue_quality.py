@@ -94,6 +94,30 @@ def test_benchmark_runs_seed_by_seed_so_a_stopped_run_covers_every_plot():
     ]
 
 
+def test_benchmark_copies_registered_adapters_without_their_training_work(tmp_path):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "write_issue.py"
+    spec = importlib.util.spec_from_file_location("bench_write_issue_adapters", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    source = tmp_path / "adapters"
+    (source / "dialogue-tex" / "work" / "checkpoints").mkdir(parents=True)
+    (source / "dialogue-tex" / "adapter.json").write_text("{}", encoding="utf-8")
+    (source / "dialogue-tex" / "adapter.gguf").write_bytes(b"GGUF")
+    bench.copy_adapters(source, tmp_path / "home")
+    copied = tmp_path / "home" / "adapters" / "dialogue-tex"
+    assert (copied / "adapter.gguf").is_file() and (copied / "adapter.json").is_file()
+    assert not (copied / "work").exists()
+    with pytest.raises(SystemExit, match="no registered adapter"):
+        bench.copy_adapters(tmp_path / "home" / "adapters" / "dialogue-tex", tmp_path / "other")
+
+
 def _scene_state() -> dict:
     def panel(number: int, speakers: list[str], description: str) -> dict:
         return {
