@@ -198,7 +198,8 @@ def fit_fusion(corpus: Path) -> None:
     print_fit("author LMs alone (row-standardised scores)", folds, [AUTHOR_LM])
     sharpness, loss = fit_sharpness(folds, AUTHOR_LM)
     print(
-        f"author LMs' sharpness on their raw z-scores (AuthorLM.sharpness): {sharpness:.2f}, log-loss {loss:.3f}"
+        f"author LMs' sharpness on their raw z-scores (AuthorLM.clipped_sharpness with the default "
+        f"token_clip, else AuthorLM.sharpness): {sharpness:.2f}, log-loss {loss:.3f}"
     )
     print_fit("harness (COMBINATION)", folds, parts)
     for i, fold in enumerate(folds):

@@ -4,9 +4,10 @@ Each author gets an interpolated modified Kneser-Ney model (Chen & Goodman 1999)
 4-grams (proper names masked) that backs off, below its unigrams, to the unigrams of all authors' text;
 optional channels model characters or the topic-free word skeleton. N-grams are counted exactly with numpy
 (every n-gram is one int64 code). A chunk's score for an author is how much better than usual that author's
-model predicts it (measured against impostors, plainly and relative to the chunk's median over all the
-authors' models); scores become calibrated probabilities with one softmax temperature that shrinks as
-chunks grow.
+model predicts it: per symbol, the model's log-probability minus its median over all the authors' models,
+clipped so that no few n-grams decide, averaged over the chunk and measured against impostors (with few
+authors: the plain and chunk-relative log-likelihood per character); scores become calibrated
+probabilities with one softmax temperature that shrinks as chunks grow.
 
 KenLM was considered: its Python package only queries ARPA files and its trainer is a separate C++ build,
 so the counts and smoothing are done here in a few vectorised steps instead.
@@ -341,7 +342,13 @@ def centre_rows(per_char: np.ndarray, owner: np.ndarray | None = None) -> np.nda
     return per_char - np.nanmedian(others, axis=1, keepdims=True)
 
 
+CLIP_MIN_AUTHORS = 4
+"""Clipped ratios need a median over at least three models besides an impostor chunk's own (with three
+authors, an impostor's median is the mean of two models while a test chunk's is the middle of three, and
+constructed three-author tests go wrong); with fewer authors the plain z-scores are used."""
 RELATIVE = ".relative"
+RATIO_BLOCK = 200_000
+"""Distinct n-grams whose probabilities under every author model are held at once."""
 RELATIVE_MIN_AUTHORS = 3
 """The relative z-score needs a median over at least two models besides an impostor chunk's own."""
 
@@ -381,6 +388,30 @@ class Channel:
             mix = (self.background.gram_prob(grams.unique, self.floor), self.background_share)
         return np.column_stack([grams.loglik(m, self.floor, mix) for m in self.models])
 
+    def clipped_ratios(self, texts: Sequence[str], clip: float, exclude: int = -1) -> np.ndarray:
+        """Per text (rows) and author model (columns): the mean over the text's symbols of ln P(symbol) under
+        that model minus its median over all the models, clipped to ±`clip`. One rare n-gram that a single
+        training novel happens to share with the text (a place, a turn of phrase) then counts as much as
+        any other well-predicted symbol, no more. `exclude` (a column) is left out of the median: that
+        model was trained on the texts (impostor chunks)."""
+        if not texts:
+            return np.zeros((0, len(self.models)))
+        seqs = [self.encoder.encode(t) for t in texts]
+        grams = ChunkGrams.build(seqs, self.order, self.encoder.base, pad=self.encoder.pad)
+        ratios = np.empty((len(grams.unique), len(self.models)), dtype=np.float32)
+        for start in range(0, len(grams.unique), RATIO_BLOCK):  # bounded memory for large batches
+            block = grams.unique[start : start + RATIO_BLOCK]
+            logp = np.column_stack([np.log(m.gram_prob(block, self.floor)) for m in self.models])
+            others = np.delete(logp, exclude, axis=1) if exclude >= 0 else logp
+            ratios[start : start + len(block)] = np.clip(
+                logp - np.median(others, axis=1, keepdims=True), -clip, clip
+            )
+        counts = np.bincount(grams.chunk, minlength=grams.n_chunks).astype(np.float64)
+        sums = [
+            np.bincount(grams.chunk, weights=r[grams.inverse], minlength=grams.n_chunks) for r in ratios.T
+        ]
+        return np.column_stack(sums) / np.maximum(counts, 1.0)[:, None]
+
 
 @dataclass
 class AuthorLM:
@@ -393,12 +424,17 @@ class AuthorLM:
     and inflection without topic). With `background_floor`, an author's model backs off to the unigram
     distribution of all authors' text rather than to uniform, so a word the author never used costs what
     it costs in the language, not a fixed penalty; `background_share` further mixes in a model of all
-    authors' text. With `relative_weight` (and three authors or more), each channel adds a second impostor
-    z-score, at that weight, computed on each chunk's log-likelihoods minus their median over the authors'
-    models: the chunk's difficulty for every model is removed before the impostors' mean and spread are
-    taken. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
-    (words/1000)^power). The defaults (word 4-grams over the background floor, plain and relative z-scores
-    at equal weight, the other channels off, sharpness by log-loss at 1,000 words) were chosen on both dev
+    authors' text. With `token_clip` > 0 and CLIP_MIN_AUTHORS authors or more (the default), a channel's
+    score is instead the impostor z-score of its clipped ratios (`Channel.clipped_ratios`): per symbol,
+    ln P under the author's model minus its median over all the authors' models, capped at ±token_clip,
+    averaged over the chunk, so no run of n-grams that one training novel happens to share with the chunk
+    decides alone. Otherwise, with `relative_weight` (and three authors or more), each channel adds a second
+    impostor z-score, at that weight, computed on each chunk's log-likelihoods minus their median over the
+    authors' models: the chunk's difficulty for every model is removed before the impostors' mean and
+    spread are taken. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
+    (words/1000)^power), with `clipped_sharpness` for clipped scores. The defaults (word 4-grams over the
+    background floor, clipped ratios at 2 nats, the other channels off, sharpness by log-loss at 1,000
+    words) were chosen on both dev
     folds of the ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the
     figures.
     """
@@ -414,17 +450,21 @@ class AuthorLM:
     background_floor: bool = True
     background_share: float = 0.0
     relative_weight: float = 1.0
+    token_clip: float = 2.0
     max_train_words: int = 0
     mask_names: bool = False
     word_mask_names: bool = True
     impostor_chunks: int = 8
     impostor_words: int = 1000
     sharpness: float = 2.44
+    clipped_sharpness: float = 3.89
     sharpness_power: float = 0.5
     classes: np.ndarray = field(default_factory=lambda: np.array([]))
     channels: dict[str, Channel] = field(default_factory=dict)
     impostors: dict[str, Impostors] = field(default_factory=dict)
     names: NameLexicon | None = None
+    clipped: bool = False
+    """Set by `fit`: scores come from clipped per-symbol ratios (`token_clip` > 0, CLIP_MIN_AUTHORS or more)."""
 
     def fit(self, chunks: Sequence[str], labels: Sequence[str]) -> AuthorLM:
         """Fit each author's models on that author's chunks (or whole texts), then the impostor z-scaling."""
@@ -448,6 +488,11 @@ class AuthorLM:
             self.channels[name] = channel.fit(masked, self.background_floor)
         probe, owners = self._impostor_probe(texts)
         self.impostors = {}
+        self.clipped = self.token_clip > 0 and len(self.classes) >= CLIP_MIN_AUTHORS
+        if self.clipped:
+            for name, ratios in self._probe_ratios(probe, owners).items():
+                self.impostors[name] = Impostors.fit(ratios, owners, self.classes)
+            return self
         for name, per_char in self.per_char(probe).items():
             self.impostors[name] = Impostors.fit(per_char, owners, self.classes)
             if self.relative_weight > 0 and len(self.classes) >= RELATIVE_MIN_AUTHORS:
@@ -489,6 +534,27 @@ class AuthorLM:
             owners += [str(author)] * len(picked)
         return probe, np.asarray(owners)
 
+    def _probe_ratios(self, probe: Sequence[str], owners: np.ndarray) -> dict[str, np.ndarray]:
+        """Per channel, the clipped ratios of the impostor chunks, each author's chunks with that author's
+        own model left out of the median."""
+        out = {name: np.zeros((len(probe), len(self.classes))) for name in self.channels}
+        for j, author in enumerate(self.classes):
+            rows = np.flatnonzero(owners == author)
+            mine = [probe[i] for i in rows]
+            for name, channel in self.channels.items():
+                masked = self._masked(mine, channel.mask_names)
+                out[name][rows] = channel.clipped_ratios(masked, self.token_clip, exclude=j)
+        return out
+
+    def clipped_ratios(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per channel, `Channel.clipped_ratios` of each chunk (rows) for each author (columns)."""
+        if not self.channels:
+            raise RuntimeError("AuthorLM used before fit")
+        return {
+            name: channel.clipped_ratios(self._masked(chunks, channel.mask_names), self.token_clip)
+            for name, channel in self.channels.items()
+        }
+
     def channel_logliks(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
         """Log-likelihood of each chunk (rows) under each author's model (columns), per channel."""
         if not self.channels:
@@ -511,6 +577,8 @@ class AuthorLM:
         with `relative_weight` the chunk-relative one as `<channel>.relative`."""
         if not self.impostors:
             raise RuntimeError("AuthorLM used before fit")
+        if self.clipped:
+            return {name: self.impostors[name].z(r) for name, r in self.clipped_ratios(chunks).items()}
         per_char = self.per_char(chunks)
         return {key: imp.z(per_char[key.removesuffix(RELATIVE)]) for key, imp in self.impostors.items()}
 
@@ -526,7 +594,8 @@ class AuthorLM:
 
     def probabilities_from(self, scores: np.ndarray, words: Sequence[int]) -> np.ndarray:
         length = np.maximum(np.asarray(words, dtype=np.float64), 1.0) / 1000.0
-        return softmax(scores * (self.sharpness * length**self.sharpness_power)[:, None])
+        sharpness = self.clipped_sharpness if self.clipped else self.sharpness
+        return softmax(scores * (sharpness * length**self.sharpness_power)[:, None])
 
     def probabilities(self, chunks: Sequence[str]) -> np.ndarray:
         """Calibrated P(author | chunk), columns in the order of `classes`."""
@@ -543,7 +612,8 @@ class AuthorLM:
             "background_floor",
             "background_share",
             "relative_weight",
+            "token_clip",
             "max_train_words",
         )
         keys += ("mask_names", "word_mask_names", "impostor_chunks", "impostor_words")
-        return {k: getattr(self, k) for k in (*keys, "sharpness", "sharpness_power")}
+        return {k: getattr(self, k) for k in (*keys, "sharpness", "clipped_sharpness", "sharpness_power")}

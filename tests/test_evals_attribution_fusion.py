@@ -72,7 +72,7 @@ def test_leave_one_out_scores_give_one_matrix_per_method_and_fold(tmp_path: Path
 def test_author_lm_channels_are_scored_one_by_one_for_the_channel_fit(tmp_path: Path) -> None:
     """With two channels, each channel's z-scores come too, and the author LMs' score is their sum."""
     corpus = write_corpus(tmp_path / "corpus")
-    lm = AuthorLM(skeleton_weight=0.5, impostor_words=300, relative_weight=2.0)
+    lm = AuthorLM(skeleton_weight=0.5, impostor_words=300, relative_weight=2.0, token_clip=0.0)
     config = AttributionConfig(chunk_words=250, lm=lm)
     folds = leave_one_out_scores(corpus, config, ["author_lm"], part="all")
     for fold in folds:
@@ -81,3 +81,14 @@ def test_author_lm_channels_are_scored_one_by_one_for_the_channel_fit(tmp_path: 
         weights = (1.0, 0.5, 2.0, 1.0)  # the skeleton's relative z: its weight times relative_weight
         total = sum(w * fold.scores[f"author_lm.{c}"] for w, c in zip(weights, channels, strict=True))
         assert np.allclose(fold.scores["author_lm"], total)
+
+
+def test_clipped_author_lm_channels_are_scored_one_by_one(tmp_path: Path) -> None:
+    """With clipped ratios (the default) each channel has one z-score, weighted by the channel's weight."""
+    corpus = write_corpus(tmp_path / "corpus")
+    config = AttributionConfig(chunk_words=250, lm=AuthorLM(skeleton_weight=0.5, impostor_words=300))
+    for fold in leave_one_out_scores(corpus, config, ["author_lm"], part="all"):
+        assert set(fold.scores) == {"author_lm", "author_lm.word", "author_lm.skeleton"}
+        total = fold.scores["author_lm.word"] + 0.5 * fold.scores["author_lm.skeleton"]
+        assert np.allclose(fold.scores["author_lm"], total)
+        assert (fold.scores["author_lm"].argmax(axis=1) == fold.truth).mean() >= 0.9

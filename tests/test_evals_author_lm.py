@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evals import author_lm
 from evals.attribution import (
     SPLIT_FILE,
     AttributionConfig,
@@ -172,7 +173,8 @@ def test_two_authors_get_no_relative_z() -> None:
 def test_scores_sum_the_plain_and_the_relative_z_by_their_weights() -> None:
     train = [styled_text(s, 2000, 0) for s in "ABC"]
     chunks = [styled_text(s, 300, 30 + k) for s in "ABC" for k in range(2)]
-    model = AuthorLM(impostor_words=300, relative_weight=0.5).fit(train, list("ABC"))
+    model = AuthorLM(impostor_words=300, relative_weight=0.5, token_clip=0.0).fit(train, list("ABC"))
+    assert not model.clipped
     parts = model.channel_scores(chunks)
     assert set(parts) == {"word", "word.relative"} and model.impostors["word.relative"].relative
     assert np.allclose(model.scores(chunks), parts["word"] + 0.5 * parts["word.relative"])
@@ -180,6 +182,58 @@ def test_scores_sum_the_plain_and_the_relative_z_by_their_weights() -> None:
     plain = AuthorLM(**{**model.config(), "relative_weight": 0.0}).fit(train, list("ABC"))
     assert set(plain.channel_scores(chunks)) == {"word"}
     assert np.allclose(plain.scores(chunks), parts["word"])
+
+
+def manual_ratios(model: AuthorLM, chunks: list[str], clip: float, exclude: int = -1) -> np.ndarray:
+    """The clipped ratios computed symbol by symbol from each author model's probabilities."""
+    channel = model.channels["word"]
+    rows = []
+    for chunk in model._masked(chunks, True):
+        seq = np.concatenate([np.full(channel.order - 1, channel.encoder.pad), channel.encoder.encode(chunk)])
+        grams = gram_codes(seq, channel.order, channel.encoder.base)
+        logp = np.column_stack([m.gram_logprob(grams, channel.floor) for m in channel.models])
+        others = np.delete(logp, exclude, axis=1) if exclude >= 0 else logp
+        rows.append(np.clip(logp - np.median(others, axis=1)[:, None], -clip, clip).mean(axis=0))
+    return np.array(rows)
+
+
+def test_clipped_ratios_are_bounded_per_symbol_and_match_a_symbol_by_symbol_count() -> None:
+    """Each symbol adds at most ±clip to an author's score: a passage that one training text shares
+    verbatim with the chunk cannot outweigh the rest of the chunk."""
+    passage = styled_text("C", 60, 99)
+    train = [styled_text("A", 2000, 0), styled_text("B", 2000, 0) + " " + passage, styled_text("D", 2000, 1)]
+    train.append(styled_text("C", 2000, 1))
+    model = AuthorLM(impostor_words=300, token_clip=0.5).fit(train, list("ABDC"))
+    chunks = [passage, styled_text("A", 300, 40) + " " + passage]
+    ratios = model.clipped_ratios(chunks)["word"]
+    assert np.allclose(ratios, manual_ratios(model, chunks, 0.5))
+    assert ratios[0, 1] == pytest.approx(0.5, abs=0.05)  # B memorised the passage: nearly every symbol capped
+    assert np.abs(ratios).max() <= 0.5 + 1e-9
+    wide = model.channels["word"].clipped_ratios(model._masked(chunks, True), 50.0)
+    assert wide[0, 1] > 2.0  # unclipped, the memorised passage would dominate
+    owned = model.channels["word"].clipped_ratios(model._masked(chunks, True), 0.5, exclude=1)
+    assert np.allclose(owned, manual_ratios(model, chunks, 0.5, exclude=1))
+
+
+def test_clipped_ratios_in_small_blocks_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    train = [styled_text(s, 1500, 0) for s in "ABCD"]
+    model = AuthorLM(impostor_words=300).fit(train, list("ABCD"))
+    chunks = [styled_text(s, 200, 9) for s in "ABCD"]
+    whole = model.clipped_ratios(chunks)["word"]
+    monkeypatch.setattr(author_lm, "RATIO_BLOCK", 7)
+    assert np.allclose(model.clipped_ratios(chunks)["word"], whole)
+
+
+def test_four_authors_are_scored_by_clipped_ratios_and_three_by_the_plain_z() -> None:
+    train = [styled_text(s, 2500, 0) for s in "ABCD"]
+    chunks = [styled_text(s, 300, 30 + k) for s in "ABCD" for k in range(2)]
+    model = AuthorLM(impostor_words=300).fit(train, list("ABCD"))
+    assert model.clipped and set(model.impostors) == {"word"} and not model.impostors["word"].relative
+    z = model.impostors["word"].z(model.clipped_ratios(chunks)["word"])
+    assert np.allclose(model.scores(chunks), z)
+    assert list(model.predict(chunks)) == [s for s in "ABCD" for _ in range(2)]
+    three = AuthorLM(impostor_words=300).fit(train[:3], list("ABC"))
+    assert not three.clipped and set(three.impostors) == {"word", "word.relative"}
 
 
 def test_a_model_without_channels_is_refused() -> None:
