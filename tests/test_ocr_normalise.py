@@ -52,6 +52,27 @@ def test_ocr_confusions_are_repaired_to_words(ocr: str, expected: str) -> None:
     assert normalise_lettering([ocr]) == expected
 
 
+@pytest.mark.parametrize(
+    ("ocr", "expected"),
+    [
+        ("COSÈ VA BENE", "COSÌ VA BENE"),  # the vowel under the accent misread: COSÌ is the one word
+        ("PERCHÈ NO?", "PERCHÉ NO?"),  # the accent's slant misread
+        ("LA CITTÁ", "LA CITTÀ"),
+        ("PERÓ", "PERÒ"),  # the same vowel first (PERÌ is a word too, on another vowel)
+    ],
+)
+def test_wrong_accents_become_the_one_word_the_lexicon_knows(ocr: str, expected: str) -> None:
+    assert normalise_lettering([ocr]) == expected
+
+
+def test_wrong_accent_repair_leaves_words_and_mixed_case() -> None:
+    assert normalise_lettering(["NON È COLPA"]) == "NON È COLPA"  # È is a word: kept
+    assert normalise_lettering(["DOV'È?"]) == "DOV'È?"
+    assert normalise_lettering(["Perchè no"]) == "Perchè no"  # mixed case: not lettering capitals
+    assert normalise_lettering(["QWXÈ"]) == "QWXÈ"  # no word on any vowel: left as read
+    assert normalise_lettering(["PERÈ"]) == "PERÈ"  # PERÒ and PERÌ: ambiguous, left as read
+
+
 def test_repairs_stop_where_the_lexicon_says_no() -> None:
     assert normalise_lettering(["CUERVO*"]) == "CUERVO"  # no accented CUERVÒ: only the stray mark goes
     assert normalise_lettering(["PAPA"]) == "PAPA"  # a word already: no accent invented

@@ -6,7 +6,8 @@ Readers (setting `balloon_reader`, env NUVOLA_BALLOON_READER):
 - `lines` (default): each detected line read twice, by the detector's own PP-OCR recogniser (Italian
   accents in its alphabet) and by Tesseract (Italian) as a single line (PSM 7) on the line's tight crop;
   per line the reading with the larger share of Italian words wins, the recogniser's on a tie (it keeps
-  `...` and accents; Tesseract restores spaces it drops between capitals);
+  `...` and accents; Tesseract restores spaces it drops between capitals); a line in capitals that
+  opens with `E` gets its accent back where the ink shows one (tools/ocr/accent_marks.py);
 - `detector`: the recogniser's readings only;
 - `crop`: the `ocr` engine on the crop of all the balloon's lines, the detector's reading winning where
   it has more Italian words or the two differ in length (the route before line reading).
@@ -114,6 +115,16 @@ def pick_line(recognised: OcrLine, tesseract: OcrLine) -> OcrLine:
     return recognised
 
 
+def _accented_opening(page: Image.Image, box: Sequence[int], line: OcrLine) -> OcrLine:
+    """The line with the accent of its opening `E` put back when its crop shows one (È and E are both
+    words: tools/ocr/accent_marks.py)."""
+    from tools.ocr.accent_marks import opens_with_e, restore_initial_accent
+
+    if not opens_with_e(line.text):
+        return line
+    return OcrLine(restore_initial_accent(line.text, line_crop(page, box)), line.confidence)
+
+
 def read_detected_lines(
     page: Image.Image, detected: Sequence[Any], reader: str, settings: Any = None
 ) -> tuple[list[str], float, str]:
@@ -131,6 +142,7 @@ def read_detected_lines(
                 continue
             chosen.append(pick_line(own, tess.read_line(Image.fromarray(line_crop(page, line.box)))))
         engine = "text-detector+tesseract-lines"
+    chosen = [_accented_opening(page, line.box, own) for line, own in zip(detected, chosen, strict=True)]
     texts = [line.text for line in chosen if line.text.strip()]
     confidence = sum(line.confidence for line in chosen) / len(chosen) if chosen else 0.0
     return texts, confidence, engine

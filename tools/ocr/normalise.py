@@ -107,6 +107,50 @@ def restore_dropped_accents(text: str, lexicon: Lexicon) -> str:
     return _BARE_WORD_RE.sub(fix, text)
 
 
+ITALIAN_ACCENTED = "àèéìòù"
+BASE_VOWEL = {
+    "à": "a",
+    "á": "a",
+    "è": "e",
+    "é": "e",
+    "ì": "i",
+    "í": "i",
+    "ò": "o",
+    "ó": "o",
+    "ù": "u",
+    "ú": "u",
+}
+
+
+def _other_accents(stem: str, last: str, lexicon: Lexicon) -> list[str]:
+    """The words made by another Italian accented vowel in place of `last`: those on the same vowel first
+    (the accent's slant misread, PERCHÈ), and only when none is a word those on other vowels (the
+    vowel under the accent misread, COSÈ)."""
+    same = [stem + v for v in ITALIAN_ACCENTED if v != last and BASE_VOWEL[v] == BASE_VOWEL[last]]
+    other = [stem + v for v in ITALIAN_ACCENTED if BASE_VOWEL[v] != BASE_VOWEL[last]]
+    for candidates in (same, other):
+        found = [word for word in candidates if word in lexicon]
+        if found:
+            return found
+    return []
+
+
+def repair_wrong_accents(text: str, lexicon: Lexicon) -> str:
+    """`COSÈ` -> `COSÌ`, `PERCHÈ` -> `PERCHÉ`, `CITTÁ` -> `CITTÀ`: a capital word ending in an accented vowel
+    that is no word becomes the one word another accented vowel makes (see `_other_accents`); it is left as
+    read when no word or several words are made (`PERÓ`: PERÒ and PERÌ)."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        last = word[-1].lower()
+        if not word.isupper() or len(word) < 2 or last not in BASE_VOWEL or word in lexicon:
+            return word
+        found = _other_accents(word[:-1].lower(), last, lexicon)
+        return _match_case(word, found[0]) if len(found) == 1 else word
+
+    return _BARE_WORD_RE.sub(fix, text)
+
+
 def _lookalike_fix(token: str, lexicon: Lexicon) -> str:
     if token.lower() in lexicon or not any(ch in LOOKALIKES for ch in token):
         return token
@@ -191,6 +235,7 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
     text = repair_lookalikes(text, lexicon)
     text = fix_accents(text, lexicon)
     text = restore_dropped_accents(text, lexicon)
+    text = repair_wrong_accents(text, lexicon)
     text = text.translate(_STRAY_TABLE)
     text = _TWO_DOTS_RE.sub("...", text)  # lettering has no two-dot mark: a dot of an ellipsis was lost
     text = _MANY_DOTS_RE.sub("...", _LEADING_DOT_RE.sub("...", text))
