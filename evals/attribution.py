@@ -30,7 +30,7 @@ from tools.errors import InputFileError, NuvolaError
 HARNESS = "combined"
 AUTHOR_LM = "author_lm"
 PROFILE = "style_score"
-COMBINATION = {AUTHOR_LM: 2.872, PROFILE: 0.743, "char_svm": 0.309}
+COMBINATION = {AUTHOR_LM: 3.109, PROFILE: 0.434, "char_svm": 0.277}
 """Weights of the harness's parts (row-standardised scores): a conditional logit fitted by maximum likelihood
 on both dev folds at 1,000 words (evals.attribution_fusion; `benchmarks/attribution.py --fit-fusion`)."""
 COMBINED_SHARPNESS = 1.0

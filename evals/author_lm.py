@@ -426,14 +426,15 @@ class AuthorLM:
     it costs in the language, not a fixed penalty; `background_share` further mixes in a model of all
     authors' text. With `token_clip` > 0 and CLIP_MIN_AUTHORS authors or more (the default), a channel's
     score is instead the impostor z-score of its clipped ratios (`Channel.clipped_ratios`): per symbol,
-    ln P under the author's model minus its median over all the authors' models, capped at ±token_clip,
-    averaged over the chunk, so no run of n-grams that one training novel happens to share with the chunk
-    decides alone. Otherwise, with `relative_weight` (and three authors or more), each channel adds a second
+    ln P under the author's model minus its median over all the authors' models, capped at ±token_clip
+    (±char_clip for characters), averaged over the chunk, so no run of n-grams that one training novel
+    happens to share with the chunk decides alone; the character channel then runs at `clipped_char_weight`
+    (its plain z-score, `char_weight`, is weak and off). Otherwise, with `relative_weight` (and three authors or more), each channel adds a second
     impostor z-score, at that weight, computed on each chunk's log-likelihoods minus their median over the
     authors' models: the chunk's difficulty for every model is removed before the impostors' mean and
     spread are taken. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
     (words/1000)^power), with `clipped_sharpness` for clipped scores. The defaults (word 4-grams over the
-    background floor, clipped ratios at 2 nats, the other channels off, sharpness by log-loss at 1,000
+    background floor and character 6-grams, clipped ratios at 2 and 0.5 nats, equal weights, the skeleton off, sharpness by log-loss at 1,000
     words) were chosen on both dev
     folds of the ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the
     figures.
@@ -451,13 +452,15 @@ class AuthorLM:
     background_share: float = 0.0
     relative_weight: float = 1.0
     token_clip: float = 2.0
+    char_clip: float = 0.5
+    clipped_char_weight: float = 1.0
     max_train_words: int = 0
     mask_names: bool = False
     word_mask_names: bool = True
     impostor_chunks: int = 8
     impostor_words: int = 1000
     sharpness: float = 2.44
-    clipped_sharpness: float = 3.89
+    clipped_sharpness: float = 2.03
     sharpness_power: float = 0.5
     classes: np.ndarray = field(default_factory=lambda: np.array([]))
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -473,6 +476,7 @@ class AuthorLM:
         if len(self.classes) < 2:
             raise ValueError("author language models need texts of at least two authors to compare")
         texts = [" ".join(c for c, lab in zip(chunks, labels, strict=True) if lab == a) for a in self.classes]
+        self.clipped = self.token_clip > 0 and len(self.classes) >= CLIP_MIN_AUTHORS
         plan = self._channel_plan()
         if not plan:
             raise ValueError(
@@ -488,7 +492,6 @@ class AuthorLM:
             self.channels[name] = channel.fit(masked, self.background_floor)
         probe, owners = self._impostor_probe(texts)
         self.impostors = {}
-        self.clipped = self.token_clip > 0 and len(self.classes) >= CLIP_MIN_AUTHORS
         if self.clipped:
             for name, ratios in self._probe_ratios(probe, owners).items():
                 self.impostors[name] = Impostors.fit(ratios, owners, self.classes)
@@ -500,9 +503,11 @@ class AuthorLM:
         return self
 
     def _channel_plan(self) -> list[tuple[str, int, float, bool]]:
-        """(name, order, weight, mask names) of each channel in use."""
+        """(name, order, weight, mask names) of each channel in use; with clipped ratios the character
+        channel's weight is `clipped_char_weight`."""
+        char_weight = self.clipped_char_weight if self.clipped else self.char_weight
         plan = [
-            ("char", self.char_order, self.char_weight, self.mask_names),
+            ("char", self.char_order, char_weight, self.mask_names),
             ("word", self.word_order, self.word_weight, self.word_mask_names),
             ("skeleton", self.skeleton_order, self.skeleton_weight, self.word_mask_names),
         ]
@@ -543,15 +548,18 @@ class AuthorLM:
             mine = [probe[i] for i in rows]
             for name, channel in self.channels.items():
                 masked = self._masked(mine, channel.mask_names)
-                out[name][rows] = channel.clipped_ratios(masked, self.token_clip, exclude=j)
+                out[name][rows] = channel.clipped_ratios(masked, self._clip(name), exclude=j)
         return out
+
+    def _clip(self, channel: str) -> float:
+        return self.char_clip if channel == "char" else self.token_clip
 
     def clipped_ratios(self, chunks: Sequence[str]) -> dict[str, np.ndarray]:
         """Per channel, `Channel.clipped_ratios` of each chunk (rows) for each author (columns)."""
         if not self.channels:
             raise RuntimeError("AuthorLM used before fit")
         return {
-            name: channel.clipped_ratios(self._masked(chunks, channel.mask_names), self.token_clip)
+            name: channel.clipped_ratios(self._masked(chunks, channel.mask_names), self._clip(name))
             for name, channel in self.channels.items()
         }
 
@@ -613,6 +621,8 @@ class AuthorLM:
             "background_share",
             "relative_weight",
             "token_clip",
+            "char_clip",
+            "clipped_char_weight",
             "max_train_words",
         )
         keys += ("mask_names", "word_mask_names", "impostor_chunks", "impostor_words")

@@ -88,7 +88,8 @@ def test_clipped_author_lm_channels_are_scored_one_by_one(tmp_path: Path) -> Non
     corpus = write_corpus(tmp_path / "corpus")
     config = AttributionConfig(chunk_words=250, lm=AuthorLM(skeleton_weight=0.5, impostor_words=300))
     for fold in leave_one_out_scores(corpus, config, ["author_lm"], part="all"):
-        assert set(fold.scores) == {"author_lm", "author_lm.word", "author_lm.skeleton"}
-        total = fold.scores["author_lm.word"] + 0.5 * fold.scores["author_lm.skeleton"]
+        channels = {"word": 1.0, "skeleton": 0.5, "char": 1.0}  # characters: clipped_char_weight
+        assert set(fold.scores) == {"author_lm", *(f"author_lm.{c}" for c in channels)}
+        total = sum(w * fold.scores[f"author_lm.{c}"] for c, w in channels.items())
         assert np.allclose(fold.scores["author_lm"], total)
         assert (fold.scores["author_lm"].argmax(axis=1) == fold.truth).mean() >= 0.9

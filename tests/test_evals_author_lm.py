@@ -228,12 +228,16 @@ def test_four_authors_are_scored_by_clipped_ratios_and_three_by_the_plain_z() ->
     train = [styled_text(s, 2500, 0) for s in "ABCD"]
     chunks = [styled_text(s, 300, 30 + k) for s in "ABCD" for k in range(2)]
     model = AuthorLM(impostor_words=300).fit(train, list("ABCD"))
-    assert model.clipped and set(model.impostors) == {"word"} and not model.impostors["word"].relative
-    z = model.impostors["word"].z(model.clipped_ratios(chunks)["word"])
-    assert np.allclose(model.scores(chunks), z)
+    assert model.clipped and set(model.impostors) == {"word", "char"}
+    ratios = model.clipped_ratios(chunks)
+    assert (
+        np.abs(ratios["char"]).max() <= model.char_clip and np.abs(ratios["word"]).max() <= model.token_clip
+    )
+    z = {name: model.impostors[name].z(r) for name, r in ratios.items()}
+    assert np.allclose(model.scores(chunks), z["word"] + model.clipped_char_weight * z["char"])
     assert list(model.predict(chunks)) == [s for s in "ABCD" for _ in range(2)]
     three = AuthorLM(impostor_words=300).fit(train[:3], list("ABC"))
-    assert not three.clipped and set(three.impostors) == {"word", "word.relative"}
+    assert not three.clipped and set(three.impostors) == {"word", "word.relative"}  # no character channel
 
 
 def test_a_model_without_channels_is_refused() -> None:
