@@ -19,7 +19,7 @@ from tools.panels.page import BalloonBox, Blob, Box, Page, step
 
 MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
 Ellipse = tuple[Any, ...]  # OpenCV's ((cx, cy), (width, height), angle)
-GLYPH_HEIGHT = (0.006, 0.03)  # of the page height
+GLYPH_HEIGHT = (0.006, 0.03)  # of the page height (the upper bound: of its long side, see _glyph_sizes)
 
 
 def _fill_holes(region: np.ndarray) -> np.ndarray:
@@ -30,6 +30,15 @@ def _fill_holes(region: np.ndarray) -> np.ndarray:
     return (outside[2:-2, 2:-2] == 0).astype(np.uint8)
 
 
+def _glyph_sizes(page: Page) -> tuple[float, float]:
+    """The heights (px) a lettered glyph may have: from GLYPH_HEIGHT[0] of the page height to GLYPH_HEIGHT[1]
+    of its long side. Lettering keeps its size on paper whatever is scanned; a page is taller than wide, so
+    its height stands for the paper, while an image of one panel or one strip (wider than tall) is a crop
+    whose height says nothing of the paper: a Tex panel scanned alone, 74 mm tall, letters 2.4 mm capitals
+    at 0.032 of its height, past a bound taken on the height (16 of 96 generated Tex-like balloons found)."""
+    return GLYPH_HEIGHT[0] * page.height, GLYPH_HEIGHT[1] * max(page.height, page.width)
+
+
 def _looks_lettered(page: Page, holes: np.ndarray, filled_area: int) -> bool:
     """True when the ink inside is mostly glyph-sized marks standing on common baselines, in rows."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=8)
@@ -38,7 +47,7 @@ def _looks_lettered(page: Page, holes: np.ndarray, filled_area: int) -> bool:
     boxes = stats[1:, :4]
     areas = stats[1:, cv2.CC_STAT_AREA]
     heights, widths = boxes[:, 3], boxes[:, 2]
-    lo, hi = GLYPH_HEIGHT[0] * page.height, GLYPH_HEIGHT[1] * page.height
+    lo, hi = _glyph_sizes(page)
     solid = areas >= 0.2 * widths * heights  # letters and words, not hatching strokes
     glyph = (heights >= lo) & (heights <= hi) & (widths <= 15 * heights) & solid
     if glyph.sum() < 2 or areas[glyph].sum() < 0.6 * areas.sum():
