@@ -38,6 +38,25 @@ def test_an_outline_block_cut_before_its_goal_is_continued(fake_llm):
     assert "outline scene 1 (continued at OBIETTIVO)" in events
 
 
+def test_the_outline_keeps_the_sampled_scene_closest_to_the_storyline(fake_llm):
+    drifted = (
+        " Il fiume montano\nTEMPO: al tramonto\nOBIETTIVO: Tex vuole sapere se il cavaliere ha una moglie."
+    )
+    on_plot = " Una cantina al confine\nTEMPO: di notte\nOBIETTIVO: Tex spia la banda dei contrabbandieri."
+    other = " Il ranch\nTEMPO: all'alba\nOBIETTIVO: Kit Carson cura il cavallo ferito."
+    fake_llm.enqueue(drifted, on_plot, other)
+    fake_llm.default = "Il carico dei fucili"  # the title
+    ctx = WriteContext(
+        settings=load_settings(), profile=load_series_profile("tex"), models={"narrator": fake_llm}
+    )
+    state = {"storyline": PLOT, "cast": ["Tex", "Kit Carson"], "pages": 1, "seed": 0}
+    scene = outline(state, SimpleNamespace(context=ctx))["outline"][0]
+    assert scene["place"] == "UNA CANTINA AL CONFINE"
+    assert scene["goal"] == "Tex spia la banda dei contrabbandieri."
+    samples = [e for e in ctx.log.drain() if e["kind"] == "llm" and e["what"] == "outline scene 1"]
+    assert len(samples) == 3, "three usable samples, then the choice"
+
+
 def test_meta_words_are_banned_only_where_one_token_spells_them():
     vocab = {"scena": 1, " scena": 2, " Scena": 3, "vign": 4, "etta": 5, " scende": 6}
 

@@ -18,15 +18,20 @@ from agent.read.state import ReadState, ReconstructOutput
 from agent.tools import ToolBox
 from agent.write.context import WriteContext
 from agent.write.fallback import use_fallback
-from agent.write.generation import generate_lines
+from agent.write.generation import generate_candidates, generate_lines
 from agent.write.layout import MIN_PANELS, TYPICAL_PANELS, allocate_pages, scene_count
 from agent.write.line_formats import beats_settled, parse_beats, parse_scene, parse_title
+from agent.write.outline_rank import OutlineRanker
+from agent.write.rerank import word_weight
 from agent.write.state import NarrateOutput, OutlineOutput, WriteState
 from tools.errors import StructuredOutputError
 
 MEMORY_SNIPPET_CHARS = 240
 OUTLINE_RETRIES = 2
-"""Repairs of an outline scene; the last one keeps a block that copied a field, without that field."""
+"""Failed samples of an outline scene before one keeps a block that copied a field, without that field."""
+OUTLINE_SAMPLES = 3
+"""Usable outline scenes sampled per scene; the one that keeps closest to the storyline is kept
+(agent.write.outline_rank)."""
 MAX_BEAT_CALLS = 6
 """Calls per scene (each with one repair) that continue the beats before the rest is filled by the fallback."""
 
@@ -87,32 +92,36 @@ def _outline_scene(
     flat_examples = [s for e in examples for s in e["scenes"]] + previous  # a scene may not repeat another
     seed = derive_seed(state.get("seed", 0), "outline", index, state.get("outline_reviews", 0))
 
-    tries = 0
+    tries = usable = 0
 
     def parse(text: str) -> dict[str, Any]:
-        nonlocal tries
+        nonlocal tries, usable
         tries += 1
-        if tries > OUTLINE_RETRIES:  # the last attempt: a copied field is cut, not the whole block lost
+        if tries > OUTLINE_RETRIES and not usable:  # a copied field is cut, not the whole block lost
             text = _drop_repeated(text, flat_examples)
         more = seed + 7 if tries == 1 else derive_seed(seed, "continue", tries)
         text = _continue_scene(ctx, prompt, text, index, more)
-        return parse_scene(
+        scene = parse_scene(
             "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
         )
+        usable += 1
+        return scene
 
+    seeds = [seed] + [derive_seed(seed, "sample", n) for n in range(1, OUTLINE_SAMPLES + OUTLINE_RETRIES)]
     try:
-        scene = generate_lines(
+        scenes = generate_candidates(
             ctx,
             "narrator",
             prompt,
             parse,
             what=f"outline scene {index + 1}",
-            seed=seed,
-            retries=OUTLINE_RETRIES,
+            seeds=seeds,
+            wanted=OUTLINE_SAMPLES,
             max_tokens=160,
             stop=["\nSCENA", "\n\n\n", "\nSTORIA"],
             temperature=0.7,
         )
+        scene = OutlineRanker(state["storyline"], state["cast"], previous, word_weight()).best(scenes)
         scene["cast"] = scene.get("cast") or list(state["cast"])
         return _complete_scene(scene, index), []
     except StructuredOutputError as exc:
