@@ -12,7 +12,8 @@ words per line and seconds. Keys: temperature, top_p, min_p, repeat_penalty, can
 (agent.specialists.voice Decoding), situation, novelty, content, floor (agent.write.rerank weights
 and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
 are written by the voice model with it; without the key, by the plain voice model, whatever the
-registry holds). Use it on the dev plot only: the frozen plots are for the final benchmark.
+registry holds). --json keeps every line written (`texts`) beside the figures. Use it on the dev plot
+only: the frozen plots are for the final benchmark.
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def run_variant(name: str, values: dict[str, Any], state: dict[str, Any], llm: A
         "fallbacks": fallbacks,
         **measure(lines),
         "sample": lines[:12],
+        "texts": lines,
     }
 
 
@@ -221,7 +223,10 @@ def main() -> None:
     for name, values in [parse_variant(v) for v in args.variant or ["default:"]]:
         result = run_variant(name, values, state, llm)
         results.append(result)
-        print(json.dumps({k: v for k, v in result.items() if k != "sample"}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps({k: v for k, v in result.items() if k not in ("sample", "texts")}, ensure_ascii=False),
+            flush=True,
+        )
         for line in result["sample"]:
             print("   ", line, flush=True)
     if args.json:
