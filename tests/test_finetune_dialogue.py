@@ -112,3 +112,31 @@ def test_voice_writer_takes_the_dialogue_adapter_after_a_character_voice(
         settings, "voice", character="Kit Carson"
     )
     assert str(style.path_for("llamacpp")) in model_for_role_with_adapter(settings, "narrator")
+
+
+def test_cli_dry_run_reads_only_the_training_novels(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from tools.dialogue.corpus import DialogueSplit
+
+    corpus = shared_dir / "corpus" / "eltec-ita"
+    if not corpus.is_dir():
+        pytest.skip("ELTeC corpus not present")
+    monkeypatch.setenv("NUVOLA_CORPUS_DIR", str(corpus))
+    read: list[str] = []
+    import finetune.data.dialogue as dialogue
+
+    real_read = dialogue.read_novel
+    monkeypatch.setattr(dialogue, "read_novel", lambda path: read.append(path.name) or real_read(path))
+    result = CliRunner().invoke(cli, ["finetune", "dialogue", "--dry-run", "--max-passages", "20"])
+    assert result.exit_code == 0, result.output
+    assert "dialogue:tex: 20 training / 2 held-out" in result.output
+    split = DialogueSplit.load(corpus)
+    assert set(read) == {p.name for p in split.train}
+    assert not set(read) & {p.name for p in split.held_out}
+    monkeypatch.setenv("NUVOLA_CORPUS_DIR", str(tmp_path / "absent"))
+    missing = CliRunner().invoke(cli, ["finetune", "dialogue", "--dry-run"])
+    assert missing.exit_code != 0 and "NUVOLA_CORPUS_DIR" in str(missing.exception)
