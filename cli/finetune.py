@@ -240,7 +240,15 @@ def finetune_dialogue(
     seed = app.settings.seed if opts["seed"] is None else opts["seed"]
     dataset = build_dialogue_set(app.settings, max_passages, seed)
     job = _job(app, "dialogue", name or f"dialogue:{app.settings.series}", base, opts)
+    console.print(DIALOGUE_NOTICE.format(name=job.name), markup=False)
     _run(app, job, dataset, opts["dry_run"])
+
+
+DIALOGUE_NOTICE = (
+    "note: once registered, {name} writes every balloon whose speaker has no voice adapter. On the dev plot "
+    "it made lines more generic (perplexity x0.80, fewer plot words; docs/writing.md), so it is not a "
+    "default; `nuvola adapters disable {name}` turns it off."
+)
 
 
 @finetune_group.command("ocr-clean")

@@ -134,6 +134,7 @@ def test_cli_dry_run_reads_only_the_training_novels(
     result = CliRunner().invoke(cli, ["finetune", "dialogue", "--dry-run", "--max-passages", "20"])
     assert result.exit_code == 0, result.output
     assert "dialogue:tex: 20 training / 2 held-out" in result.output
+    assert "nuvola adapters disable dialogue:tex" in " ".join(result.output.split())  # measured worse: said
     split = DialogueSplit.load(corpus)
     assert set(read) == {p.name for p in split.train}
     assert not set(read) & {p.name for p in split.held_out}
