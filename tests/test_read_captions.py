@@ -68,6 +68,17 @@ def _open_paper_page() -> tuple[Image.Image, list[TextLine]]:
     return image, lines
 
 
+def test_inflected_forms_the_word_list_lacks_count_as_italian_when_hunspell_is_there() -> None:
+    from tools.word_forms import italian_word_forms
+
+    if italian_word_forms() is None:
+        pytest.skip("hunspell-it is not installed")
+    assert italian_words("... Gara delle Pozioni ?") == (3, 3)  # pozioni: plural of pozione
+    assert reads_as_italian([TextLine((0, 0, 10, 10), 0.97, "... Gara delle Pozioni ?")])
+    assert italian_words("lllii mne zzfrr xkcd") == (0, 4)  # junk stays junk
+    assert italian_words("Ndo ooo") == (0, 2)  # short words are not asked about
+
+
 def test_italian_lettering_without_a_balloon_becomes_a_caption_and_junk_does_not() -> None:
     image, lines = _open_paper_page()
     found = text_balloons(image, lines)

@@ -189,9 +189,14 @@ def page_lines(image: Image.Image, handle: TextDetector) -> tuple[list[TextLine]
     return lines, [i for i, line in enumerate(lines) if only_marks(line.text)]
 
 
+INFLECTED_MIN = 4
+"""Letters a word needs before hunspell's affix rules are asked about it (short junk stays unknown)."""
+
+
 def italian_words(text: str) -> tuple[int, int]:
     """(known, all) words of a reading, counting only words of two letters or more (elisions split at the
-    apostrophe): how much of it is Italian. Hatching and texture read as junk that no lexicon holds."""
+    apostrophe): how much of it is Italian. Hatching and texture read as junk that no lexicon holds. A word
+    the flat lexicon lacks counts when hunspell derives it (`pozioni` from `pozione`; tools.word_forms)."""
     import re
 
     from tools.ocr.lexicon import italian_lexicon
@@ -199,7 +204,17 @@ def italian_words(text: str) -> tuple[int, int]:
     lexicon = italian_lexicon()
     parts = [p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»'))]
     words = [p for p in parts if len(p) >= 2 and p.isalpha()]
-    return sum(w in lexicon or lexicon.is_elision_prefix(w) for w in words), len(words)
+    return sum(w in lexicon or lexicon.is_elision_prefix(w) or _inflected(w) for w in words), len(words)
+
+
+def _inflected(word: str) -> bool:
+    """True when hunspell-it's affix rules make `word` (only words of INFLECTED_MIN letters or more)."""
+    from tools.word_forms import italian_word_forms
+
+    if len(word) < INFLECTED_MIN:
+        return False
+    forms = italian_word_forms()
+    return forms is not None and forms.accepts(word)
 
 
 def reads_as_italian(lines: Sequence[TextLine]) -> bool:
