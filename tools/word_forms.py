@@ -57,3 +57,9 @@ def italian_word_forms() -> WordForms | None:
     except InputFileError:
         return None
     return forms
+
+
+def inflected_form(word: str) -> bool:
+    """True when hunspell-it's affix rules make `word`; False when they do not or hunspell-it is missing."""
+    forms = italian_word_forms()
+    return forms is not None and forms.accepts(word)

@@ -53,11 +53,8 @@ class Vocabulary:
 
     def __init__(self, extra: set[str] | None = None, banned: set[str] | None = None):
         from tools.ocr.lexicon import italian_lexicon
-        from tools.word_forms import italian_word_forms
 
         self.lexicon = italian_lexicon()
-        self.forms = italian_word_forms()
-        """Hunspell's affix rules, for the inflected forms the flat lexicon lacks (`esibisce`)."""
         self.extra = {w.lower() for w in (extra or set())}
         self.banned = {w.lower() for w in (banned or set())}
         """Words out of the story's world (anachronisms)."""
@@ -78,7 +75,10 @@ class Vocabulary:
         return [w for w in _WORD.findall(text) if not self.knows(w)]
 
     def _inflected(self, word: str) -> bool:
-        return self.forms is not None and self.forms.accepts(word)
+        """Hunspell's affix rules, for the inflected forms the flat lexicon lacks (`esibisce`)."""
+        from tools.word_forms import inflected_form
+
+        return inflected_form(word)
 
     def out_of_world(self, text: str) -> list[str]:
         """Anachronisms in `text`, elided ones too (`un'auto`)."""

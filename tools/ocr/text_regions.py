@@ -209,12 +209,9 @@ def italian_words(text: str) -> tuple[int, int]:
 
 def _inflected(word: str) -> bool:
     """True when hunspell-it's affix rules make `word` (only words of INFLECTED_MIN letters or more)."""
-    from tools.word_forms import italian_word_forms
+    from tools.word_forms import inflected_form
 
-    if len(word) < INFLECTED_MIN:
-        return False
-    forms = italian_word_forms()
-    return forms is not None and forms.accepts(word)
+    return len(word) >= INFLECTED_MIN and inflected_form(word)
 
 
 def reads_as_italian(lines: Sequence[TextLine]) -> bool:
