@@ -77,6 +77,34 @@ def speech_lines(script: IssueScript) -> list[tuple[str, str]]:
     return [(b.speaker or "", b.text) for p in script.panels for b in p.balloons if b.kind != "caption"]
 
 
+def label_leaks(spoken: Sequence[tuple[str, str]]) -> list[str]:
+    """Speaker labels lettered inside balloons (`TEX: NON POSSO`): a line that opens with the name of one
+    of the script's speakers and a colon."""
+    names = {fold_words(name) for name, _ in spoken if name}
+    found = []
+    for _, text in spoken:
+        head = LABEL.match(text)
+        if head and fold_words(head.group(1)) in names:
+            found.append(head.group(0).strip())
+    return found
+
+
+LABEL = re.compile(r"^\s*([^\W\d_]+(?:[ .'][^\W\d_]+){0,3})\s*:")
+
+
+def swear_words(texts: Sequence[str]) -> list[str]:
+    """Words of the writer's swear-word list (prompts/writer/examples.yaml `vulgarities`) in `texts`."""
+    listed = _vulgarities()
+    return [w for t in texts for w in WORD.findall(unletter(t)) if w.lower() in listed]
+
+
+@cache
+def _vulgarities() -> frozenset[str]:
+    from agent.prompts import writer_data
+
+    return frozenset(w.lower() for w in writer_data("examples").get("vulgarities", []))
+
+
 def lettering(script: IssueScript) -> list[str]:
     """Everything lettered on the pages: title, captions and balloons."""
     return [script.title, *(b.text for p in script.panels for b in p.balloons)]
@@ -180,6 +208,7 @@ class ScriptMeasures(BaseModel):
     distinct_2: float | None
     meta_words: list[str]
     markup: list[str]
+    swearing: list[str] = Field(default_factory=list)
     apostrophes: tuple[int, int]
     plot_similarity: list[float] = Field(default_factory=list)
     goal_similarity: list[float] = Field(default_factory=list)
@@ -216,7 +245,9 @@ def measure(
         near_repeated=near,
         distinct_2=distinct_2(lines),
         meta_words=[m.group(0) for t in lettered for m in META_WORDS.finditer(t)],
-        markup=[m.group(0) for t in [*lettered, *plan_texts] for m in MARKUP.finditer(t)],
+        markup=[m.group(0) for t in [*lettered, *plan_texts] for m in MARKUP.finditer(t)]
+        + label_leaks(spoken),
+        swearing=swear_words(lettered),
         apostrophes=accent_apostrophes(lettered),
     )
     if embedder is not None:
@@ -386,6 +417,16 @@ def rows(measures: Sequence[ScriptMeasures], ref: Reference) -> list[Row]:
     markup = [w for m in measures for w in m.markup]
     out.append(
         Row(metric="markup leaks", value=len(markup), target="0", ok=not markup, detail=", ".join(markup[:6]))
+    )
+    swearing = [w for m in measures for w in m.swearing]
+    out.append(
+        Row(
+            metric="swear words in lettering",
+            value=len(swearing),
+            target="0",
+            ok=not swearing,
+            detail=", ".join(swearing[:6]),
+        )
     )
     bad = sum(m.apostrophes[0] for m in measures)
     accented = sum(m.apostrophes[1] for m in measures)

@@ -188,6 +188,13 @@ def test_parse_direction_orders_speakers_first():
 def test_balloons_are_uppercase_fit_and_original():
     assert parse_balloon(" Fermo dove sei, amico!\nTEX: altro", []) == "FERMO DOVE SEI, AMICO!"
     assert parse_balloon("TEX: Andiamo.", []) == "ANDIAMO."
+    # a label after the opening quote, or in ordinary case when it names a speaker, is dropped too
+    assert parse_balloon("«Tex: Non posso, amico", [], names=["Tex"]) == "NON POSSO, AMICO"
+    assert parse_balloon(" Kit Carson: Fermo!", [], names=["Tex", "Kit Carson"]) == "FERMO!"
+    assert parse_balloon(" Ascolta: vieni qui.", [], names=["Tex"]) == "ASCOLTA: VIENI QUI."
+    with pytest.raises(ValueError, match="same sentence twice"):
+        parse_balloon("«Tex: Non posso. Non posso", [], names=["Tex"])
+    assert parse_balloon(" No! No! Fermo!", []) == "NO! NO! FERMO!"
     long = "Ascolta bene. " + "Questa frase continua senza fine e senza punto " * 4
     assert fit_balloon(long) == "Ascolta bene."
     with pytest.raises(ValueError, match="copies"):
@@ -278,6 +285,12 @@ def test_lexicon_accepts_lettering_accents_and_story_words():
         check_words("Il camion dei bandidos riparte.", "action", western)
     with pytest.raises(ValueError, match="time: un'auto"):
         check_words("Tex trova un'auto.", "action", story_vocabulary("Tex", PROFILE, [], ["auto"]))
+    polite = story_vocabulary("Tex insegue i bandidos", PROFILE, [], [], ["stronzo", "cazzo"])
+    with pytest.raises(ValueError, match="swears.*STRONZO"):
+        check_words("SEI UNO STRONZO, CARSON!", "line", polite)
+    assert check_words("SEI UN VECCHIO COYOTE, CARSON!", "line", polite)
+    rough = story_vocabulary("Tex chiama stronzo il bandito", PROFILE, [], [], ["stronzo"])
+    assert check_words("SEI UNO STRONZO!", "line", rough), "the user's own storyline may use the word"
 
 
 def test_lexicon_accepts_inflected_forms_the_word_list_lacks():

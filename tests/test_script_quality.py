@@ -136,6 +136,18 @@ def test_rows_flag_meta_words_markup_and_repeats():
     assert good["fluency: perplexity per token"].value < bad["fluency: perplexity per token"].value
 
 
+def test_rows_flag_speaker_labels_and_swearing_in_balloons():
+    fluency = _fluency()
+    ref = reference(fluency, sample=12)
+    dirty = _script(["TEX: NON POSSO.", "MA CAZZO, DOVE SEI?", "ASCOLTA: IL CANE DORME."])
+    bad = {r.metric: r for r in rows([measure("b", dirty, fluency, None, None)], ref)}
+    assert bad["markup leaks"].value == 1 and bad["markup leaks"].detail == "TEX:"  # ASCOLTA: is speech
+    assert bad["swear words in lettering"].value == 1 and not bad["swear words in lettering"].ok
+    clean = _script(["IL CANE DORME NEL PRATO.", "LA DONNA GUARDA IL CANE."])
+    good = {r.metric: r for r in rows([measure("a", clean, fluency, None, None)], ref)}
+    assert good["swear words in lettering"].ok and good["markup leaks"].ok
+
+
 def test_plot_adherence_beats_the_shuffled_control():
     from tools.models.embeddings import HashEmbeddings
 

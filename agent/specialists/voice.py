@@ -245,7 +245,7 @@ class SceneVoices:
                 self.ctx,
                 "voice",
                 prompt,
-                lambda text: parse_balloon(text, seen, vocabulary, self.used),
+                lambda text: parse_balloon(text, seen, vocabulary, self.used, self.names),
                 what=f"line {where} ({card.name})",
                 seeds=[seed + i for i in range(decoding.attempts)],
                 wanted=decoding.candidates,

@@ -27,6 +27,12 @@ class WriteContext(RunContext):
             from agent.write.line_formats import story_vocabulary
 
             data = writer_data("examples")
-            vocabulary = story_vocabulary(storyline, self.profile, data["genre_words"], data["anachronisms"])
+            vocabulary = story_vocabulary(
+                storyline,
+                self.profile,
+                data["genre_words"],
+                data["anachronisms"],
+                data.get("vulgarities", []),
+            )
             self._vocabularies[storyline] = vocabulary
         return self._vocabularies[storyline]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from agent.characters import fold, match_cast
@@ -51,13 +52,17 @@ UNKNOWN_WORD_SHARE = 0.15
 class Vocabulary:
     """Words a text may use: the Italian lexicon plus the story's own (cast, places, storyline, genre)."""
 
-    def __init__(self, extra: set[str] | None = None, banned: set[str] | None = None):
+    def __init__(
+        self, extra: set[str] | None = None, banned: set[str] | None = None, vulgar: set[str] | None = None
+    ):
         from tools.ocr.lexicon import italian_lexicon
 
         self.lexicon = italian_lexicon()
         self.extra = {w.lower() for w in (extra or set())}
         self.banned = {w.lower() for w in (banned or set())}
         """Words out of the story's world (anachronisms)."""
+        self.vulgar = {w.lower() for w in (vulgar or set())}
+        """Swear words a Bonelli balloon does not print (the series is read by all ages)."""
 
     def knows(self, word: str) -> bool:
         return self._listed(word.lower()) or self._inflected(word)
@@ -82,7 +87,15 @@ class Vocabulary:
 
     def out_of_world(self, text: str) -> list[str]:
         """Anachronisms in `text`, elided ones too (`un'auto`)."""
-        return [w for w in _WORD.findall(text) if {w.lower(), w.lower().partition("'")[2]} & self.banned]
+        return _listed_in(text, self.banned)
+
+    def swearing(self, text: str) -> list[str]:
+        """Swear words in `text`, elided ones too (`sei un'stronza`)."""
+        return _listed_in(text, self.vulgar)
+
+
+def _listed_in(text: str, words: set[str]) -> list[str]:
+    return [w for w in _WORD.findall(text) if {w.lower(), w.lower().partition("'")[2]} & words]
 
 
 def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int = 0) -> str:
@@ -96,6 +109,9 @@ def check_words(text: str, what: str, vocabulary: Vocabulary | None, names: int 
     banned = vocabulary.out_of_world(text)
     if banned:
         raise ValueError(f"{what} does not belong in the story's time: {', '.join(banned[:3])}")
+    swearing = vocabulary.swearing(text)
+    if swearing:
+        raise ValueError(f"{what} swears, which the series never prints: {', '.join(swearing[:3])}")
     words = _WORD.findall(text)
     unknown = vocabulary.unknown(text)
     if len(unknown) > int(UNKNOWN_WORD_SHARE * len(words)) + min(names, _longest_run(words, vocabulary)):
@@ -149,6 +165,19 @@ def _looping(text: str) -> bool:
     if len(words) >= 6 and len(set(words)) <= len(words) / 3:
         return True
     return any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2))
+
+
+def no_echo(text: str, what: str) -> str:
+    """ValueError when a sentence of two words or more comes twice in `text` (`Non posso. Non posso.`);
+    a repeated single word is emphasis (`No! No!`)."""
+    sentences = [fold(s) for s in _SENTENCE_SPLIT.split(text)]
+    said = [s for s in sentences if len(s.split()) >= 2]
+    if len(said) != len(set(said)):
+        raise ValueError(f"{what} says the same sentence twice ({text[:40]!r})")
+    return text
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|[.!?…]+$")
 
 
 def no_meta_words(text: str, what: str) -> str:
@@ -381,17 +410,36 @@ def fit_balloon(text: str, limit: int = BALLOON_MAX_CHARS) -> str:
 
 
 def parse_balloon(
-    text: str, seen: list[str], vocabulary: Vocabulary | None = None, earlier: list[str] | None = None
+    text: str,
+    seen: list[str],
+    vocabulary: Vocabulary | None = None,
+    earlier: list[str] | None = None,
+    names: Sequence[str] = (),
 ) -> str:
     """The first line of a completion (up to a closing ») as balloon text: lettered in UPPERCASE with
-    accents (È, not E'), fits a balloon, no meta words, copies no example, repeats no `earlier` line."""
+    accents (È, not E'), fits a balloon, no meta words, copies no example, repeats no `earlier` line nor a
+    sentence of its own; a speaker label the model wrote first (`TEX:`, `Kit Carson:`) is dropped."""
     line = text.strip().split("»")[0].splitlines()[0].strip() if text.strip() else ""
-    line = re.sub(r"^[A-ZÀ-Ý][A-ZÀ-Ý .']{1,30}:\s*", "", line)  # the model repeated a speaker label
-    line = line.lstrip('—–-«" ').strip()
-    value = fit_balloon(check_text(line, "line", min_chars=2, max_chars=600))
+    line = strip_label(line.lstrip('—–-«" ').strip(), names).lstrip('—–-«" ').strip()
+    value = fit_balloon(no_echo(check_text(line, "line", min_chars=2, max_chars=600), "line"))
     value = no_meta_words(check_words(value, "line", vocabulary), "line")
     value = not_a_copy(letter(value), seen, "line")
     return not_a_repeat(value, earlier or [], "line")
+
+
+_LABEL = re.compile(r"^([^\W\d_][^\W\d_ .']*(?:[ .'][^\W\d_]+){0,3})\s*:\s*")
+
+
+def strip_label(line: str, names: Sequence[str] = ()) -> str:
+    """`line` without a leading speaker label: one in capitals (`TEX:`), or any case when it is one of
+    `names` (`Kit Carson:`); a word before a colon in ordinary case is speech (`Ascolta: ...`)."""
+    found = _LABEL.match(line)
+    if not found:
+        return line
+    label = found.group(1)
+    if (len(label) > 1 and label.isupper()) or fold(label) in {fold(n) for n in names}:
+        return line[found.end() :]
+    return line
 
 
 def letter(text: str) -> str:
@@ -426,10 +474,15 @@ def sentence_case(text: str, names: list[str]) -> str:
 
 
 def story_vocabulary(
-    storyline: str, profile: Any, genre_words: list[str], anachronisms: list[str] | None = None
+    storyline: str,
+    profile: Any,
+    genre_words: list[str],
+    anachronisms: list[str] | None = None,
+    vulgarities: list[str] | None = None,
 ) -> Vocabulary:
     """The lexicon check for one story: Italian plus the profile's names and places, the storyline's
-    own words and the genre's (pards, saloon, hombre...)."""
+    own words and the genre's (pards, saloon, hombre...); anachronisms and swear words are refused unless
+    the storyline itself uses them."""
     extra: set[str] = set(genre_words)
     for character in getattr(profile, "characters", []) or []:
         for name in [character.name, *(getattr(character, "aliases", []) or [])]:
@@ -439,5 +492,6 @@ def story_vocabulary(
     for place in getattr(profile, "places", []) or []:
         extra |= {w.lower() for w in _WORD.findall(place)}
     extra |= {w.lower() for w in _WORD.findall(storyline)}
-    banned = {w.lower() for w in anachronisms or []} - {w.lower() for w in _WORD.findall(storyline)}
-    return Vocabulary(extra, banned)
+    own = {w.lower() for w in _WORD.findall(storyline)}
+    banned = {w.lower() for w in anachronisms or []} - own
+    return Vocabulary(extra, banned, {w.lower() for w in vulgarities or []} - own)
