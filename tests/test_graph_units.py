@@ -195,6 +195,7 @@ def test_balloons_are_uppercase_fit_and_original():
     with pytest.raises(ValueError, match="same sentence twice"):
         parse_balloon("«Tex: Non posso. Non posso", [], names=["Tex"])
     assert parse_balloon(" No! No! Fermo!", []) == "NO! NO! FERMO!"
+    assert parse_balloon(" Un po 'di più!", []) == "UN PO' DI PIÙ!"
     long = "Ascolta bene. " + "Questa frase continua senza fine e senza punto " * 4
     assert fit_balloon(long) == "Ascolta bene."
     with pytest.raises(ValueError, match="copies"):

@@ -90,7 +90,7 @@ class Vocabulary:
         return _listed_in(text, self.banned)
 
     def swearing(self, text: str) -> list[str]:
-        """Swear words in `text`, elided ones too (`sei un'stronza`)."""
+        """Swear words in `text`, elided ones too."""
         return _listed_in(text, self.vulgar)
 
 
@@ -421,12 +421,14 @@ def parse_balloon(
     sentence of its own; a speaker label the model wrote first (`TEX:`, `Kit Carson:`) is dropped."""
     line = text.strip().split("»")[0].splitlines()[0].strip() if text.strip() else ""
     line = strip_label(line.lstrip('—–-«" ').strip(), names).lstrip('—–-«" ').strip()
+    line = _PO_SPACED.sub(r"\1' ", line)  # the tokeniser's `un po 'di` for `un po' di`
     value = fit_balloon(no_echo(check_text(line, "line", min_chars=2, max_chars=600), "line"))
     value = no_meta_words(check_words(value, "line", vocabulary), "line")
     value = not_a_copy(letter(value), seen, "line")
     return not_a_repeat(value, earlier or [], "line")
 
 
+_PO_SPACED = re.compile(r"\b([Pp][Oo]) '\s*")
 _LABEL = re.compile(r"^([^\W\d_][^\W\d_ .']*(?:[ .'][^\W\d_]+){0,3})\s*:\s*")
 
 
