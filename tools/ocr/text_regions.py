@@ -56,6 +56,12 @@ class TextDetector(ABC):
     def detect(self, image: Image.Image) -> list[TextLine]:
         """The lettered lines of `image`, top to bottom."""
 
+    reads_crops = False  # whether `recognise` reads a line crop (else missed lines are not looked for)
+
+    def recognise(self, rgb: np.ndarray) -> tuple[str, float]:
+        """The reading of one line crop (RGB) and its confidence (tools/ocr/missed_lines.py)."""
+        raise NotImplementedError(f"the {self.name} text detector reads no line crops")
+
 
 def _looks_like_words(text: str) -> bool:
     """At least two letters or digits, and mostly letters, digits and punctuation (no box-drawing junk)."""
@@ -73,6 +79,11 @@ def detection_scale(width: int, height: int) -> float:
     return scale if scale >= MIN_ENLARGEMENT else 1.0
 
 
+def looks_like_lettering(text: str) -> bool:
+    """A reading the detector keeps: words (`_looks_like_words`) or a balloon's marks alone (`only_marks`)."""
+    return _looks_like_words(text) or only_marks(text)
+
+
 def only_marks(text: str) -> bool:
     """A short reading made only of `?`, `!` and dots: the whole lettering of a balloon of surprise or
     silence (kept, but its balloon must be closed on every side: see `page_lines`)."""
@@ -84,6 +95,7 @@ class RapidTextDetector(TextDetector):
     """PP-OCR detection (DBNet, packaged with rapidocr) plus a recogniser check of every proposed line."""
 
     name = "rapidocr"
+    reads_crops = True
 
     def __init__(self, min_score: float = MIN_SCORE, threads: int = 1):
         self.min_score = min_score
@@ -128,6 +140,18 @@ class RapidTextDetector(TextDetector):
         self.seconds += time.perf_counter() - start
         return sorted(lines, key=lambda line: (line.box[1], line.box[0]))
 
+    def recognise(self, rgb: np.ndarray) -> tuple[str, float]:
+        """The recogniser's reading of one line crop (RGB) and its confidence, without detection."""
+        import cv2
+
+        with self._lock:
+            output = self._load()(
+                cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), use_det=False, use_cls=False, use_rec=True
+            )
+        if not output.txts:
+            return "", 0.0
+        return str(output.txts[0]), float(output.scores[0])
+
     def _detect_at(self, bgr: np.ndarray, scale: float, page_height: int) -> list[TextLine]:
         """The worded lines the detector and recogniser find on `bgr` (the page enlarged by `scale`), in
         page pixels."""
@@ -140,7 +164,7 @@ class RapidTextDetector(TextDetector):
             xs, ys = np.asarray(quad)[:, 0] / scale, np.asarray(quad)[:, 1] / scale
             box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
             text = str(text).strip()
-            if score < self.min_score or not (_looks_like_words(text) or only_marks(text)):
+            if score < self.min_score or not looks_like_lettering(text):
                 continue
             if box[3] < MIN_HEIGHT_SHARE * page_height or box[2] < box[3] * 0.5:
                 continue  # specks, and tall narrow marks (vertical art strokes)

@@ -271,8 +271,8 @@ def locate_balloons(page: Image.Image, text_detector: str | None = None) -> Page
     grown = text_balloons(page, detected, marks)
     merged = merge_text_balloons(balloons, grown, lines, panels)
     readings = [
-        sorted((detected[i] for i in held), key=lambda line: (line.box[1], line.box[0]))
-        for *_, held in merged
+        with_missed_lines(page, box.box, [detected[i] for i in held], lines, detector)
+        for box, _, held in merged
     ]
     return PageBalloons(panels, [b for b, *_ in merged], [source for _, source, _ in merged], readings)
 
@@ -375,6 +375,20 @@ def transcribe_volume(
     return done
 
 
+def with_missed_lines(
+    page: Image.Image, box: Sequence[int], held: Sequence[Any], lines: Sequence[Any], detector: Any
+) -> list[Any]:
+    """A balloon's detected lines, top to bottom, plus the rows of its lettering the detector did not
+    propose, read by the detector's recogniser (tools/ocr/missed_lines.py; not looked for in a balloon
+    with no detected line, or with a detector that reads no crops)."""
+    from tools.ocr.missed_lines import missed_lines
+
+    held = sorted(held, key=lambda line: (line.box[1], line.box[0]))
+    if not held or detector is None or not detector.reads_crops:
+        return held
+    return missed_lines(page, box, held, [tuple(int(v) for v in line) for line in lines], detector.recognise)
+
+
 def page_text_lines(image: Image.Image, settings: Settings) -> list[Any]:
     """The configured text detector's lines on a page (with lone `...` rows); none when it is "none"."""
     from tools.ocr.text_regions import configured_text_detector, get_text_detector, page_lines
@@ -401,12 +415,17 @@ def _transcribe_catalogued_page(
     done.skipped += len(balloons) - len(todo)
     if not todo and not (speakers and any(b.speaker is None and b.kind == "speech" for b in balloons)):
         return
+    from tools.ocr.text_regions import configured_text_detector, get_text_detector
+
     image = open_page(catalogue.image_file(page))
     detected = page_text_lines(image, settings) if todo else []
+    boxes = [line.box for line in detected]
+    handle = get_text_detector(configured_text_detector(settings))
     reader = configured_reader(settings)
     for balloon in todo:
+        held = with_missed_lines(image, balloon.box, lines_in(balloon.box, detected), boxes, handle)
         text, lines, confidence, engine = read_located(
-            ocr, image, balloon.box, balloon.kind, lines_in(balloon.box, detected), cleaner, reader, settings
+            ocr, image, balloon.box, balloon.kind, held, cleaner, reader, settings
         )
         catalogue.set_transcript(balloon.id, text, lines, confidence, engine)
         done.read += 1

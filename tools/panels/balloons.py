@@ -387,7 +387,7 @@ def _line_gap(a: Box, b: Box) -> tuple[float, float]:
     return gx, gy
 
 
-def _misaligned(a: Box, b: Box) -> bool:
+def misaligned(a: Box, b: Box) -> bool:
     """True when two lines one above the other share no alignment: neither their centres nor their left
     nor their right ends within ALIGNMENT line heights (lettering in one balloon is centred, or set flush
     left or right), and their centres are further apart than that. Lines side by side on one row never are."""
@@ -410,7 +410,7 @@ def _touching(a: _Grown, b: _Grown) -> bool:
     height = min(a.line[3], b.line[3])
     if gy > JOIN_GAP * height or gx > JOIN_GAP * height or max(a.line[3], b.line[3]) > 1.5 * height:
         return False  # apart, or lettered at another size (a title above a balloon)
-    if _misaligned(a.line, b.line):
+    if misaligned(a.line, b.line):
         return False  # the lobes of a joined balloon: each centred on its own lobe
     ax, ay, aw, ah = a.page_box()
     bx, by, bw, bh = b.page_box()
@@ -558,7 +558,7 @@ def _same_block(a: Box, b: Box) -> bool:
     height = min(a[3], b[3])
     if max(a[3], b[3]) > 1.5 * height or gy > JOIN_GAP * height or gx > JOIN_GAP * height:
         return False
-    return not _misaligned(a, b)
+    return not misaligned(a, b)
 
 
 def layout_groups(lines: Sequence[Box]) -> list[list[int]]:
