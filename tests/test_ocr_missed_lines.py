@@ -117,3 +117,18 @@ def test_the_recogniser_reads_a_missed_line_of_a_real_balloon() -> None:
     assert detector is not None and detector.reads_crops
     lines = with_missed_lines(image, BALLOON, [TextLine(second, 0.99, "PERFETTO!")], [second], detector)
     assert len(lines) == 2 and lines[0].text.upper().startswith(("SÌ", "SI")) and lines[1].text == "PERFETTO!"
+
+
+def test_a_balloon_box_past_the_page_edge_is_read_inside_the_page() -> None:
+    image, (_, second) = _balloon()
+    page = image.crop((0, 0, 270, 300))  # the page ends in the middle of the lettering
+    held = [TextLine((second[0], second[1], 270 - second[0], second[3]), 0.99, "PERFET")]
+    shapes: list[tuple[int, ...]] = []
+
+    def read(crop: np.ndarray) -> tuple[str, float]:
+        shapes.append(crop.shape)
+        assert crop[:, -1].max() > 0  # no black column padded beyond the page
+        return "SÌ", 0.95
+
+    lines = missed_lines(page, BALLOON, held, [held[0].box], read)
+    assert all(line.box[0] + line.box[2] <= 270 for line in lines) and len(shapes) <= 1

@@ -32,17 +32,16 @@ ROW_GAP = 1.0  # line heights: marks of one row are at most this far apart
 CLEAR = 0.25  # line heights of paper round a row that hold no other mark
 
 
-def _marks(gray: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and x, y, w, h, area (page pixels) of the dark marks inside a balloon's box."""
+def _marks(page: Image.Image, box: Box) -> np.ndarray:
+    """x, y, w, h, area (page pixels) of the dark marks inside a balloon's box (row 0: the paper)."""
     x, y, w, h = box
-    region = gray[y : y + h, x : x + w]
+    region = np.asarray(page.crop((x, y, x + w, y + h)).convert("L"))
     level, _ = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     dark = (region < min(MAX_DARK, level)).astype(np.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    stats = np.asarray(stats).copy()
+    stats = np.asarray(cv2.connectedComponentsWithStats(dark, connectivity=8)[2]).copy()
     stats[:, 0] += x
     stats[:, 1] += y
-    return labels, stats
+    return stats
 
 
 def _covered(stat: np.ndarray, lines: Sequence[Box]) -> bool:
@@ -148,9 +147,8 @@ def missed_rows(
     w, h = min(page.width - x, w), min(page.height - y, h)
     if w < 4 or h < 4:
         return []
-    gray = np.asarray(page.convert("L"))
     height = float(np.median([line[3] for line in held]))
-    _, stats = _marks(gray, (x, y, w, h))
+    stats = _marks(page, (x, y, w, h))
     glyphs = _glyphs(stats, (x, y, w, h), lines, height)
     out = []
     for row in _rows(stats, glyphs, height):
@@ -169,15 +167,12 @@ def missed_lines(
 ) -> list[TextLine]:
     """The balloon's missed rows (`missed_rows`) read by `recognise` (crop -> text, score), kept when the
     reading is confident (MIN_SCORE) and looks like lettering; top to bottom with the held lines."""
-    rgb = np.asarray(page.convert("RGB"))
     found = []
     for row in missed_rows(page, box, [line.box for line in held], lines):
-        rx, ry, rw, rh = row
-        crop = rgb[max(0, ry) : ry + rh, max(0, rx) : rx + rw]
-        if crop.size == 0:
-            continue
-        text, score = recognise(crop)
+        x0, y0 = max(0, row[0]), max(0, row[1])
+        x1, y1 = min(page.width, row[0] + row[2]), min(page.height, row[1] + row[3])
+        text, score = recognise(np.asarray(page.crop((x0, y0, x1, y1)).convert("RGB")))
         text = text.strip()
         if score >= MIN_SCORE and looks_like_lettering(text):
-            found.append(TextLine((max(0, rx), max(0, ry), rw, rh), float(score), text))
+            found.append(TextLine((x0, y0, x1 - x0, y1 - y0), float(score), text))
     return sorted([*held, *found], key=lambda line: (line.box[1], line.box[0]))
