@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tools.errors import UnknownModelError
 from tools.ocr.engine import OcrEngine, OcrLine, OcrResult
-from tools.ocr.text_regions import TextLine, configured_text_detector, get_text_detector
+from tools.ocr.text_regions import TextLine, configured_text_detector, get_text_detector, x_height_only
 from tools.ocr.transcribe import read_located, transcribe_page
 from tools.settings import load_settings
 
@@ -104,3 +104,9 @@ def test_low_resolution_pages_are_enlarged_for_detection_and_large_scans_are_not
     assert detection_scale(1900, 760) == 1.0  # a wide 300 dpi panel: its long side leaves no room
     assert detection_scale(3000, 900) == 1.0
     assert detection_scale(1219, 1600) == 1.0  # would grow by 1.7 %: no second pass
+
+
+def test_x_height_only_readings() -> None:
+    assert x_height_only("...mmm") and x_height_only("ora, no") and x_height_only("uno…")
+    assert not x_height_only("devo") and not x_height_only("Oh!") and not x_height_only("NO")
+    assert not x_height_only("...") and not x_height_only("sì") and not x_height_only("")

@@ -128,6 +128,28 @@ def test_outline_balloons_give_way_to_the_lettering() -> None:
     ]
 
 
+def test_an_outline_that_agrees_only_loosely_gives_way_to_the_grown_balloon() -> None:
+    """An outline run into art round the balloon (IoU 0.55 with the grown one) does not replace it."""
+    lines = [(110, 110, 80, 20), (110, 135, 80, 20)]
+    grown = [TextBalloon((100, 100, 100, 60), "speech", (0, 1))]
+    loose = BalloonBox((100, 100, 100, 109), "speech", 0)  # IoU 6000 / 10900 = 0.55
+    close = BalloonBox((98, 98, 104, 70), "speech", 0)  # IoU 0.82
+    assert [outline for _, _, outline, _ in reconcile([loose], grown, lines)] == [None]
+    assert [outline for _, _, outline, _ in reconcile([close], grown, lines)] == [close]
+
+
+def test_a_line_of_x_height_letters_joins_its_balloon() -> None:
+    """`...mmm` has no ascender or descender: its box is shorter than the next line's at one lettering
+    size, which the size test must not take for another size (a title)."""
+    image = _page()
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([120, 80, 460, 260], fill=(255, 255, 255))
+    lines = _letter(draw, 190, 120, ["...mmm", "devo aggiungerne", "un altro po'"])
+    assert max(h for *_, h in lines[1:]) > 1.5 * lines[0][3]  # the ink box of `mmm` is x-height tall
+    assert [b.lines for b in balloons_from_text(image, lines)] == [(1, 2)]  # `...mmm` left out
+    assert [b.lines for b in balloons_from_text(image, lines, short=[0])] == [(0, 1, 2)]
+
+
 def test_joined_balloons_keep_the_lobes_the_outline_finder_told_apart() -> None:
     lines = [(110, 110, 80, 20), (110, 135, 80, 20), (200, 170, 80, 20)]
     joined = [TextBalloon((100, 100, 190, 100), "speech", (0, 1, 2))]  # their paper touches: one group

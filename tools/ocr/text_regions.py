@@ -267,6 +267,17 @@ def interjection(lines: Sequence[TextLine]) -> bool:
     return bool(words) and all(re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS for w in words)
 
 
+X_HEIGHT_LETTERS = frozenset("acemnorsuvwxz")
+
+
+def x_height_only(text: str) -> bool:
+    """True when a reading is lower-case letters without ascenders or descenders (`...mmm`, `ora`, `uno`),
+    with dots, commas or spaces at most: its line box stands shorter than the lettering's size."""
+    letters = [ch for ch in text if ch.isalpha()]
+    rest = set(text) - set(letters) - set(" .,…")
+    return bool(letters) and not rest and all(ch in X_HEIGHT_LETTERS for ch in letters)
+
+
 def text_balloons(image: Image.Image, detected: Sequence[TextLine], marks: Sequence[int] = ()) -> list[Any]:
     """Balloons grown from the lettering (tools.panels.balloons.balloons_from_text), plus **captions**: the
     worded lines that grew no balloon (no paper round them, paper open on three sides, tinted or dark
@@ -277,7 +288,8 @@ def text_balloons(image: Image.Image, detected: Sequence[TextLine], marks: Seque
     from tools.panels.balloons import TextBalloon, balloons_from_text, layout_groups, lettering_box
 
     boxes = [line.box for line in detected]
-    grown = balloons_from_text(image, boxes, marks)
+    short = [i for i, line in enumerate(detected) if x_height_only(line.text)]
+    grown = balloons_from_text(image, boxes, marks, short)
     held = {i for balloon in grown for i in balloon.lines} | set(marks)
     rest = [i for i in range(len(detected)) if i not in held]
     captions = []

@@ -311,6 +311,8 @@ MAX_INK_CHROMA = 60  # and black or grey: its median chroma (max - min channel) 
 JOIN_GAP = 0.8  # line heights between lines of one balloon (further apart: two balloons)
 OPEN_SIDE = 0.9  # a side whose paper reaches this share of the growth limit is open (gutter, art)
 ALIGNMENT = 3.0  # line heights: lines of one balloon align centres or ends this closely (lobes: further)
+X_HEIGHT_SPAN = 1.5  # a line of x-height letters only stands this much shorter than one with ascenders
+AGREEMENT = 0.65  # IoU at which an outline balloon agrees with the one grown from its lines (and replaces it)
 
 
 @dataclass
@@ -324,6 +326,13 @@ class _Grown:
     paper: np.ndarray  # uint8, window pixels in the paper colour
     colour: np.ndarray
     index: int = -1  # which of the page's lines
+    short: bool = False  # lettered in x-height letters only (`...mmm`): its box is shorter than its size
+
+    @property
+    def size(self) -> float:
+        """The lettering size of the line: its box height, or for x-height-only lines that height
+        scaled by X_HEIGHT_SPAN (a box round `mmm` is shorter than one round `devo` at one size)."""
+        return self.line[3] * (X_HEIGHT_SPAN if self.short else 1.0)
 
     def page_box(self) -> Box:
         ys, xs = np.nonzero(self.mask)
@@ -407,8 +416,8 @@ def _touching(a: _Grown, b: _Grown) -> bool:
     if np.abs(a.colour - b.colour).max() > BACKGROUND_TOLERANCE:
         return False
     gx, gy = _line_gap(a.line, b.line)
-    height = min(a.line[3], b.line[3])
-    if gy > JOIN_GAP * height or gx > JOIN_GAP * height or max(a.line[3], b.line[3]) > 1.5 * height:
+    height = min(a.size, b.size)
+    if gy > JOIN_GAP * height or gx > JOIN_GAP * height or max(a.size, b.size) > 1.5 * height:
         return False  # apart, or lettered at another size (a title above a balloon)
     if misaligned(a.line, b.line):
         return False  # the lobes of a joined balloon: each centred on its own lobe
@@ -528,10 +537,13 @@ class TextBalloon:
     by_layout: bool = False  # grouped by layout alone (no paper grew round it): an outline holding it wins
 
 
-def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[int] = ()) -> list[TextBalloon]:
+def balloons_from_text(
+    image: Any, lines: Sequence[Box], marks_only: Sequence[int] = (), short: Sequence[int] = ()
+) -> list[TextBalloon]:
     """Balloons around text lines: each line grows through the paper colour under it, lines sharing paper
     join, and groups without a paper margin around them are dropped. A group made only of `marks_only`
-    lines (pseudo-lines round a lone `...`, tools/panels/ellipsis.py) must be closed on every side."""
+    lines (pseudo-lines round a lone `...`, tools/panels/ellipsis.py) must be closed on every side.
+    `short` lines are lettered in x-height letters only (`...mmm`): their size is judged accordingly."""
     rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     if rgb.ndim == 2:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
@@ -540,7 +552,7 @@ def balloons_from_text(image: Any, lines: Sequence[Box], marks_only: Sequence[in
         x, y, w, h = (int(v) for v in line)
         g = _grow_line(rgb, (x, y, w, h))
         if g is not None:
-            g.index = index
+            g.index, g.short = index, index in short
             grown.append(g)
     out = []
     for group in _groups(grown, marks_only):
@@ -636,7 +648,7 @@ def reconcile(
     found: Sequence[BalloonBox], text: Sequence[TextBalloon], lines: Sequence[Box]
 ) -> list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]]:
     """Outline balloons checked against the lettering. One that agrees with the single balloon grown from
-    its lines (IoU >= 0.5, holding all its lines) replaces it (it knows its tail), and so do outline
+    its lines (IoU >= AGREEMENT, holding all its lines) replaces it (it knows its tail), and so do outline
     balloons that split a grown balloon's lines between them (joined balloons); one near no grown
     balloon stays when its lines fill it; one that holds no line is art, and one that spans several grown
     balloons or is a piece of one gives way to them. Captions grouped by layout alone only fill the gaps:
@@ -670,7 +682,7 @@ def _reconcile_grown(
         if len(near) == 1:
             grown = text[near[0]]
             holds = all(_covers(balloon.box, _centre(lines[i])) for i in grown.lines)
-            if _box_iou(grown.box, balloon.box) >= 0.5 and holds:
+            if _box_iou(grown.box, balloon.box) >= AGREEMENT and holds:
                 kept.append((balloon.box, balloon.kind, balloon, grown.lines))
                 used.add(near[0])
         elif not near and _fits_lettering(balloon.box, lines):
