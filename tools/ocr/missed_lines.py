@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from tools.ocr.text_regions import MIN_SCORE, TextLine, looks_like_lettering
-from tools.panels.balloons import JOIN_GAP, misaligned
+from tools.panels.balloons import JOIN_GAP, covers, misaligned
 
 Box = tuple[int, int, int, int]
 Recogniser = Callable[[np.ndarray], tuple[str, float]]
@@ -44,11 +44,6 @@ def _marks(page: Image.Image, box: Box) -> np.ndarray:
     return stats
 
 
-def _covered(stat: np.ndarray, lines: Sequence[Box]) -> bool:
-    cx, cy = stat[0] + stat[2] / 2, stat[1] + stat[3] / 2
-    return any(lx <= cx <= lx + lw and ly <= cy <= ly + lh for lx, ly, lw, lh in lines)
-
-
 def _glyphs(stats: np.ndarray, box: Box, lines: Sequence[Box], height: float) -> list[int]:
     """Marks of lettering size, inside the box (not touching its edge: outlines), covered by no line."""
     x, y, w, h = box
@@ -59,7 +54,8 @@ def _glyphs(stats: np.ndarray, box: Box, lines: Sequence[Box], height: float) ->
             continue
         if not GLYPH[0] * height <= sh <= GLYPH[1] * height or sw > MAX_WIDTH * height:
             continue
-        if not _covered(stats[i], lines):
+        centre = (sx + sw / 2, sy + sh / 2)
+        if not any(covers(line, centre) for line in lines):
             keep.append(i)
     return keep
 

@@ -389,14 +389,6 @@ def with_missed_lines(
     return missed_lines(page, box, held, [tuple(int(v) for v in line) for line in lines], detector.recognise)
 
 
-def page_text_lines(image: Image.Image, settings: Settings) -> list[Any]:
-    """The configured text detector's lines on a page (with lone `...` rows); none when it is "none"."""
-    from tools.ocr.text_regions import configured_text_detector, get_text_detector, page_lines
-
-    handle = get_text_detector(configured_text_detector(settings))
-    return page_lines(image, handle)[0] if handle is not None else []
-
-
 def _transcribe_catalogued_page(
     catalogue: Any,
     page: Any,
@@ -415,12 +407,12 @@ def _transcribe_catalogued_page(
     done.skipped += len(balloons) - len(todo)
     if not todo and not (speakers and any(b.speaker is None and b.kind == "speech" for b in balloons)):
         return
-    from tools.ocr.text_regions import configured_text_detector, get_text_detector
+    from tools.ocr.text_regions import configured_text_detector, get_text_detector, page_lines
 
     image = open_page(catalogue.image_file(page))
-    detected = page_text_lines(image, settings) if todo else []
-    boxes = [line.box for line in detected]
     handle = get_text_detector(configured_text_detector(settings))
+    detected = page_lines(image, handle)[0] if todo and handle is not None else []  # with lone `...` rows
+    boxes = [line.box for line in detected]
     reader = configured_reader(settings)
     for balloon in todo:
         held = with_missed_lines(image, balloon.box, lines_in(balloon.box, detected), boxes, handle)

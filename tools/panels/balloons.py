@@ -522,7 +522,7 @@ def _intersection(a: Box, b: Box) -> Box:
     return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
-def _covers(outer: Box, point: tuple[float, float], margin: float = 0.0) -> bool:
+def covers(outer: Box, point: tuple[float, float], margin: float = 0.0) -> bool:
     x, y, w, h = outer
     return x - margin <= point[0] <= x + w + margin and y - margin <= point[1] <= y + h + margin
 
@@ -625,7 +625,7 @@ def _centre(box: Box) -> tuple[float, float]:
 
 def _fits_lettering(box: Box, lines: Sequence[Box]) -> bool:
     """True when the lines inside a box span a balloon's share of it (half its width, a third of its height)."""
-    inside = [line for line in lines if _covers(box, _centre(line))]
+    inside = [line for line in lines if covers(box, _centre(line))]
     if not inside:
         return False
     text = _union(list(inside))
@@ -635,11 +635,11 @@ def _fits_lettering(box: Box, lines: Sequence[Box]) -> bool:
 def _lobes(grown: TextBalloon, found: Sequence[BalloonBox], lines: Sequence[Box]) -> list[int]:
     """Outline balloons that share a grown balloon's lines between them, each line in exactly one: the lobes
     of joined balloons, which the outline finder told apart (empty when there are not two such)."""
-    holders = [n for n, b in enumerate(found) if any(_covers(b.box, _centre(lines[i])) for i in grown.lines)]
+    holders = [n for n, b in enumerate(found) if any(covers(b.box, _centre(lines[i])) for i in grown.lines)]
     if len(holders) < 2:
         return []
     for i in grown.lines:
-        if sum(_covers(found[n].box, _centre(lines[i])) for n in holders) != 1:
+        if sum(covers(found[n].box, _centre(lines[i])) for n in holders) != 1:
             return []
     return holders
 
@@ -671,7 +671,7 @@ def _reconcile_grown(
     lobes: set[int] = set()
     for t, grown in enumerate(text):
         for n in _lobes(grown, found, lines):
-            held = tuple(i for i in grown.lines if _covers(found[n].box, _centre(lines[i])))
+            held = tuple(i for i in grown.lines if covers(found[n].box, _centre(lines[i])))
             kept.append((found[n].box, found[n].kind, found[n], held))
             lobes.add(n)
             used.add(t)
@@ -681,12 +681,12 @@ def _reconcile_grown(
         near = [i for i, t in enumerate(text) if _box_iou(t.box, balloon.box) > 0 and i not in used]
         if len(near) == 1:
             grown = text[near[0]]
-            holds = all(_covers(balloon.box, _centre(lines[i])) for i in grown.lines)
+            holds = all(covers(balloon.box, _centre(lines[i])) for i in grown.lines)
             if _box_iou(grown.box, balloon.box) >= AGREEMENT and holds:
                 kept.append((balloon.box, balloon.kind, balloon, grown.lines))
                 used.add(near[0])
         elif not near and _fits_lettering(balloon.box, lines):
-            inside = tuple(i for i, line in enumerate(lines) if _covers(balloon.box, _centre(line)))
+            inside = tuple(i for i, line in enumerate(lines) if covers(balloon.box, _centre(line)))
             kept.append((balloon.box, balloon.kind, balloon, inside))
     kept += [(t.box, t.kind, None, t.lines) for i, t in enumerate(text) if i not in used]
     return kept
@@ -706,7 +706,7 @@ def merge_text_balloons(
         if outline is not None:
             items.append((outline, "outline", held))
             continue
-        inside = [(p[2] * p[3], i) for i, p in enumerate(panels) if _covers(p, _centre(box))]
+        inside = [(p[2] * p[3], i) for i, p in enumerate(panels) if covers(p, _centre(box))]
         items.append((BalloonBox(box, kind, min(inside)[1] if inside else None), "text", held))
     ordered: list[tuple[BalloonBox, str, tuple[int, ...]]] = []
     for panel in [*range(len(panels)), None]:
