@@ -189,3 +189,43 @@ def test_scanner_dark_surround_is_not_a_dark_page(tmp_path):
     scanned = np.pad(page, ((40, 25), (35, 20)), constant_values=25)
     expected = [(x + 35, y + 40, w, h) for x, y, w, h in truth["pages"]["page_001.png"]]
     _same_boxes([p.box for p in extract_panels(Image.fromarray(scanned))], expected, 0.9)
+
+
+def _balloon_across_tiers(balloon_width: int) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """A Bonelli-like page: two panels over one over one, and a balloon of the second tier reaching up
+    over the gutter into the first (Tex balloons often do)."""
+    page = Image.new("L", (1200, 1600), 255)
+    draw = ImageDraw.Draw(page)
+    boxes = [(60, 60, 530, 500), (610, 60, 530, 500), (60, 580, 1080, 500), (60, 1100, 1080, 440)]
+    for x, y, w, h in boxes:
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=0, width=4)
+        draw.line([(x, y + h * 2 // 3), (x + w - 1, y + h * 2 // 3)], fill=0, width=3)
+        draw.polygon([(x + w - 1, y + h // 3), (x + w - 1, y + h - 1), (x + w // 2, y + h - 1)], fill=0)
+        draw.ellipse([x + w // 3, y + h // 3, x + w // 3 + 60, y + h // 3 + 60], outline=0, width=3)
+    draw.ellipse([100, 480, 100 + balloon_width, 660], fill=255, outline=0, width=3)
+    return page, boxes
+
+
+@pytest.mark.parametrize("width", [250, 420])
+def test_a_balloon_across_the_gutter_between_tiers_keeps_them_apart(width):
+    """Up to 30% of the gutter covered was always allowed; a wider balloon (420 px: 39% of the row)
+    merged the first two tiers into one panel before crossed gutters were looked for."""
+    page, boxes = _balloon_across_tiers(width)
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
+
+
+def test_crossings_are_a_few_solid_pieces_not_scattered_tone():
+    import numpy as np
+
+    from tools.panels.steps import _few_crossings
+
+    rows = np.zeros((8, 600), np.uint8)
+    rows[:, 40:220] = 1  # a balloon
+    rows[2:, 400:430] = 1  # a head
+    assert _few_crossings(rows, min_gap=4)
+    dots = np.zeros((8, 600), np.uint8)
+    dots[:, ::40] = 1  # a screen tone fallen apart into dots: many pieces
+    assert not _few_crossings(dots, min_gap=4)
+    wide = np.zeros((8, 600), np.uint8)
+    wide[:, 20:400] = 1  # most of the run's length covered: no gutter
+    assert not _few_crossings(wide, min_gap=4)

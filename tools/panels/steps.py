@@ -34,6 +34,9 @@ MIN_PANEL = 0.04  # of the page side: smaller cells are page numbers or specks
 MIN_PANEL_AREA = 0.008  # of the page area
 OBSTRUCTED = 0.3  # a gutter run may be this covered (a figure, a balloon across it) ...
 SOLID = 0.75  # ... when solid panel edges (this covered) bound it on both sides
+CROSSED = 0.4  # a gutter between tiers may be this covered where balloons and heads cross it ...
+CROSSINGS = 6  # ... by at most this many pieces, covering at most CROSSED_SPAN of its length
+CROSSED_SPAN = 0.5
 MAX_GUTTER = 0.06  # of the page side: an obstructed run wider than this is not a gutter
 FIT_SHARE = 0.25  # a solid cell's rows and columns less covered than this are art poking out
 STRAIGHT = 0.6  # a piece's edge facing a gap is straight when this share of it is content
@@ -242,7 +245,32 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
             s, e = max(inner, key=lambda r: r[1] - r[0])
             if e - s >= min_gap and _straight_side(page, region, axis, s, e):
                 gaps.append((s, e))
+    if axis == 1:
+        gaps = sorted(gaps + _crossed_gutters(page, region, coverage, gaps, min_gap))
     return gaps
+
+
+def _crossed_gutters(
+    page: Page, region: np.ndarray, coverage: np.ndarray, found: list[tuple[int, int]], min_gap: int
+) -> list[tuple[int, int]]:
+    """Gutters between tiers that balloons and heads cross more than OBSTRUCTED allows: runs at most
+    CROSSED covered, by a few solid pieces, with solid panel edges above and below (as `_solid_bounds`)."""
+    out = []
+    for a, b in _runs(coverage <= CROSSED):
+        if any(a < e and s < b for s, e in found):
+            continue
+        bounded = 0 < a and b < len(coverage) and min_gap <= b - a <= MAX_GUTTER * page.height
+        if bounded and _few_crossings(region[a:b], min_gap) and _solid_bounds(page, region, 1, a, b):
+            out.append((a, b))
+    return out
+
+
+def _few_crossings(rows: np.ndarray, min_gap: int) -> bool:
+    """True when what covers these rows is a few solid pieces (a balloon, a head across a gutter), not
+    art spread along them (a screen tone falling apart into dots inside a panel)."""
+    covered = rows.any(axis=0).astype(np.uint8)[None, :]
+    closed = cv2.morphologyEx(covered, cv2.MORPH_CLOSE, np.ones((1, min_gap), np.uint8))[0].astype(bool)
+    return len(_runs(closed)) <= CROSSINGS and closed.mean() <= CROSSED_SPAN
 
 
 def _hairlines(page: Page, ink: np.ndarray, axis: int) -> list[tuple[int, int]]:
