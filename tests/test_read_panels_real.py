@@ -229,3 +229,30 @@ def test_crossings_are_a_few_solid_pieces_not_scattered_tone():
     wide = np.zeros((8, 600), np.uint8)
     wide[:, 20:400] = 1  # most of the run's length covered: no gutter
     assert not _few_crossings(wide, min_gap=4)
+
+
+def test_a_balloon_across_a_tight_gutter_between_tiers():
+    """A Franco-Belgian page with 10-pixel gutters (under 4 pixels once the page is pooled to its layout
+    size) and a balloon across the first of them: the tiers stay apart (two merged before tight
+    gutters with solid panel edges on both sides were accepted)."""
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    boxes, y, gutter = [], 80, 10
+    height = (1754 - 160 - 3 * gutter) // 4
+    for count in (2, 3, 2, 3):
+        width, x = (1240 - 140 - (count - 1) * gutter) // count, 70
+        for _ in range(count):
+            boxes.append((x, y, width, height))
+            draw.rectangle([x, y, x + width - 1, y + height - 1], outline=0, width=3)
+            draw.line([(x, y + height * 2 // 3), (x + width - 1, y + height * 2 // 3)], fill=0, width=3)
+            corner = [
+                (x + width - 1, y + height // 3),
+                (x + width - 1, y + height - 1),
+                (x + width // 2, y + height - 1),
+            ]
+            draw.polygon(corner, fill=0)
+            x += width + gutter
+        y += height + gutter
+    middle = boxes[2][1] - gutter // 2
+    draw.ellipse([110, middle - 60, 400, middle + 60], fill=255, outline=0, width=3)
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)

@@ -30,6 +30,7 @@ from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
 
 MIN_GUTTER = 0.005  # of the page height: narrower blank runs are not gutters
+TIGHT_GUTTER = 0.0035  # ... but a run between tiers with solid panel edges on both sides may be this narrow
 MIN_PANEL = 0.04  # of the page side: smaller cells are page numbers or specks
 MIN_PANEL_AREA = 0.008  # of the page area
 OBSTRUCTED = 0.3  # a gutter run may be this covered (a figure, a balloon across it) ...
@@ -234,11 +235,12 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     coverage = profile / max(1, length)
     side = page.height if axis == 1 else page.width
     min_gap = max(3, round(MIN_GUTTER * page.height))
+    solid_gap = max(3, round(TIGHT_GUTTER * page.height)) if axis == 1 else min_gap
     blank = _runs(profile <= max(1, int(0.003 * length)))
     gaps = []
     for a, b in _runs(coverage <= OBSTRUCTED):
         inner = [(s, e) for s, e in blank if a <= s and e <= b and 0 < s and e < len(profile)]
-        bounded = 0 < a and b < len(profile) and min_gap <= b - a <= MAX_GUTTER * side
+        bounded = 0 < a and b < len(profile) and solid_gap <= b - a <= MAX_GUTTER * side
         if bounded and _solid_bounds(page, region, axis, a, b):
             gaps.append((a, b))
         elif inner:
@@ -246,12 +248,17 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
             if e - s >= min_gap and _straight_side(page, region, axis, s, e):
                 gaps.append((s, e))
     if axis == 1:
-        gaps = sorted(gaps + _crossed_gutters(page, region, coverage, gaps, min_gap))
+        gaps = sorted(gaps + _crossed_gutters(page, region, coverage, gaps, solid_gap, min_gap))
     return gaps
 
 
 def _crossed_gutters(
-    page: Page, region: np.ndarray, coverage: np.ndarray, found: list[tuple[int, int]], min_gap: int
+    page: Page,
+    region: np.ndarray,
+    coverage: np.ndarray,
+    found: list[tuple[int, int]],
+    solid_gap: int,
+    min_gap: int,
 ) -> list[tuple[int, int]]:
     """Gutters between tiers that balloons and heads cross more than OBSTRUCTED allows: runs at most
     CROSSED covered, by a few solid pieces, with solid panel edges above and below (as `_solid_bounds`)."""
@@ -259,7 +266,7 @@ def _crossed_gutters(
     for a, b in _runs(coverage <= CROSSED):
         if any(a < e and s < b for s, e in found):
             continue
-        bounded = 0 < a and b < len(coverage) and min_gap <= b - a <= MAX_GUTTER * page.height
+        bounded = 0 < a and b < len(coverage) and solid_gap <= b - a <= MAX_GUTTER * page.height
         if bounded and _few_crossings(region[a:b], min_gap) and _solid_bounds(page, region, 1, a, b):
             out.append((a, b))
     return out
