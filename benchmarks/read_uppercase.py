@@ -1,6 +1,6 @@
 """Uppercase lettering on scanned hatched panels (Tex-like, generated): balloons found and CER per reader.
 
-    .venv/bin/python benchmarks/read_uppercase.py [--panels 4] [--dpis 150,200,300] [--seed 0]
+    .venv/bin/python benchmarks/read_uppercase.py [--panels 4] [--dpis 150,200,300] [--seed 0] [--font TTF]
 
 Each condition (dpi x accent style: real accented capitals È/PERCHÉ, or the Bonelli habit E'/PERCHE') is a
 volume of `--panels` panels from evals/tex_like.py (dense hatching and solid blacks up to the balloons'
@@ -9,12 +9,14 @@ JPEG), read by the product route (`nuvola transcribe`: outline balloons plus the
 balloon reader (`lines`, the default; `detector`; `crop`) on the same detections, and by the outline-only
 route as the control. Reported per condition and overall: balloon recall and precision, phantoms
 (detections on no balloon), CER and WER end to end (a missed balloon reads as nothing), with a 95 %
-bootstrap interval over panels. Generated panels: these figures are not accuracy on real scans.
+bootstrap interval over panels. `--font` letters them in another font (a hand) instead of Comic Neue, to see
+how hand lettering reads. Generated panels: these figures are not accuracy on real scans.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +32,7 @@ from rich.table import Table  # noqa: E402
 from evals.read import PageResult, ReadReport, bootstrap, evaluate_read  # noqa: E402
 from evals.real_pages import PageSet, load_generated  # noqa: E402
 from evals.tex_like import ACCENTS, write_tex_like  # noqa: E402
+from tools.render.fonts import LETTERING_ENV, checked_lettering_file  # noqa: E402
 from tools.settings import load_settings  # noqa: E402
 
 READERS = ("lines", "detector", "crop")
@@ -79,7 +82,16 @@ def main() -> None:
     parser.add_argument("--readers", default=",".join(READERS), help="balloon readers, comma-separated")
     parser.add_argument("--rounds", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--errors", action="store_true", help="print every misread balloon (truth | read)")
+    parser.add_argument(
+        "--font",
+        type=Path,
+        help="letter the panels in this font instead of Comic Neue (a hand: Debian fonts-breip's Breip.ttf, "
+        "fonts-dkg-handwriting's dkg.ttf); it must draw À È É Ì Ò Ù",
+    )
     args = parser.parse_args()
+    if args.font:
+        os.environ[LETTERING_ENV] = str(args.font)
+        checked_lettering_file(args.font.expanduser())
     settings = load_settings()
     readers = [r.strip() for r in args.readers.split(",") if r.strip()]
     remember_detections("rapidocr")
@@ -91,7 +103,8 @@ def main() -> None:
         "phantoms",
         "CER [95 %]",
         "WER",
-        title="uppercase lettering on Tex-like scanned panels (generated)",
+        title="uppercase lettering on Tex-like scanned panels (generated), lettered in "
+        + (args.font.name if args.font else "Comic Neue"),
         title_justify="left",
     )
     every: dict[str, list[tuple[ReadReport, PageResult]]] = {}

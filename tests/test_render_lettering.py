@@ -4,6 +4,7 @@ their tails at the speaker; Italian hyphenation and Bonelli accents."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyphen
@@ -210,3 +211,27 @@ def test_typed_apostrophes_become_accents_but_elisions_stay() -> None:
         prepare_text("Perche' c'e' un po' di fumo laggiu'? L'uomo e' la'!")
         == "PERCHÉ C'È UN PO' DI FUMO LAGGIÙ? L'UOMO È LÀ!"
     )
+
+
+BREIP = Path("/usr/share/fonts/truetype/breip/Breip.ttf")
+HUMOR_SANS = Path("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf")
+
+
+@pytest.mark.skipif(
+    not (BREIP.is_file() and HUMOR_SANS.is_file()), reason="fonts-breip / fonts-humor-sans missing"
+)
+def test_the_lettering_font_can_be_chosen_and_must_draw_accented_capitals(monkeypatch) -> None:
+    from tools.errors import MissingDependencyError
+    from tools.render.fonts import LETTERING_ENV, lettering_file
+    from tools.render.lettering import cap_ratio
+
+    comic_neue = cap_ratio()
+    monkeypatch.setenv(LETTERING_ENV, str(BREIP))
+    assert lettering_file() == BREIP and lettering_font(20).path == str(BREIP)
+    assert cap_ratio() != comic_neue  # sizes follow the chosen font's capitals
+    monkeypatch.setenv(LETTERING_ENV, str(HUMOR_SANS))  # a hand without È: `È` would letter as nothing
+    with pytest.raises(MissingDependencyError, match=r"Humor-Sans.ttf: the font has no glyph for À È"):
+        lettering_font(20)
+    monkeypatch.setenv(LETTERING_ENV, "/nonexistent/font.ttf")
+    with pytest.raises(MissingDependencyError, match="font.ttf: cannot be read"):
+        lettering_font(20)

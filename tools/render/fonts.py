@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,11 +45,42 @@ def _first_available(stems: tuple[str, ...]) -> Path:
     raise MissingDependencyError(errors[0])
 
 
-@lru_cache(maxsize=256)
+LETTERING_ENV = "NUVOLA_LETTERING_FONT"  # a TrueType/OpenType file to letter with instead of Comic Neue
+ACCENTED_CAPITALS = "ÀÈÉÌÒÙ"  # what Italian lettering needs beyond A-Z
+
+
+def lettering_file(bold: bool = True) -> Path:
+    """The lettering font file: `$NUVOLA_LETTERING_FONT` when set, else Comic Neue (bold first)."""
+    chosen = os.environ.get(LETTERING_ENV, "").strip()
+    if chosen:
+        return checked_lettering_file(Path(chosen).expanduser())
+    return _first_available(LETTERING if bold else LETTERING[::-1])
+
+
+@lru_cache(maxsize=8)
+def checked_lettering_file(path: Path) -> Path:
+    """`path` when it is a font that draws every accented capital Italian lettering needs; otherwise a
+    MissingDependencyError naming the file and what is wrong (a font without È would letter `È` as
+    nothing)."""
+    try:
+        face = ImageFont.truetype(str(path), 48)
+    except OSError as exc:
+        raise MissingDependencyError(f"{path}: cannot be read as a lettering font ({exc})") from exc
+    missing = [ch for ch in ACCENTED_CAPITALS if face.getmask(ch).getbbox() is None]
+    if missing:
+        raise MissingDependencyError(f"{path}: the font has no glyph for {' '.join(missing)}; choose another")
+    return path
+
+
 def lettering_font(size: int, bold: bool = True) -> ImageFont.FreeTypeFont:
-    """Comic Neue at `size` pixels (bold reads best at comic sizes)."""
-    stems = LETTERING if bold else LETTERING[::-1]
-    return ImageFont.truetype(str(_first_available(stems)), size)
+    """The lettering font (Comic Neue unless `$NUVOLA_LETTERING_FONT` names another) at `size` pixels
+    (bold reads best at comic sizes)."""
+    return _font(lettering_file(bold), size)
+
+
+@lru_cache(maxsize=256)
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
 
 
 @lru_cache(maxsize=64)

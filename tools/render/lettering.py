@@ -11,12 +11,13 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pyphen
 from PIL import ImageFont
 
 from tools.errors import NuvolaError
-from tools.render.fonts import lettering_font
+from tools.render.fonts import lettering_file, lettering_font
 
 BONELLI_ACCENTS = {
     "À": "A'",
@@ -69,11 +70,14 @@ def prepare_text(text: str, bonelli_accents: bool = False) -> str:
     return upper
 
 
-@lru_cache(maxsize=1)
 def cap_ratio() -> float:
     """Height of the lettering font's capitals as a share of its size (Comic Neue Bold: about 0.67)."""
-    font = lettering_font(200)
-    _, top, _, bottom = font.getbbox("E", anchor="ls")
+    return _cap_ratio(lettering_file())
+
+
+@lru_cache(maxsize=8)
+def _cap_ratio(font_file: Path) -> float:
+    _, top, _, bottom = lettering_font(200).getbbox("E", anchor="ls")
     return (bottom - top) / 200
 
 
