@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from tools.ocr.hand_repairs import repair_hand_lettering, series_words, unpaired_quotes
 from tools.ocr.lexicon import Lexicon, italian_lexicon
 
 APOSTROPHES = "'’‘`´′ʼ"
@@ -51,6 +52,8 @@ _LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: 
 _EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)I(?=\s|$)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:!?])")
+# `CAMERA?È UN FURTO`: lettering always spaces after a mark (not inside an ellipsis `...OH`, not in `3.5`)
+_NO_SPACE_AFTER_PUNCT_RE = re.compile(r"((?<![.\d])[,;:!?]|(?<![.\d])\.(?!\.))(?=[^\W\d_])")
 _LOOKALIKE_TOKEN_RE = re.compile(r"[\w|$€]+")
 
 
@@ -233,9 +236,13 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
         lines = lines.splitlines()
     text = join_lines([canonical_marks(line) for line in lines], lexicon)
     text = repair_lookalikes(text, lexicon)
+    if is_capital_lettering(text):  # before the accents: a closing quote after a capital looks like one
+        text = unpaired_quotes(text)
     text = fix_accents(text, lexicon)
     text = restore_dropped_accents(text, lexicon)
     text = repair_wrong_accents(text, lexicon)
+    if is_capital_lettering(text):  # hand-lettered capitals: G read C, LI read U, word spaces lost
+        text = repair_hand_lettering(text, lexicon, series_words())
     text = text.translate(_STRAY_TABLE)
     text = _TWO_DOTS_RE.sub("...", text)  # lettering has no two-dot mark: a dot of an ellipsis was lost
     text = _MANY_DOTS_RE.sub("...", _LEADING_DOT_RE.sub("...", text))
@@ -243,4 +250,5 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
     if is_capital_lettering(text):
         text = text.upper()
     text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
+    text = _NO_SPACE_AFTER_PUNCT_RE.sub(r"\1 ", text)
     return " ".join(text.split())
