@@ -40,6 +40,17 @@ def test_run_together_words_split_towards_function_words(lexicon):
     assert split_repair("CHETIVEDO", lexicon) == "CHE TI VEDO"  # not CHETI VEDO
     assert split_repair("DIMILLEDOLLARI", lexicon) == "DI MILLE DOLLARI"
     assert split_repair("YAKIMA", lexicon) is None  # YAK I MA: short rare words do not count
+    assert split_repair("UNALTRA", lexicon) is None  # not UN AL TRA: three function words make no split
+
+
+def test_an_elision_that_lost_its_apostrophe(lexicon):
+    assert split_repair("ALLALBA", lexicon) == "ALL'ALBA"
+    assert split_repair("QUELLUOMO", lexicon) == "QUELL'UOMO"
+    assert split_repair("DELLORO", lexicon) is None  # DELL'ORO or DEL LORO: left as read
+    assert (
+        normalise_lettering(["IL TRENO ARRIVERÀ ALLALBA, PUNTUALE."])
+        == "IL TRENO ARRIVERÀ ALL'ALBA, PUNTUALE."
+    )
 
 
 def test_words_known_to_the_lexicon_or_the_series_are_never_touched(lexicon):

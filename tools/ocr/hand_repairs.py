@@ -89,19 +89,37 @@ def _splits(word: str, parts: int, lexicon: Lexicon) -> list[list[str]]:
     return out
 
 
+def _elisions(word: str, lexicon: Lexicon) -> list[list[str]]:
+    """`ALLALBA` -> [[`ALL'`, `ALBA`]]: an elision whose apostrophe was lost (the head a prefix the
+    lexicon elides, the rest a word of three letters or more starting with a vowel or H)."""
+    out = []
+    for cut in range(1, len(word) - 2):
+        head, tail = word[:cut], word[cut:]
+        if tail[0] in "AEIOUHÀÈÉÌÒÙ" and lexicon.is_elision_prefix(head) and tail.lower() in lexicon:
+            out.append([head + "'", tail])
+    return out
+
+
 def split_repair(word: str, lexicon: Lexicon) -> str | None:
-    """`DINOI` -> `DI NOI`: the split of a run-together word into two or three known words with the most
-    function words (then the fewest parts), or None when there is none or the best is not unique."""
-    found = _splits(word, 2, lexicon) + _splits(word, 3, lexicon)
+    """`DINOI` -> `DI NOI`, `ALLALBA` -> `ALL'ALBA`: the split of a run-together word into two known
+    words, three with a word among them that is not a function word (`UNALTRA` is not UN AL TRA), or an
+    elision, with the most function words and elided heads (then the fewest parts), or None when there is
+    none or the best is not unique."""
+    threes = [
+        parts for parts in _splits(word, 3, lexicon) if any(p.lower() not in FUNCTION_WORDS for p in parts)
+    ]
+    found = _splits(word, 2, lexicon) + threes + _elisions(word, lexicon)
     if not found:
         return None
 
     def rank(parts: list[str]) -> tuple[int, int]:
-        return sum(p.lower() in FUNCTION_WORDS for p in parts), -len(parts)
+        return sum(p.lower() in FUNCTION_WORDS or p.endswith("'") for p in parts), -len(parts)
 
     best = max(rank(parts) for parts in found)
     top = [parts for parts in found if rank(parts) == best]
-    return " ".join(top[0]) if len(top) == 1 else None
+    if len(top) != 1:
+        return None
+    return "".join(p if p.endswith("'") else p + " " for p in top[0]).rstrip()
 
 
 @lru_cache(maxsize=1)
