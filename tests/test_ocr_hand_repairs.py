@@ -30,6 +30,12 @@ def test_one_confusion_swapped_when_it_alone_makes_a_word(lexicon, read, meant):
     assert confusion_repair(read, lexicon) == meant
 
 
+def test_long_words_may_take_two_swaps(lexicon):
+    assert confusion_repair("SURVECLIATO", lexicon) == "SORVEGLIATO"  # U read for O, C for G
+    assert confusion_repair("IWUTILE", lexicon) == "INUTILE"  # N read W
+    assert confusion_repair("MONTALES", lexicon) is None  # a name no two swaps make a word of
+
+
 def test_a_confusion_with_two_words_is_left_as_read(lexicon):
     assert confusion_repair("USTO", lexicon) is None  # VISTO and LISTO
     assert confusion_repair("QWXZ", lexicon) is None

@@ -41,6 +41,8 @@ CONFUSIONS = (
     ("M", "N"),
     ("N", "M"),
     ("J", "I"),
+    ("W", "N"),
+    ("G", "Q"),
 )
 SHORT_WORDS = frozenset({"a", "e", "è", "i", "o"})  # the one-letter words a split may make
 # Words whose space letterers squeeze most: a split into more of them is the likelier one
@@ -52,20 +54,30 @@ FUNCTION_WORDS = frozenset(
 )
 ACCENTED_CAPITALS = "ÀÁÈÉÌÍÒÓÙÚ"  # a word ending on one is the accent repair's (`PERÈ`: PERÒ or PERÌ)
 MIN_CONFUSION = 2  # shorter capital words are left as read
+TWO_SWAPS = 7  # a word this long may take two confusion swaps (shorter ones would match words by chance)
 MIN_SPLIT = 3
 _CAPITAL_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_a-zà-ÿ]+(?![\w'])")
 
 
-def confusion_repair(word: str, lexicon: Lexicon) -> str | None:
-    """The one word that swapping one confusion of `word` makes, or None (none, or several)."""
-    found = set()
+def _swaps(word: str) -> set[str]:
+    """Every string one confusion swap makes of `word`."""
+    out = set()
     for read, meant in CONFUSIONS:
         start = word.find(read)
         while start >= 0:
-            candidate = word[:start] + meant + word[start + len(read) :]
-            if candidate.lower() in lexicon:
-                found.add(candidate)
+            out.add(word[:start] + meant + word[start + len(read) :])
             start = word.find(read, start + 1)
+    return out
+
+
+def confusion_repair(word: str, lexicon: Lexicon) -> str | None:
+    """The one word that swapping one confusion of `word` makes; for a word of TWO_SWAPS letters or more
+    with none, the one word two swaps make (`SURVECLIATO` -> `SORVEGLIATO`); None when there is none or
+    several."""
+    once = _swaps(word)
+    found = {c for c in once if c.lower() in lexicon}
+    if not found and len(word) >= TWO_SWAPS:
+        found = {c for first in once for c in _swaps(first) if c != word and c.lower() in lexicon}
     return found.pop() if len(found) == 1 else None
 
 
