@@ -117,19 +117,42 @@ def test_evaluate_folder_reads_page_types_beside_the_images(tmp_path):
     assert report.page_types == {"page_001.png": "story"} and report.baseline is None
 
 
-def test_tight_page_template_with_hairline_gutters():
-    """An empty Franco-Belgian template (four tiers, gutters 0.3% of the page): every frame is a panel."""
+Box = tuple[int, int, int, int]
+
+
+def _franco_belgian(
+    counts: tuple[int, ...], gutter: int, pen: int, art: bool = False
+) -> tuple[Image.Image, ImageDraw.ImageDraw, list[Box]]:
+    """A Franco-Belgian page (A4 at 150 dpi): four tiers of `counts` framed panels `gutter` px apart,
+    empty (a template) or with `_panel_art` in each."""
     page = Image.new("L", (1240, 1754), 255)
     draw = ImageDraw.Draw(page)
-    boxes, y, gutter = [], 80, 6
+    boxes, y = [], 80
     height = (1754 - 160 - 3 * gutter) // 4
-    for count in (2, 3, 2, 4):
+    for count in counts:
         width, x = (1240 - 140 - (count - 1) * gutter) // count, 70
         for _ in range(count):
             boxes.append((x, y, width, height))
-            draw.rectangle([x, y, x + width - 1, y + height - 1], outline=0, width=2)
+            draw.rectangle([x, y, x + width - 1, y + height - 1], outline=0, width=pen)
+            if art:
+                _panel_art(draw, (x, y, width, height))
             x += width + gutter
         y += height + gutter
+    return page, draw, boxes
+
+
+def _panel_art(draw: ImageDraw.ImageDraw, box: Box, head: bool = False) -> None:
+    """A horizon, a solid black corner and (with `head`) a head: art that fills a framed panel."""
+    x, y, w, h = box
+    draw.line([(x, y + h * 2 // 3), (x + w - 1, y + h * 2 // 3)], fill=0, width=3)
+    draw.polygon([(x + w - 1, y + h // 3), (x + w - 1, y + h - 1), (x + w // 2, y + h - 1)], fill=0)
+    if head:
+        draw.ellipse([x + w // 3, y + h // 3, x + w // 3 + 60, y + h // 3 + 60], outline=0, width=3)
+
+
+def test_tight_page_template_with_hairline_gutters():
+    """An empty Franco-Belgian template (four tiers, gutters 0.3% of the page): every frame is a panel."""
+    page, _, boxes = _franco_belgian((2, 3, 2, 4), gutter=6, pen=2)
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.95)
 
 
@@ -191,7 +214,7 @@ def test_scanner_dark_surround_is_not_a_dark_page(tmp_path):
     _same_boxes([p.box for p in extract_panels(Image.fromarray(scanned))], expected, 0.9)
 
 
-def _balloon_across_tiers(balloon_width: int) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+def _balloon_across_tiers(balloon_width: int) -> tuple[Image.Image, list[Box]]:
     """A Bonelli-like page: two panels over one over one, and a balloon of the second tier reaching up
     over the gutter into the first (Tex balloons often do)."""
     page = Image.new("L", (1200, 1600), 255)
@@ -199,9 +222,7 @@ def _balloon_across_tiers(balloon_width: int) -> tuple[Image.Image, list[tuple[i
     boxes = [(60, 60, 530, 500), (610, 60, 530, 500), (60, 580, 1080, 500), (60, 1100, 1080, 440)]
     for x, y, w, h in boxes:
         draw.rectangle([x, y, x + w - 1, y + h - 1], outline=0, width=4)
-        draw.line([(x, y + h * 2 // 3), (x + w - 1, y + h * 2 // 3)], fill=0, width=3)
-        draw.polygon([(x + w - 1, y + h // 3), (x + w - 1, y + h - 1), (x + w // 2, y + h - 1)], fill=0)
-        draw.ellipse([x + w // 3, y + h // 3, x + w // 3 + 60, y + h // 3 + 60], outline=0, width=3)
+        _panel_art(draw, (x, y, w, h), head=True)
     draw.ellipse([100, 480, 100 + balloon_width, 660], fill=255, outline=0, width=3)
     return page, boxes
 
@@ -235,24 +256,8 @@ def test_a_balloon_across_a_tight_gutter_between_tiers():
     """A Franco-Belgian page with 10-pixel gutters (under 4 pixels once the page is pooled to its layout
     size) and a balloon across the first of them: the tiers stay apart (two merged before tight
     gutters with solid panel edges on both sides were accepted)."""
-    page = Image.new("L", (1240, 1754), 255)
-    draw = ImageDraw.Draw(page)
-    boxes, y, gutter = [], 80, 10
-    height = (1754 - 160 - 3 * gutter) // 4
-    for count in (2, 3, 2, 3):
-        width, x = (1240 - 140 - (count - 1) * gutter) // count, 70
-        for _ in range(count):
-            boxes.append((x, y, width, height))
-            draw.rectangle([x, y, x + width - 1, y + height - 1], outline=0, width=3)
-            draw.line([(x, y + height * 2 // 3), (x + width - 1, y + height * 2 // 3)], fill=0, width=3)
-            corner = [
-                (x + width - 1, y + height // 3),
-                (x + width - 1, y + height - 1),
-                (x + width // 2, y + height - 1),
-            ]
-            draw.polygon(corner, fill=0)
-            x += width + gutter
-        y += height + gutter
+    gutter = 10
+    page, draw, boxes = _franco_belgian((2, 3, 2, 3), gutter=gutter, pen=3, art=True)
     middle = boxes[2][1] - gutter // 2
     draw.ellipse([110, middle - 60, 400, middle + 60], fill=255, outline=0, width=3)
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
