@@ -166,15 +166,12 @@ def repair_hand_lettering(text: str, lexicon: Lexicon, keep: frozenset[str] = fr
     return _CAPITAL_WORD_RE.sub(fix, text)
 
 
-_QUOTE_RE = re.compile(r'"')
-
-
 def unpaired_quotes(text: str) -> str:
     """`"GIÀ, E NESSUNO HA "VOGLIA` -> `GIÀ, E NESSUNO HA VOGLIA`: a quote mark that opens (space or start
     before it, a letter after) with no closing one (after a letter or mark) before the next opening, and a
     quote standing alone between spaces, are specks of the scan. A mark right after a letter is left to
     the accent repair (`E"` is often the lettered `E'`)."""
-    marks = [m.start() for m in _QUOTE_RE.finditer(text)]
+    marks = [i for i, ch in enumerate(text) if ch == '"']
     if not marks:
         return text
 

@@ -240,8 +240,7 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     gaps = []
     for a, b in _runs(coverage <= OBSTRUCTED):
         inner = [(s, e) for s, e in blank if a <= s and e <= b and 0 < s and e < len(profile)]
-        bounded = 0 < a and b < len(profile) and solid_gap <= b - a <= MAX_GUTTER * side
-        if bounded and _solid_bounds(page, region, axis, a, b):
+        if _bounded(a, b, len(profile), solid_gap, side) and _solid_bounds(page, region, axis, a, b):
             gaps.append((a, b))
         elif inner:
             s, e = max(inner, key=lambda r: r[1] - r[0])
@@ -250,6 +249,11 @@ def _gutters(page: Page, region: np.ndarray, profile: np.ndarray, axis: int) -> 
     if axis == 1:
         gaps = sorted(gaps + _crossed_gutters(page, region, coverage, gaps, solid_gap, min_gap))
     return gaps
+
+
+def _bounded(a: int, b: int, length: int, min_gap: int, side: int) -> bool:
+    """True when the run [a, b) has content at both ends and is gutter-wide: min_gap to MAX_GUTTER."""
+    return 0 < a and b < length and min_gap <= b - a <= MAX_GUTTER * side
 
 
 def _crossed_gutters(
@@ -266,7 +270,7 @@ def _crossed_gutters(
     for a, b in _runs(coverage <= CROSSED):
         if any(a < e and s < b for s, e in found):
             continue
-        bounded = 0 < a and b < len(coverage) and solid_gap <= b - a <= MAX_GUTTER * page.height
+        bounded = _bounded(a, b, len(coverage), solid_gap, page.height)
         if bounded and _few_crossings(region[a:b], min_gap) and _solid_bounds(page, region, 1, a, b):
             out.append((a, b))
     return out
