@@ -261,3 +261,27 @@ def test_a_balloon_across_a_tight_gutter_between_tiers():
     middle = boxes[2][1] - gutter // 2
     draw.ellipse([110, middle - 60, 400, middle + 60], fill=255, outline=0, width=3)
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
+
+
+def test_a_doorway_inside_a_panel_beside_a_taller_one_is_no_gutter():
+    """Columns of a strip's layout mask: a panel (frame lines at rows 40 and 555) with a post inside it
+    (its sides at columns 95 and 130, from frame to frame), and a taller neighbour reaching the strip's top
+    and bottom. The post's inside is bounded by straight edges on both sides, like a gutter, but the
+    panel's frame crosses it near both ends of the art beside it: it is inside one panel. (The ends of the
+    region were looked at before; the frame lies well inside them, so the post was taken for a gutter.)"""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tools.panels.steps import _solid_bounds
+
+    region = np.zeros((600, 300), np.uint8)
+    region[40:45, 0:250] = region[555:560, 0:250] = 1  # the panel's frame, top and bottom
+    region[40:560, 0:5] = region[40:560, 245:250] = 1  # ... and its sides
+    region[40:560, 95:100] = region[40:560, 130:135] = 1  # the post's sides
+    region[0:600, 270:275] = 1  # the taller neighbour's frame
+    page = SimpleNamespace(width=300, height=600)
+    assert not _solid_bounds(page, region, 0, 100, 130)
+    gutter = region.copy()
+    gutter[40:45, 100:130] = gutter[555:560, 100:130] = 0  # two frames, a blank gutter between them
+    assert _solid_bounds(page, gutter, 0, 100, 130)

@@ -305,7 +305,24 @@ def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> 
     if run[:, :end].all(axis=0).any() and run[:, -end:].all(axis=0).any():
         return False  # near both ends a frame's side runs through every row of it: inside a panel
     before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
+    wide = b - a >= 2 * MIN_GUTTER * page.height  # across a narrow gutter two frames' corners may touch
+    if wide and _closed_ends(run, before, after):
+        return False  # the same near both ends of the art beside it (a taller neighbour is no end)
     return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
+
+
+def _closed_ends(run: np.ndarray, before: np.ndarray, after: np.ndarray) -> bool:
+    """True when, near both ends of the art beside the run, one line crosses the whole run: one panel's
+    frame running across a pillar or a doorway inside it, not a gutter. (The ends of the art, not of the
+    region: beside a taller neighbour, a panel's frame lies well inside the region's ends.)"""
+    beside = before.any(axis=0) | after.any(axis=0)
+    ink = np.flatnonzero(beside)
+    if ink.size < 2:
+        return False
+    start, stop = int(ink[0]), int(ink[-1]) + 1
+    end = max(2, round(0.03 * (stop - start)))
+    crossed = run.all(axis=0)
+    return bool(crossed[start : start + end].any() and crossed[stop - end : stop].any())
 
 
 def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int, both: bool = False) -> bool:
