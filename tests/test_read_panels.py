@@ -93,6 +93,7 @@ def test_debug_trace_saves_a_picture_per_step(variants, tmp_path):
         "gutters",
         "split_merge",
         "frameless",
+        "dividers",
         "lettering",
         "insets",
         "order",

@@ -285,3 +285,39 @@ def test_a_doorway_inside_a_panel_beside_a_taller_one_is_no_gutter():
     gutter = region.copy()
     gutter[40:45, 100:130] = gutter[555:560, 100:130] = 0  # two frames, a blank gutter between them
     assert _solid_bounds(page, gutter, 0, 100, 130)
+
+
+def _divided_strip(count: int) -> tuple[Image.Image, ImageDraw.ImageDraw, list[Box]]:
+    """A strip drawn as one box cut by single lines (no gutters), a horizon, a head and a balloon in each
+    panel; the page slightly turned, as scanned."""
+    page = Image.new("L", (2000, 650), 255)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([30, 30, 1969, 619], outline=0, width=5)
+    edges = [30 + round(i * 1940 / count) for i in range(count + 1)]
+    for a, b in zip(edges, edges[1:], strict=False):
+        if a > 30:
+            draw.line([(a, 30), (a, 619)], fill=0, width=5)
+        draw.line([(a, 480), (b, 480)], fill=0, width=3)  # a horizon from side to side
+        middle = (a + b) // 2
+        draw.ellipse([middle - 40, 290, middle + 40, 370], outline=0, width=3)
+        draw.ellipse([a + 30, 60, b - 30, 190], fill=255, outline=0, width=3)
+    boxes = [(a, 30, b - a, 590) for a, b in zip(edges, edges[1:], strict=False)]
+    return page, draw, boxes
+
+
+@pytest.mark.parametrize("count", [3, 4])
+def test_a_strip_divided_by_single_lines(count):
+    """Panels that share one frame, divided by single lines: no blank gutter between them (they came
+    out as one panel before)."""
+    page, _, boxes = _divided_strip(count)
+    turned = page.rotate(0.8, fillcolor=255)
+    _same_boxes([p.box for p in extract_panels(turned)], boxes, 0.85)
+
+
+def test_a_post_in_a_divided_strip_is_no_divider():
+    """Two lines close together from top to bottom (a post, a doorway) leave a sliver: neither is a
+    divider."""
+    page, draw, boxes = _divided_strip(3)
+    for x in (300, 330):
+        draw.line([(x, 30), (x, 619)], fill=0, width=5)
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)

@@ -25,6 +25,7 @@ from tools.panels.content import (
     filled_layout,
     scan_border,
 )
+from tools.panels.dividers import strip_dividers
 from tools.panels.lettering import holds_only_lettering
 from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
@@ -522,6 +523,21 @@ def _fit_rectangle(page: Page, box: Box) -> Box:
     return (x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
+@step("dividers")
+def dividers(page: Page) -> None:
+    """Cut a strip drawn as one box along the single lines that divide it (panels sharing one frame)."""
+    assert page.clean is not None
+    narrowest = round(MIN_PANEL * page.width)
+    cells: list[Cell] = []
+    for cell in page.cells:
+        boxes = (
+            strip_dividers(page.clean, cell.box, (page.width, page.height), narrowest) if cell.drawn else []
+        )
+        cells += [Cell(box, drawn=True) for box in boxes] if len(boxes) > 1 else [cell]
+    page.cells = cells
+    page.debug("dividers", lambda: _draw_cells(page))
+
+
 @step("lettering")
 def lettering(page: Page) -> None:
     """Drop cells without a drawn frame that hold only lettering (title strips, credits, signs)."""
@@ -623,6 +639,7 @@ PANEL_STEPS = (
     gutters,
     split_merge,
     frameless,
+    dividers,
     lettering,
     insets,
     order,
