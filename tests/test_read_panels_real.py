@@ -321,3 +321,21 @@ def test_a_post_in_a_divided_strip_is_no_divider():
     for x in (300, 330):
         draw.line([(x, 30), (x, 619)], fill=0, width=5)
     _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
+
+
+def test_a_column_gutter_is_crossed_by_pieces_not_by_a_screen_tone():
+    """A blank-edged run between two panels of a tier may be obstructed by a balloon, not by the dots
+    of a toned panel's screen (a toned bleed panel at 400 dpi was cut in five along its dot columns);
+    the run's sides, where a hand-inked frame wanders, do not count; between tiers it is not asked."""
+    import numpy as np
+
+    from tools.panels.steps import _solid_crossings
+
+    region = np.zeros((600, 300), np.uint8)
+    region[200:320, 100:130] = 1  # a balloon across the run (columns 100-130)
+    region[::5, 100:103] = 1  # the left frame wandering into its side
+    assert _solid_crossings(region, 0, 100, 130, min_gap=4)
+    tone = np.zeros((600, 300), np.uint8)
+    tone[::12, 100:130:6] = 1  # dots all along the run
+    assert not _solid_crossings(tone, 0, 100, 130, min_gap=4)
+    assert _solid_crossings(tone.T, 1, 100, 130, min_gap=4)
