@@ -138,6 +138,24 @@ def test_an_outline_that_agrees_only_loosely_gives_way_to_the_grown_balloon() ->
     assert [outline for _, _, outline, _ in reconcile([close], grown, lines)] == [close]
 
 
+def test_an_agreeing_outline_keeps_the_line_its_grown_balloon_left_out() -> None:
+    """A hand-lettered balloon at 150 dpi: its first line grew a balloon through the paper, its second
+    did not and was grouped by layout as a caption. The outline that agrees with the grown balloon holds
+    both lines; the caption goes (it was read as a second, captioned half of the balloon before)."""
+    lines = [(110, 110, 180, 20), (120, 132, 160, 20), (600, 600, 80, 20)]
+    text = [
+        TextBalloon((98, 98, 204, 56), "speech", (0,)),
+        TextBalloon((115, 128, 170, 28), "caption", (1,), by_layout=True),
+        TextBalloon((590, 590, 100, 40), "caption", (2,), by_layout=True),  # a caption elsewhere stays
+    ]
+    outline = BalloonBox((95, 96, 210, 64), "speech", 0)
+    kept = reconcile([outline], text, lines)
+    assert [(box, found, held) for box, _, found, held in kept] == [
+        ((95, 96, 210, 64), outline, (0, 1)),
+        ((590, 590, 100, 40), None, (2,)),
+    ]
+
+
 def test_a_line_of_x_height_letters_joins_its_balloon() -> None:
     """`...mmm` has no ascender or descender: its box is shorter than the next line's at one lettering
     size, which the size test must not take for another size (a title)."""

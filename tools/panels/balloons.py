@@ -619,6 +619,16 @@ def _box_iou(a: Box, b: Box) -> float:
     return ix * iy / union if union else 0.0
 
 
+def _inside(outer: Box, box: Box) -> bool:
+    """True when `box` lies wholly inside `outer`."""
+    return (
+        outer[0] <= box[0]
+        and outer[1] <= box[1]
+        and box[0] + box[2] <= outer[0] + outer[2]
+        and (box[1] + box[3] <= outer[1] + outer[3])
+    )
+
+
 def _centre(box: Box) -> tuple[float, float]:
     return box[0] + box[2] / 2, box[1] + box[3] / 2
 
@@ -669,6 +679,7 @@ def _reconcile_grown(
     kept: list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]] = []
     used: set[int] = set()
     lobes: set[int] = set()
+    grown_lines = {i for t in text for i in t.lines}
     for t, grown in enumerate(text):
         for n in _lobes(grown, found, lines):
             held = tuple(i for i in grown.lines if covers(found[n].box, _centre(lines[i])))
@@ -683,7 +694,10 @@ def _reconcile_grown(
             grown = text[near[0]]
             holds = all(covers(balloon.box, _centre(lines[i])) for i in grown.lines)
             if _box_iou(grown.box, balloon.box) >= AGREEMENT and holds:
-                kept.append((balloon.box, balloon.kind, balloon, grown.lines))
+                free = [
+                    i for i, line in enumerate(lines) if i not in grown_lines and _inside(balloon.box, line)
+                ]
+                kept.append((balloon.box, balloon.kind, balloon, tuple(sorted({*grown.lines, *free}))))
                 used.add(near[0])
         elif not near and _fits_lettering(balloon.box, lines):
             inside = tuple(i for i, line in enumerate(lines) if covers(balloon.box, _centre(line)))
