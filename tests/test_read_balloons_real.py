@@ -156,6 +156,17 @@ def test_an_agreeing_outline_keeps_the_line_its_grown_balloon_left_out() -> None
     ]
 
 
+def test_an_outline_agrees_with_its_grown_balloon_and_the_lines_that_grew_none() -> None:
+    """Only the second line of a hand-lettered balloon grew a balloon (its first runs close to the
+    outline): the grown balloon alone is too small to agree with the outline (IoU 0.55), and the balloon
+    was lost with its first line. With the line that grew nothing, the lettering fills the outline."""
+    lines = [(411, 60, 222, 26), (453, 82, 138, 26)]
+    text = [TextBalloon((432, 43, 180, 84), "speech", (1,))]
+    outline = BalloonBox((363, 43, 319, 86), "speech", 0)
+    kept = reconcile([outline], text, lines)
+    assert [(found, held) for _, _, found, held in kept] == [(outline, (0, 1))]
+
+
 def test_a_line_of_x_height_letters_joins_its_balloon() -> None:
     """`...mmm` has no ascender or descender: its box is shorter than the next line's at one lettering
     size, which the size test must not take for another size (a title)."""

@@ -658,7 +658,9 @@ def reconcile(
     found: Sequence[BalloonBox], text: Sequence[TextBalloon], lines: Sequence[Box]
 ) -> list[tuple[Box, str, BalloonBox | None, tuple[int, ...]]]:
     """Outline balloons checked against the lettering. One that agrees with the single balloon grown from
-    its lines (IoU >= AGREEMENT, holding all its lines) replaces it (it knows its tail), and so do outline
+    its lines (IoU >= AGREEMENT, holding all its lines) replaces it (it knows its tail) and takes the lines
+    wholly inside it that grew no balloon (a hand-lettered line whose paper did not grow: the grown balloon
+    and those lines are what is compared with the outline), and so do outline
     balloons that split a grown balloon's lines between them (joined balloons); one near no grown
     balloon stays when its lines fill it; one that holds no line is art, and one that spans several grown
     balloons or is a piece of one gives way to them. Captions grouped by layout alone only fill the gaps:
@@ -693,10 +695,9 @@ def _reconcile_grown(
         if len(near) == 1:
             grown = text[near[0]]
             holds = all(covers(balloon.box, _centre(lines[i])) for i in grown.lines)
-            if _box_iou(grown.box, balloon.box) >= AGREEMENT and holds:
-                free = [
-                    i for i, line in enumerate(lines) if i not in grown_lines and _inside(balloon.box, line)
-                ]
+            free = [i for i, line in enumerate(lines) if i not in grown_lines and _inside(balloon.box, line)]
+            extent = _union([grown.box, *(lines[i] for i in free)])  # what the lettering fills
+            if _box_iou(extent, balloon.box) >= AGREEMENT and holds:
                 kept.append((balloon.box, balloon.kind, balloon, tuple(sorted({*grown.lines, *free}))))
                 used.add(near[0])
         elif not near and _fits_lettering(balloon.box, lines):
