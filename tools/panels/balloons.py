@@ -621,12 +621,8 @@ def _box_iou(a: Box, b: Box) -> float:
 
 def _inside(outer: Box, box: Box) -> bool:
     """True when `box` lies wholly inside `outer`."""
-    return (
-        outer[0] <= box[0]
-        and outer[1] <= box[1]
-        and box[0] + box[2] <= outer[0] + outer[2]
-        and (box[1] + box[3] <= outer[1] + outer[3])
-    )
+    x, y, w, h = outer
+    return x <= box[0] and y <= box[1] and box[0] + box[2] <= x + w and box[1] + box[3] <= y + h
 
 
 def _centre(box: Box) -> tuple[float, float]:
