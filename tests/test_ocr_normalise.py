@@ -130,3 +130,20 @@ def test_line_recall_counts_lost_lines_only() -> None:
     assert lines_recalled(["TEX, GUARDA", "LAGGIU'!", "ARRIVANO!"], ref) == 3
     assert lines_recalled(["TEX. GUARDA", "LAGGU'!", "ARRIVANO!"], ref) == 3  # misread is not lost
     assert lines_recalled(["TEX, GUARDA", "ARRIVANO!"], ref) == 2
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("PIÙ IN LÀ C'E UN GUADO", "PIÙ IN LÀ C'È UN GUADO"),
+        ("DIMMI DOV'E IL CARICO!", "DIMMI DOV'È IL CARICO!"),
+        ("NON C'E.", "NON C'È."),
+        ("C'E' UN GUADO", "C'È UN GUADO"),  # the lettered accent, as before
+        ("L'ESERCITO E IL FORTE", "L'ESERCITO E IL FORTE"),  # the conjunction, not after an elision
+        ("BELL'E FATTO", "BELL'E FATTO"),  # the conjunction after another elision
+    ],
+)
+def test_a_lone_e_after_an_elision_is_the_verb(read: str, expected: str) -> None:
+    """Hand lettering loses the accent of È first; after C', DOV', COM', COS' a lone E cannot be the
+    conjunction (after BELL' it is)."""
+    assert normalise_lettering([read]) == expected

@@ -51,6 +51,9 @@ _MANY_DOTS_RE = re.compile(r"\.{4,}")  # lettering has no four-dot mark: an elli
 _LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: an ellipsis that lost two
 _EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)I(?=\s|$)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
+_ELIDED_E_RE = re.compile(r"(?<![\w'])(C|DOV|COM|COS|QUAND)'E(?![\w'’])")
+"""Elisions before the verb È (`C'È`, `DOV'È`): a lone E after them cannot be the conjunction (which does
+follow other elisions: `BELL'E FATTO`)."""
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:!?])")
 # `CAMERA?È UN FURTO`: lettering always spaces after a mark (not inside an ellipsis `...OH`, not in `3.5`)
 _NO_SPACE_AFTER_PUNCT_RE = re.compile(r"((?<![.\d])[,;:!?]|(?<![.\d])\.(?!\.))(?=[^\W\d_])")
@@ -99,7 +102,9 @@ def fix_accents(text: str, lexicon: Lexicon) -> str:
 
 
 def restore_dropped_accents(text: str, lexicon: Lexicon) -> str:
-    """`GIA` -> `GIÀ` when OCR lost the apostrophe: only for capital non-words whose accented form is a word."""
+    """`GIA` -> `GIÀ` when OCR lost the apostrophe: only for capital non-words whose accented form is a word;
+    and `C'E` -> `C'È` (`DOV'E`, `COM'E`, `COS'E`): after these elisions a lone E can only be the verb, whose
+    accent is the smallest mark of hand lettering."""
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -107,7 +112,7 @@ def restore_dropped_accents(text: str, lexicon: Lexicon) -> str:
             return word
         return accented_form(word, lexicon) or word
 
-    return _BARE_WORD_RE.sub(fix, text)
+    return _ELIDED_E_RE.sub(r"\1'È", _BARE_WORD_RE.sub(fix, text))
 
 
 ITALIAN_ACCENTED = "àèéìòù"
