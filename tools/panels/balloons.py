@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from tools.panels.order import reading_order
-from tools.panels.page import BalloonBox, Blob, Box, Page, step
+from tools.panels.page import BalloonBox, Blob, Box, Page, step, within
 
 MIN_AREA, MAX_AREA = 0.0012, 0.3  # of the page area
 Ellipse = tuple[Any, ...]  # OpenCV's ((cx, cy), (width, height), angle)
@@ -619,12 +619,6 @@ def _box_iou(a: Box, b: Box) -> float:
     return ix * iy / union if union else 0.0
 
 
-def _inside(outer: Box, box: Box) -> bool:
-    """True when `box` lies wholly inside `outer`."""
-    x, y, w, h = outer
-    return x <= box[0] and y <= box[1] and box[0] + box[2] <= x + w and box[1] + box[3] <= y + h
-
-
 def _centre(box: Box) -> tuple[float, float]:
     return box[0] + box[2] / 2, box[1] + box[3] / 2
 
@@ -691,7 +685,7 @@ def _reconcile_grown(
         if len(near) == 1:
             grown = text[near[0]]
             holds = all(covers(balloon.box, _centre(lines[i])) for i in grown.lines)
-            free = [i for i, line in enumerate(lines) if i not in grown_lines and _inside(balloon.box, line)]
+            free = [i for i, line in enumerate(lines) if i not in grown_lines and within(line, balloon.box)]
             extent = _union([grown.box, *(lines[i] for i in free)])  # what the lettering fills
             if _box_iou(extent, balloon.box) >= AGREEMENT and holds:
                 kept.append((balloon.box, balloon.kind, balloon, tuple(sorted({*grown.lines, *free}))))

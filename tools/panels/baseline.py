@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from tools.panels.order import reading_order
+from tools.panels.page import Box, within
 
-Box = tuple[int, int, int, int]
 MIN_AREA = 0.01  # of the page area: smaller contours are specks, lettering or page numbers
 PAPER_MARGIN = 0.1  # pixels darker than the paper by this share of its level are content
 
@@ -35,7 +35,7 @@ def baseline_panels(image: Any, *, rtl: bool = False) -> list[Box]:
         x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
         if w * h >= MIN_AREA * area:
             boxes.append((x, y, w, h))
-    boxes = [b for b in boxes if not any(o != b and _inside(b, o) for o in boxes)]
+    boxes = [b for b in boxes if not any(o != b and within(b, o) for o in boxes)]
     return [boxes[i] for i in reading_order(boxes, rtl=rtl)]
 
 
@@ -49,8 +49,3 @@ def _gray(image: Any) -> np.ndarray:
     if array.ndim == 3:
         array = cv2.cvtColor(np.ascontiguousarray(array[..., :3]), cv2.COLOR_RGB2GRAY)
     return np.ascontiguousarray(array, dtype=np.uint8)
-
-
-def _inside(a: Box, b: Box) -> bool:
-    """True when box a lies within box b."""
-    return b[0] <= a[0] and b[1] <= a[1] and a[0] + a[2] <= b[0] + b[2] and a[1] + a[3] <= b[1] + b[3]

@@ -23,6 +23,12 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def within(box: Box, outer: Box) -> bool:
+    """True when `box` lies wholly inside `outer`."""
+    x, y, w, h = outer
+    return x <= box[0] and y <= box[1] and box[0] + box[2] <= x + w and box[1] + box[3] <= y + h
+
+
 @dataclass(frozen=True)
 class PanelBox:
     """A detected panel in page pixels: its box, outline polygon, and how it was found."""
