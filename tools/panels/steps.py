@@ -318,29 +318,30 @@ def _solid_bounds(page: Page, region: np.ndarray, axis: int, a: int, b: int) -> 
     rows); inside a panel the frame's sides close every row of it off at both ends."""
     depth = max(2, round(0.01 * (page.height if axis == 1 else page.width)))
     lines = region if axis == 1 else region.T
-    run = lines[a:b]
-    end = max(2, round(0.03 * run.shape[1]))
-    if run[:, :end].all(axis=0).any() and run[:, -end:].all(axis=0).any():
+    crossed = lines[a:b].all(axis=0)  # where one line crosses the whole run (a frame's side)
+    if _crossed_near_both_ends(crossed, 0, len(crossed)):
         return False  # near both ends a frame's side runs through every row of it: inside a panel
     before, after = lines[max(0, a - depth) : a], lines[b : b + depth]
     wide = b - a >= 2 * MIN_GUTTER * page.height  # across a narrow gutter two frames' corners may touch
-    if wide and _closed_ends(run, before, after):
+    if wide and _crossed_near_both_ends(crossed, *_art_span(before, after)):
         return False  # the same near both ends of the art beside it (a taller neighbour is no end)
     return _edge_share(before) >= SOLID and _edge_share(after) >= SOLID
 
 
-def _closed_ends(run: np.ndarray, before: np.ndarray, after: np.ndarray) -> bool:
-    """True when, near both ends of the art beside the run, one line crosses the whole run: one panel's
-    frame running across a pillar or a doorway inside it, not a gutter. (The ends of the art, not of the
-    region: beside a taller neighbour, a panel's frame lies well inside the region's ends.)"""
-    beside = before.any(axis=0) | after.any(axis=0)
-    ink = np.flatnonzero(beside)
-    if ink.size < 2:
+def _crossed_near_both_ends(crossed: np.ndarray, start: int, stop: int) -> bool:
+    """True when a line crosses the whole run within 3 % of the span [start, stop) from each of its ends:
+    one panel's frame, around a pillar or a doorway inside it, not a gutter between two panels."""
+    if stop - start < 2:
         return False
-    start, stop = int(ink[0]), int(ink[-1]) + 1
     end = max(2, round(0.03 * (stop - start)))
-    crossed = run.all(axis=0)
     return bool(crossed[start : start + end].any() and crossed[stop - end : stop].any())
+
+
+def _art_span(before: np.ndarray, after: np.ndarray) -> tuple[int, int]:
+    """Where the art beside a run begins and ends along it (beside a taller neighbour, a panel's frame
+    lies well inside the region's ends); (0, 0) when there is none."""
+    ink = np.flatnonzero(before.any(axis=0) | after.any(axis=0))
+    return (int(ink[0]), int(ink[-1]) + 1) if ink.size >= 2 else (0, 0)
 
 
 def _straight_side(page: Page, region: np.ndarray, axis: int, a: int, b: int, both: bool = False) -> bool:
