@@ -548,9 +548,10 @@ def dividers(page: Page) -> None:
     narrowest = round(MIN_PANEL * page.width)
     cells: list[Cell] = []
     for cell in page.cells:
-        boxes = (
-            strip_dividers(page.clean, cell.box, (page.width, page.height), narrowest) if cell.drawn else []
-        )
+        if not cell.drawn:
+            cells.append(cell)
+            continue
+        boxes = strip_dividers(page.clean, cell.box, (page.width, page.height), narrowest)
         cells += [Cell(box, drawn=True) for box in boxes] if len(boxes) > 1 else [cell]
     page.cells = cells
     page.debug("dividers", lambda: _draw_cells(page))

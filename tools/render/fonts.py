@@ -75,11 +75,12 @@ def checked_lettering_file(path: Path) -> Path:
 def lettering_font(size: int, bold: bool = True) -> ImageFont.FreeTypeFont:
     """The lettering font (Comic Neue unless `$NUVOLA_LETTERING_FONT` names another) at `size` pixels
     (bold reads best at comic sizes)."""
-    return _font(lettering_file(bold), size)
+    return font_file_at(lettering_file(bold), size)
 
 
 @lru_cache(maxsize=256)
-def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+def font_file_at(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """The font in `path` at `size` pixels (cached)."""
     return ImageFont.truetype(str(path), size)
 
 

@@ -17,7 +17,7 @@ import pyphen
 from PIL import ImageFont
 
 from tools.errors import NuvolaError
-from tools.render.fonts import lettering_file, lettering_font
+from tools.render.fonts import font_file_at, lettering_file, lettering_font
 
 BONELLI_ACCENTS = {
     "À": "A'",
@@ -77,7 +77,7 @@ def cap_ratio() -> float:
 
 @lru_cache(maxsize=8)
 def _cap_ratio(font_file: Path) -> float:
-    _, top, _, bottom = lettering_font(200).getbbox("E", anchor="ls")
+    _, top, _, bottom = font_file_at(font_file, 200).getbbox("E", anchor="ls")
     return (bottom - top) / 200
 
 
