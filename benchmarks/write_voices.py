@@ -9,7 +9,7 @@ balloon again with the working tree's voice writer (agent.specialists.voice) und
 ranking settings, and the lines are measured as `nuvola eval script` measures them: perplexity per token
 under the ELTeC novels' trigram model (real held-out dialogue: ~282), distinct-2, repeats, fallbacks,
 words per line and seconds. Keys: temperature, top_p, min_p, repeat_penalty, candidates, attempts
-(agent.specialists.voice Decoding), situation, novelty, content, floor (agent.write.rerank weights
+(agent.specialists.voice Decoding), real_lines, own_lines (the examples the prompt shows), situation, novelty, content, floor (agent.write.rerank weights
 and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
 are written by the voice model with it; without the key, by the plain voice model, whatever the
 registry holds). --json keeps every line written (`texts`) beside the figures. Use it on the dev plot
@@ -40,6 +40,8 @@ DECODING_KEYS = {
     "attempts": int,
 }
 RANKER_KEYS = {"novelty": "novelty_weight", "content": "content_weight", "floor": "floor", "situation": ""}
+PROMPT_KEYS = {"real_lines": "REAL_LINES", "own_lines": "OWN_LINES"}
+"""agent.specialists.voice constants: how many real novel lines / own lines the prompt shows."""
 """LineRanker fields (situation: the module's SITUATION_WEIGHT, read when a line is scored)."""
 
 
@@ -52,7 +54,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        if key not in DECODING_KEYS and key not in RANKER_KEYS and key != ADAPTER_KEY:
+        if key not in DECODING_KEYS and key not in RANKER_KEYS and key not in PROMPT_KEYS and key != ADAPTER_KEY:
             raise SystemExit(f"unknown variant key {key!r} in {text!r}")
         values[key] = value if key == ADAPTER_KEY else float(value)
     return name or "default", values
@@ -146,6 +148,10 @@ def run_variant(name: str, values: dict[str, Any], state: dict[str, Any], llm: A
     fields = {RANKER_KEYS[k]: v for k, v in values.items() if RANKER_KEYS.get(k)}
     voice_module.LineRanker = partial(rerank.LineRanker, **fields)  # type: ignore[misc]
     rerank.SITUATION_WEIGHT = values.get("situation", rerank.SITUATION_WEIGHT)
+    prompt_saved = {attr: getattr(voice_module, attr) for attr in PROMPT_KEYS.values()}
+    for key, attr in PROMPT_KEYS.items():
+        if key in values:
+            setattr(voice_module, attr, int(values[key]))
     ctx = WriteContext(
         settings=settings,
         profile=load_profile(settings.series),
@@ -158,6 +164,8 @@ def run_variant(name: str, values: dict[str, Any], state: dict[str, Any], llm: A
     finally:
         voice_module.DECODING, voice_module.LineRanker, rerank.SITUATION_WEIGHT = saved
         voice_module._RESOLVERS[:] = resolvers
+        for attr, value in prompt_saved.items():
+            setattr(voice_module, attr, value)
     return {
         "variant": name,
         "model": model,

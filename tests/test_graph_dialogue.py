@@ -43,6 +43,7 @@ def test_line_bank_keeps_short_clean_lines_and_finds_answers():
     assert "Sì." not in bank.lines and not usable_line("Vieni, Eugenia, vieni.")
     found = bank.similar("Tex chiede dove sono i cavalli", k=1, answer=True)
     assert found == ["I cavalli sono nella stalla."]
+    assert bank.similar("Tex chiede dove sono i cavalli", k=0) == []
 
 
 def test_ranker_prefers_fluent_lines_about_the_situation():

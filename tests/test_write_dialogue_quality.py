@@ -260,6 +260,7 @@ def test_voice_tuning_variants_parse_and_refuse_unknown_keys():
         "lora",
         {"adapter": "dialogue:tex", "temperature": 1.0},
     )
+    assert bench.parse_variant("nobank:real_lines=0") == ("nobank", {"real_lines": 0.0})
     assert bench.voice_name("llamacpp:gemma3-270m?lora=/old.gguf", "dialogue:tex") == (
         "llamacpp:gemma3-270m?adapter=dialogue:tex"
     )

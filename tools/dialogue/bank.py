@@ -76,7 +76,7 @@ class LineBank:
 
     def similar(self, situation: str, k: int = 6, answer: bool = False) -> list[str]:
         """The `k` lines most like `situation`; with `answer`, no questions (the line replies to one)."""
-        if not self.lines:
+        if not self.lines or k <= 0:
             return []
         scores = (self.matrix @ self.vectorizer.transform([situation]).T).toarray().ravel()
         order = scores.argsort()[::-1]
