@@ -54,7 +54,12 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        if key not in DECODING_KEYS and key not in RANKER_KEYS and key not in PROMPT_KEYS and key != ADAPTER_KEY:
+        if (
+            key not in DECODING_KEYS
+            and key not in RANKER_KEYS
+            and key not in PROMPT_KEYS
+            and key != ADAPTER_KEY
+        ):
             raise SystemExit(f"unknown variant key {key!r} in {text!r}")
         values[key] = value if key == ADAPTER_KEY else float(value)
     return name or "default", values
