@@ -339,3 +339,56 @@ def test_a_column_gutter_is_crossed_by_pieces_not_by_a_screen_tone():
     tone[::12, 100:130:6] = 1  # dots all along the run
     assert not _solid_crossings(tone, 0, 100, 130, min_gap=4)
     assert _solid_crossings(tone.T, 1, 100, 130, min_gap=4)
+
+
+def _stepped_tiers() -> tuple[Image.Image, list[Box]]:
+    """A page whose first two tiers are out of line: the left panel of the first tier reaches lower than
+    the right one, and the right panel of the second tier starts higher than the left one, so no blank
+    row crosses the page between them (the gutter steps up at the second tier's column gutter; the
+    tiers' column gutters do not line up either, so no cut down the page helps). The frames are inked
+    by hand with breaks in them, so no closed frame gives the panels away."""
+    page = Image.new("L", (1200, 1600), 255)
+    draw = ImageDraw.Draw(page)
+    boxes = [
+        (60, 60, 560, 500),
+        (640, 60, 500, 440),
+        (60, 600, 600, 450),
+        (680, 520, 460, 530),
+        (60, 1070, 1080, 470),
+    ]
+    for x, y, w, h in boxes:
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=0, width=4)
+        _panel_art(draw, (x, y, w, h), head=True)
+        for bx, by in ((x + w // 4, y), (x + w // 2, y + h - 4), (x, y + h // 2), (x + w - 4, y + h // 4)):
+            side = bx in (x, x + w - 4)
+            draw.rectangle([bx, by, bx + 3, by + 40] if side else [bx, by, bx + 40, by + 3], fill=255)
+    return page, boxes
+
+
+def test_tiers_out_of_line_are_cut_along_a_stepped_gutter():
+    page, boxes = _stepped_tiers()
+    _same_boxes([p.box for p in extract_panels(page)], boxes, 0.9)
+
+
+def test_a_stepped_path_inside_one_framed_panel_is_no_gutter():
+    """A panel's screen of horizontal lines, shifted half a pitch at a blank column, leaves a stepped
+    blank path from side to side; it crosses the panel's own frame at both ends, so it is no gutter.
+    Two tiers out of line give one, open at both ends."""
+    import numpy as np
+
+    from tools.panels.stepped import find_stepped
+
+    panel = np.zeros((400, 600), np.uint8)
+    panel[:3], panel[-3:], panel[:, :3], panel[:, -3:] = 1, 1, 1, 1
+    panel[10:390:8, 3:300] = 1
+    panel[14:390:8, 306:597] = 1
+    options = {"margin": 30, "gap": (3, 40), "tolerance": 4, "max_step": 60}
+    assert find_stepped(panel, **options) is None
+    tiers = np.zeros((400, 600), np.uint8)
+    tiers[20:200, 10:300] = tiers[200:380, 310:590] = 1  # a tall panel on the left, a short one beside
+    tiers[212:380, 10:300] = tiers[20:188, 310:590] = 1  # the tier below, out of line the other way
+    tiers[30:190, 20:290] = tiers[30:180, 320:580] = 0  # blank insides, frames left
+    tiers[222:370, 20:290] = tiers[210:370, 320:580] = 0
+    gutter = find_stepped(tiers, **options)
+    assert gutter is not None and gutter.steps == 1 and gutter.ink == 0
+    assert 200 <= gutter.path[100] < 212 and 188 <= gutter.path[500] < 200

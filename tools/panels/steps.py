@@ -5,9 +5,10 @@ The layout is found by recursive cuts along gutters (rows, then columns, then ro
 layout mask (ink, painted or toned areas, framed panels filled in: tools/panels/content.py), which works
 for line art, painted pages, framed and frameless panels alike. A gutter is a blank run with a straight
 panel edge on at least one side (ragged art on both sides is one frameless panel), or a run that a figure
-or a balloon obstructs but that solid panel edges bound on both sides. Contours then tighten framed
-panels, split cells that a balloon bridged, and find insets; a panel whose frame a figure breaks is fitted
-to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless cells
+or a balloon obstructs but that solid panel edges bound on both sides; tiers out of line, which no
+straight gutter separates, are cut along a stepped one (tools/panels/stepped.py). Contours then tighten
+framed panels, split cells that a balloon bridged, and find insets; a panel whose frame a figure breaks is
+fitted to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless cells
 that hold only lettering (titles, credits) are dropped. A line drawn around several panels is no panel;
 a page on a dark background is read from what differs from it; a scanner's dark surround is cut away.
 """
@@ -29,6 +30,7 @@ from tools.panels.dividers import strip_dividers
 from tools.panels.lettering import holds_only_lettering
 from tools.panels.order import reading_order
 from tools.panels.page import LAYOUT_HEIGHT, WORK_HEIGHT, Box, Cell, Page, step
+from tools.panels.stepped import find_stepped, split_masks
 
 MIN_GUTTER = 0.005  # of the page height: narrower blank runs are not gutters
 TIGHT_GUTTER = 0.0035  # ... but a run between tiers with solid panel edges on both sides may be this narrow
@@ -40,6 +42,8 @@ CROSSED = 0.4  # a gutter between tiers may be this covered where balloons and h
 CROSSINGS = 6  # ... by at most this many pieces, covering at most CROSSED_SPAN of its length
 CROSSED_SPAN = 0.5
 MAX_GUTTER = 0.06  # of the page side: an obstructed run wider than this is not a gutter
+STEPPED_WIDTH = 0.8  # of the page width: a region this wide ...
+STEPPED_HEIGHT = 0.35  # ... and this tall (two tiers at least) may be cut along a stepped tier gutter
 FIT_SHARE = 0.25  # a solid cell's rows and columns less covered than this are art poking out
 STRAIGHT = 0.6  # a piece's edge facing a gap is straight when this share of it is content
 
@@ -398,7 +402,36 @@ def _xy_cut(page: Page, mask: np.ndarray, box: Box, rows_first: bool, depth: int
             return
         if len(pieces) == 1:
             box = pieces[0]
-    out.append(box)
+    halves = _stepped_halves(page, mask, box) if depth < 6 else []
+    for half_mask, half_box in halves:
+        _xy_cut(page, half_mask, half_box, rows_first=False, depth=depth + 1, out=out)
+    if not halves:
+        out.append(box)
+
+
+def _stepped_halves(page: Page, mask: np.ndarray, box: Box) -> list[tuple[np.ndarray, Box]]:
+    """The two tiers either side of a stepped gutter across `box` (tiers out of line:
+    tools/panels/stepped.py), each with its own mask, once no straight gutter cuts it; [] when there is
+    none. Only across (nearly) the page's width, as a gutter between tiers runs (inside one panel the
+    blank rows of a screen tone or a break in a hand-inked frame would pass for one), and in a region
+    tall enough for two tiers (a page's one wide panel is not searched)."""
+    x, y, w, h = box
+    if w < STEPPED_WIDTH * page.width or h < STEPPED_HEIGHT * page.height:
+        return []
+    region = mask[y : y + h, x : x + w]
+    gutter = find_stepped(
+        region,
+        margin=round(MIN_PANEL * page.height),
+        gap=(max(3, round(TIGHT_GUTTER * page.height)), round(MAX_GUTTER * page.height)),
+        tolerance=max(2, round(0.01 * page.height)),
+        max_step=round(0.1 * page.height),
+    )
+    if gutter is None:
+        return []
+    halves = [(half, _trim(half, box)) for half in split_masks(mask, box, gutter, axis=1)]
+    if any(b is None or _is_speck(page, b) for _, b in halves):
+        return []
+    return [(half, b) for half, b in halves if b is not None]
 
 
 @step("gutters")
