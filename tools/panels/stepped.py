@@ -24,12 +24,12 @@ MAX_INK = 0.2
 STRAIGHT_SHARE = 0.75
 """Share of a stretch's positions where the blank run is gutter-narrow with straight edges."""
 MAX_STEPS = 3
+"""Steps a gutter between two tiers may take (one per panel of a tier, at most)."""
 
 
 @dataclass(frozen=True)
 class SteppedGutter:
-    """A path across a region: `path[i]` is the first row (axis 1) or column (axis 0) of the far side at
-    position i along the region."""
+    """A path across a region: `path[i]` is the first row of the lower side in column i."""
 
     path: np.ndarray
     steps: int
@@ -40,9 +40,9 @@ class SteppedGutter:
 def find_stepped(
     lines: np.ndarray, margin: int, gap: tuple[int, int], tolerance: int, max_step: int
 ) -> SteppedGutter | None:
-    """The stepped gutter across `lines` (rows along the gutter's direction: position i is column
-    `lines[:, i]`), or None. `margin`: how far from either side the path must stay (room for a panel);
-    `gap`: the narrowest and widest blank run a gutter is; `tolerance`: how far a frame edge may wander along a
+    """The stepped gutter across the layout mask `lines` from its left side to its right, or None.
+    `margin`: how far from the top and the bottom the path must stay (room for a panel); `gap`: the
+    narrowest and widest blank run a gutter is; `tolerance`: how far a frame edge may wander along a
     stretch; `max_step`: the largest step."""
     height, length = lines.shape
     if height <= 2 * margin or length < 8:
@@ -156,14 +156,13 @@ def _blank_run(column: np.ndarray, row: int) -> tuple[int, int]:
     return (int(above[-1]) + 1 if above.size else 0), (int(below[0]) if below.size else column.size)
 
 
-def split_masks(mask: np.ndarray, box: tuple[int, int, int, int], gutter: SteppedGutter, axis: int):
-    """Two copies of `mask`, each with the other side of the gutter (inside `box`) blanked: (near, far)."""
+def split_masks(
+    mask: np.ndarray, box: tuple[int, int, int, int], gutter: SteppedGutter
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two copies of `mask`, each with the other side of the gutter (inside `box`) blanked: (above, below)."""
     x, y, w, h = box
-    near, far = mask.copy(), mask.copy()
-    lines_near = near[y : y + h, x : x + w] if axis == 1 else near[y : y + h, x : x + w].T
-    lines_far = far[y : y + h, x : x + w] if axis == 1 else far[y : y + h, x : x + w].T
-    depth = np.arange(lines_near.shape[0])[:, None]
-    beyond = depth >= gutter.path[None, :]
-    lines_near[beyond] = 0
-    lines_far[~beyond] = 0
-    return near, far
+    above, below = mask.copy(), mask.copy()
+    lower = np.arange(h)[:, None] >= gutter.path[None, :]
+    above[y : y + h, x : x + w][lower] = 0
+    below[y : y + h, x : x + w][~lower] = 0
+    return above, below

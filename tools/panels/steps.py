@@ -8,8 +8,8 @@ panel edge on at least one side (ragged art on both sides is one frameless panel
 or a balloon obstructs but that solid panel edges bound on both sides; tiers out of line, which no
 straight gutter separates, are cut along a stepped one (tools/panels/stepped.py). Contours then tighten
 framed panels, split cells that a balloon bridged, and find insets; a panel whose frame a figure breaks is
-fitted to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless cells
-that hold only lettering (titles, credits) are dropped. A line drawn around several panels is no panel;
+fitted to the rectangle its rows and columns mostly fill. Tiny cells (page numbers, specks) and frameless
+cells that hold only lettering (titles, credits) are dropped. A line drawn around several panels is no panel;
 a page on a dark background is read from what differs from it; a scanner's dark surround is cut away.
 """
 
@@ -428,7 +428,7 @@ def _stepped_halves(page: Page, mask: np.ndarray, box: Box) -> list[tuple[np.nda
     )
     if gutter is None:
         return []
-    halves = [(half, _trim(half, box)) for half in split_masks(mask, box, gutter, axis=1)]
+    halves = [(half, _trim(half, box)) for half in split_masks(mask, box, gutter)]
     if any(b is None or _is_speck(page, b) for _, b in halves):
         return []
     return [(half, b) for half, b in halves if b is not None]
