@@ -179,3 +179,16 @@ def test_the_verb_contexts_hold_in_the_novels(shared_dir):
                 counts[match.group(1)][match.group(2) == "e"] += 1
     for word, (verb, conjunction) in counts.items():
         assert verb >= 50 and verb >= 0.95 * (verb + conjunction), (word, verb, conjunction)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("NO! non ci pensare nemmenol", "NO! non ci pensare nemmeno!"),  # ! read as l after small letters
+        ("ecco il mio bel", "ecco il mio bel"),  # a word that ends in l stays
+        ("gli ingredienti per ' la Gara", "gli ingredienti per la Gara"),  # a lone apostrophe is noise
+        ("un po ' di pane", "un po' di pane"),  # ... or the apocope's own
+    ],
+)
+def test_sentence_case_exclamation_and_lone_apostrophes(read: str, expected: str) -> None:
+    assert normalise_lettering([read]) == expected

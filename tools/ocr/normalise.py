@@ -49,7 +49,8 @@ _FRAGMENT_START_RE = re.compile(r"([^\W\d_]+)")
 _TWO_DOTS_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
 _MANY_DOTS_RE = re.compile(r"\.{4,}")  # lettering has no four-dot mark: an ellipsis read with extra dots
 _LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: an ellipsis that lost two
-_EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)I(?=\s|$)")
+_EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)([Il])(?=\s|$)")
+_LONE_APOSTROPHE_RE = re.compile(r"(?<=(\S))\s+'(?=\s)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _ELIDED_E_RE = re.compile(r"(?<![\w'])(C|DOV|COM|COS|QUAND)'E(?![\w'’])")
 """Elisions before the verb È (`C'È`, `DOV'È`): a lone E after them cannot be the conjunction (which does
@@ -238,11 +239,26 @@ def _ends_with_elision(text: str, lexicon: Lexicon) -> bool:
 
 
 def _exclaim_fix(match: re.Match[str], lexicon: Lexicon) -> str:
-    """`NULLAI` -> `NULLA!`: an exclamation mark read as I, when only the shorter word is one."""
-    word = match.group(0)
-    if not word.isupper() or word in lexicon or match.group(1) not in lexicon:
+    """`NULLAI` -> `NULLA!`, `nemmenol` -> `nemmeno!`: an exclamation mark read as I (after capitals) or
+    as l (after small letters), when only the shorter word is one."""
+    word, stem, mark = match.group(0), match.group(1), match.group(2)
+    if mark == "I" and not word.isupper() or mark == "l" and not stem.islower():
         return word
-    return match.group(1) + "!"
+    if word.lower() in lexicon or stem.lower() not in lexicon:
+        return word
+    return stem + "!"
+
+
+def _lone_apostrophe(text: str, lexicon: Lexicon) -> str:
+    """`per ' la` -> `per la`, `po ' di` -> `po' di`: an apostrophe with a space on both sides is no mark of
+    Italian lettering; it belongs to the word before when that makes an apocope the lexicon knows (`po'`),
+    else it is scan noise."""
+
+    def fix(match: re.Match[str]) -> str:
+        before = text[: match.start()].split()[-1] if text[: match.start()].split() else ""
+        return "'" if (before + "'").lower() in lexicon else ""
+
+    return _LONE_APOSTROPHE_RE.sub(fix, text)
 
 
 def canonical_marks(text: str) -> str:
@@ -274,6 +290,7 @@ def normalise_lettering(lines: Iterable[str] | str, lexicon: Lexicon | None = No
     text = _TWO_DOTS_RE.sub("...", text)  # lettering has no two-dot mark: a dot of an ellipsis was lost
     text = _MANY_DOTS_RE.sub("...", _LEADING_DOT_RE.sub("...", text))
     text = _EXCLAIM_RE.sub(lambda m: _exclaim_fix(m, lexicon), text)
+    text = _lone_apostrophe(text, lexicon)
     if is_capital_lettering(text):
         text = text.upper()
     text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
