@@ -255,8 +255,8 @@ def _lone_apostrophe(text: str, lexicon: Lexicon) -> str:
     else it is scan noise."""
 
     def fix(match: re.Match[str]) -> str:
-        before = text[: match.start()].split()[-1] if text[: match.start()].split() else ""
-        return "'" if (before + "'").lower() in lexicon else ""
+        words = text[: match.start()].split()
+        return "'" if words and (words[-1] + "'") in lexicon else ""
 
     return _LONE_APOSTROPHE_RE.sub(fix, text)
 
