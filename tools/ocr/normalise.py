@@ -50,7 +50,7 @@ _TWO_DOTS_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
 _MANY_DOTS_RE = re.compile(r"\.{4,}")  # lettering has no four-dot mark: an ellipsis read with extra dots
 _LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: an ellipsis that lost two
 _EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)([Il])(?=\s|$)")
-_LONE_APOSTROPHE_RE = re.compile(r"(?<=(\S))\s+'(?=\s)")
+_LONE_APOSTROPHE_RE = re.compile(r"(?<=\S)\s+'(?=\s)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _ELIDED_E_RE = re.compile(r"(?<![\w'])(C|DOV|COM|COS|QUAND)'E(?![\w'’])")
 """Elisions before the verb È (`C'È`, `DOV'È`): a lone E after them cannot be the conjunction (which does
