@@ -9,8 +9,8 @@ balloon again with the working tree's voice writer (agent.specialists.voice) und
 ranking settings, and the lines are measured as `nuvola eval script` measures them: perplexity per token
 under the ELTeC novels' trigram model (real held-out dialogue: ~282), distinct-2, repeats, fallbacks,
 words per line and seconds. Keys: temperature, top_p, min_p, repeat_penalty, candidates, attempts
-(agent.specialists.voice Decoding), real_lines, own_lines (the examples the prompt shows), situation, novelty, content, floor (agent.write.rerank weights
-and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
+(agent.specialists.voice Decoding), real_lines, own_lines (the examples the prompt shows), situation,
+novelty, content, floor (agent.write.rerank weights and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
 are written by the voice model with it; without the key, by the plain voice model, whatever the
 registry holds). --json keeps every line written (`texts`) beside the figures. Use it on the dev plot
 only: the frozen plots are for the final benchmark.
@@ -40,12 +40,13 @@ DECODING_KEYS = {
     "attempts": int,
 }
 RANKER_KEYS = {"novelty": "novelty_weight", "content": "content_weight", "floor": "floor", "situation": ""}
+"""LineRanker fields (situation: the module's SITUATION_WEIGHT, read when a line is scored)."""
 PROMPT_KEYS = {"real_lines": "REAL_LINES", "own_lines": "OWN_LINES"}
 """agent.specialists.voice constants: how many real novel lines / own lines the prompt shows."""
-"""LineRanker fields (situation: the module's SITUATION_WEIGHT, read when a line is scored)."""
 
 
 ADAPTER_KEY = "adapter"
+KNOWN_KEYS = {*DECODING_KEYS, *RANKER_KEYS, *PROMPT_KEYS, ADAPTER_KEY}
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
@@ -54,12 +55,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        if (
-            key not in DECODING_KEYS
-            and key not in RANKER_KEYS
-            and key not in PROMPT_KEYS
-            and key != ADAPTER_KEY
-        ):
+        if key not in KNOWN_KEYS:
             raise SystemExit(f"unknown variant key {key!r} in {text!r}")
         values[key] = value if key == ADAPTER_KEY else float(value)
     return name or "default", values

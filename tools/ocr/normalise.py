@@ -50,7 +50,7 @@ _TWO_DOTS_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
 _MANY_DOTS_RE = re.compile(r"\.{4,}")  # lettering has no four-dot mark: an ellipsis read with extra dots
 _LEADING_DOT_RE = re.compile(r"^\.(?=\w)")  # a balloon never opens on one dot: an ellipsis that lost two
 _EXCLAIM_RE = re.compile(r"(?<![\w'])([^\W\d_]+)([Il])(?=\s|$)")
-_LONE_APOSTROPHE_RE = re.compile(r"(?<=\S)\s+'(?=\s)")
+_LONE_APOSTROPHE_RE = re.compile(r"(\S+)\s+'(?=\s)")
 _BARE_WORD_RE = re.compile(r"(?<![\w'])[^\W\d_]+(?![\w'])")
 _ELIDED_E_RE = re.compile(r"(?<![\w'])(C|DOV|COM|COS|QUAND)'E(?![\w'’])")
 """Elisions before the verb È (`C'È`, `DOV'È`): a lone E after them cannot be the conjunction (which does
@@ -242,7 +242,7 @@ def _exclaim_fix(match: re.Match[str], lexicon: Lexicon) -> str:
     """`NULLAI` -> `NULLA!`, `nemmenol` -> `nemmeno!`: an exclamation mark read as I (after capitals) or
     as l (after small letters), when only the shorter word is one."""
     word, stem, mark = match.group(0), match.group(1), match.group(2)
-    if mark == "I" and not word.isupper() or mark == "l" and not stem.islower():
+    if (mark == "I" and not word.isupper()) or (mark == "l" and not stem.islower()):
         return word
     if word.lower() in lexicon or stem.lower() not in lexicon:
         return word
@@ -255,8 +255,8 @@ def _lone_apostrophe(text: str, lexicon: Lexicon) -> str:
     else it is scan noise."""
 
     def fix(match: re.Match[str]) -> str:
-        words = text[: match.start()].split()
-        return "'" if words and (words[-1] + "'") in lexicon else ""
+        word = match.group(1)
+        return word + "'" if word + "'" in lexicon else word
 
     return _LONE_APOSTROPHE_RE.sub(fix, text)
 
