@@ -167,8 +167,9 @@ def missed_lines(
     for row in missed_rows(page, box, [line.box for line in held], lines):
         x0, y0 = max(0, row[0]), max(0, row[1])
         x1, y1 = min(page.width, row[0] + row[2]), min(page.height, row[1] + row[3])
-        text, score = recognise(np.asarray(page.crop((x0, y0, x1, y1)).convert("RGB")))
+        rgb = np.asarray(page.crop((x0, y0, x1, y1)).convert("RGB"))
+        text, score = recognise(rgb)
         text = text.strip()
         if score >= MIN_SCORE and looks_like_lettering(text):
-            found.append(TextLine((x0, y0, x1 - x0, y1 - y0), float(score), text))
+            found.append(TextLine((x0, y0, x1 - x0, y1 - y0), float(score), text, crop=rgb))
     return sorted([*held, *found], key=lambda line: (line.box[1], line.box[0]))

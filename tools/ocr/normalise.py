@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from tools.ocr.hand_repairs import repair_hand_lettering, series_words, unpaired_quotes
 from tools.ocr.lexicon import Lexicon, italian_lexicon
+from tools.word_forms import inflected_form
 
 APOSTROPHES = "'’‘`´′ʼ"
 # What OCR makes of a lettered apostrophe after a capital; only trusted when the result is a word.
@@ -164,6 +165,21 @@ def _other_accents(stem: str, last: str, lexicon: Lexicon) -> list[str]:
         if found:
             return found
     return []
+
+
+def left_to_rules(word: str, lexicon: Lexicon) -> bool:
+    """Whether the lettering rules below know what to make of an unknown word: a name of the series, an
+    accent lost (`PIU`) or misread (`PERCHÈ`), a space or an apostrophe lost (`DINOI`, `ALLALBA`)."""
+    from tools.ocr.hand_repairs import split_repair
+
+    last = word[-1:].lower()
+    if word.lower() in series_words() or accented_form(word, lexicon) or inflected_form(word):
+        return True
+    if last in BASE_VOWEL and _other_accents(word[:-1].lower(), last, lexicon):
+        return True
+    if last in "èé" and lexicon.is_elision_prefix(word[:-1]):  # DOVÈ: DOV'È with its apostrophe lost
+        return True
+    return split_repair(word, lexicon) is not None
 
 
 def repair_wrong_accents(text: str, lexicon: Lexicon) -> str:

@@ -16,7 +16,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,7 @@ class TextLine:
     box: Box
     score: float
     text: str = ""
+    crop: np.ndarray | None = field(default=None, repr=False, compare=False)  # what the recogniser read (RGB)
 
 
 class TextDetector(ABC):
@@ -155,6 +156,23 @@ class RapidTextDetector(TextDetector):
             return "", 0.0
         return str(output.txts[0]), float(output.scores[0])
 
+    def frame_log_probs(self, rgb: np.ndarray) -> tuple[np.ndarray, Sequence[str]]:
+        """The recogniser's log-probabilities per frame and class for one line crop (RGB), and its alphabet
+        (class 0 is the CTC blank): what `tools.ocr.ctc_words` decodes against the lexicon."""
+        import cv2
+
+        start = time.perf_counter()
+        with self._lock:
+            recogniser = self._load()._load_rec_model()
+            bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+            _, height, width = recogniser.rec_image_shape
+            ratio = max(width / height, bgr.shape[1] / max(1, bgr.shape[0]))
+            batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
+            probs = np.asarray(recogniser.session(batch))[0]
+            alphabet = recogniser.postprocess_op.character
+        self.seconds += time.perf_counter() - start
+        return np.log(np.clip(probs, 1e-12, 1.0)), alphabet
+
     def _detect_at(self, bgr: np.ndarray, scale: float, page_height: int) -> list[TextLine]:
         """The worded lines the detector and recogniser find on `bgr` (the page enlarged by `scale`), in
         page pixels."""
@@ -171,8 +189,26 @@ class RapidTextDetector(TextDetector):
                 continue
             if box[3] < MIN_HEIGHT_SHARE * page_height or box[2] < box[3] * 0.5:
                 continue  # specks, and tall narrow marks (vertical art strokes)
-            lines.append(TextLine(box, float(score), text))
+            lines.append(TextLine(box, float(score), text, crop=_line_crop(bgr, quad)))
         return lines
+
+
+def line_frames(line: TextLine) -> tuple[np.ndarray, Sequence[str]] | None:
+    """The recogniser's log-probabilities per frame for the crop a line was read from, and its alphabet;
+    None for a line without a crop (only the rapidocr detector keeps them)."""
+    if line.crop is None:
+        return None
+    handle = get_text_detector("rapidocr")
+    return handle.frame_log_probs(line.crop) if isinstance(handle, RapidTextDetector) else None
+
+
+def _line_crop(bgr: np.ndarray, quad: Any) -> np.ndarray:
+    """The line as the recogniser saw it (the detector's quadrangle straightened, as rapidocr crops it), RGB."""
+    import cv2
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    crop = get_rotate_crop_image(bgr, np.array(quad, dtype=np.float32))
+    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
 
 
 def _overlap(a: Box, b: Box) -> bool:
