@@ -4,8 +4,8 @@
 
 Readers (setting `balloon_reader`, env NUVOLA_BALLOON_READER):
 - `lines` (default): each detected line read twice, by the detector's own PP-OCR recogniser (Italian
-  accents in its alphabet; in capitals, its unknown words corrected from its own frames against the
-  lexicon: `lexicon_reading`) and by Tesseract (Italian) as a single line (PSM 7) on the line's tight crop;
+  accents in its alphabet; its unknown words corrected from its own frames against the lexicon:
+  `lexicon_reading`) and by Tesseract (Italian) as a single line (PSM 7) on the line's tight crop;
   per line the reading with the larger share of Italian words wins, the recogniser's on a tie (it keeps
   `...` and accents; Tesseract restores spaces it drops between capitals); a line in capitals that
   opens with `E` gets its accent back where the ink shows one (tools/ocr/accent_marks.py);
@@ -127,24 +127,29 @@ def _accented_opening(page: Image.Image, box: Sequence[int], line: OcrLine) -> O
 
 
 def lexicon_reading(line: Any) -> str:
-    """The recogniser's reading of a line in capitals with the words no dictionary holds corrected from its
-    own frames (tools/ocr/ctc_words.py). The line is read again alone from the crop the detector read
-    (the detector reads it in a batch, padded to the widest line, which can change a letter or a space):
-    the corrections are carried onto the detector's reading, and the new reading replaces it when more of
-    its letters stand in words. Lines whose every word is known, lines without a crop, and lines not in
-    capitals are left as read."""
+    """The recogniser's reading of a line with the words no dictionary holds corrected from its own frames
+    (tools/ocr/ctc_words.py). The line is read again alone from the crop the detector read (the detector
+    reads it in a batch, padded to the widest line, which can change a letter or a space): the corrections
+    are carried onto the detector's reading, and the new reading replaces it when more of its letters stand
+    in words. Lines whose every word is known and lines without a crop are left as read; so are the words
+    the lettering rules repair (`left_to_rules`) and, in sentence case, capitalised words (names)."""
     from tools.ocr.ctc_words import apply_changes, correct_words
     from tools.ocr.lexicon import italian_lexicon
     from tools.ocr.normalise import is_capital_lettering, left_to_rules
     from tools.ocr.text_regions import line_frames
 
-    if not is_capital_lettering(line.text) or known_share(line.text) == 1.0:
-        return str(line.text)  # read right, or not capitals: no second reading to pay for
+    if known_share(line.text) == 1.0:
+        return str(line.text)  # read right: no second reading to pay for
     frames = line_frames(line)
     if frames is None:
         return str(line.text)
     lexicon = italian_lexicon()
-    alone = correct_words(*frames, lexicon, leave=lambda word: left_to_rules(word, lexicon))
+    capitals = is_capital_lettering(line.text)
+
+    def leave(word: str) -> bool:  # in sentence case a capitalised word is a name (Zafferano), kept
+        return left_to_rules(word, lexicon) or (not capitals and word[:1].isupper())
+
+    alone = correct_words(*frames, lexicon, leave=leave)
     carried = apply_changes(line.text, alone.changes)
     return alone.text.strip() if word_score(alone.text) > word_score(carried) else carried
 

@@ -179,6 +179,9 @@ def left_to_rules(word: str, lexicon: Lexicon) -> bool:
         return True
     if last in "èé" and lexicon.is_elision_prefix(word[:-1]):  # DOVÈ: DOV'È with its apostrophe lost
         return True
+    exclaim = _EXCLAIM_RE.fullmatch(word)  # `nemmenol`: an exclamation mark read as a letter
+    if exclaim and _exclaim_fix(exclaim, lexicon) != word:
+        return True
     return split_repair(word, lexicon) is not None
 
 
