@@ -21,7 +21,7 @@ from tools.ocr.line_reading import lexicon_reading
 from tools.ocr.normalise import left_to_rules
 from tools.ocr.text_regions import TextLine, line_frames
 
-ALPHABET = ["blank", " ", "A", "I", "L", "M", "N", "O", "T", "X", "Z", "'"]
+ALPHABET = ["blank", " ", "A", "I", "L", "M", "N", "O", "T", "X", "Z", "'", "a", "i", "l", "m", "n", "o", "t"]
 K = {c: i for i, c in enumerate(ALPHABET)}
 
 
@@ -143,22 +143,26 @@ def test_the_recogniser_frames_of_a_line_decode_to_its_reading() -> None:
     assert line_frames(TextLine((0, 0, 420, 52), score, text)) is None  # no crop, no frames
 
 
-def test_a_line_in_capitals_takes_the_corrections_of_its_second_reading(monkeypatch) -> None:
+def test_a_line_takes_the_corrections_of_its_second_reading(monkeypatch) -> None:
     """The corrections of the line read alone are carried onto the detector's reading, which keeps its
-    marks; a line read right and a line in small letters are not read again."""
+    marks; a line read right is not read again; in sentence case a capitalised word is a name, kept."""
     import tools.ocr.text_regions as text_regions
 
-    rows = _spell("IL LONTAM", second={8: ("N", 0.4)})
-    rows[-1] = {"I": 0.3}
+    def spelled(text: str) -> list[dict[str, float]]:
+        rows = _spell(text, second={len(text) - 1: (text[-1].translate(str.maketrans("Mm", "Nn")), 0.4)})
+        rows[-1] = {"I" if text.isupper() else "i": 0.3}
+        return rows
+
     calls = []
 
     def frames(line: TextLine) -> tuple[np.ndarray, list[str]]:
         calls.append(line.text)
-        return _frames(rows), ALPHABET
+        return _frames(spelled(line.text.rstrip("!"))), ALPHABET
 
     monkeypatch.setattr(text_regions, "line_frames", frames)
     crop = np.zeros((8, 8, 3), dtype=np.uint8)
     assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "IL LONTAM!", crop=crop)) == "IL LONTANI!"
     assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "SONO LONTANI", crop=crop)) == "SONO LONTANI"
-    assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "il lontam", crop=crop)) == "il lontam"
-    assert calls == ["IL LONTAM!"]
+    assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "il lontam", crop=crop)) == "il lontani"
+    assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "il Lontam", crop=crop)) == "il Lontam"
+    assert calls == ["IL LONTAM!", "il lontam", "il Lontam"]
