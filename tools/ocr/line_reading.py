@@ -66,6 +66,7 @@ def word_score(text: str) -> float:
     reading with one short real word (`i luldali`) scores low against a reading of long real words."""
     from tools.ocr.lexicon import italian_lexicon
     from tools.ocr.text_regions import INTERJECTIONS
+    from tools.word_forms import inflected_form
 
     lexicon = italian_lexicon()
     words = [p for p in _word_parts(text) if p.isalpha()]
@@ -75,7 +76,10 @@ def word_score(text: str) -> float:
     known = sum(
         len(w)
         for w in words
-        if w in lexicon or lexicon.is_elision_prefix(w) or re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS
+        if w in lexicon
+        or lexicon.is_elision_prefix(w)
+        or re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS
+        or (len(w) >= 4 and inflected_form(w))
     )
     return known / letters
 
