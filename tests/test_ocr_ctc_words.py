@@ -166,3 +166,20 @@ def test_a_line_takes_the_corrections_of_its_second_reading(monkeypatch) -> None
     assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "il lontam", crop=crop)) == "il lontani"
     assert lexicon_reading(TextLine((0, 0, 9, 9), 0.9, "il Lontam", crop=crop)) == "il Lontam"
     assert calls == ["IL LONTAM!", "il lontam", "il Lontam"]
+
+
+def test_the_crop_engines_frames_decode_to_its_reading() -> None:
+    """The `rapidocr` OCR engine (balloon crops) reads through the same frames: decoded greedily they are
+    its reading, and a line read right comes back unchanged."""
+    import cv2
+
+    from tools.ocr.rapid import RapidOcrEngine, recogniser_frames
+
+    font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")), 32)
+    image = Image.new("L", (420, 52), 255)
+    ImageDraw.Draw(image).text((10, 6), "IL GUADO È LONTANO", font=font, fill=0)
+    gray = np.asarray(image)
+    engine = RapidOcrEngine()
+    line = engine._read_line(gray)
+    log_probs, alphabet = recogniser_frames(engine._recogniser, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    assert "".join(e.char for e in greedy_path(log_probs, alphabet)) == line.text == "IL GUADO È LONTANO"

@@ -131,30 +131,36 @@ def _accented_opening(page: Image.Image, box: Sequence[int], line: OcrLine) -> O
 
 
 def lexicon_reading(line: Any) -> str:
-    """The recogniser's reading of a line with the words no dictionary holds corrected from its own frames
-    (tools/ocr/ctc_words.py). The line is read again alone from the crop the detector read (the detector
-    reads it in a batch, padded to the widest line, which can change a letter or a space): the corrections
-    are carried onto the detector's reading, and the new reading replaces it when more of its letters stand
-    in words. Lines whose every word is known and lines without a crop are left as read; so are the words
-    the lettering rules repair (`left_to_rules`) and, in sentence case, capitalised words (names)."""
-    from tools.ocr.ctc_words import apply_changes, correct_words
-    from tools.ocr.lexicon import italian_lexicon
-    from tools.ocr.normalise import is_capital_lettering, left_to_rules
+    """The recogniser's reading of a detected line with the words no dictionary holds corrected from its
+    own frames (`corrected_reading`). The line is read again alone from the crop the detector read (the
+    detector reads it in a batch, padded to the widest line, which can change a letter or a space). Lines
+    whose every word is known and lines without a crop are left as read."""
     from tools.ocr.text_regions import line_frames
 
     if known_share(line.text) == 1.0:
         return str(line.text)  # read right: no second reading to pay for
     frames = line_frames(line)
-    if frames is None:
-        return str(line.text)
+    return str(line.text) if frames is None else corrected_reading(line.text, *frames)
+
+
+def corrected_reading(text: str, log_probs: np.ndarray, alphabet: Sequence[str]) -> str:
+    """`text` (a recogniser's reading of a line) with the unknown words that the frames of a reading of
+    the same line let the lexicon correct (tools/ocr/ctc_words.py): the corrections are carried onto
+    `text`, which keeps its own marks, and the frames' own reading replaces it when more of its letters
+    stand in words. Words the lettering rules repair (`left_to_rules`) are left to them and, in sentence
+    case, capitalised words (names) are kept."""
+    from tools.ocr.ctc_words import apply_changes, correct_words
+    from tools.ocr.lexicon import italian_lexicon
+    from tools.ocr.normalise import is_capital_lettering, left_to_rules
+
     lexicon = italian_lexicon()
-    capitals = is_capital_lettering(line.text)
+    capitals = is_capital_lettering(text)
 
     def leave(word: str) -> bool:  # in sentence case a capitalised word is a name (Zafferano), kept
         return left_to_rules(word, lexicon) or (not capitals and word[:1].isupper())
 
-    alone = correct_words(*frames, lexicon, leave=leave)
-    carried = apply_changes(line.text, alone.changes)
+    alone = correct_words(log_probs, alphabet, lexicon, leave=leave)
+    carried = apply_changes(text, alone.changes)
     return alone.text.strip() if word_score(alone.text) > word_score(carried) else carried
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -16,6 +17,7 @@ from PIL import Image
 
 from tools.errors import MissingDependencyError
 from tools.ocr.engine import BalloonKind, OcrEngine, OcrLine, OcrResult
+from tools.ocr.line_reading import corrected_reading, known_share
 from tools.ocr.preprocess import PrepareOptions, prepare_crop
 
 
@@ -31,6 +33,17 @@ def _load(use_det: bool) -> Any:
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
     }
     return RapidOCR(params=params)
+
+
+def recogniser_frames(rapid: Any, bgr: np.ndarray) -> tuple[np.ndarray, Sequence[str]]:
+    """The packaged recogniser's log-probabilities per frame and class for one line image (BGR), read
+    alone as rapidocr reads a single line, and its alphabet (class 0 is the CTC blank)."""
+    recogniser = rapid._load_rec_model()
+    _, height, width = recogniser.rec_image_shape
+    ratio = max(width / height, bgr.shape[1] / max(1, bgr.shape[0]))
+    batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
+    probs = np.asarray(recogniser.session(batch))[0]
+    return np.log(np.clip(probs, 1e-12, 1.0)), recogniser.postprocess_op.character
 
 
 class RapidOcrEngine(OcrEngine):
@@ -58,9 +71,12 @@ class RapidOcrEngine(OcrEngine):
     def _read_line(self, line: np.ndarray) -> OcrLine:
         if self._recogniser is None:
             self._recogniser = _load(use_det=False)
-        output = self._recogniser(cv2.cvtColor(line, cv2.COLOR_GRAY2BGR))
+        bgr = cv2.cvtColor(line, cv2.COLOR_GRAY2BGR)
+        output = self._recogniser(bgr)
         texts, scores = tuple(output.txts or ()), tuple(output.scores or ())
         text = " ".join(t.strip() for t in texts if t.strip())
+        if text and known_share(text) < 1.0:  # words no dictionary holds: ask the frames (ctc_words.py)
+            text = corrected_reading(text, *recogniser_frames(self._recogniser, bgr))
         return OcrLine(text, float(np.mean(scores)) if scores else 0.0)
 
     def _detect_and_read(self, rgb: np.ndarray) -> list[OcrLine]:

@@ -161,17 +161,13 @@ class RapidTextDetector(TextDetector):
         (class 0 is the CTC blank): what `tools.ocr.ctc_words` decodes against the lexicon."""
         import cv2
 
+        from tools.ocr.rapid import recogniser_frames
+
         start = time.perf_counter()
         with self._lock:
-            recogniser = self._load()._load_rec_model()
-            bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-            _, height, width = recogniser.rec_image_shape
-            ratio = max(width / height, bgr.shape[1] / max(1, bgr.shape[0]))
-            batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
-            probs = np.asarray(recogniser.session(batch))[0]
-            alphabet = recogniser.postprocess_op.character
+            frames = recogniser_frames(self._load(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self.seconds += time.perf_counter() - start
-        return np.log(np.clip(probs, 1e-12, 1.0)), alphabet
+        return frames
 
     def _detect_at(self, bgr: np.ndarray, scale: float, page_height: int) -> list[TextLine]:
         """The worded lines the detector and recogniser find on `bgr` (the page enlarged by `scale`), in
