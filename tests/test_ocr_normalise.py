@@ -184,6 +184,41 @@ def test_the_verb_contexts_hold_in_the_novels(shared_dir):
 @pytest.mark.parametrize(
     ("read", "expected"),
     [
+        ("PERO LE TRACCE PORTANO AL CONFINE", "PERÒ LE TRACCE PORTANO AL CONFINE"),
+        ("COSI IMPARERAI", "COSÌ IMPARERAI"),
+        ("LO FARO DOMANI", "LO FARÒ DOMANI"),
+        ("pero no", "pero no"),  # sentence case keeps what it reads
+        ("LO SUPERO", "LO SUPERO"),  # only the whole word
+    ],
+)
+def test_words_speech_almost_always_accents_get_their_accent_in_capitals(read: str, expected: str) -> None:
+    assert normalise_lettering([read]) == expected
+
+
+def test_the_usual_accents_hold_in_the_novels_speech(shared_dir):
+    """Each word of ACCENT_USUAL is at least 95 % of its pair's uses (accented or not), 50 times or more,
+    in the quoted speech of the ELTeC novels."""
+    import re
+
+    from tools.dialogue.corpus import quoted_speech
+    from tools.ocr.normalise import ACCENT_USUAL
+
+    accented = {word.lower() for word in ACCENT_USUAL}
+    plain = {word: word.translate(str.maketrans("àèéìòù", "aeeiou")) for word in accented}
+    counts: dict[str, int] = dict.fromkeys([*accented, *plain.values()], 0)
+    for path in sorted((shared_dir / "corpus" / "eltec-ita").glob("*.txt")):
+        speech = " ".join(quoted_speech(path.read_text(encoding="utf-8"))).lower()
+        for token in re.findall(r"(?<![\w'’])[^\W\d_]+(?![\w'’])", speech):
+            if token in counts:
+                counts[token] += 1
+    for word in accented:
+        usual, other = counts[word], counts[plain[word]]
+        assert usual >= 50 and usual >= 0.95 * (usual + other), (word, usual, other)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
         ("NO! non ci pensare nemmenol", "NO! non ci pensare nemmeno!"),  # ! read as l after small letters
         ("ecco il mio bel", "ecco il mio bel"),  # a word that ends in l stays
         ("gli ingredienti per ' la Gara", "gli ingredienti per la Gara"),  # a lone apostrophe is noise
