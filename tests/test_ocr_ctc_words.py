@@ -183,3 +183,21 @@ def test_the_crop_engines_frames_decode_to_its_reading() -> None:
     line = engine._read_line(gray)
     log_probs, alphabet = recogniser_frames(engine._recogniser, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
     assert "".join(e.char for e in greedy_path(log_probs, alphabet)) == line.text == "IL GUADO È LONTANO"
+
+
+@pytest.mark.parametrize(("lettered", "accented"), [("MA È SORVEGLIATO", True), ("MA E SORVEGLIATO", False)])
+def test_a_lone_e_in_a_line_takes_its_accent_when_the_ink_shows_it(lettered: str, accented: bool) -> None:
+    """Breip capitals: the recogniser reads È as E here; the frames find the E on the crop and the ink over
+    it decides (the real packaged recogniser)."""
+    from tools.ocr.line_reading import accented_lone_es
+    from tools.ocr.text_regions import get_text_detector
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/breip/Breip.ttf", 40)
+    image = Image.new("RGB", (700, 60), "white")
+    ImageDraw.Draw(image).text((10, 5), lettered, font=font, fill="black")
+    rgb = np.asarray(image)
+    text, score = get_text_detector("rapidocr").recognise(rgb)
+    assert text.startswith("MA E ")
+    fixed = accented_lone_es(TextLine((0, 0, 700, 60), score, text, crop=rgb), text)
+    assert fixed.startswith("MA È ") == accented
+    assert fixed[5:] == text[5:]

@@ -52,17 +52,38 @@ def _taller_above(tall: np.ndarray, top: int) -> bool:
 
 
 def accent_after_initial(binary: np.ndarray) -> bool:
-    """True when the line's first capital carries a mark: a small glyph in the upper half of the line
-    that starts at or after the capital's right half and before the next capital (an apostrophe), or
-    sits over the capital (an accent), or joined to it (`_mark_joined`)."""
+    """True when the line's first capital carries a mark (`_marked`)."""
     glyphs, labels = _glyphs(binary)
     if len(glyphs) < 2:
         return False
     tall = np.flatnonzero(glyphs[:, 3] >= TALL * glyphs[:, 3].max())
-    x, y, w, h, area, label = (int(v) for v in glyphs[tall[0]])
-    if _mark_joined(labels[y : y + h, x : x + w] == label) or _taller_above(glyphs[tall], y):
+    return _marked(binary, glyphs, labels, tall, 0)
+
+
+def accent_on_glyph(binary: np.ndarray, x: float) -> bool:
+    """True when the capital standing at column `x` of the line (the one whose span holds it, else the
+    nearest) carries a mark (`_marked`): a lone E in the middle of a line that is È."""
+    glyphs, labels = _glyphs(binary)
+    if len(glyphs) < 2:
+        return False
+    tall = np.flatnonzero(glyphs[:, 3] >= TALL * glyphs[:, 3].max())
+    centres = glyphs[tall, 0] + glyphs[tall, 2] / 2
+    inside = (glyphs[tall, 0] <= x) & (x <= glyphs[tall, 0] + glyphs[tall, 2])
+    index = int(np.flatnonzero(inside)[0]) if inside.any() else int(np.argmin(np.abs(centres - x)))
+    return _marked(binary, glyphs, labels, tall, index)
+
+
+def _marked(binary: np.ndarray, glyphs: np.ndarray, labels: np.ndarray, tall: np.ndarray, index: int) -> bool:
+    """True when capital `index` (of the tall glyphs) carries a mark: a small glyph in the upper half of
+    the line that starts at or after the capital's right half and before the next capital (an
+    apostrophe), or sits over the capital (an accent), or joined to it (`_mark_joined`; for the first
+    capital also `_taller_above`)."""
+    x, y, w, h, area, label = (int(v) for v in glyphs[tall[index]])
+    if _mark_joined(labels[y : y + h, x : x + w] == label):
         return True
-    following = glyphs[tall[1], 0] if len(tall) > 1 else binary.shape[1]
+    if index == 0 and _taller_above(glyphs[tall], y):
+        return True
+    following = glyphs[tall[index + 1], 0] if len(tall) > index + 1 else binary.shape[1]
     for gx, gy, gw, gh, garea, _ in glyphs:
         if not MARK_HEIGHT[0] * h <= gh <= MARK_HEIGHT[1] * h or garea < MARK_AREA * area:
             continue

@@ -164,6 +164,44 @@ def corrected_reading(text: str, log_probs: np.ndarray, alphabet: Sequence[str])
     return alone.text.strip() if word_score(alone.text) > word_score(carried) else carried
 
 
+_LONE_E = re.compile(r"(?<=[\s,.;:!?])E(?=[\s,.;:!?]|$)")
+
+
+def accented_lone_es(line: Any, text: str) -> str:
+    """`MA E SORVEGLIATO` -> `MA È SORVEGLIATO` on a line in capitals when the ink over that E shows its
+    accent (tools/ocr/accent_marks.py): E and È are both words, so only the ink can tell. The E is found on
+    the crop the line was read from through the recogniser's frames (the column under the frames of each
+    lone E it read); the line's opening E has its own step (`_accented_opening`). Left as read when the
+    recogniser's reading has another count of lone Es than `text`."""
+    from tools.ocr.accent_marks import accent_on_glyph
+    from tools.ocr.ctc_words import greedy_path
+    from tools.ocr.normalise import is_capital_lettering
+    from tools.ocr.rapid import frame_columns
+    from tools.ocr.text_regions import line_frames
+
+    spots = [m.start() for m in _LONE_E.finditer(text)]
+    if not spots or not is_capital_lettering(text):
+        return text
+    frames = line_frames(line)
+    if frames is None:
+        return text
+    emitted = greedy_path(*frames)
+    read = "".join(e.char for e in emitted)
+    lone = [emitted[m.start()] for m in _LONE_E.finditer(read)]
+    if len(lone) != len(spots):
+        return text
+    import cv2
+
+    gray = cv2.cvtColor(line.crop, cv2.COLOR_RGB2GRAY)
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    columns = frame_columns(len(frames[0]), gray.shape[1], gray.shape[0])
+    chars = list(text)
+    for spot, e in zip(spots, lone, strict=True):
+        if accent_on_glyph(binary, float(columns[e.first : e.last + 1].mean())):
+            chars[spot] = "È"
+    return "".join(chars)
+
+
 def read_detected_lines(
     page: Image.Image, detected: Sequence[Any], reader: str, settings: Any = None
 ) -> tuple[list[str], float, str]:
@@ -182,6 +220,10 @@ def read_detected_lines(
             chosen.append(pick_line(own, tess.read_line(Image.fromarray(line_crop(page, line.box)))))
         engine = "text-detector+tesseract-lines"
     chosen = [_accented_opening(page, line.box, own) for line, own in zip(detected, chosen, strict=True)]
+    chosen = [
+        OcrLine(accented_lone_es(line, own.text), own.confidence)
+        for line, own in zip(detected, chosen, strict=True)
+    ]
     texts = [line.text for line in chosen if line.text.strip()]
     confidence = sum(line.confidence for line in chosen) / len(chosen) if chosen else 0.0
     return texts, confidence, engine

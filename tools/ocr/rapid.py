@@ -6,6 +6,7 @@ when no line is found the packaged detector looks at the whole crop (~1-2 s).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -44,6 +45,17 @@ def recogniser_frames(rapid: Any, bgr: np.ndarray) -> tuple[np.ndarray, Sequence
     batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
     probs = np.asarray(recogniser.session(batch))[0]
     return np.log(np.clip(probs, 1e-12, 1.0)), recogniser.postprocess_op.character
+
+
+def frame_columns(frames: int, width: int, height: int, shape: Sequence[int] = (3, 48, 320)) -> np.ndarray:
+    """The column of a `width` x `height` line image under each of the recogniser's `frames` (their
+    centres): the line is scaled to the recogniser's height (`shape`, rapidocr's rec_img_shape) and
+    padded to at least its width, and the frames divide the padded width evenly."""
+    _, rec_height, rec_width = shape
+    ratio = width / max(1, height)
+    padded = int(rec_height * max(rec_width / rec_height, ratio))
+    scaled = min(math.ceil(rec_height * ratio), padded)
+    return (np.arange(frames) + 0.5) * padded / frames * width / max(1, scaled)
 
 
 class RapidOcrEngine(OcrEngine):
