@@ -173,7 +173,8 @@ def test_the_crop_engines_frames_decode_to_its_reading() -> None:
     its reading, and a line read right comes back unchanged."""
     import cv2
 
-    from tools.ocr.rapid import RapidOcrEngine, recogniser_frames
+    from tools.ocr.rapid import RapidOcrEngine
+    from tools.ocr.recogniser_frames import recogniser_frames
 
     font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")), 32)
     image = Image.new("L", (420, 52), 255)

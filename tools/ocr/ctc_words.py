@@ -197,3 +197,24 @@ def _neighbours_of(words: tuple[str, ...]) -> CandidateFinder:
 
 def _word_list(lexicon: Lexicon) -> tuple[str, ...]:
     return tuple(sorted(w for w in lexicon.words if w.isalpha() and len(w) >= 2))
+
+
+def corrected_reading(text: str, log_probs: np.ndarray, alphabet: Sequence[str]) -> str:
+    """`text` (a recogniser's reading of a line) with the unknown words that the frames of a reading of
+    the same line let the lexicon correct (tools/ocr/ctc_words.py): the corrections are carried onto
+    `text`, which keeps its own marks, and the frames' own reading replaces it when more of its letters
+    stand in words. Words the lettering rules repair (`left_to_rules`) are left to them and, in sentence
+    case, capitalised words (names) are kept."""
+    from tools.ocr.lexicon import italian_lexicon
+    from tools.ocr.normalise import is_capital_lettering, left_to_rules
+    from tools.ocr.word_share import word_score
+
+    lexicon = italian_lexicon()
+    capitals = is_capital_lettering(text)
+
+    def leave(word: str) -> bool:  # in sentence case a capitalised word is a name (Zafferano), kept
+        return left_to_rules(word, lexicon) or (not capitals and word[:1].isupper())
+
+    alone = correct_words(log_probs, alphabet, lexicon, leave=leave)
+    carried = apply_changes(text, alone.changes)
+    return alone.text.strip() if word_score(alone.text) > word_score(carried) else carried

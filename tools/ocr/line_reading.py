@@ -27,6 +27,9 @@ from PIL import Image
 from tools.errors import UnknownModelError
 from tools.ocr.engine import OcrLine
 from tools.ocr.text_regions import only_marks
+from tools.ocr.word_share import known_share, word_score
+
+__all__ = ["known_share", "word_score"]  # re-exported: the readers' word measures live in word_share
 
 READERS = ("lines", "detector", "crop")
 LINE_GLYPH = 48  # px: a line crop is scaled so its box stands this tall before Tesseract reads it
@@ -38,50 +41,6 @@ def check_reader(name: str) -> str:
     if key not in READERS:
         raise UnknownModelError(f"unknown balloon reader {name!r}; known: {', '.join(READERS)}")
     return key
-
-
-def _word_parts(text: str) -> list[str]:
-    """A reading's words, lower case, stripped of punctuation, elisions split at the apostrophe."""
-    return [
-        p for token in text.lower().split() for p in re.split(r"['’]", token.strip('.,;:!?"()*…-«»')) if p
-    ]
-
-
-def known_share(text: str) -> float:
-    """Share of a reading's words that are Italian words (elisions split at the apostrophe); marks and
-    numbers count as known. The reading with more real words is the better one when two disagree."""
-    from tools.ocr.lexicon import italian_lexicon
-
-    lexicon = italian_lexicon()
-    parts = _word_parts(text)
-    if not parts:
-        return 0.0
-    known = sum(p in lexicon or lexicon.is_elision_prefix(p) or not p.isalpha() for p in parts)
-    return known / len(parts)
-
-
-def word_score(text: str) -> float:
-    """Share of a reading's letters that stand in Italian words (elisions split at the apostrophe; an
-    interjection such as `Mmm` or `Grrr`, runs of a letter counted once, is a word of comics): a junk
-    reading with one short real word (`i luldali`) scores low against a reading of long real words."""
-    from tools.ocr.lexicon import italian_lexicon
-    from tools.ocr.text_regions import INTERJECTIONS
-    from tools.word_forms import inflected_form
-
-    lexicon = italian_lexicon()
-    words = [p for p in _word_parts(text) if p.isalpha()]
-    letters = sum(len(w) for w in words)
-    if not letters:
-        return 0.0
-    known = sum(
-        len(w)
-        for w in words
-        if w in lexicon
-        or lexicon.is_elision_prefix(w)
-        or re.sub(r"(.)\1+", r"\1", w) in INTERJECTIONS
-        or (len(w) >= 4 and inflected_form(w))
-    )
-    return known / letters
 
 
 def line_crop(page: Image.Image, box: Sequence[int]) -> np.ndarray:
@@ -135,33 +94,13 @@ def lexicon_reading(line: Any) -> str:
     own frames (`corrected_reading`). The line is read again alone from the crop the detector read (the
     detector reads it in a batch, padded to the widest line, which can change a letter or a space). Lines
     whose every word is known and lines without a crop are left as read."""
+    from tools.ocr.ctc_words import corrected_reading
     from tools.ocr.text_regions import line_frames
 
     if known_share(line.text) == 1.0:
         return str(line.text)  # read right: no second reading to pay for
     frames = line_frames(line)
     return str(line.text) if frames is None else corrected_reading(line.text, *frames)
-
-
-def corrected_reading(text: str, log_probs: np.ndarray, alphabet: Sequence[str]) -> str:
-    """`text` (a recogniser's reading of a line) with the unknown words that the frames of a reading of
-    the same line let the lexicon correct (tools/ocr/ctc_words.py): the corrections are carried onto
-    `text`, which keeps its own marks, and the frames' own reading replaces it when more of its letters
-    stand in words. Words the lettering rules repair (`left_to_rules`) are left to them and, in sentence
-    case, capitalised words (names) are kept."""
-    from tools.ocr.ctc_words import apply_changes, correct_words
-    from tools.ocr.lexicon import italian_lexicon
-    from tools.ocr.normalise import is_capital_lettering, left_to_rules
-
-    lexicon = italian_lexicon()
-    capitals = is_capital_lettering(text)
-
-    def leave(word: str) -> bool:  # in sentence case a capitalised word is a name (Zafferano), kept
-        return left_to_rules(word, lexicon) or (not capitals and word[:1].isupper())
-
-    alone = correct_words(log_probs, alphabet, lexicon, leave=leave)
-    carried = apply_changes(text, alone.changes)
-    return alone.text.strip() if word_score(alone.text) > word_score(carried) else carried
 
 
 _LONE_E = re.compile(r"(?<=[\s,.;:!?])E(?=[\s,.;:!?]|$)")
@@ -176,7 +115,7 @@ def accented_lone_es(line: Any, text: str) -> str:
     from tools.ocr.accent_marks import accent_on_glyph
     from tools.ocr.ctc_words import greedy_path
     from tools.ocr.normalise import is_capital_lettering
-    from tools.ocr.rapid import frame_columns
+    from tools.ocr.recogniser_frames import frame_columns
     from tools.ocr.text_regions import line_frames
 
     spots = [m.start() for m in _LONE_E.finditer(text)]

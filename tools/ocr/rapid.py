@@ -6,10 +6,8 @@ when no line is found the packaged detector looks at the whole crop (~1-2 s).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -17,9 +15,11 @@ import numpy as np
 from PIL import Image
 
 from tools.errors import MissingDependencyError
+from tools.ocr.ctc_words import corrected_reading
 from tools.ocr.engine import BalloonKind, OcrEngine, OcrLine, OcrResult
-from tools.ocr.line_reading import corrected_reading, known_share
 from tools.ocr.preprocess import PrepareOptions, prepare_crop
+from tools.ocr.recogniser_frames import recogniser_frames
+from tools.ocr.word_share import known_share
 
 
 def _load(use_det: bool) -> Any:
@@ -34,28 +34,6 @@ def _load(use_det: bool) -> Any:
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
     }
     return RapidOCR(params=params)
-
-
-def recogniser_frames(rapid: Any, bgr: np.ndarray) -> tuple[np.ndarray, Sequence[str]]:
-    """The packaged recogniser's log-probabilities per frame and class for one line image (BGR), read
-    alone as rapidocr reads a single line, and its alphabet (class 0 is the CTC blank)."""
-    recogniser = rapid._load_rec_model()
-    _, height, width = recogniser.rec_image_shape
-    ratio = max(width / height, bgr.shape[1] / max(1, bgr.shape[0]))
-    batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis].astype(np.float32)
-    probs = np.asarray(recogniser.session(batch))[0]
-    return np.log(np.clip(probs, 1e-12, 1.0)), recogniser.postprocess_op.character
-
-
-def frame_columns(frames: int, width: int, height: int, shape: Sequence[int] = (3, 48, 320)) -> np.ndarray:
-    """The column of a `width` x `height` line image under each of the recogniser's `frames` (their
-    centres): the line is scaled to the recogniser's height (`shape`, rapidocr's rec_img_shape) and
-    padded to at least its width, and the frames divide the padded width evenly."""
-    _, rec_height, rec_width = shape
-    ratio = width / max(1, height)
-    padded = int(rec_height * max(rec_width / rec_height, ratio))
-    scaled = min(math.ceil(rec_height * ratio), padded)
-    return (np.arange(frames) + 0.5) * padded / frames * width / max(1, scaled)
 
 
 class RapidOcrEngine(OcrEngine):

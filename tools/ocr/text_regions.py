@@ -161,7 +161,7 @@ class RapidTextDetector(TextDetector):
         (class 0 is the CTC blank): what `tools.ocr.ctc_words` decodes against the lexicon."""
         import cv2
 
-        from tools.ocr.rapid import recogniser_frames
+        from tools.ocr.recogniser_frames import recogniser_frames
 
         start = time.perf_counter()
         with self._lock:
