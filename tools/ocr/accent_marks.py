@@ -1,12 +1,14 @@
-"""An accent the readers dropped from a line's opening `E`, put back when the ink shows it.
+"""An accent the readers dropped from an `E` (opening a line, or standing alone in it), put back when the
+ink shows it.
 
     restore_initial_accent("E INUTILE, TEX...", line_crop(page, box)) -> "È INUTILE, TEX..."
+    accent_on_glyph(binary, x) -> True when the capital at column x carries a mark
 
 `E` (and) and `È` (is) are both words, so no lexicon can tell which a balloon opens with; small capitals
 lose the lettered apostrophe of the Bonelli habit (`E' INUTILE`) or the accent over the letter to both
-readers. The ink can tell: on the line's binarised crop the first tall glyph is the E, and a small mark
-standing in the upper half of the line just right of it (an apostrophe) or over it (an accent) is the
-accent. Nothing else is changed.
+readers. The ink can tell: on the line's binarised crop the E is a tall glyph (the first one, or the one
+at the column the recogniser's frames put it), and a small mark standing in the upper half of the line
+just right of it (an apostrophe) or over it (an accent) is the accent. Nothing else is changed.
 """
 
 from __future__ import annotations
