@@ -113,32 +113,41 @@ def accented_lone_es(line: Any, text: str) -> str:
     lone E it read); the line's opening E has its own step (`_accented_opening`). Left as read when the
     recogniser's reading has another count of lone Es than `text`."""
     from tools.ocr.accent_marks import accent_on_glyph
-    from tools.ocr.ctc_words import greedy_path
     from tools.ocr.normalise import is_capital_lettering
-    from tools.ocr.recogniser_frames import frame_columns
-    from tools.ocr.text_regions import line_frames
 
     spots = [m.start() for m in _LONE_E.finditer(text)]
     if not spots or not is_capital_lettering(text):
         return text
-    frames = line_frames(line)
-    if frames is None:
+    found = _lone_e_columns(line)
+    if found is None or len(found[1]) != len(spots):
         return text
-    emitted = greedy_path(*frames)
-    read = "".join(e.char for e in emitted)
-    lone = [emitted[m.start()] for m in _LONE_E.finditer(read)]
-    if len(lone) != len(spots):
-        return text
-    import cv2
-
-    gray = cv2.cvtColor(line.crop, cv2.COLOR_RGB2GRAY)
-    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    columns = frame_columns(len(frames[0]), gray.shape[1], gray.shape[0])
+    binary, columns = found
     chars = list(text)
-    for spot, e in zip(spots, lone, strict=True):
-        if accent_on_glyph(binary, float(columns[e.first : e.last + 1].mean())):
+    for spot, column in zip(spots, columns, strict=True):
+        if accent_on_glyph(binary, column):
             chars[spot] = "È"
     return "".join(chars)
+
+
+def _lone_e_columns(line: Any) -> tuple[np.ndarray, list[float]] | None:
+    """The line's crop binarised (Otsu) and the column of each lone E the recogniser reads in it, left to
+    right; None for a line without a crop."""
+    import cv2
+
+    from tools.ocr.ctc_words import greedy_path
+    from tools.ocr.recogniser_frames import frame_columns
+    from tools.ocr.text_regions import line_frames
+
+    frames = line_frames(line)
+    if frames is None:
+        return None
+    emitted = greedy_path(*frames)
+    read = "".join(e.char for e in emitted)
+    gray = cv2.cvtColor(line.crop, cv2.COLOR_RGB2GRAY)
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    under = frame_columns(len(frames[0]), gray.shape[1], gray.shape[0])
+    lone = [emitted[m.start()] for m in _LONE_E.finditer(read)]
+    return binary, [float(under[e.first : e.last + 1].mean()) for e in lone]
 
 
 def read_detected_lines(
