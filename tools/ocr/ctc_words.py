@@ -201,7 +201,7 @@ def _word_list(lexicon: Lexicon) -> tuple[str, ...]:
 
 def corrected_reading(text: str, log_probs: np.ndarray, alphabet: Sequence[str]) -> str:
     """`text` (a recogniser's reading of a line) with the unknown words that the frames of a reading of
-    the same line let the lexicon correct (tools/ocr/ctc_words.py): the corrections are carried onto
+    the same line let the lexicon correct (`correct_words`): the corrections are carried onto
     `text`, which keeps its own marks, and the frames' own reading replaces it when more of its letters
     stand in words. Words the lettering rules repair (`left_to_rules`) are left to them and, in sentence
     case, capitalised words (names) are kept."""

@@ -12,9 +12,11 @@ The balloon finder (`tools.panels.balloons.balloons_from_text`) turns the lines 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ CAPTION_KNOWN = 0.75  # share of its words that must be Italian words
 CAPTION_PAD = 0.6  # line heights of margin, at most, round a caption's lettering
 DETECT_SIDE = 1240  # px: a page whose short side is smaller is enlarged to it before detection
 MAX_DETECT_SIDE = 2000  # px: but never past this long side (rapidocr's own bound)
+FRAMES_KEPT = 64  # line crops whose recogniser frames are kept (a page's lines and then some)
 MIN_ENLARGEMENT = 1.15  # a second pass enlarging less than this finds nothing new and doubles the cost
 Box = tuple[int, int, int, int]
 
@@ -103,6 +106,7 @@ class RapidTextDetector(TextDetector):
         self.threads = threads
         self._engine: Any = None
         self._lock = threading.Lock()
+        self._frames: OrderedDict[tuple, tuple[np.ndarray, Sequence[str]]] = OrderedDict()
 
     def _load(self) -> Any:
         if self._engine is None:
@@ -158,14 +162,21 @@ class RapidTextDetector(TextDetector):
 
     def frame_log_probs(self, rgb: np.ndarray) -> tuple[np.ndarray, Sequence[str]]:
         """The recogniser's log-probabilities per frame and class for one line crop (RGB), and its alphabet
-        (class 0 is the CTC blank): what `tools.ocr.ctc_words` decodes against the lexicon."""
+        (class 0 is the CTC blank): what `tools.ocr.ctc_words` decodes against the lexicon. The last
+        FRAMES_KEPT crops' frames are kept, so the steps that ask about one line (its lexicon correction,
+        its lone Es) run the recogniser once."""
         import cv2
 
         from tools.ocr.recogniser_frames import recogniser_frames
 
+        key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).tobytes(), digest_size=16).digest())
         start = time.perf_counter()
         with self._lock:
-            frames = recogniser_frames(self._load(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            if key not in self._frames:
+                self._frames[key] = recogniser_frames(self._load(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+                if len(self._frames) > FRAMES_KEPT:
+                    self._frames.popitem(last=False)
+            frames = self._frames[key]
         self.seconds += time.perf_counter() - start
         return frames
 
