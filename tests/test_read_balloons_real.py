@@ -91,6 +91,18 @@ def test_open_balloon_is_bounded_and_text_on_art_is_not_a_balloon() -> None:
     assert box[1] + box[3] >= 125
 
 
+def test_paper_leaking_through_a_gap_does_not_widen_the_balloon() -> None:
+    image = _page()
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([200, 300, 470, 390], fill=(250, 250, 245))
+    draw.rectangle([330, 286, 335, 305], fill=(250, 250, 245))  # a thin strand out through a gap
+    draw.rectangle([250, 286, 420, 292], fill=(250, 250, 245))  # into a light shape above (a hat's brim)
+    lines = _letter(draw, 245, 332, ["CHI VA LÀ?"])
+    (found,) = balloons_from_text(image, lines)
+    assert found.box[1] >= 296  # the balloon's own top (300), not the light shape's (286)
+    assert found.box[1] + found.box[3] >= 385 and found.box[0] <= 205
+
+
 def _hatched(size: tuple[int, int] = (1100, 1500)) -> Image.Image:
     """A B/W page of dense hatching and solid blacks in three framed panels, no lettering at all."""
     image = Image.new("L", size, 255)

@@ -312,6 +312,8 @@ JOIN_GAP = 0.8  # line heights between lines of one balloon (further apart: two 
 OPEN_SIDE = 0.9  # a side whose paper reaches this share of the growth limit is open (gutter, art)
 ALIGNMENT = 3.0  # line heights: lines of one balloon align centres or ends this closely (lobes: further)
 X_HEIGHT_SPAN = 1.5  # a line of x-height letters only stands this much shorter than one with ascenders
+PAPER_SPAN = 1 / 3  # share of the lettering's middle half that a row or column of its balloon's paper spans
+LEAK = 0.25  # line heights: paper reaching this much beyond the balloon's own has leaked out of it
 AGREEMENT = 0.65  # IoU at which an outline balloon agrees with the one grown from its lines (and replaces it)
 
 
@@ -475,7 +477,11 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     """The balloon box of a group of lines and its kind, or None when the lines do not sit in a balloon:
     paper no wider than the lettering (text on art), or paper open on three sides or more (text on a page
     margin or a light background, not in a shape). Open sides (a balloon crossing into a gutter) are
-    bounded at a usual balloon margin of 0.8 line heights; with `closed`, any open side drops the group."""
+    bounded at a usual balloon margin of 0.8 line heights; with `closed`, any open side drops the group. On
+    a closed side whose paper reaches beyond that usual margin and further than the balloon's own paper
+    (`_own_margins`) by more than LEAK line heights, the paper leaked out through a break in the outline
+    and came back round: the box stops at the own paper. A usual margin, or a little more than the own
+    paper (the outline's scallops, a bump), is kept."""
     text = _union([g.line for g in group])
     height = float(np.median([g.line[3] for g in group]))
     margins = _cross_margins(group, text)
@@ -486,7 +492,11 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     if sum(open_sides) >= (1 if closed else 3):
         return None
     pad = int(round(0.8 * height))
-    x0, y0, x1, y1 = (min(m, pad) if is_open else m for m, is_open in zip(margins, open_sides, strict=True))
+    own = _own_margins(group, text)
+    x0, y0, x1, y1 = (
+        min(m, pad) if is_open else o if m > pad and m - o > LEAK * height else m
+        for m, o, is_open in zip(margins, own, open_sides, strict=True)
+    )
     box = (text[0] - x0, text[1] - y0, text[2] + x0 + x1, text[3] + y0 + y1)
     ys, xs = np.mgrid[box[1] : box[1] + box[3] : 2, box[0] : box[0] + box[2] : 2]
     paper = np.zeros(xs.shape, bool)
@@ -496,17 +506,22 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     return box, "caption" if rectangular and not any(open_sides) else "speech"
 
 
-def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
-    """How far the group's paper reaches beyond its lettering to the left and right (along the lettering's
-    rows) and above and below (along its columns): paper that leaks round a corner into a gutter does not
-    widen the balloon."""
+def _paper_around(group: list[_Grown], text: Box) -> tuple[np.ndarray, int, int, int, int]:
+    """The group's grown paper over the box of all of it, and where its lettering lies in that box."""
     shape = _union([g.page_box() for g in group])
     ys, xs = np.mgrid[shape[1] : shape[1] + shape[3], shape[0] : shape[0] + shape[2]]
     mask = np.zeros(xs.shape, bool)
     for g in group:
         mask |= _sample(g, xs, ys)
     tx0, ty0 = text[0] - shape[0], text[1] - shape[1]
-    tx1, ty1 = tx0 + text[2], ty0 + text[3]
+    return mask, tx0, ty0, tx0 + text[2], ty0 + text[3]
+
+
+def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
+    """How far the group's paper reaches beyond its lettering to the left and right (along the lettering's
+    rows) and above and below (along its columns): paper that leaks round a corner into a gutter does not
+    widen the balloon."""
+    mask, tx0, ty0, tx1, ty1 = _paper_around(group, text)
     rows: np.ndarray = np.asarray(mask[ty0:ty1].any(axis=0))
     cols: np.ndarray = np.asarray(mask[:, tx0:tx1].any(axis=1))
     left = tx0 - int(np.argmax(rows)) if rows.any() else 0
@@ -514,6 +529,39 @@ def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
     top = ty0 - int(np.argmax(cols)) if cols.any() else 0
     bottom = int(len(cols) - np.argmax(cols[::-1])) - ty1 if cols.any() else 0
     return max(0, left), max(0, top), max(0, right), max(0, bottom)
+
+
+def _own_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
+    """How far the balloon's own paper reaches beyond its lettering, left, top, right and bottom: the rows
+    above and below count while their paper spans PAPER_SPAN of the middle half of the lettering's columns
+    (from its first paper column to its last: lettering the text detector missed leaves paper between its
+    letters), the columns beside it while theirs spans that much of the middle half of its rows, up to the
+    first that does not. Paper that leaks out through a gap in the outline as a thin strand and spreads
+    beyond it (a hat's white brim over a balloon on a B/W scan) is not counted, as `_cross_margins`
+    counts it."""
+    mask, tx0, ty0, tx1, ty1 = _paper_around(group, text)
+    my, mx = (ty1 - ty0) // 4, (tx1 - tx0) // 4
+    rows = _spans(mask[ty0 + my : ty1 - my].T) >= PAPER_SPAN
+    cols = _spans(mask[:, tx0 + mx : tx1 - mx]) >= PAPER_SPAN
+    left, right = _unbroken(rows[: max(0, tx0)][::-1]), _unbroken(rows[tx1:])
+    top, bottom = _unbroken(cols[: max(0, ty0)][::-1]), _unbroken(cols[ty1:])
+    return left, top, right, bottom
+
+
+def _spans(band: np.ndarray) -> np.ndarray:
+    """For each row of a boolean band, the share of its width from its first set cell to its last (0 when
+    none is set): paper between letters spans the band, a strand leaking through a gap does not."""
+    width = band.shape[1]
+    if width == 0:
+        return np.zeros(band.shape[0])
+    first = np.argmax(band, axis=1)
+    last = width - 1 - np.argmax(band[:, ::-1], axis=1)
+    return np.where(band.any(axis=1), (last - first + 1) / width, 0.0)
+
+
+def _unbroken(flags: np.ndarray) -> int:
+    """How many of `flags` are set before the first unset one."""
+    return len(flags) if flags.all() else int(np.argmin(flags))
 
 
 def _intersection(a: Box, b: Box) -> Box:
