@@ -10,7 +10,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tools.errors import UnknownModelError
 from tools.ocr.engine import OcrEngine, OcrLine, OcrResult
-from tools.ocr.text_regions import TextLine, configured_text_detector, get_text_detector, x_height_only
+from tools.ocr.text_regions import (
+    TextLine,
+    configured_text_detector,
+    get_text_detector,
+    looks_like_lettering,
+    x_height_only,
+)
 from tools.ocr.transcribe import read_located, transcribe_page
 from tools.settings import load_settings
 
@@ -110,3 +116,11 @@ def test_x_height_only_readings() -> None:
     assert x_height_only("...mmm") and x_height_only("ora, no") and x_height_only("uno…")
     assert not x_height_only("devo") and not x_height_only("Oh!") and not x_height_only("NO")
     assert not x_height_only("...") and not x_height_only("sì") and not x_height_only("")
+
+
+def test_a_screen_read_as_one_repeated_digit_is_not_lettering() -> None:
+    assert not looks_like_lettering("888888888") and not looks_like_lettering("0000 00")
+    assert looks_like_lettering("1000 DOLLARI") and looks_like_lettering("1000")
+    assert (
+        looks_like_lettering("NOOOOO!") and looks_like_lettering("...") and looks_like_lettering("50 000Ko")
+    )

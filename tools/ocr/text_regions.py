@@ -68,10 +68,21 @@ class TextDetector(ABC):
 
 
 def _looks_like_words(text: str) -> bool:
-    """At least two letters or digits, and mostly letters, digits and punctuation (no box-drawing junk)."""
+    """At least two letters or digits, and mostly letters, digits and punctuation (no box-drawing junk), and
+    not a run of one digit (`888888888`: a screen tone or hatching read as a row of marks)."""
     alnum = sum(ch.isalnum() for ch in text)
     usual = sum(ch.isalnum() or ch in " .,;:!?'’\"-…*()" for ch in text)
-    return alnum >= 2 and usual >= 0.8 * max(1, len(text))
+    return alnum >= 2 and usual >= 0.8 * max(1, len(text)) and not _one_digit_run(text)
+
+
+def _one_digit_run(text: str) -> bool:
+    """True when at least 80 % of a reading of four or more marks is one digit repeated: lettering never
+    is (`1000` is 75 % zeros; Italian figures group thousands with a dot or a space)."""
+    marks = text.replace(" ", "")
+    if len(marks) < 4:
+        return False
+    top = max(set(marks), key=marks.count)
+    return top.isdigit() and marks.count(top) >= 0.8 * len(marks)
 
 
 def detection_scale(width: int, height: int) -> float:
