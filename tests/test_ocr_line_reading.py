@@ -195,3 +195,13 @@ def test_a_balloon_of_marks_alone_is_kept_only_when_closed() -> None:
     marks = [(b.box, [line.text for line in r]) for b, r in zip(found.balloons, found.readings, strict=True)]
     held = [box for box, texts in marks if texts == ["?!"]]
     assert len(held) == 1 and 590 <= held[0][0] <= 615 and 390 <= held[0][1] <= 415, marks
+
+
+def test_two_specks_in_a_light_shape_are_not_an_ellipsis() -> None:
+    image, lines = _ellipsis_page()
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((600, 600, 700, 670), fill="white", outline="black", width=3)  # white art, closed
+    _dots(draw, 636, 633, n=2)  # two specks of scanner noise on it
+    dots = ellipsis_lines(image, lines)
+    assert not any(590 < d[0] < 700 and 600 < d[1] + d[3] / 2 < 670 for d in dots)
+    assert any(600 < d[0] < 640 and 420 < d[1] + d[3] / 2 < 445 for d in dots)  # the silent balloon's

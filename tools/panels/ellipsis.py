@@ -1,4 +1,4 @@
-"""Balloons that hold only an ellipsis (`...`): rows of two to four dots standing alone on paper.
+"""Balloons that hold only an ellipsis (`...`): rows of three or four dots standing alone on paper.
 
 The page-level text detector proposes no line for them (the marks are a few pixels, no word), and the
 outline finder needs glyph-sized lettering, so a balloon of silence would be lost. A row of dots far from
@@ -38,9 +38,10 @@ def _dot_ids(stats: np.ndarray, height: float) -> np.ndarray:
 
 
 def _rows(labels: np.ndarray, stats: np.ndarray, dots: np.ndarray, height: float) -> list[np.ndarray]:
-    """Runs of 2-4 dots of one size on one baseline, at most half a lettering height apart: the dots are
-    smeared sideways by that gap and each smear holding 2-4 dots on one row is a run (linear time, so a
-    halftone screen of a million dots costs no more than a blank page)."""
+    """Runs of 3-4 dots of one size on one baseline, at most half a lettering height apart (two specks in a
+    row are scanner noise on white art, not an ellipsis): the dots are smeared sideways by that gap and each
+    smear holding 3-4 dots on one row is a run (linear time, so a halftone screen of a million dots costs
+    no more than a blank page)."""
     lut = np.zeros(len(stats), np.uint8)
     lut[dots] = 1
     mask = lut[labels]
@@ -52,7 +53,7 @@ def _rows(labels: np.ndarray, stats: np.ndarray, dots: np.ndarray, height: float
     group = groups[cy, cx]
     counts = np.bincount(group)
     rows = []
-    for g in np.unique(group[(counts[group] >= 2) & (counts[group] <= 4)]):
+    for g in np.unique(group[(counts[group] >= 3) & (counts[group] <= 4)]):
         row = stats[dots[group == g], :4]
         bottoms, tall = row[:, 1] + row[:, 3], row[:, 3]
         if np.ptp(bottoms) <= max(1.5, 0.5 * tall.max()) and tall.max() <= 2 * tall.min():
