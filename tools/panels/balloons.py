@@ -492,7 +492,8 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     if sum(open_sides) >= (1 if closed else 3):
         return None
     pad = int(round(0.8 * height))
-    own = _own_margins(group, text)
+    wide = any(m > pad and not is_open for m, is_open in zip(margins, open_sides, strict=True))
+    own = _own_margins(group, text) if wide else margins  # only a wide closed side can have leaked
     x0, y0, x1, y1 = (
         min(m, pad) if is_open else o if m > pad and m - o > LEAK * height else m
         for m, o, is_open in zip(margins, own, open_sides, strict=True)
