@@ -495,7 +495,7 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     wide = any(m > pad and not is_open for m, is_open in zip(margins, open_sides, strict=True))
     own = _own_margins(group, text) if wide else margins  # only a wide closed side can have leaked
     x0, y0, x1, y1 = (
-        min(m, pad) if is_open else o if m > pad and m - o > LEAK * height else m
+        _side_margin(m, o, is_open, pad, height)
         for m, o, is_open in zip(margins, own, open_sides, strict=True)
     )
     box = (text[0] - x0, text[1] - y0, text[2] + x0 + x1, text[3] + y0 + y1)
@@ -505,6 +505,15 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
         paper |= _sample(g, xs, ys)
     rectangular = paper.mean() >= 0.9  # a box fills its bounds; an oval fills about 79 %
     return box, "caption" if rectangular and not any(open_sides) else "speech"
+
+
+def _side_margin(reached: int, own: int, is_open: bool, pad: int, height: float) -> int:
+    """One side's margin of a balloon box: an open side is capped at a usual margin (`pad`); a closed side
+    wider than that, whose paper reaches more than LEAK line heights beyond the balloon's own paper, stops
+    at the own paper (a leak); any other side reaches as far as its paper."""
+    if is_open:
+        return min(reached, pad)
+    return own if reached > pad and reached - own > LEAK * height else reached
 
 
 def _paper_around(group: list[_Grown], text: Box) -> tuple[np.ndarray, int, int, int, int]:
