@@ -35,18 +35,33 @@ CHAR_BASE = 128
 _CHAR_ID = {c: i + 1 for i, c in enumerate(CHAR_SYMBOLS)}
 _TRANSLATE = str.maketrans(
     {
+        # Dialogue marks: one symbol for quotes of every kind and for dashes. Whether speech opens with
+        # «, " or a dash is the publisher's convention, not the author's: ELTeC's two editions of one
+        # author often differ (Fogazzaro: " in one novel, dashes in the other).
         "«": '"',
         "»": '"',
         "“": '"',
         "”": '"',
         "„": '"',
+        "—": '"',
+        "–": '"',
+        "―": '"',
+        "-": '"',
         "’": "'",
         "‘": "'",
         "`": "'",
-        "—": "-",
-        "–": "-",
-        "―": "-",
         "…": "...",
+        # Accents: one direction. Acute or grave on perché, sì, più is the edition's typography too.
+        "á": "à",
+        "é": "è",
+        "í": "ì",
+        "ó": "ò",
+        "ú": "ù",
+        "Á": "À",
+        "É": "È",
+        "Í": "Ì",
+        "Ó": "Ò",
+        "Ú": "Ù",
     }
 )
 _SPACE_RE = re.compile(r"\s+")
@@ -58,7 +73,7 @@ UNKNOWN = 0
 
 
 def normalise(text: str) -> str:
-    """One spelling of quotes, apostrophes, dashes, digits and white space, so editions compare."""
+    """One spelling of dialogue marks, apostrophes, accents, digits and white space, so editions compare."""
     text = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
     return _SPACE_RE.sub(" ", _DIGITS_RE.sub("0", text)).strip()
 

@@ -28,6 +28,7 @@ from evals.author_lm import (
     encode_chars,
     gram_codes,
     normalise,
+    tokens,
     unigram_floor,
 )
 from tests.test_evals_attribution import write_corpus
@@ -104,7 +105,15 @@ def test_word_four_grams_fit_the_codes_and_a_background_mixture_still_attributes
 
 
 def test_normalise_unifies_quotes_dashes_digits_and_space() -> None:
-    assert normalise("«Sì» — disse   l’uomo\n nel 1883…") == '"Sì" - disse l\'uomo nel 0000...'
+    assert normalise("«Sì» — disse   l’uomo\n nel 1883…") == '"Sì" " disse l\'uomo nel 0000...'
+
+
+def test_normalise_makes_two_editions_of_one_line_the_same() -> None:
+    """Dialogue marks and accent direction are the publisher's, so they must not tell authors apart."""
+    one = "— Perchè? — disse. — Sì, più tardi."
+    other = "«Perché?» disse. «Sí, piú tardi."
+    assert tokens(one) == tokens(other)
+    assert normalise("É già così") == "È già così"
 
 
 def test_gram_codes_overflow_is_refused() -> None:
