@@ -484,7 +484,8 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
     paper (the outline's scallops, a bump), is kept."""
     text = _union([g.line for g in group])
     height = float(np.median([g.line[3] for g in group]))
-    margins = _cross_margins(group, text)
+    paper_around = _paper_around(group, text)
+    margins = _cross_margins(paper_around)
     if sum(m >= 0.25 * height for m in margins) < 2:
         return None
     reach = TEXT_GROWTH * height
@@ -493,7 +494,7 @@ def _group_balloon(group: list[_Grown], closed: bool = False) -> tuple[Box, str]
         return None
     pad = int(round(0.8 * height))
     wide = any(m > pad and not is_open for m, is_open in zip(margins, open_sides, strict=True))
-    own = _own_margins(group, text) if wide else margins  # only a wide closed side can have leaked
+    own = _own_margins(paper_around) if wide else margins  # only a wide closed side can have leaked
     x0, y0, x1, y1 = (
         _side_margin(m, o, is_open, pad, height)
         for m, o, is_open in zip(margins, own, open_sides, strict=True)
@@ -516,7 +517,11 @@ def _side_margin(reached: int, own: int, is_open: bool, pad: int, height: float)
     return own if reached > pad and reached - own > LEAK * height else reached
 
 
-def _paper_around(group: list[_Grown], text: Box) -> tuple[np.ndarray, int, int, int, int]:
+PaperAround = tuple[np.ndarray, int, int, int, int]
+"""A group's grown paper over the box of all of it, and where its lettering lies in that box (x0, y0, x1, y1)."""
+
+
+def _paper_around(group: list[_Grown], text: Box) -> PaperAround:
     """The group's grown paper over the box of all of it, and where its lettering lies in that box."""
     shape = _union([g.page_box() for g in group])
     ys, xs = np.mgrid[shape[1] : shape[1] + shape[3], shape[0] : shape[0] + shape[2]]
@@ -527,11 +532,11 @@ def _paper_around(group: list[_Grown], text: Box) -> tuple[np.ndarray, int, int,
     return mask, tx0, ty0, tx0 + text[2], ty0 + text[3]
 
 
-def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
+def _cross_margins(paper_around: PaperAround) -> tuple[int, int, int, int]:
     """How far the group's paper reaches beyond its lettering to the left and right (along the lettering's
     rows) and above and below (along its columns): paper that leaks round a corner into a gutter does not
     widen the balloon."""
-    mask, tx0, ty0, tx1, ty1 = _paper_around(group, text)
+    mask, tx0, ty0, tx1, ty1 = paper_around
     rows: np.ndarray = np.asarray(mask[ty0:ty1].any(axis=0))
     cols: np.ndarray = np.asarray(mask[:, tx0:tx1].any(axis=1))
     left = tx0 - int(np.argmax(rows)) if rows.any() else 0
@@ -541,7 +546,7 @@ def _cross_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
     return max(0, left), max(0, top), max(0, right), max(0, bottom)
 
 
-def _own_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
+def _own_margins(paper_around: PaperAround) -> tuple[int, int, int, int]:
     """How far the balloon's own paper reaches beyond its lettering, left, top, right and bottom: the rows
     above and below count while their paper spans PAPER_SPAN of the middle half of the lettering's columns
     (from its first paper column to its last: lettering the text detector missed leaves paper between its
@@ -549,7 +554,7 @@ def _own_margins(group: list[_Grown], text: Box) -> tuple[int, int, int, int]:
     first that does not. Paper that leaks out through a gap in the outline as a thin strand and spreads
     beyond it (a hat's white brim over a balloon on a B/W scan) is not counted, as `_cross_margins`
     counts it."""
-    mask, tx0, ty0, tx1, ty1 = _paper_around(group, text)
+    mask, tx0, ty0, tx1, ty1 = paper_around
     my, mx = (ty1 - ty0) // 4, (tx1 - tx0) // 4
     rows = _spans(mask[ty0 + my : ty1 - my].T) >= PAPER_SPAN
     cols = _spans(mask[:, tx0 + mx : tx1 - mx]) >= PAPER_SPAN
@@ -663,7 +668,7 @@ def lettering_box(image: Any, lines: Sequence[Box], pad: float) -> tuple[Box, bo
     cap = int(round(pad * float(np.median([line[3] for line in lines]))))
     boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in lines]
     grown = [g for g in (_grow_line(rgb, box) for box in boxes) if g is not None]
-    margins = [min(m, cap) for m in _cross_margins(grown, text)] if grown else [cap] * 4
+    margins = [min(m, cap) for m in _cross_margins(_paper_around(grown, text))] if grown else [cap] * 4
     x0, y0 = max(0, text[0] - margins[0]), max(0, text[1] - margins[1])
     x1 = min(rgb.shape[1], text[0] + text[2] + margins[2])
     y1 = min(rgb.shape[0], text[1] + text[3] + margins[3])
