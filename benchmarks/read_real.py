@@ -280,6 +280,7 @@ def _print_variants(variants: dict[str, dict]) -> None:
         return
     table = Table(
         "dev variant / route",
+        "panel F1 (contour baseline)",
         "balloon recall",
         "precision",
         "phantoms",
@@ -290,6 +291,7 @@ def _print_variants(variants: dict[str, dict]) -> None:
     for name, stats in variants.items():
         table.add_row(
             name,
+            f"{_fmt(*stats['panel_f1'])} ({_fmt(stats['baseline_panel_f1'][0])})",
             _fmt(*stats["balloon_recall"]),
             _fmt(*stats["balloon_precision"]),
             _fmt(*stats["phantoms"]),

@@ -14,7 +14,8 @@ works when the same pages come the way the product's real material comes, as sca
   screen, the lights paper, at twice the size and brought back with area averaging, turned by
   0.5-1.5 degrees the other way, JPEG quality 50.
 
-Boxes follow the page: scaled, and turned with it (the turned corners' bounding box). Only dev pages may
+Boxes follow the page, balloons and panels alike: scaled, and turned with it (the turned corners' bounding
+box, a few pixels larger than the turned panel, far inside the IoU >= 0.5 that a match needs). Only dev pages may
 be given: variants of frozen pages would show them. Figures on variants are robustness checks on tuned
 pages, not accuracy.
 """
@@ -162,7 +163,7 @@ def _variant_page(page: TruthPage, index: int, out: Path, name: str) -> TruthPag
         page_type=f"{page.page_type}-{name}",
         balloons=balloons,
         text_blocks=[map_box(b, scan.matrix) for b in page.text_blocks],
-        panels=None,
+        panels=[map_box(b, scan.matrix) for b in page.panels] if page.panels is not None else None,
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evals.panels import match_alternatives
+from evals.panels import match_alternatives, match_boxes
 from evals.read_variants import map_box, write_variants
 from evals.real_pages import load_generated, load_real_pages
 from evals.tex_like import balloon_texts, write_tex_like
@@ -53,6 +53,23 @@ def test_bw_variants_are_black_and_white_and_keep_their_truth_on_the_lettering(
         assert 0.03 < (inside < 128).mean() < 0.5, name
     with pytest.raises(ValueError, match="unknown page variant"):
         write_variants(dev, tmp_path, ("sepia",))
+
+
+def test_variants_carry_the_panel_truth_and_the_turned_panels_are_found(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    dev = _one_dev_page(shared_dir, "E01P01")
+    original = dev.pages[0].panels
+    assert original is not None and len(original) == 3
+    sets = write_variants(dev, tmp_path, ("small", "halftone"))
+    small = sets["small"].pages[0].panels
+    assert small is not None
+    pairs = [(a, b) for box, got in zip(original, small, strict=True) for a, b in zip(got, box, strict=True)]
+    assert all(abs(a - 0.6 * b) <= 1 for a, b in pairs)
+    truth = sets["halftone"].pages[0].panels
+    assert truth is not None and len(truth) == 3 and truth != [[round(v) for v in b] for b in original]
+    found = locate_balloons(open_page(sets["halftone"].pages[0].image), "none").panels
+    assert len(match_boxes(truth, found)) == 3, (truth, found)
 
 
 def test_tex_like_panels_carry_uppercase_accented_truth(tmp_path: Path) -> None:
