@@ -194,7 +194,8 @@ def main() -> None:
     generated = {}
     if not args.variants_only:
         generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
-    _print(results, speeds, generated, args.detector, provenance)
+    if results or generated:  # `--variants-only` has neither: no empty table
+        _print(results, speeds, generated, args.detector, provenance)
     _print_variants(variants)
     _print_types(types, args.detector)
     if args.json:
@@ -228,6 +229,8 @@ def by_type(report: ReadReport) -> dict[str, dict[str, float | int | None]]:
 
 
 def _print_types(types: dict, detector: str) -> None:  # type: ignore[no-untyped-def]
+    if not types:
+        return
     table = Table(
         "split / route",
         "page type",
