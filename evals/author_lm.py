@@ -449,13 +449,12 @@ class AuthorLM:
     authors' models: the chunk's difficulty for every model is removed before the impostors' mean and
     spread are taken. `probabilities` turns scores into P(author | chunk) = softmax(score · sharpness ·
     (words/1000)^power), with `clipped_sharpness` for clipped scores. The defaults (word 4-grams over the
-    background floor and character 6-grams, clipped ratios at 2 and 0.5 nats, equal weights, the skeleton off, sharpness by log-loss at 1,000
-    words) were chosen on both dev
-    folds of the ELTeC-ita split (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the
-    figures.
+    background floor and character 7-grams, clipped ratios at 2 and 0.5 nats, equal weights, the skeleton
+    off, sharpness by log-loss at 1,000 words) were chosen on the dev folds of the ELTeC-ita split
+    (evals/gt/eltec-ita/attribution_split.json); docs/evals.md gives the figures.
     """
 
-    char_order: int = 6
+    char_order: int = 7
     word_order: int = 4
     skeleton_order: int = 4
     char_weight: float = 0.0
