@@ -15,9 +15,9 @@ works when the same pages come the way the product's real material comes, as sca
   0.5-1.5 degrees the other way, JPEG quality 50.
 
 Boxes follow the page, balloons and panels alike: scaled, and turned with it (the turned corners' bounding
-box, a few pixels larger than the turned panel, far inside the IoU >= 0.5 that a match needs). Only dev pages may
-be given: variants of frozen pages would show them. Figures on variants are robustness checks on tuned
-pages, not accuracy.
+box, a few pixels larger than the turned panel, far inside the IoU >= 0.5 that a match needs). Only dev
+pages may be given: variants of frozen pages would show them. Figures on variants are robustness checks on
+tuned pages, not accuracy.
 """
 
 from __future__ import annotations
