@@ -194,8 +194,7 @@ def main() -> None:
     generated = {}
     if not args.variants_only:
         generated = smoke_rows(settings, args.generated, args.scan_like, args.detector, args.rounds)
-    if results or generated:  # `--variants-only` has neither: no empty table
-        _print(results, speeds, generated, args.detector, provenance)
+    _print(results, speeds, generated, args.detector, provenance)
     _print_variants(variants)
     _print_types(types, args.detector)
     if args.json:
@@ -323,6 +322,8 @@ def smoke_rows(settings, pages: int, scan_pages: int, detector: str, rounds: int
 
 
 def _print(results: dict, speeds: dict, generated: dict, detector: str, provenance: str) -> None:  # type: ignore[no-untyped-def]
+    if not results and not generated:  # `--variants-only`: no empty table
+        return
     table = Table(
         "measure", "dev", "frozen", "target (frozen)", title="reading real pages", title_justify="left"
     )

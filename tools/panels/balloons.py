@@ -522,7 +522,7 @@ PaperAround = tuple[np.ndarray, int, int, int, int]
 
 
 def _paper_around(group: list[_Grown], text: Box) -> PaperAround:
-    """The group's grown paper over the box of all of it, and where its lettering lies in that box."""
+    """The group's `PaperAround`, built once for both its cross and its own margins."""
     shape = _union([g.page_box() for g in group])
     ys, xs = np.mgrid[shape[1] : shape[1] + shape[3], shape[0] : shape[0] + shape[2]]
     mask = np.zeros(xs.shape, bool)
