@@ -9,7 +9,7 @@ import pytest
 
 from agent.runlog import read_run_log
 from agent.runs import RunPaths
-from agent.specialists.narrator import OUTLINE_RETRIES, OUTLINE_SAMPLES
+from agent.specialists.narrator import OUTLINE_SEEDS
 from agent.specialists.voice import ATTEMPTS
 from agent.write.run import write_issue
 from tests.graph_fakes import WritingResponder
@@ -52,9 +52,7 @@ def test_junk_everywhere_gives_a_valid_plan_made_of_logged_fallbacks(tmp_path, f
     assert written and all(e["attempts"] == e["max_attempts"] >= 2 for e in written), (
         "junk is always repaired"
     )
-    assert len(sampled) == OUTLINE_SAMPLES + OUTLINE_RETRIES, (
-        "every outline seed is tried before the fallback"
-    )
+    assert len(sampled) == OUTLINE_SEEDS, "every outline seed is tried before the fallback"
     tries = Counter(e["what"] for e in failed if e["role"] == "voice")  # a line: one attempt per seed
     assert tries and set(tries.values()) == {ATTEMPTS}
     assert len(events("fallback")) == len(script.fallbacks)
@@ -71,7 +69,7 @@ def test_strict_mode_fails_clearly_on_junk(tmp_path, fake_llm):
     fake_llm.responder = lambda prompt: JUNK
     with pytest.raises(
         StructuredOutputError,
-        match=rf"scene 1: the model's outline scene stayed unusable.*{OUTLINE_SAMPLES + OUTLINE_RETRIES} attempts",
+        match=rf"scene 1: the model's outline scene stayed unusable.*{OUTLINE_SEEDS} attempts",
     ):
         run(tmp_path, fake_llm, strict=True)
     assert not (tmp_path / "out" / "script.json").exists()

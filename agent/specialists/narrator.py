@@ -32,6 +32,10 @@ OUTLINE_RETRIES = 2
 OUTLINE_SAMPLES = 3
 """Usable outline scenes sampled per scene; the one that keeps closest to the storyline is kept
 (agent.write.outline_rank)."""
+OUTLINE_SEEDS = OUTLINE_SAMPLES + OUTLINE_RETRIES + 3
+"""Seeds tried per scene before the fallback scene: sampling stops at the third usable one, so the last
+seeds run only for a scene the model keeps spoiling (on four dev plots, 3 seeds x 3 scenes each, 8 seeds
+instead of 5 took the outline's fallbacks from 4/36 to 2/36 for 22 % more outline tokens)."""
 MAX_BEAT_CALLS = 6
 """Calls per scene (each with one repair) that continue the beats before the rest is filled by the fallback."""
 
@@ -107,7 +111,7 @@ def _outline_scene(
         usable += 1
         return scene
 
-    seeds = [seed] + [derive_seed(seed, "sample", n) for n in range(1, OUTLINE_SAMPLES + OUTLINE_RETRIES)]
+    seeds = [seed] + [derive_seed(seed, "sample", n) for n in range(1, OUTLINE_SEEDS)]
     try:
         scenes = generate_candidates(
             ctx,
