@@ -47,6 +47,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from evals.intervals import wilson as interval  # noqa: E402
 from memory.ingest import line_document  # noqa: E402
 from memory.records import MemoryRecord, Provenance  # noqa: E402
 from memory.retrieval import search  # noqa: E402
@@ -193,10 +194,7 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95 % Wilson interval of a proportion."""
     if n == 0:
         return math.nan, math.nan
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    return interval(successes, n, z)
 
 
 @dataclass

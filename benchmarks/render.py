@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evals.intervals import wilson as interval  # noqa: E402
 from tools.comic_script import IssueScript  # noqa: E402
 from tools.render import render_issue  # noqa: E402
 from tools.render.beats import BeatAction, BeatParser, FigureAction, load_labelled, score_beats  # noqa: E402
@@ -64,10 +64,7 @@ def wilson(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a proportion."""
     if not total:
         return 0.0, 0.0
-    p = right / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return centre - half, centre + half
+    return interval(right, total, z)
 
 
 def all_stand(text: str, cast: list[str]) -> BeatAction:

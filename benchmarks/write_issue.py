@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -40,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from agent.runlog import read_run_log  # noqa: E402
+from evals.intervals import wilson as interval  # noqa: E402
 
 DEV_PLOTS = ("Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano",)
 FROZEN_PLOTS = (
@@ -230,10 +230,8 @@ def wilson(n: int, total: int, z: float = 1.96) -> str:
     """The 95% Wilson interval of n/total, as text."""
     if not total:
         return ""
-    p = n / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return f"[{max(0.0, centre - half):.1%}, {min(1.0, centre + half):.1%}]"
+    low, high = interval(n, total, z)
+    return f"[{max(0.0, low):.1%}, {min(1.0, high):.1%}]"
 
 
 def failed_calls(runs: list[Run]) -> dict[str, tuple[int, int]]:

