@@ -8,9 +8,9 @@ checkpointed state holds the narrator's outline and the director's panels. Each 
 balloon again with the working tree's voice writer (agent.specialists.voice) under other decoding and
 ranking settings, and the lines are measured as `nuvola eval script` measures them: perplexity per token
 under the ELTeC novels' trigram model (real held-out dialogue: ~282), distinct-2, repeats, fallbacks,
-words per line and seconds. Keys: temperature, top_p, min_p, repeat_penalty, candidates, attempts
+words per line, the commonest content word's lines and seconds. Keys: temperature, top_p, min_p, repeat_penalty, candidates, attempts
 (agent.specialists.voice Decoding), real_lines, own_lines (the examples the prompt shows), situation,
-novelty, content, floor (agent.write.rerank weights and fluency floor) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
+novelty, content, floor, wear (agent.write.rerank weights, fluency floor and word wear) and adapter (a registered adapter name or a GGUF LoRA file: every speaker's lines
 are written by the voice model with it; without the key, by the plain voice model, whatever the
 registry holds). --json keeps every line written (`texts`) beside the figures. Use it on the dev plot
 only: the frozen plots are for the final benchmark.
@@ -39,7 +39,14 @@ DECODING_KEYS = {
     "candidates": int,
     "attempts": int,
 }
-RANKER_KEYS = {"novelty": "novelty_weight", "content": "content_weight", "floor": "floor", "situation": ""}
+RANKER_KEYS = {
+    "novelty": "novelty_weight",
+    "content": "content_weight",
+    "floor": "floor",
+    "wear": "wear",
+    "worn": "worn_weight",
+    "situation": "",
+}
 """LineRanker fields (situation: the module's SITUATION_WEIGHT, read when a line is scored)."""
 PROMPT_KEYS = {"real_lines": "REAL_LINES", "own_lines": "OWN_LINES"}
 """agent.specialists.voice constants: how many real novel lines / own lines the prompt shows."""
@@ -112,11 +119,12 @@ def measure(lines: list[str]) -> dict[str, Any]:
     """The script benchmark's line measures on these lines."""
     import math
 
-    from evals.script_quality import distinct_2, fluency_model, repeats
+    from evals.script_quality import distinct_2, fluency_model, repeats, top_word
     from tools.dialogue.ngram import words
 
     nll, tokens, unknown, n_words = fluency_model().nll(lines)
     exact, near = repeats(lines)
+    word, said = top_word(lines)
     return {
         "lines": len(lines),
         "perplexity": round(math.exp(nll / tokens), 1) if tokens else None,
@@ -124,6 +132,7 @@ def measure(lines: list[str]) -> dict[str, Any]:
         "repeated": exact,
         "near_repeated": near,
         "unknown": round(unknown / max(n_words, 1), 3),
+        "top_word": f"{word} {said}/{len(lines)}",
         "words_per_line": round(sum(len(words(t)) for t in lines) / max(len(lines), 1), 1),
     }
 

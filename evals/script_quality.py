@@ -14,8 +14,9 @@ import json
 import math
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent.write.fallback import PARTS, fallback_counts
 from tools.comic_script import IssueScript
+from tools.dialogue.bank import content_words
 from tools.dialogue.ngram import WORD, TrigramLM, unletter
 from tools.errors import InputFileError, NuvolaError
 
@@ -127,6 +129,20 @@ def repeats(lines: Sequence[str]) -> tuple[int, int]:
     return exact, near
 
 
+def top_word(lines: Sequence[str]) -> tuple[str, int]:
+    """The content word (any ending) said in most of the lines, and in how many ("", 0 without any)."""
+    counts: Counter[str] = Counter()
+    forms: dict[str, str] = {}
+    for line in lines:
+        words = content_words(line)
+        counts.update(words.keys())
+        forms.update({k: v for k, v in words.items() if k not in forms})
+    if not counts:
+        return "", 0
+    key, n = counts.most_common(1)[0]
+    return forms[key], n
+
+
 def distinct_2(lines: Sequence[str]) -> float | None:
     """Distinct word bigrams over all bigrams of the lines (None without bigrams)."""
     grams = [
@@ -206,6 +222,8 @@ class ScriptMeasures(BaseModel):
     repeated: int
     near_repeated: int
     distinct_2: float | None
+    top_word: str = ""
+    top_word_lines: int = 0
     meta_words: list[str]
     markup: list[str]
     swearing: list[str] = Field(default_factory=list)
@@ -226,6 +244,7 @@ def measure(
     lines = [t for _, t in spoken]
     nll, tokens, unknown, words = fluency.nll(lines)
     exact, near = repeats(lines)
+    common = top_word(lines)
     lettered = lettering(script)
     plan_texts = [
         script.title,
@@ -244,6 +263,8 @@ def measure(
         repeated=exact,
         near_repeated=near,
         distinct_2=distinct_2(lines),
+        top_word=common[0],
+        top_word_lines=common[1],
         meta_words=[m.group(0) for t in lettered for m in META_WORDS.finditer(t)],
         markup=[m.group(0) for t in [*lettered, *plan_texts] for m in MARKUP.finditer(t)]
         + label_leaks(spoken),
@@ -309,6 +330,8 @@ class Reference:
     meta_per_line: float
     apostrophe_share: float
     lines: list[str]
+    ordered: list[str] = field(default_factory=list)
+    """Every held-out line in the novels' order, for measures of consecutive lines."""
 
     def distinct_2(self, size: int, samples: int = 20, seed: int = 0) -> float | None:
         """Mean distinct-2 of random samples of `size` real lines (distinct-n depends on size)."""
@@ -318,6 +341,17 @@ class Reference:
         values = [distinct_2(rng.sample(self.lines, min(size, len(self.lines)))) for _ in range(samples)]
         kept = [v for v in values if v is not None]
         return float(np.mean(kept)) if kept else None
+
+    def top_word_share(self, size: int) -> tuple[float, float] | None:
+        """(median, 90th percentile) over windows of `size` consecutive real lines of the share of lines
+        that say the window's commonest content word (None when too few lines)."""
+        if size < 2 or len(self.ordered) < 2 * size:
+            return None
+        shares = [
+            top_word(self.ordered[i : i + size])[1] / size
+            for i in range(0, len(self.ordered) - size + 1, size)
+        ]
+        return float(np.median(shares)), float(np.percentile(shares, 90))
 
 
 @cache
@@ -334,6 +368,7 @@ def reference(fluency: Fluency, sample: int = 4000, seed: int = 0) -> Reference:
         meta_per_line=meta / len(lines),
         apostrophe_share=bad / max(total, 1),
         lines=lines,
+        ordered=list(fluency.reference),
     )
 
 
@@ -403,6 +438,7 @@ def rows(measures: Sequence[ScriptMeasures], ref: Reference) -> list[Row]:
             ok=None if value is None or ref_d2v is None else value >= ref_d2v - 0.02,
         )
     )
+    out += _top_word_rows(measures, ref)
     meta = [w for m in measures for w in m.meta_words]
     out.append(
         Row(
@@ -469,6 +505,29 @@ def rows(measures: Sequence[ScriptMeasures], ref: Reference) -> list[Row]:
             )
         )
     return out
+
+
+def _top_word_rows(measures: Sequence[ScriptMeasures], ref: Reference) -> list[Row]:
+    """One word everywhere: the mean over scripts of the share of lines that say the script's commonest
+    content word, against windows of as many consecutive lines of real held-out dialogue."""
+    scored = [(m, ref.top_word_share(m.lines)) for m in measures if m.lines >= 2]
+    scored = [(m, r) for m, r in scored if r is not None]
+    if not scored:
+        return []
+    value = float(np.mean([m.top_word_lines / m.lines for m, _ in scored]))
+    median = float(np.mean([r[0] for _, r in scored]))
+    high = float(np.mean([r[1] for _, r in scored]))
+    worst = max(scored, key=lambda item: item[0].top_word_lines / item[0].lines)[0]
+    return [
+        Row(
+            metric="one word everywhere: lines with the commonest content word",
+            value=value,
+            target=f"≤ real 90th percentile ({high:.2f})",
+            reference=median,
+            ok=value <= high,
+            detail=f"worst: {worst.top_word.upper()} in {worst.top_word_lines}/{worst.lines}",
+        )
+    ]
 
 
 class ScriptQualityReport(BaseModel):

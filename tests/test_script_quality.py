@@ -17,6 +17,7 @@ from evals.script_quality import (
     reference,
     repeats,
     rows,
+    top_word,
 )
 from tools.comic_script import IssueScript
 from tools.dialogue.corpus import quoted_speech
@@ -146,6 +147,23 @@ def test_rows_flag_speaker_labels_and_swearing_in_balloons():
     clean = _script(["IL CANE DORME NEL PRATO.", "LA DONNA GUARDA IL CANE."])
     good = {r.metric: r for r in rows([measure("a", clean, fluency, None, None)], ref)}
     assert good["swear words in lettering"].ok and good["markup leaks"].ok
+
+
+def test_one_word_everywhere_is_measured_against_consecutive_real_lines():
+    assert top_word(["IL CAVALIERE!", "CHE CAVALIERI.", "IL FIUME È LARGO."]) == ("cavaliere", 2)
+    assert top_word(["E NO!", "SÌ."]) == ("", 0)
+    fluency = _fluency()
+    ref = reference(fluency, sample=12)
+    assert ref.top_word_share(3) == (pytest.approx(1 / 3), pytest.approx(1 / 3))
+    assert ref.top_word_share(20) is None, "too few real lines for two windows"
+    worn = _script(["IL CAVALIERE DORME.", "IL CAVALIERE GUARDA.", "IL CANE APRE LA PORTA."])
+    varied = _script(["IL CAVALIERE DORME.", "LA DONNA GUARDA.", "IL CANE APRE LA PORTA."])
+    bad = {r.metric: r for r in rows([measure("b", worn, fluency, None, None)], ref)}
+    good = {r.metric: r for r in rows([measure("a", varied, fluency, None, None)], ref)}
+    row = "one word everywhere: lines with the commonest content word"
+    assert bad[row].value == pytest.approx(2 / 3) and not bad[row].ok
+    assert bad[row].detail == "worst: CAVALIERE in 2/3"
+    assert good[row].value == pytest.approx(1 / 3) and good[row].ok
 
 
 def test_plot_adherence_beats_the_shuffled_control():

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from agent.specialists.narrator import outline
 from agent.specialists.voice import meta_word_tokens
 from agent.write.context import WriteContext
-from agent.write.rerank import LineRanker
+from agent.write.rerank import WEAR_WINDOW, WORN_FREE, WORN_WEIGHT, LineRanker
 from tools.dialogue.ngram import TrigramLM
 from tools.series.profile import load_profile as load_series_profile
 from tools.settings import load_settings
@@ -225,6 +227,30 @@ def test_ranker_weighs_specific_situation_words_over_common_ones():
     assert ranker.fit("Quel contrabbandiere ha fucili nuovi.") > ranker.fit("Quell'uomo ha fucili nuovi.")
     assert ranker.fit("Il contrabbandiere!") == 1.0, "any ending of a situation word counts"
     assert ranker.fit("Stasera piove.") == 0.0
+
+
+def test_a_situation_word_the_issue_keeps_saying_wears_out():
+    situation = "Il cavaliere guida i contrabbandieri al confine."
+    said = ["Il cavaliere è qui.", "Dov'è il cavaliere?", "Che cavalieri!", "Il fiume è largo."]
+    fresh = LineRanker(situation, novelty_weight=0)
+    worn = LineRanker(situation, novelty_weight=0, recent=said)
+    assert fresh.fit("Il cavaliere arriva.") == fresh.fit("I contrabbandieri arrivano.") == 0.5
+    assert worn.fit("Il cavaliere arriva.") == pytest.approx(0.5 / 4), "said in 3 recent lines, any ending"
+    assert worn.fit("I contrabbandieri arrivano.") == 0.5
+    assert worn.best(["Il cavaliere arriva.", "I contrabbandieri arrivano."]) == "I contrabbandieri arrivano."
+    assert LineRanker(situation, recent=said, wear=0).fit("Il cavaliere arriva.") == 0.5
+    old = LineRanker(situation, recent=said + ["Il sole scende."] * WEAR_WINDOW)
+    assert old.fit("Il cavaliere arriva.") == 0.5, "lines older than the window are forgotten"
+
+
+def test_a_line_pays_for_each_word_the_recent_lines_said_too_often():
+    said = ["Il cavaliere è qui.", "Dov'è il cavaliere?", "Che cavalieri!", "Un cavaliere.", "Cavaliere!"]
+    ranker = LineRanker("Il fiume.", recent=said, novelty_weight=0, content_weight=0)
+    assert ranker.worn("Il cavaliere arriva.") == 5 - WORN_FREE and ranker.worn("Il fiume arriva.") == 0
+    assert ranker.score("Il cavaliere arriva.") == pytest.approx(
+        ranker.score("Il viandante arriva.") - WORN_WEIGHT * (5 - WORN_FREE)
+    )
+    assert LineRanker("Il fiume.", recent=said[:WORN_FREE]).worn("Il cavaliere arriva.") == 0
 
 
 def test_min_p_and_repeat_penalty_reach_only_llama_cpp_models(fake_llm):

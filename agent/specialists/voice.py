@@ -278,6 +278,7 @@ class SceneVoices:
             speech_model(),
             earlier=[*self.used, *examples],
             weight=word_weight(),
+            recent=self.used,
         )
 
     def fallback_line(self, card: CharacterCard) -> str:

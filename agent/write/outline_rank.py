@@ -14,19 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.characters import fold
-from agent.write.rerank import stem
-from tools.dialogue.bank import STOP_WORDS
-from tools.dialogue.ngram import WORD, unletter
+from tools.dialogue.bank import content_words
+from tools.dialogue.ngram import WORD
 
 SCENE_TEXT_FIELDS = ("place", "goal", "conflict", "turn")
 SAME_PLACE_PENALTY = 0.5
 """What a scene loses for taking the place of an earlier scene (the plot has to move)."""
-
-
-def content_words(text: str, skip: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
-    """The text's content words (no stop words, longer than 2 letters) by their stem (no ending)."""
-    words = WORD.findall(unletter(text).lower())
-    return {stem(w): w for w in words if w not in STOP_WORDS and len(w) > 2 and w not in skip}
 
 
 @dataclass

@@ -28,6 +28,17 @@ STOP_WORDS = frozenset(
 """Italian function words: they say nothing of a situation, so retrieval ignores them."""
 
 
+def stem(word: str) -> str:
+    """A word without its last letter (Italian endings: `fucile`/`fucili`, `messicano`/`messicani`)."""
+    return word[:-1] if len(word) > 4 else word
+
+
+def content_words(text: str, skip: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+    """The text's content words (no stop words, longer than 2 letters) by their stem (no ending)."""
+    words = WORD.findall(unletter(text).lower())
+    return {stem(w): w for w in words if w not in STOP_WORDS and len(w) > 2 and w not in skip}
+
+
 def usable_line(line: str) -> bool:
     """A short, complete line of speech: 3-16 words, a capital start, a sentence end, no odd marks."""
     n = len(WORD.findall(line))
