@@ -15,7 +15,7 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
@@ -131,16 +131,15 @@ def repeats(lines: Sequence[str]) -> tuple[int, int]:
 
 def top_word(lines: Sequence[str]) -> tuple[str, int]:
     """The content word (any ending) said in most of the lines, and in how many ("", 0 without any)."""
-    counts: Counter[str] = Counter()
-    forms: dict[str, str] = {}
-    for line in lines:
-        words = content_words(line)
-        counts.update(words.keys())
-        forms.update({k: v for k, v in words.items() if k not in forms})
-    if not counts:
-        return "", 0
-    key, n = counts.most_common(1)[0]
-    return forms[key], n
+    words = [content_words(line) for line in lines]
+    key, n = commonest(words)
+    return next((w[key] for w in words if key in w), ""), n
+
+
+def commonest(lines: Sequence[Collection[str]]) -> tuple[str, int]:
+    """The stem found in most of the lines' stem sets, and in how many ("", 0 without any)."""
+    counts = Counter(stem for line in lines for stem in line)
+    return counts.most_common(1)[0] if counts else ("", 0)
 
 
 def distinct_2(lines: Sequence[str]) -> float | None:
@@ -330,8 +329,8 @@ class Reference:
     meta_per_line: float
     apostrophe_share: float
     lines: list[str]
-    ordered: list[str] = field(default_factory=list)
-    """Every held-out line in the novels' order, for measures of consecutive lines."""
+    ordered: list[frozenset[str]] = field(default_factory=list)
+    """The content-word stems of every held-out line, in the novels' order (measures of consecutive lines)."""
 
     def distinct_2(self, size: int, samples: int = 20, seed: int = 0) -> float | None:
         """Mean distinct-2 of random samples of `size` real lines (distinct-n depends on size)."""
@@ -348,7 +347,7 @@ class Reference:
         if size < 2 or len(self.ordered) < 2 * size:
             return None
         shares = [
-            top_word(self.ordered[i : i + size])[1] / size
+            commonest(self.ordered[i : i + size])[1] / size
             for i in range(0, len(self.ordered) - size + 1, size)
         ]
         return float(np.median(shares)), float(np.percentile(shares, 90))
@@ -368,7 +367,7 @@ def reference(fluency: Fluency, sample: int = 4000, seed: int = 0) -> Reference:
         meta_per_line=meta / len(lines),
         apostrophe_share=bad / max(total, 1),
         lines=lines,
-        ordered=list(fluency.reference),
+        ordered=[frozenset(content_words(line)) for line in fluency.reference],
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from tools.dialogue.bank import STOP_WORDS, stem
+from tools.dialogue.bank import STOP_WORDS, content_words, stem
 from tools.dialogue.ngram import WORD, unletter
 
 SITUATION_WEIGHT = 1.0
@@ -104,9 +104,9 @@ class LineRanker:
     def __post_init__(self) -> None:
         for line in self.earlier:
             self._said |= word_pairs(line)
-        self._context = {stem(w) for w in self.content(self.situation)}
+        self._context = set(content_words(self.situation))
         for line in self.recent[-WEAR_WINDOW:]:
-            self._worn.update({stem(w) for w in self.content(line)})
+            self._worn.update(content_words(line).keys())
 
     def content(self, text: str) -> set[str]:
         return {w for w in WORD.findall(unletter(text).lower()) if w not in STOP_WORDS and len(w) > 2}
@@ -142,7 +142,7 @@ class LineRanker:
 
     def worn(self, line: str) -> int:
         """How many more recent lines than WORN_FREE already said each of the line's content words."""
-        return sum(max(0, self._worn[s] - WORN_FREE) for s in {stem(w) for w in self.content(line)})
+        return sum(max(0, self._worn[s] - WORN_FREE) for s in content_words(line))
 
     def score(self, line: str) -> float:
         """Situation fit, novelty and content, less what the line lacks of the fluency floor and what its
