@@ -10,7 +10,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.characters import fold
 from agent.context import derive_seed
 from agent.prompts import fill, writer_data, writer_prompt
 from agent.read.context import ReadContext
@@ -23,6 +22,7 @@ from agent.write.layout import MIN_PANELS, TYPICAL_PANELS, allocate_pages, scene
 from agent.write.line_formats import beats_settled, parse_beats, parse_scene, parse_title
 from agent.write.outline_rank import OutlineRanker
 from agent.write.rerank import word_weight
+from agent.write.scene_block import SCENE_LABELS, is_copy, scene_settled
 from agent.write.state import NarrateOutput, OutlineOutput, WriteState
 from tools.errors import StructuredOutputError
 
@@ -104,7 +104,7 @@ def _outline_scene(
         if tries > OUTLINE_RETRIES and not usable:  # a copied field is cut, not the whole block lost
             text = _drop_repeated(text, flat_examples)
         more = seed + 7 if tries == 1 else derive_seed(seed, "continue", tries)
-        text = _continue_scene(ctx, prompt, text, index, more)
+        text = _continue_scene(ctx, prompt, text, index, more, flat_examples)
         scene = parse_scene(
             "LUOGO:" + text, state["cast"], ctx.profile, flat_examples, ctx.vocabulary(state["storyline"])
         )
@@ -124,6 +124,7 @@ def _outline_scene(
             max_tokens=160,
             stop=["\nSCENA", "\n\n\n", "\nSTORIA"],
             temperature=0.7,
+            settled=lambda text: scene_settled(text, flat_examples),
         )
         scene = OutlineRanker(state["storyline"], state["cast"], previous, word_weight()).best(scenes)
         scene["cast"] = scene.get("cast") or list(state["cast"])
@@ -131,14 +132,6 @@ def _outline_scene(
     except StructuredOutputError as exc:
         entry = use_fallback(ctx, f"scene {index + 1}", "outline scene", exc)
         return fallback_scene(state, index, count), [entry]
-
-
-SCENE_LABELS = ("TEMPO", "PERSONAGGI", "OBIETTIVO", "CONFLITTO", "SVOLTA")
-"""The outline block's labels after LUOGO, in the order the prompt shows them."""
-
-
-REPEATABLE = {"OBIETTIVO": "goal", "CONFLITTO": "conflict", "SVOLTA": "turn"}
-"""Fields a scene may not copy from an example or an earlier scene."""
 
 
 def _drop_repeated(text: str, others: list[dict[str, Any]]) -> str:
@@ -150,21 +143,25 @@ def _drop_repeated(text: str, others: list[dict[str, Any]]) -> str:
     lines = text.split("\n")
     for number, line in enumerate(lines[1:], start=1):
         label, _, value = line.partition(":")
-        key = REPEATABLE.get(label.strip().upper())
-        if key and value.strip() and any(fold(value) == fold(str(o.get(key) or "")) for o in others):
+        if is_copy(label.strip().upper(), value, others):
             return "\n".join(lines[:number])
     return text
 
 
-def _continue_scene(ctx: WriteContext, prompt: str, text: str, index: int, seed: int) -> str:
+def _continue_scene(
+    ctx: WriteContext, prompt: str, text: str, index: int, seed: int, others: list[dict[str, Any]]
+) -> str:
     """A block that stopped before its goal (the 270M model often ends after PERSONAGGI) is continued
-    from its last usable line with the next label written out, once; other blocks come back as they are."""
+    from its last usable line with the next label written out, once; other blocks come back as they are,
+    and so does one whose written fields already fail (`scene_settled`: continuing could not save it)."""
     lines = _scene_lines(text)
     labels = [line.split(":", 1)[0].strip().upper() for line in lines[1:]]
     if not lines or "OBIETTIVO" in labels or len(lines[0].split(":", 1)[0]) > 60:
         return text
     missing = [label for label in SCENE_LABELS if label not in labels]
     head = "\n".join(lines) + f"\n{missing[0]}:"
+    if scene_settled(head, others):
+        return text
     try:
         tail = generate_lines(
             ctx,
@@ -177,6 +174,7 @@ def _continue_scene(ctx: WriteContext, prompt: str, text: str, index: int, seed:
             max_tokens=120,
             stop=["\nSCENA", "\n\n", "\nSTORIA"],
             temperature=0.7,
+            settled=lambda more: scene_settled(head + more, others),
         )
     except StructuredOutputError:
         return text

@@ -138,7 +138,7 @@ def check_text(
     names: int = 0,
 ) -> str:
     """`value` stripped, or ValueError when it is not usable prose (empty, markup, noise, loops, non-words)."""
-    text = " ".join(value.replace("\u200b", "").split()).strip(" -*#\"'«»")
+    text = clean_value(value)
     if len(text) < min_chars:
         raise ValueError(f"{what} is empty or too short ({text!r})")
     if len(text) > max_chars:
@@ -154,6 +154,12 @@ def check_text(
     if _looping(text):
         raise ValueError(f"{what} repeats itself ({text[:40]!r})")
     return check_words(text, what, vocabulary, names)
+
+
+def clean_value(value: str) -> str:
+    """A field's value as `check_text` measures it: spaces collapsed, quotes and list marks stripped (text
+    added to `value` can only make it longer)."""
+    return " ".join(value.replace("\u200b", "").split()).strip(" -*#\"'«»")
 
 
 def _latin(char: str) -> bool:
@@ -215,6 +221,13 @@ SCENE_FIELDS = {
     "SVOLTA": "turn",
 }
 REQUIRED_SCENE_FIELDS = ("place", "goal")
+SHORT_FIELDS = ("place", "time")
+"""Scene fields lettered in the opening caption: 40 characters at most (the others 200)."""
+
+
+def field_max_chars(key: str) -> int:
+    """The most characters `parse_scene` takes in a scene field."""
+    return 40 if key in SHORT_FIELDS else 200
 
 
 def parse_scene(
@@ -234,10 +247,11 @@ def parse_scene(
         if key == "cast":
             found[key] = match_cast(value, cast, profile)
         else:
-            limit = 40 if key in ("place", "time") else 200
             names = 2 if key == "place" else 0
-            found[key] = check_text(value, key, max_chars=limit, vocabulary=vocabulary, names=names)
-            if key in ("place", "time"):  # lettered in the opening caption
+            found[key] = check_text(
+                value, key, max_chars=field_max_chars(key), vocabulary=vocabulary, names=names
+            )
+            if key in SHORT_FIELDS:  # lettered in the opening caption
                 no_meta_words(found[key], key)
     missing = [k for k in REQUIRED_SCENE_FIELDS if not found.get(k)]
     if missing:

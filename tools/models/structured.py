@@ -110,13 +110,14 @@ def generate_parsed(
 
 
 def stream_until(llm: BaseLLM, prompt: str, settled: Callable[[str], bool], **kwargs: Any) -> str:
-    """The completion of `prompt`, streamed and cut short once `settled(text so far)` is true."""
+    """The completion of `prompt`, streamed and cut short once `settled(text so far)` is true (asked after
+    every chunk: a line that already fails may stop before it ends)."""
     text = ""
     chunks = llm.stream(prompt, **kwargs)
     try:
         for chunk in chunks:
             text += chunk
-            if "\n" in chunk and settled(text):
+            if settled(text):
                 break
     except ValueError:
         if text:
