@@ -38,16 +38,12 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from plots import FROZEN_PLOTS  # noqa: E402  (benchmarks/plots.py)
+
 from agent.runlog import read_run_log  # noqa: E402
 from evals.intervals import wilson as interval  # noqa: E402
 
 DEV_PLOTS = ("Tex e Kit Carson inseguono una banda di contrabbandieri d'armi al confine messicano",)
-FROZEN_PLOTS = (
-    "Tiger Jack scopre che qualcuno avvelena i pozzi della riserva navajo e Tex indaga",
-    "Un giudice corrotto impicca innocenti a Tucson e Tex arriva in città per fermarlo",
-    "Un vecchio cercatore trova una miniera d'argento e un ricco allevatore vuole rubargliela",
-)
-"""Frozen on 2026-12-04 before the writers were changed; never run while tuning."""
 OVERHEAD_TARGET = 0.05
 
 

@@ -1,6 +1,6 @@
 """The narrator's outline alone, on the embedded model: does it keep to the plot?
 
-    .venv/bin/python benchmarks/write_outline.py [--seeds 0,1,2,3,4,5] [--pages 4] [--tuning] [--code DIR]
+    .venv/bin/python benchmarks/write_outline.py [--seeds 0,1,2,3,4,5] [--pages 4] [--tuning | --frozen] [--code DIR]
         [--json OUT] [--quick]
 
 Runs the outline node (agent.specialists.narrator.outline: scenes, then the title) of the code in DIR (a
@@ -15,7 +15,8 @@ margin is a check it is not tuned to. **Example leaks**: scenes that name a spec
 weight >= 9, any ending) of the prompt's few-shot example story that the plot does not use (the whisky and
 the Navajos of the example in a story of smugglers). `--tuning` adds three plots written for the outline
 tests of 7 December 2026 (TUNING_PLOTS: dev material, looked at while tuning) to the dev plot, each run at
-every seed. Dev plots only: the frozen plots are for benchmarks/write_issue.py.
+every seed. `--frozen` runs the three frozen plots of benchmarks/plots.py instead (the cast as write-issue
+resolves it from the plot): a check of an outline change once it is decided, never a tuning set.
 """
 
 from __future__ import annotations
@@ -171,6 +172,17 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def frozen_plots() -> list[tuple[str, list[str]]]:
+    """The frozen plots, each with the cast write-issue gives it (the characters the plot names)."""
+    from plots import FROZEN_PLOTS
+
+    from agent.characters import resolve_cast
+    from tools.series.profile import load_profile
+
+    profile = load_profile("tex")
+    return [(plot, resolve_cast(profile, plot, None)) for plot in FROZEN_PLOTS]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,6 +192,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO, help="the checkout whose narrator runs")
     parser.add_argument("--json", type=Path, help="write the runs as JSON")
     parser.add_argument("--tuning", action="store_true", help="the three tuning plots too")
+    parser.add_argument(
+        "--frozen", action="store_true", help="the frozen plots instead (a check, not tuning)"
+    )
     parser.add_argument("--quick", action="store_true", help="one seed, one page (a smoke run)")
     args = parser.parse_args()
     if args.quick:
@@ -191,7 +206,7 @@ def main() -> None:
     from agent.specialists import narrator  # noqa: F401  (imports counted apart from the runs)
 
     print(f"code {args.code.resolve()}, imports {time.perf_counter() - start:.1f} s", flush=True)
-    plots = [(DEV_PLOT, CAST), *(TUNING_PLOTS if args.tuning else ())]
+    plots = frozen_plots() if args.frozen else [(DEV_PLOT, CAST), *(TUNING_PLOTS if args.tuning else ())]
     rows = []
     for plot, cast in plots:
         for seed in [int(s) for s in args.seeds.split(",")]:

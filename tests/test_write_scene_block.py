@@ -29,6 +29,9 @@ COMPLETIONS = [
     f" il confine\nTEMPO: {LONG}\nPERSONAGGI: Tex",
     " il fiume\nTEMPO: all'alba\nPERSONAGGI: Tex\nOBIETTIVO: Tex vuole trovare le armi.\nSVOLTA: Carson arriva.",
     " il fiume\nOBIETTIVO: Tex guada il fiume.\nOBIETTIVO: Tex vuole trovare le armi.\nTEMPO: " + LONG,
+    " il lago\nTEMPO: in montagna\nPERSONAGGI: Tex\nOBIETTIVO: Tex cerca Kit.\nCONFLITTO: \nSVOLTA: \nCONFLITTO: Kit tace.",
+    " il lago\nTEMPO: di notte\nPERSONAGGI: Tex\nOBIETTIVO: \nCon il treno al passaggio del fiume.\n",
+    " il lago\nTEMPO: \nPERSONAGGI: Tex\nOBIETTIVO: Tex cerca Kit.\nCONFLITTO: I banditi sparano.\nSVOLTA: Kit fugge.",
 ]
 TAIL = " Tex trova le armi.\nCONFLITTO: La banda spara.\nSVOLTA: Carson arriva."
 
@@ -90,6 +93,20 @@ def test_nothing_is_settled_where_the_narrator_might_still_cut_or_continue():
     assert first_settled(unlabelled) is None
     assert first_settled(COMPLETIONS[6]) is None  # an empty TEMPO line
     assert first_settled(" il fiume\nTEMPO: all'alba\nPERSONAGGI: Tex") is None
+
+
+def test_an_optional_field_left_empty_is_left_out_not_a_failed_block():
+    """`CONFLITTO: ` with nothing after it (the 270M model's habit once a scene before lacks one) leaves the
+    field out; an empty goal still fails, and stops the stream at its line's end."""
+    empty_fields = COMPLETIONS[10]
+    scene = outcome(empty_fields)
+    assert scene["goal"] == "Tex cerca Kit." and scene["conflict"] == "Kit tace." and "turn" not in scene
+    assert first_settled(empty_fields) is None  # a later CONFLITTO line could still give the conflict
+    empty_goal = COMPLETIONS[11]
+    assert outcome(empty_goal)[0] == "fails"
+    assert first_settled(empty_goal) == empty_goal.index("OBIETTIVO: \n") + len("OBIETTIVO: \n")
+    no_time = outcome(COMPLETIONS[12])
+    assert "time" not in no_time and no_time["turn"] == "Kit fugge."
 
 
 def test_a_block_that_already_fails_is_not_continued(monkeypatch):

@@ -221,6 +221,10 @@ SCENE_FIELDS = {
     "SVOLTA": "turn",
 }
 REQUIRED_SCENE_FIELDS = ("place", "goal")
+OPTIONAL_SCENE_FIELDS = ("time", "conflict", "turn")
+"""Fields a scene may leave out; a line with one of their labels and nothing after it is a field left out
+(the 270M model writes `CONFLITTO: ` and `SVOLTA: ` with nothing after them, above all once an earlier
+scene of the prompt lacks them; rejecting the block for it sent whole scenes to the fixed fallback)."""
 SHORT_FIELDS = ("place", "time")
 """Scene fields lettered in the opening caption: 40 characters at most (the others 200)."""
 
@@ -228,6 +232,11 @@ SHORT_FIELDS = ("place", "time")
 def field_max_chars(key: str) -> int:
     """The most characters `parse_scene` takes in a scene field."""
     return 40 if key in SHORT_FIELDS else 200
+
+
+def left_out(key: str, value: str) -> bool:
+    """True for an optional scene field written with nothing after its label."""
+    return key in OPTIONAL_SCENE_FIELDS and not clean_value(value)
 
 
 def parse_scene(
@@ -242,7 +251,7 @@ def parse_scene(
     found: dict[str, Any] = {}
     for label, value in parse_labelled_lines(block, set(SCENE_FIELDS)):
         key = SCENE_FIELDS[label.upper()]
-        if key in found:
+        if key in found or left_out(key, value):
             continue
         if key == "cast":
             found[key] = match_cast(value, cast, profile)

@@ -6,9 +6,11 @@ of each label). Before parsing it may cut the block at a goal, conflict or turn 
 earlier scene (`narrator._drop_repeated`) and continue a block that stopped before its goal
 (`narrator._continue_scene`, from its field lines only). Two things decide the parse whatever text follows:
 
-- a field already longer than parse_scene allows, on a field line that only field lines and no copied field
-  precede: the block fails, however the line ends (its cleaned length only grows);
-- every field written on complete field lines: more lines could only repeat a label, which is not read.
+- a field already longer than parse_scene allows, or a place or goal line ended empty, on a field line
+  that only field lines and no copied field precede: the block fails, however the line ends (its cleaned
+  length only grows);
+- every field written on complete field lines: more lines could only repeat a label, which is not read (an
+  optional field ended empty is left out, so a later line of its label may still give it).
 
 The 270M model often runs a place or a conflict on to the token limit; `scene_settled` lets the stream stop
 there instead of decoding tokens that are thrown away. The parse is the same as on the whole completion.
@@ -20,7 +22,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.characters import fold
-from agent.write.line_formats import SCENE_FIELDS, clean_value, field_max_chars
+from agent.write.line_formats import (
+    REQUIRED_SCENE_FIELDS,
+    SCENE_FIELDS,
+    clean_value,
+    field_max_chars,
+    left_out,
+)
 from tools.models import parse_labelled_lines
 
 SCENE_LABELS = ("TEMPO", "PERSONAGGI", "OBIETTIVO", "CONFLITTO", "SVOLTA")
@@ -57,11 +65,22 @@ def scene_settled(text: str, others: Sequence[dict[str, Any]]) -> bool:
         if is_copy(label, value, others):
             return False  # _drop_repeated may cut the block here
         key = SCENE_FIELDS[label]
-        if key not in found and key != "cast" and len(clean_value(value)) > field_max_chars(key):
+        writing = number == len(lines) - 1
+        if key not in found and fails(key, value, ended=not writing):
             return True
-        if number == len(lines) - 1:
-            return False  # the line being written
-        found.add(key)
+        if writing:
+            return False
+        if not left_out(key, value):
+            found.add(key)
         if len(found) == len(SCENE_FIELDS):
             return True
     return False
+
+
+def fails(key: str, value: str, *, ended: bool) -> bool:
+    """True when `parse_scene` rejects this first line of a field whatever follows it: too long already,
+    or a place or goal line ended with less than its three characters."""
+    if key == "cast":
+        return False
+    size = len(clean_value(value))
+    return size > field_max_chars(key) or (ended and key in REQUIRED_SCENE_FIELDS and size < 3)
