@@ -358,11 +358,22 @@ def _beats_checks(
             raise ValueError(f"the action after {lead!r} says nothing ({text[:30]!r})")
         return parse_beats(prefix + text, seen, **known)
 
-    def settled(text: str) -> bool:
+    def decided(text: str) -> bool:
         first, newline, _ = text.partition("\n")
         if newline and says_nothing(first):
             return True
         return beats_settled(prefix + text, seen, wanted, **known)
+
+    last: dict[str, bool] = {}
+
+    def settled(text: str) -> bool:
+        """`decided`, asked again only when a line has ended (it reads complete lines only, and the
+        stream asks after every token)."""
+        complete = text.rpartition("\n")[0]
+        if complete not in last:
+            last.clear()
+            last[complete] = decided(text)
+        return last[complete]
 
     return parse, settled
 
