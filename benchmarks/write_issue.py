@@ -37,6 +37,7 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(1, str(REPO / "benchmarks"))  # plots.py, also when this file is loaded by path (tests)
 
 from plots import FROZEN_PLOTS  # noqa: E402  (benchmarks/plots.py)
 
