@@ -132,6 +132,23 @@ def test_settled_stops_the_stream_once_more_text_cannot_change_the_parse(fake_ll
     assert "Andiamo" not in seen[-1] and "pard.\n" in seen[-1]
 
 
+def test_a_check_of_complete_lines_is_asked_again_only_when_a_line_ends() -> None:
+    """`at_line_ends` answers as the check does for every prefix, asking it once per line end."""
+    from tools.models import at_line_ends
+
+    asked: list[str] = []
+
+    def two_lines(text: str) -> bool:
+        asked.append(text)
+        return text.rpartition("\n")[0].count("\n") >= 1
+
+    settled = at_line_ends(two_lines)
+    text = "TEX: Fermo là!\nKIT: Calma, pard.\nTEX: Andiamo."
+    answers = [settled(text[:end]) for end in range(1, len(text) + 1)]
+    assert answers == [text[:end].rpartition("\n")[0].count("\n") >= 1 for end in range(1, len(text) + 1)]
+    assert len(asked) == 3
+
+
 def test_fake_embedder_is_normalised() -> None:
     vec = get_embedder("fake").embed_query("Tex spara")
     assert len(vec) == 384 and abs(sum(v * v for v in vec) - 1.0) < 1e-5

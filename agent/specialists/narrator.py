@@ -25,6 +25,7 @@ from agent.write.rerank import word_weight
 from agent.write.scene_block import SCENE_LABELS, is_copy, scene_settled
 from agent.write.state import NarrateOutput, OutlineOutput, WriteState
 from tools.errors import StructuredOutputError
+from tools.models import at_line_ends
 
 MEMORY_SNIPPET_CHARS = 240
 OUTLINE_RETRIES = 2
@@ -358,24 +359,13 @@ def _beats_checks(
             raise ValueError(f"the action after {lead!r} says nothing ({text[:30]!r})")
         return parse_beats(prefix + text, seen, **known)
 
-    def decided(text: str) -> bool:
+    def settled(text: str) -> bool:
         first, newline, _ = text.partition("\n")
         if newline and says_nothing(first):
             return True
         return beats_settled(prefix + text, seen, wanted, **known)
 
-    last: dict[str, bool] = {}
-
-    def settled(text: str) -> bool:
-        """`decided`, asked again only when a line has ended (it reads complete lines only, and the
-        stream asks after every token)."""
-        complete = text.rpartition("\n")[0]
-        if complete not in last:
-            last.clear()
-            last[complete] = decided(text)
-        return last[complete]
-
-    return parse, settled
+    return parse, at_line_ends(settled)
 
 
 def _scene_memory(ctx: WriteContext, scene: dict[str, Any]) -> list[str]:

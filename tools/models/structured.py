@@ -109,6 +109,21 @@ def generate_parsed(
     )
 
 
+def at_line_ends(decide: Callable[[str], bool]) -> Callable[[str], bool]:
+    """A `settled` check for `decide`, which reads complete lines only: asked again only when a line has
+    ended, since the stream asks after every chunk."""
+    last: dict[str, bool] = {}
+
+    def settled(text: str) -> bool:
+        complete = text.rpartition("\n")[0]
+        if complete not in last:
+            last.clear()
+            last[complete] = decide(text)
+        return last[complete]
+
+    return settled
+
+
 def stream_until(llm: BaseLLM, prompt: str, settled: Callable[[str], bool], **kwargs: Any) -> str:
     """The completion of `prompt`, streamed and cut short once `settled(text so far)` is true (asked after
     every chunk: a line that already fails may stop before it ends)."""
